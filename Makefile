@@ -1,0 +1,53 @@
+# Accord: build, test and run. `make test` and `make run` install the Debian packages they need
+# when run as root and otherwise say what to install.
+SWIFT ?= swift
+RELEASE_FLAGS := -c release
+BIN := $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)
+RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev
+GENERATE_PACKAGES := protobuf-c-compiler
+
+.PHONY: build test run generate check-generated lint format deps deps-generate bench clean help
+
+help:
+	@echo "make build     release build of every executable"
+	@echo "make test      install what is missing, build, lint, check generated code, run every test"
+	@echo "make run       build (release) and run the servers in the foreground; Ctrl-C stops them"
+	@echo "make generate  regenerate C and Swift code from proto/accord/v1/*.proto"
+	@echo "make bench     release benchmarks, results into docs/PERFORMANCE.md"
+
+deps:
+	@Tools/install-packages.sh $(RUNTIME_PACKAGES)
+
+deps-generate:
+	@Tools/install-packages.sh $(GENERATE_PACKAGES)
+
+build: deps
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+generate: deps-generate
+	proto/generate.sh
+
+check-generated: deps-generate
+	proto/generate.sh --check
+
+# Generated code (Shared/AccordMessages/Generated) is left as the generator writes it.
+SWIFT_SOURCES = Package.swift $$(find Shared Services Tools Tests -name '*.swift' -not -path '*/Generated/*')
+
+lint:
+	$(SWIFT) format lint --strict $(SWIFT_SOURCES)
+
+format:
+	$(SWIFT) format --in-place $(SWIFT_SOURCES)
+
+test: deps check-generated lint
+	$(SWIFT) build --build-tests
+	ACCORD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build --parallel --num-workers 2
+
+run: build
+	Tools/run-local.sh "$(BIN)"
+
+bench: build
+	Tools/bench.sh "$(BIN)"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,173 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every target builds in the Swift 6 language mode with strict concurrency checking.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "accord",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "accord-echo", targets: ["AccordEchoServer"]),
+        .executable(name: "accord-load", targets: ["AccordLoad"]),
+        .library(name: "AccordRPC", targets: ["AccordRPC"]),
+        .library(name: "AccordServiceRuntime", targets: ["AccordServiceRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // MARK: C: protoc-c output and zlib. Only AccordMessages and AccordRPC import these.
+        .target(
+            name: "CAccordProto",
+            path: "Shared/CAccordProto",
+            cSettings: [.headerSearchPath(".")],
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+        .target(
+            name: "CAccordZlib",
+            path: "Shared/CAccordZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+
+        // MARK: Messages: Swift value types over the C schemas (no pointers above this module).
+        .target(
+            name: "AccordMessages",
+            dependencies: ["CAccordProto"],
+            path: "Shared/AccordMessages",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordMessagesTests",
+            dependencies: ["AccordMessages"],
+            path: "Tests/AccordMessagesTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Wire: frames and bytes only, no messages.
+        .target(
+            name: "AccordWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Shared/AccordWire",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordWireTests",
+            dependencies: [
+                "AccordWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            path: "Tests/AccordWireTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: RPC runtime: server, client, compression, deadlines, interceptors.
+        .target(
+            name: "AccordRPC",
+            dependencies: [
+                "AccordWire",
+                "AccordMessages",
+                "CAccordZlib",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/AccordRPC",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordRPCTests",
+            dependencies: [
+                "AccordRPC",
+                "AccordWire",
+                "AccordMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/AccordRPCTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Service runtime shared by every executable: config, logs, metrics endpoint, diagnostics.
+        .target(
+            name: "AccordServiceRuntime",
+            dependencies: [
+                "AccordRPC",
+                "AccordMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Shared/AccordServiceRuntime",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordServiceRuntimeTests",
+            dependencies: [
+                "AccordServiceRuntime",
+                "AccordRPC",
+                "AccordMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/AccordServiceRuntimeTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Executables.
+        .executableTarget(
+            name: "AccordEchoServer",
+            dependencies: ["AccordServiceRuntime"],
+            path: "Services/EchoServer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AccordLoad",
+            dependencies: [
+                "AccordRPC",
+                "AccordMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Tools/AccordLoad",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: End-to-end tests over the real executables.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "AccordRPC",
+                "AccordMessages",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/EndToEndTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
