@@ -19,9 +19,11 @@ public struct WireDecoder: NIOSingleStepByteToMessageDecoder {
     public let maxFrameLength: Int
     private var prefaceSeen = false
 
-    public init(peerRole: Preface.Role, maxFrameLength: Int) {
+    /// - Parameter expectsPreface: false to decode frames only (a stream whose preface was read).
+    public init(peerRole: Preface.Role, maxFrameLength: Int, expectsPreface: Bool = true) {
         self.peerRole = peerRole
         self.maxFrameLength = maxFrameLength
+        self.prefaceSeen = !expectsPreface
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> WireEvent? {

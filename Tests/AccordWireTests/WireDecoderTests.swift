@@ -18,7 +18,7 @@ struct WireDecoderTests {
         return buffer
     }
 
-    @Test("the verifier: byte by byte, all at once, and in random splits")
+    @Test("frames survive the verifier: byte by byte, all at once, shuffled")
     func verifier() throws {
         let frames = [
             Self.frame(.headers, id: 1, [0, 0, 0, 0, 0, 1, 0x2F, 0, 0]),
@@ -26,16 +26,24 @@ struct WireDecoderTests {
             Self.frame(.ping, id: 0, [1, 2, 3, 4, 5, 6, 7, 8]),
             Self.frame(.cancel, id: 7, []),
         ]
-        var prefaceBuffer = ByteBuffer()
-        prefaceBuffer.writePreface(Self.clientPreface)
-        var pairs: [(ByteBuffer, [WireEvent])] = [(prefaceBuffer, [.preface(Self.clientPreface)])]
-        for frame in frames {
-            pairs.append((Self.encode(nil, [frame]), [.frame(frame)]))
-        }
+        let pairs = frames.map { (Self.encode(nil, [$0]), [WireEvent.frame($0)]) }
         try ByteToMessageDecoderVerifier.verifyDecoder(
             inputOutputPairs: pairs,
-            decoderFactory: { WireDecoder(peerRole: .client, maxFrameLength: 1024) }
+            decoderFactory: { WireDecoder(peerRole: .client, maxFrameLength: 1024, expectsPreface: false) }
         )
+    }
+
+    @Test("a preface split byte by byte is read once")
+    func prefaceByteByByte() throws {
+        var decoder = WireDecoder(peerRole: .client, maxFrameLength: 1024)
+        var all = Self.encode(Self.clientPreface, [Self.frame(.cancel, id: 3, [])])
+        var buffer = ByteBuffer()
+        var decoded: [WireEvent] = []
+        while let byte = all.readInteger(as: UInt8.self) {
+            buffer.writeInteger(byte)
+            while let event = try decoder.decode(buffer: &buffer) { decoded.append(event) }
+        }
+        #expect(decoded == [.preface(Self.clientPreface), .frame(Self.frame(.cancel, id: 3, []))])
     }
 
     @Test("many frames in one read come out in order")
