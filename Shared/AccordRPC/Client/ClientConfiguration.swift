@@ -1,0 +1,110 @@
+public import AccordWire
+public import NIOCore
+
+/// A server address.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT` (IPv6 as `[::1]:7401`); nil when it is not one.
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+}
+
+/// How an ``RPCClient`` connects, retries and keeps connections alive.
+public struct ClientConfiguration: Sendable {
+    /// Time to open a connection and read the server's preface; default 5 s.
+    public var connectTimeout: TimeAmount
+    /// Reconnection backoff after a failed connect: first delay, growth, cap, jitter (±fraction).
+    public var backoff: Backoff
+    /// Retries of idempotent calls that failed UNAVAILABLE.
+    public var retry: RetryPolicy
+    /// Ping after this much silence from the server; default 30 s.
+    public var keepaliveInterval: TimeAmount
+    /// Close the connection when a ping is not answered within this; default 10 s.
+    public var keepaliveTimeout: TimeAmount
+    /// Largest response message accepted (after decompression); default 4 MiB.
+    public var maxMessageBytes: Int
+    /// Compress requests of at least this many bytes when the server accepts zlib; nil never; default 1024.
+    public var compressionThresholdBytes: Int?
+
+    public struct Backoff: Sendable {
+        public var initial: TimeAmount
+        public var multiplier: Double
+        public var maximum: TimeAmount
+        public var jitter: Double
+
+        public static let defaults = Backoff(initial: .milliseconds(100), multiplier: 1.6, maximum: .seconds(5), jitter: 0.2)
+
+        /// The delay before attempt `attempt` (0 = first retry), with jitter.
+        public func delay(attempt: Int) -> TimeAmount {
+            let base = Double(self.initial.nanoseconds) * pow(self.multiplier, Double(attempt))
+            let capped = min(base, Double(self.maximum.nanoseconds))
+            let jittered = capped * (1 + Double.random(in: -self.jitter...self.jitter))
+            return .nanoseconds(Int64(max(jittered, 0)))
+        }
+    }
+
+    public struct RetryPolicy: Sendable {
+        /// Attempts in all, the first included; default 3.
+        public var maxAttempts: Int
+        /// The budget: retries spend one token, each success earns `tokensPerSuccess`; retries stop
+        /// when fewer than one token is left. Default 10 tokens, 0.1 per success.
+        public var maxTokens: Double
+        public var tokensPerSuccess: Double
+
+        public static let defaults = RetryPolicy(maxAttempts: 3, maxTokens: 10, tokensPerSuccess: 0.1)
+    }
+
+    public init(
+        connectTimeout: TimeAmount = .seconds(5),
+        backoff: Backoff = .defaults,
+        retry: RetryPolicy = .defaults,
+        keepaliveInterval: TimeAmount = .seconds(30),
+        keepaliveTimeout: TimeAmount = .seconds(10),
+        maxMessageBytes: Int = 4 << 20,
+        compressionThresholdBytes: Int? = 1024
+    ) {
+        self.connectTimeout = connectTimeout
+        self.backoff = backoff
+        self.retry = retry
+        self.keepaliveInterval = keepaliveInterval
+        self.keepaliveTimeout = keepaliveTimeout
+        self.maxMessageBytes = maxMessageBytes
+        self.compressionThresholdBytes = compressionThresholdBytes
+    }
+
+    public static let defaults = ClientConfiguration()
+}
+
+/// Per-call settings.
+public struct CallOptions: Sendable {
+    /// How long the caller waits, sent to the server as the call's deadline; nil waits forever.
+    public var timeout: TimeAmount?
+    public var metadata: Metadata
+
+    public init(timeout: TimeAmount? = nil, metadata: Metadata = Metadata()) {
+        self.timeout = timeout
+        self.metadata = metadata
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

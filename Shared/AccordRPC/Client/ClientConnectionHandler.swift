@@ -1,0 +1,344 @@
+import AccordWire
+import NIOCore
+
+/// Lets the task that started a call cancel it later: the id is set and read on the event loop.
+final class CallHandle: @unchecked Sendable {
+    var id: UInt32 = 0
+}
+
+/// One client connection on its event loop: numbers calls, writes their frames, routes
+/// responses back to the waiting callers, pings when the server is silent.
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = WireEvent
+    typealias OutboundIn = Never
+    typealias OutboundOut = ByteBuffer
+
+    private enum Responder {
+        case unary(EventLoopPromise<ByteBuffer>, response: ByteBuffer?)
+        case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+    }
+
+    private struct Call {
+        var responder: Responder
+        var timer: Scheduled<Void>?
+    }
+
+    private let configuration: ClientConfiguration
+    private let onReady: EventLoopPromise<Preface>
+    /// Called once when the connection stops taking calls (GOAWAY or close).
+    private let onUnusable: @Sendable () -> Void
+    private var calls: [UInt32: Call] = [:]
+    private var nextCallID: UInt32 = 1
+    private var serverPreface: Preface?
+    private var acceptingCalls = true
+    private var closed = false
+    private var outbound = ByteBuffer()
+    private var flushScheduled = false
+    private lazy var compressor = ZlibCompressor()
+    private lazy var decompressor = ZlibDecompressor()
+    private var context: ChannelHandlerContext!
+    private var lastRead = NIODeadline.now()
+    private var keepaliveTimer: RepeatedTask?
+    private var pingSentAt: NIODeadline?
+
+    init(configuration: ClientConfiguration, onReady: EventLoopPromise<Preface>, onUnusable: @escaping @Sendable () -> Void) {
+        self.configuration = configuration
+        self.onReady = onReady
+        self.onUnusable = onUnusable
+    }
+
+    var isAcceptingCalls: Bool { self.acceptingCalls && !self.closed }
+    var activeCalls: Int { self.calls.count }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.outbound = context.channel.allocator.buffer(capacity: 4096)
+        self.outbound.writePreface(
+            Preface(role: .client, capabilities: .zlib, maxMessageBytes: UInt32(self.configuration.maxMessageBytes))
+        )
+        if context.channel.isActive { self.flushNow() }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let interval = self.configuration.keepaliveInterval
+        self.keepaliveTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: .nanoseconds(max(interval.nanoseconds / 4, 1_000_000))) { _ in
+            loopBound.value.keepaliveTick()
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.flushNow()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.shutDown(RPCError(.unavailable, "connection to the server closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let reason = (error as? WireError)?.description ?? "\(error)"
+        self.shutDown(RPCError(.unavailable, "connection failed: \(reason)"))
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.lastRead = .now()
+        self.pingSentAt = nil
+        switch self.unwrapInboundIn(data) {
+        case .preface(let preface):
+            self.serverPreface = preface
+            self.onReady.succeed(preface)
+        case .frame(let frame):
+            self.handle(frame)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushNow()
+        context.fireChannelReadComplete()
+    }
+
+    private func handle(_ frame: Frame) {
+        switch frame.type {
+        case .message: self.receiveMessage(frame)
+        case .trailers: self.receiveTrailers(frame)
+        case .ping:
+            if !frame.flags.contains(.ack) {
+                self.outbound.writeFrame(Frame(type: .ping, flags: .ack, callID: 0, payload: frame.payload))
+            }
+        case .goAway: self.receiveGoAway(frame)
+        default:
+            self.errorCaught(context: self.context, error: WireError(.protocolError, "unexpected \(frame.type) frame"))
+        }
+    }
+
+    private func receiveMessage(_ frame: Frame) {
+        guard var call = self.calls[frame.callID] else { return }
+        var payload = frame.payload
+        if frame.flags.contains(.compressed) {
+            do {
+                payload = try self.decompressor.decompress(
+                    payload,
+                    limit: self.configuration.maxMessageBytes,
+                    allocator: self.context.channel.allocator
+                )
+            } catch {
+                return self.complete(frame.callID, .failure(RPCError(.internal, "response could not be decompressed")))
+            }
+        }
+        switch call.responder {
+        case .unary(let promise, nil):
+            call.responder = .unary(promise, response: payload)
+            self.calls[frame.callID] = call
+        case .unary:
+            self.complete(frame.callID, .failure(RPCError(.internal, "server sent two responses to a unary call")))
+        case .stream(let continuation):
+            continuation.yield(payload)
+        }
+    }
+
+    private func receiveTrailers(_ frame: Frame) {
+        guard self.calls[frame.callID] != nil else { return }
+        do {
+            let trailers = try CallTrailers.decode(from: frame.payload)
+            if trailers.code == .ok {
+                self.complete(frame.callID, .success(()))
+            } else {
+                self.complete(
+                    frame.callID,
+                    .failure(RPCError(trailers.code, trailers.message, details: trailers.details))
+                )
+            }
+        } catch {
+            self.errorCaught(context: self.context, error: error)
+        }
+    }
+
+    private func receiveGoAway(_ frame: Frame) {
+        guard let goAway = try? GoAway.decode(from: frame.payload) else { return }
+        self.stopAcceptingCalls()
+        for id in self.calls.keys where id > goAway.lastCallID {
+            self.complete(id, .failure(RPCError(.unavailable, "server is going away: \(goAway.reason)")))
+        }
+        if goAway.code != .noError {
+            self.shutDown(RPCError(.unavailable, "server closed the connection: \(goAway.code): \(goAway.reason)"))
+        }
+    }
+
+    // MARK: Calls
+
+    /// Starts a unary call; the future completes with the response message or an ``RPCError``.
+    func startUnary(
+        path: String,
+        options: CallOptions,
+        request: ByteBuffer,
+        handle: CallHandle
+    ) -> EventLoopFuture<ByteBuffer> {
+        let promise = self.context.eventLoop.makePromise(of: ByteBuffer.self)
+        guard let id = self.open(path: path, options: options, request: request, handle: handle) else {
+            promise.fail(RPCError(.unavailable, "connection is not accepting new calls"))
+            return promise.futureResult
+        }
+        self.register(id, .unary(promise, response: nil), timeout: options.timeout)
+        return promise.futureResult
+    }
+
+    /// Starts a server-streaming call whose responses go to `continuation`.
+    func startStream(
+        path: String,
+        options: CallOptions,
+        request: ByteBuffer,
+        handle: CallHandle,
+        continuation: AsyncThrowingStream<ByteBuffer, any Error>.Continuation
+    ) {
+        guard let id = self.open(path: path, options: options, request: request, handle: handle) else {
+            continuation.finish(throwing: RPCError(.unavailable, "connection is not accepting new calls"))
+            return
+        }
+        self.register(id, .stream(continuation), timeout: options.timeout)
+    }
+
+    /// Abandons a call: CANCEL to the server, CANCELLED to the caller.
+    func cancel(_ handle: CallHandle) {
+        let id = handle.id
+        guard self.calls[id] != nil else { return }
+        self.outbound.writeFrame(Frame(type: .cancel, callID: id, payload: ByteBuffer()))
+        self.scheduleFlush()
+        self.complete(id, .failure(RPCError(.cancelled, "the call was cancelled by the client")))
+    }
+
+    private func open(path: String, options: CallOptions, request: ByteBuffer, handle: CallHandle) -> UInt32? {
+        guard self.isAcceptingCalls, self.nextCallID < UInt32.max else { return nil }
+        let id = self.nextCallID
+        self.nextCallID += 1
+        handle.id = id
+        var timeoutMilliseconds: UInt32 = 0
+        if let timeout = options.timeout {
+            timeoutMilliseconds = UInt32(clamping: max(1, (timeout.nanoseconds + 999_999) / 1_000_000))
+        }
+        let headerIndex = self.outbound.writerIndex
+        self.outbound.writeFrameHeader(length: 0, type: .headers, flags: [], callID: id)
+        CallHeaders(method: path, timeoutMilliseconds: timeoutMilliseconds, metadata: options.metadata)
+            .encode(into: &self.outbound)
+        self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+        self.writeRequest(id, request)
+        self.scheduleFlush()
+        return id
+    }
+
+    private func writeRequest(_ id: UInt32, _ request: ByteBuffer) {
+        if let threshold = self.configuration.compressionThresholdBytes, request.readableBytes >= threshold,
+            self.serverPreface?.capabilities.contains(.zlib) == true
+        {
+            let headerIndex = self.outbound.writerIndex
+            self.outbound.writeFrameHeader(length: 0, type: .message, flags: [.compressed, .endStream], callID: id)
+            let bodyIndex = self.outbound.writerIndex
+            if self.compressor.compress(request, into: &self.outbound) {
+                self.outbound.setInteger(UInt32(self.outbound.writerIndex - bodyIndex), at: headerIndex)
+                return
+            }
+            self.outbound.moveWriterIndex(to: headerIndex)
+        }
+        self.outbound.writeFrameHeader(length: request.readableBytes, type: .message, flags: .endStream, callID: id)
+        self.outbound.writeImmutableBuffer(request)
+    }
+
+    private func register(_ id: UInt32, _ responder: Responder, timeout: TimeAmount?) {
+        var call = Call(responder: responder)
+        if let timeout {
+            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+            call.timer = self.context.eventLoop.scheduleTask(in: timeout) {
+                loopBound.value.expire(id)
+            }
+        }
+        self.calls[id] = call
+    }
+
+    private func expire(_ id: UInt32) {
+        guard self.calls[id] != nil else { return }
+        self.outbound.writeFrame(Frame(type: .cancel, callID: id, payload: ByteBuffer()))
+        self.scheduleFlush()
+        self.complete(id, .failure(RPCError(.deadlineExceeded, "deadline exceeded")))
+    }
+
+    private func complete(_ id: UInt32, _ result: Result<Void, RPCError>) {
+        guard let call = self.calls.removeValue(forKey: id) else { return }
+        call.timer?.cancel()
+        switch (call.responder, result) {
+        case (.unary(let promise, let response?), .success):
+            promise.succeed(response)
+        case (.unary(let promise, nil), .success):
+            promise.fail(RPCError(.internal, "server ended a unary call without a response"))
+        case (.unary(let promise, _), .failure(let error)):
+            promise.fail(error)
+        case (.stream(let continuation), .success):
+            continuation.finish()
+        case (.stream(let continuation), .failure(let error)):
+            continuation.finish(throwing: error)
+        }
+    }
+
+    // MARK: Connection
+
+    private func keepaliveTick() {
+        let now = NIODeadline.now()
+        if let sent = self.pingSentAt {
+            if now - sent > self.configuration.keepaliveTimeout {
+                self.shutDown(RPCError(.unavailable, "server did not answer a keepalive ping"))
+                self.context.close(promise: nil)
+            }
+        } else if now - self.lastRead >= self.configuration.keepaliveInterval {
+            self.pingSentAt = now
+            var payload = ByteBuffer()
+            payload.writeInteger(UInt64(now.uptimeNanoseconds))
+            self.outbound.writeFrame(Frame(type: .ping, callID: 0, payload: payload))
+            self.scheduleFlush()
+        }
+    }
+
+    /// Sends GOAWAY and closes once the calls in progress are done.
+    func close() {
+        self.stopAcceptingCalls()
+        if !self.closed {
+            let headerIndex = self.outbound.writerIndex
+            self.outbound.writeFrameHeader(length: 0, type: .goAway, flags: [], callID: 0)
+            GoAway(lastCallID: 0, code: .noError, reason: "client is closing").encode(into: &self.outbound)
+            self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+            self.flushNow()
+        }
+        self.shutDown(RPCError(.cancelled, "the client closed the connection"))
+        self.context.close(promise: nil)
+    }
+
+    private func stopAcceptingCalls() {
+        guard self.acceptingCalls else { return }
+        self.acceptingCalls = false
+        self.onUnusable()
+    }
+
+    private func shutDown(_ error: RPCError) {
+        self.stopAcceptingCalls()
+        guard !self.closed else { return }
+        self.closed = true
+        self.keepaliveTimer?.cancel()
+        self.onReady.fail(error)
+        for id in Array(self.calls.keys) {
+            self.complete(id, .failure(error))
+        }
+    }
+
+    private func scheduleFlush() {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        self.context.eventLoop.execute { loopBound.value.flushNow() }
+    }
+
+    private func flushNow() {
+        self.flushScheduled = false
+        guard self.outbound.readableBytes > 0, !self.closed || self.context.channel.isActive else { return }
+        self.context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
+        self.outbound = self.context.channel.allocator.buffer(capacity: 4096)
+    }
+}

@@ -1,0 +1,9 @@
+/// Conventional metadata keys.
+public enum MetadataKey {
+    /// `Bearer <token>`.
+    public static let authorization = "authorization"
+    /// A caller-chosen id that follows the call through every service.
+    public static let traceID = "trace-id"
+    /// Makes a non-idempotent call safe to retry: the server returns the first result again.
+    public static let idempotencyKey = "idempotency-key"
+}

@@ -1,0 +1,71 @@
+import AccordWire
+import Metrics
+import NIOCore
+
+/// Request counts, statuses, latencies and connections of a server, through swift-metrics.
+///
+/// Series: `accord_rpc_server_started_total{method}`, `accord_rpc_server_handled_total{method,code}`,
+/// `accord_rpc_server_duration_seconds{method}` (a histogram), `accord_rpc_server_connections`
+/// (open now) and `accord_rpc_server_connections_total`.
+final class RPCServerMetrics: Sendable {
+    private struct MethodMetrics: Sendable {
+        let started: Counter
+        let handled: [Counter]
+        let duration: Timer
+    }
+
+    private let methods: [String: MethodMetrics]
+    private let unknownMethod: MethodMetrics
+    private let openConnections: Meter
+    private let acceptedConnections: Counter
+
+    init(paths: [String]) {
+        func make(_ method: String) -> MethodMetrics {
+            MethodMetrics(
+                started: Counter(label: "accord_rpc_server_started_total", dimensions: [("method", method)]),
+                handled: StatusCode.allCases.map {
+                    Counter(label: "accord_rpc_server_handled_total", dimensions: [("method", method), ("code", $0.name)])
+                },
+                duration: Timer(
+                    label: "accord_rpc_server_duration_seconds",
+                    dimensions: [("method", method)],
+                    preferredDisplayUnit: .seconds
+                )
+            )
+        }
+        self.methods = Dictionary(uniqueKeysWithValues: paths.map { ($0, make($0)) })
+        self.unknownMethod = make("unknown")
+        self.openConnections = Meter(label: "accord_rpc_server_connections")
+        self.acceptedConnections = Counter(label: "accord_rpc_server_connections_total")
+    }
+
+    private func metrics(_ method: String) -> MethodMetrics {
+        self.methods[method] ?? self.unknownMethod
+    }
+
+    func started(_ method: String) {
+        self.metrics(method).started.increment()
+    }
+
+    func finished(_ method: String, code: StatusCode, startedAt: NIODeadline) {
+        let metrics = self.metrics(method)
+        metrics.handled[Int(code.rawValue)].increment()
+        metrics.duration.recordNanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+    }
+
+    /// A call answered before it started (limits, shutdown).
+    func refused(_ method: String, code: StatusCode) {
+        let metrics = self.metrics(method)
+        metrics.started.increment()
+        metrics.handled[Int(code.rawValue)].increment()
+    }
+
+    func connectionOpened() {
+        self.openConnections.increment()
+        self.acceptedConnections.increment()
+    }
+
+    func connectionClosed() {
+        self.openConnections.decrement()
+    }
+}

@@ -1,0 +1,536 @@
+import AccordMessages
+import AccordWire
+import Logging
+import NIOCore
+
+/// Asks a server connection to shut down gracefully: GOAWAY, finish in-flight calls, close.
+struct DrainConnectionEvent: Sendable {}
+
+/// One server connection on its event loop: reads frames, runs calls, writes responses.
+///
+/// Handlers run as tasks off the event loop; their results come back through
+/// ``NIOLoopBound`` and are written in batches (one flush per event-loop tick).
+final class ServerConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = WireEvent
+    typealias OutboundIn = Never
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        case awaitingPreface
+        case open
+        /// GOAWAY sent or received: no new calls; close when the last call ends.
+        case draining
+        case closed
+    }
+
+    private struct Call {
+        let method: String
+        let route: RPCRouter.Route?
+        let startedAt: NIODeadline
+        let deadline: NIODeadline?
+        let metadata: Metadata
+        var timer: Scheduled<Void>?
+        var task: Task<Void, Never>?
+        var dispatched = false
+    }
+
+    let shared: ServerShared
+    private var state = State.awaitingPreface
+    private var calls: [UInt32: Call] = [:]
+    private var lastCallID: UInt32 = 0
+    private var peerAcceptsZlib = false
+    private lazy var compressor = ZlibCompressor()
+    private lazy var decompressor = ZlibDecompressor()
+    private var outbound = ByteBuffer()
+    private var flushScheduled = false
+    private var writabilityWaiters: [EventLoopPromise<Void>] = []
+    private var prefaceTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
+    private var context: ChannelHandlerContext!
+    private var logger: Logger
+    private var peer = "unknown"
+
+    init(shared: ServerShared) {
+        self.shared = shared
+        self.logger = shared.logger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.outbound = context.channel.allocator.buffer(capacity: 4096)
+        if context.channel.isActive { self.start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard self.prefaceTimer == nil else { return }
+        self.peer = context.channel.remoteAddress?.description ?? "unknown"
+        self.logger[metadataKey: "peer"] = "\(self.peer)"
+        self.shared.metrics.connectionOpened()
+        var preface = ByteBuffer()
+        preface.writePreface(
+            Preface(
+                role: .server,
+                capabilities: self.shared.configuration.compression.enabled ? .zlib : [],
+                maxMessageBytes: UInt32(self.shared.configuration.limits.maxMessageBytes)
+            )
+        )
+        self.outbound.writeBuffer(&preface)
+        self.scheduleFlush()
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.prefaceTimer = context.eventLoop.scheduleTask(in: self.shared.configuration.timeouts.preface) {
+            let handler = loopBound.value
+            if case .awaitingPreface = handler.state {
+                handler.logger.notice("Closing connection", metadata: ["reason": "no preface before the timeout"])
+                handler.close(context: handler.context)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .closed = self.state {} else { self.shared.metrics.connectionClosed() }
+        self.state = .closed
+        self.prefaceTimer?.cancel()
+        self.idleTimer?.cancel()
+        for (_, call) in self.calls {
+            call.timer?.cancel()
+            call.task?.cancel()
+            self.shared.metrics.finished(call.method, code: .cancelled, startedAt: call.startedAt)
+        }
+        self.calls.removeAll()
+        self.failWritabilityWaiters()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            let waiters = self.writabilityWaiters
+            self.writabilityWaiters.removeAll()
+            for waiter in waiters { waiter.succeed() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let wireError = error as? WireError {
+            self.connectionError(wireError)
+        } else if case .closed = self.state {
+            return
+        } else {
+            self.logger.debug("Connection error", metadata: ["error": "\(error)"])
+            self.close(context: context)
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if event is DrainConnectionEvent {
+            self.drain(reason: "server is shutting down")
+            promise?.succeed()
+        } else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+        }
+    }
+
+    // MARK: Inbound frames
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .preface(let preface):
+            self.prefaceTimer?.cancel()
+            self.peerAcceptsZlib = preface.capabilities.contains(.zlib)
+            self.state = .open
+            self.armIdleTimer()
+        case .frame(let frame):
+            switch self.state {
+            case .open, .draining: self.handle(frame)
+            case .awaitingPreface, .closed: return
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushNow()
+        context.fireChannelReadComplete()
+    }
+
+    private func handle(_ frame: Frame) {
+        switch frame.type {
+        case .headers: self.receiveHeaders(frame)
+        case .message: self.receiveMessage(frame)
+        case .cancel: self.receiveCancel(frame.callID)
+        case .ping: self.receivePing(frame)
+        case .goAway:
+            self.logger.debug("Peer is going away")
+            self.drain(reason: "peer is going away")
+        default:
+            self.connectionError(WireError(.protocolError, "frame type \(frame.type) is not valid from a client"))
+        }
+    }
+
+    private func receiveHeaders(_ frame: Frame) {
+        let id = frame.callID
+        guard id > self.lastCallID else {
+            return self.connectionError(
+                WireError(.protocolError, "call id \(id) is not above the last call id \(self.lastCallID)")
+            )
+        }
+        self.lastCallID = id
+        let limits = self.shared.configuration.limits
+        guard frame.payload.readableBytes <= limits.maxMetadataBytes else {
+            return self.reject(
+                id,
+                RPCError(.resourceExhausted, "metadata of \(frame.payload.readableBytes) bytes is over the limit of \(limits.maxMetadataBytes)")
+            )
+        }
+        let headers: CallHeaders
+        do {
+            headers = try CallHeaders.decode(from: frame.payload)
+        } catch {
+            return self.connectionError(error)
+        }
+        if case .draining = self.state {
+            return self.reject(id, RPCError(.unavailable, "server is shutting down"), method: headers.method)
+        }
+        guard self.calls.count < limits.maxConcurrentCallsPerConnection else {
+            return self.reject(
+                id,
+                RPCError(.resourceExhausted, "too many concurrent calls (limit \(limits.maxConcurrentCallsPerConnection))"),
+                method: headers.method
+            )
+        }
+        let now = NIODeadline.now()
+        let deadline = headers.timeoutMilliseconds > 0 ? now + .milliseconds(Int64(headers.timeoutMilliseconds)) : nil
+        var call = Call(
+            method: headers.method,
+            route: self.shared.router.route(headers.method),
+            startedAt: now,
+            deadline: deadline,
+            metadata: headers.metadata
+        )
+        if let deadline {
+            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+            call.timer = self.context.eventLoop.scheduleTask(deadline: deadline) {
+                loopBound.value.expire(id)
+            }
+        }
+        self.shared.metrics.started(headers.method)
+        self.calls[id] = call
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+    }
+
+    private func receiveMessage(_ frame: Frame) {
+        let id = frame.callID
+        guard id <= self.lastCallID else {
+            return self.connectionError(WireError(.protocolError, "MESSAGE for call \(id), which was never opened"))
+        }
+        guard var call = self.calls[id] else { return }  // finished or refused already: ignore
+        guard !call.dispatched, frame.flags.contains(.endStream) else {
+            return self.finish(
+                id,
+                RPCError(.unimplemented, "a call carries exactly one request message with END_STREAM set")
+            )
+        }
+        guard let route = call.route else {
+            return self.finish(id, RPCError(.unimplemented, "method \(call.method) is not implemented by this server"))
+        }
+        var payload = frame.payload
+        if frame.flags.contains(.compressed) {
+            guard self.shared.configuration.compression.enabled else {
+                return self.finish(id, RPCError(.internal, "compressed message, but compression was not negotiated"))
+            }
+            do {
+                payload = try self.decompressor.decompress(
+                    payload,
+                    limit: self.shared.configuration.limits.maxMessageBytes,
+                    allocator: self.context.channel.allocator
+                )
+            } catch .tooLarge(let limit) {
+                return self.finish(id, RPCError(.resourceExhausted, "decompressed message is over the limit of \(limit) bytes"))
+            } catch {
+                return self.finish(id, RPCError(.internal, "compressed message could not be decompressed"))
+            }
+        }
+        call.dispatched = true
+        call.task = self.dispatch(id, call, route, payload)
+        self.calls[id] = call
+    }
+
+    private func receiveCancel(_ id: UInt32) {
+        guard let call = self.calls.removeValue(forKey: id) else { return }
+        call.timer?.cancel()
+        call.task?.cancel()
+        self.shared.metrics.finished(call.method, code: .cancelled, startedAt: call.startedAt)
+        self.callEnded()
+    }
+
+    private func receivePing(_ frame: Frame) {
+        guard frame.payload.readableBytes == 8 else {
+            return self.connectionError(WireError(.protocolError, "PING payload must be 8 bytes"))
+        }
+        guard !frame.flags.contains(.ack) else { return }
+        self.outbound.writeFrame(Frame(type: .ping, flags: .ack, callID: 0, payload: frame.payload))
+        self.scheduleFlush()
+    }
+
+    // MARK: Running calls
+
+    private func dispatch(_ id: UInt32, _ call: Call, _ route: RPCRouter.Route, _ payload: ByteBuffer) -> Task<Void, Never> {
+        var logger = self.logger
+        logger[metadataKey: "call.method"] = "\(call.method)"
+        logger[metadataKey: "call.id"] = "\(id)"
+        if let trace = call.metadata[MetadataKey.traceID] { logger[metadataKey: "trace.id"] = "\(trace)" }
+        let context = ServerContext(
+            method: call.method,
+            metadata: call.metadata,
+            deadline: call.deadline,
+            peer: self.peer,
+            logger: logger
+        )
+        let limits = DecodeLimits(
+            maxMessageBytes: self.shared.configuration.limits.maxMessageBytes,
+            maxAllocationBytes: self.shared.configuration.limits.maxDecodeAllocationBytes
+        )
+        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        let interceptors = self.shared.interceptors
+        switch route.handler {
+        case .unary(let handler):
+            return Task {
+                let result: Result<ByteBuffer, any Error>
+                do {
+                    result = .success(
+                        try await intercept(context, interceptors[...]) { try await handler(payload, limits, $0) }
+                    )
+                } catch {
+                    result = .failure(error)
+                }
+                loopBound.eventLoop.execute { loopBound.value.completeUnary(id, result) }
+            }
+        case .serverStreaming(let handler):
+            let stream = RawResponseStream(connection: loopBound, callID: id)
+            return Task {
+                var failure: (any Error)?
+                do {
+                    try await intercept(context, interceptors[...]) { try await handler(payload, limits, $0, stream) }
+                } catch {
+                    failure = error
+                }
+                let outcome = failure
+                loopBound.eventLoop.execute { loopBound.value.completeStream(id, outcome) }
+            }
+        }
+    }
+
+    fileprivate func completeUnary(_ id: UInt32, _ result: Result<ByteBuffer, any Error>) {
+        guard self.calls[id] != nil else { return }
+        switch result {
+        case .success(let response):
+            self.writeMessage(id, response)
+            self.finish(id, nil)
+        case .failure(let error):
+            self.finish(id, error)
+        }
+    }
+
+    fileprivate func completeStream(_ id: UInt32, _ error: (any Error)?) {
+        guard self.calls[id] != nil else { return }
+        self.finish(id, error)
+    }
+
+    fileprivate func streamSend(_ id: UInt32, _ message: ByteBuffer) -> EventLoopFuture<Void> {
+        guard self.calls[id] != nil else {
+            return self.context.eventLoop.makeFailedFuture(CancellationError())
+        }
+        self.writeMessage(id, message)
+        if self.outbound.readableBytes >= 64 << 10 { self.flushNow() } else { self.scheduleFlush() }
+        guard !self.context.channel.isWritable else { return self.context.eventLoop.makeSucceededVoidFuture() }
+        let promise = self.context.eventLoop.makePromise(of: Void.self)
+        self.writabilityWaiters.append(promise)
+        return promise.futureResult
+    }
+
+    private func expire(_ id: UInt32) {
+        guard let call = self.calls[id] else { return }
+        call.task?.cancel()
+        self.finish(id, RPCError(.deadlineExceeded, "deadline exceeded while \(call.dispatched ? "handling" : "waiting for") the request"))
+    }
+
+    /// Writes TRAILERS for `id` (OK when `error` is nil) and forgets the call.
+    private func finish(_ id: UInt32, _ error: (any Error)?) {
+        guard let call = self.calls.removeValue(forKey: id) else { return }
+        call.timer?.cancel()
+        let trailers = self.trailers(for: error, call: call)
+        self.writeTrailers(id, trailers)
+        self.shared.metrics.finished(call.method, code: trailers.code, startedAt: call.startedAt)
+        self.callEnded()
+    }
+
+    /// Answers a call that never started (no handler ran).
+    private func reject(_ id: UInt32, _ error: RPCError, method: String = "unknown") {
+        self.logger.debug("Call refused", metadata: ["call.id": "\(id)", "call.method": "\(method)", "status": "\(error)"])
+        self.writeTrailers(id, CallTrailers(code: error.code, message: error.message, details: error.details))
+        self.shared.metrics.refused(method, code: error.code)
+    }
+
+    private func trailers(for error: (any Error)?, call: Call) -> CallTrailers {
+        switch error {
+        case nil:
+            return .ok
+        case let error as RPCError:
+            return CallTrailers(code: error.code, message: error.message, details: error.details)
+        case is CancellationError:
+            if let deadline = call.deadline, deadline <= .now() {
+                return CallTrailers(code: .deadlineExceeded, message: "deadline exceeded")
+            }
+            return CallTrailers(code: .cancelled, message: "the call was cancelled")
+        case let error?:
+            self.logger.error(
+                "Handler failed",
+                metadata: ["call.method": "\(call.method)", "error": "\(String(reflecting: error))"]
+            )
+            return CallTrailers(code: .internal, message: "internal error")
+        }
+    }
+
+    private func callEnded() {
+        guard self.calls.isEmpty else { return }
+        if case .draining = self.state {
+            self.close(context: self.context)
+        } else {
+            self.armIdleTimer()
+        }
+    }
+
+    // MARK: Writing
+
+    private func writeMessage(_ id: UInt32, _ message: ByteBuffer) {
+        let compression = self.shared.configuration.compression
+        if compression.enabled, self.peerAcceptsZlib, message.readableBytes >= compression.thresholdBytes {
+            let headerIndex = self.outbound.writerIndex
+            self.outbound.writeFrameHeader(length: 0, type: .message, flags: .compressed, callID: id)
+            let bodyIndex = self.outbound.writerIndex
+            if self.compressor.compress(message, into: &self.outbound) {
+                self.outbound.setInteger(UInt32(self.outbound.writerIndex - bodyIndex), at: headerIndex)
+                return
+            }
+            self.outbound.moveWriterIndex(to: headerIndex)
+        }
+        self.outbound.writeFrameHeader(length: message.readableBytes, type: .message, flags: [], callID: id)
+        self.outbound.writeImmutableBuffer(message)
+    }
+
+    private func writeTrailers(_ id: UInt32, _ trailers: CallTrailers) {
+        let headerIndex = self.outbound.writerIndex
+        self.outbound.writeFrameHeader(length: 0, type: .trailers, flags: [], callID: id)
+        trailers.encode(into: &self.outbound)
+        self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+        self.scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        self.context.eventLoop.execute { loopBound.value.flushNow() }
+    }
+
+    private func flushNow() {
+        self.flushScheduled = false
+        guard self.outbound.readableBytes > 0, case let context? = self.context else { return }
+        context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
+        self.outbound = context.channel.allocator.buffer(capacity: 4096)
+    }
+
+    // MARK: Connection lifecycle
+
+    private func armIdleTimer() {
+        guard self.idleTimer == nil, case .open = self.state else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        self.idleTimer = self.context.eventLoop.scheduleTask(in: self.shared.configuration.timeouts.idle) {
+            let handler = loopBound.value
+            handler.idleTimer = nil
+            guard handler.calls.isEmpty else { return }
+            handler.logger.debug("Closing idle connection")
+            handler.sendGoAway(.idleTimeout, "connection was idle")
+            handler.close(context: handler.context)
+        }
+    }
+
+    private func drain(reason: String) {
+        switch self.state {
+        case .open:
+            self.state = .draining
+            self.sendGoAway(.noError, reason)
+            self.idleTimer?.cancel()
+            if self.calls.isEmpty { self.close(context: self.context) }
+        case .awaitingPreface:
+            self.close(context: self.context)
+        case .draining, .closed:
+            return
+        }
+    }
+
+    private func connectionError(_ error: WireError) {
+        if case .closed = self.state { return }
+        self.logger.notice(
+            "Closing connection after a protocol error",
+            metadata: ["reason": "\(error.reason)", "code": "\(error.code)"]
+        )
+        self.sendGoAway(error.code, error.reason)
+        for (_, call) in self.calls {
+            call.task?.cancel()
+        }
+        self.close(context: self.context)
+    }
+
+    private func sendGoAway(_ code: GoAwayCode, _ reason: String) {
+        let headerIndex = self.outbound.writerIndex
+        self.outbound.writeFrameHeader(length: 0, type: .goAway, flags: [], callID: 0)
+        GoAway(lastCallID: self.lastCallID, code: code, reason: reason).encode(into: &self.outbound)
+        self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        if case .closed = self.state { return }
+        self.flushNow()
+        self.shared.metrics.connectionClosed()
+        self.state = .closed
+        self.failWritabilityWaiters()
+        context.close(promise: nil)
+    }
+
+    private func failWritabilityWaiters() {
+        let waiters = self.writabilityWaiters
+        self.writabilityWaiters.removeAll()
+        for waiter in waiters { waiter.fail(CancellationError()) }
+    }
+}
+
+/// Runs `body` inside the interceptors, outermost first.
+private func intercept<R: Sendable>(
+    _ context: ServerContext,
+    _ interceptors: ArraySlice<any ServerInterceptor>,
+    _ body: @escaping @Sendable (ServerContext) async throws -> R
+) async throws -> R {
+    guard let first = interceptors.first else { return try await body(context) }
+    let rest = interceptors.dropFirst()
+    return try await first.intercept(context: context) { try await intercept($0, rest, body) }
+}
+
+/// The raw side of ``ResponseStream``: sends encoded responses on the call's connection.
+public struct RawResponseStream: Sendable {
+    let connection: NIOLoopBound<ServerConnectionHandler>
+    let callID: UInt32
+
+    func send(_ message: ByteBuffer) async throws {
+        let connection = self.connection
+        let id = self.callID
+        try await connection.eventLoop.flatSubmit { connection.value.streamSend(id, message) }.get()
+    }
+}

@@ -1,0 +1,50 @@
+public import AccordWire
+public import Logging
+public import NIOCore
+
+/// What a handler knows about its call.
+public struct ServerContext: Sendable {
+    /// `/accord.v1.Service/Method`.
+    public let method: String
+    public let metadata: Metadata
+    /// When the caller stops waiting, if it set a deadline.
+    public let deadline: NIODeadline?
+    /// The peer's address.
+    public let peer: String
+    /// Carries `call.method`, `call.id`, `peer` and, when sent, `trace.id`.
+    public var logger: Logger
+    /// Facts interceptors establish for handlers, such as the authenticated principal.
+    public var attributes: [String: String]
+
+    public init(
+        method: String,
+        metadata: Metadata,
+        deadline: NIODeadline?,
+        peer: String,
+        logger: Logger,
+        attributes: [String: String] = [:]
+    ) {
+        self.method = method
+        self.metadata = metadata
+        self.deadline = deadline
+        self.peer = peer
+        self.logger = logger
+        self.attributes = attributes
+    }
+
+    /// Time left before the deadline (nil without one).
+    public var timeRemaining: TimeAmount? {
+        self.deadline.map { $0 - .now() }
+    }
+}
+
+/// Runs around every handler of a server: authentication, logging, metrics.
+///
+/// An interceptor may change the context it passes on, throw an ``RPCError`` to refuse the
+/// call (the handler then never runs), or observe the result.
+public protocol ServerInterceptor: Sendable {
+    func intercept<Result: Sendable>(
+        context: ServerContext,
+        next: @Sendable (ServerContext) async throws -> Result
+    ) async throws -> Result
+}

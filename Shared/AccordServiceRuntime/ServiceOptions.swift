@@ -1,0 +1,104 @@
+public import ArgumentParser
+public import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The flags every Accord server takes. Each may also be set by an `ACCORD_*` environment
+/// variable (named in its help); a flag wins over the variable, the variable over the default.
+public struct ServiceOptions: ParsableArguments, Sendable {
+    @Option(help: "Address to listen on (ACCORD_HOST). Default 127.0.0.1.")
+    public var host: String?
+
+    @Option(help: "RPC port (ACCORD_PORT); 0 picks a free port.")
+    public var port: Int?
+
+    @Option(help: "Prometheus metrics port, served at /metrics (ACCORD_ADMIN_PORT); 0 picks one, -1 turns it off.")
+    public var adminPort: Int?
+
+    @Option(help: "Directory for this service's data (ACCORD_DATA_DIR). Default ./data.")
+    public var dataDir: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (ACCORD_LOG_LEVEL). Default info.")
+    public var logLevel: String?
+
+    @Option(help: "Largest message in bytes, after decompression (ACCORD_MAX_MESSAGE_BYTES). Default 4194304.")
+    public var maxMessageBytes: Int?
+
+    @Option(help: "Compress messages of at least this many bytes; -1 disables (ACCORD_COMPRESSION_THRESHOLD). Default 1024.")
+    public var compressionThreshold: Int?
+
+    @Option(help: "Seconds in-flight calls get on shutdown (ACCORD_DRAIN_SECONDS). Default 30.")
+    public var drainSeconds: Int?
+
+    public init() {}
+
+    /// The options after applying `ACCORD_*` variables and defaults.
+    public struct Resolved: Sendable {
+        public var host: String
+        public var port: Int
+        public var adminPort: Int?
+        public var dataDirectory: String
+        public var logLevel: Logger.Level
+        public var maxMessageBytes: Int
+        public var compressionThreshold: Int?
+        public var drainSeconds: Int
+    }
+
+    /// Applies the environment and defaults; `defaultPort` and `defaultAdminPort` are the service's.
+    public func resolve(
+        defaultPort: Int,
+        defaultAdminPort: Int,
+        environment: [String: String] = Self.processEnvironment()
+    ) throws -> Resolved {
+        func value<T>(_ flag: T?, _ name: String, _ parse: (String) -> T?) throws -> T? {
+            if let flag { return flag }
+            guard let text = environment[name] else { return nil }
+            guard let parsed = parse(text) else {
+                throw ValidationError("\(name)=\(text) is not valid")
+            }
+            return parsed
+        }
+        let port = try value(self.port, "ACCORD_PORT", Int.init) ?? defaultPort
+        let adminPort = try value(self.adminPort, "ACCORD_ADMIN_PORT", Int.init) ?? defaultAdminPort
+        let levelText = try value(self.logLevel, "ACCORD_LOG_LEVEL", { $0 }) ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ValidationError("log level \(levelText) is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        let maxMessage = try value(self.maxMessageBytes, "ACCORD_MAX_MESSAGE_BYTES", Int.init) ?? (4 << 20)
+        let threshold = try value(self.compressionThreshold, "ACCORD_COMPRESSION_THRESHOLD", Int.init) ?? 1024
+        let drain = try value(self.drainSeconds, "ACCORD_DRAIN_SECONDS", Int.init) ?? 30
+        guard (0...65535).contains(port) else { throw ValidationError("port \(port) is not between 0 and 65535") }
+        guard (-1...65535).contains(adminPort) else {
+            throw ValidationError("admin port \(adminPort) is not between -1 and 65535")
+        }
+        guard (1024...(64 << 20)).contains(maxMessage) else {
+            throw ValidationError("max message bytes \(maxMessage) is not between 1024 and 67108864")
+        }
+        guard drain >= 0 else { throw ValidationError("drain seconds must not be negative") }
+        return Resolved(
+            host: try value(self.host, "ACCORD_HOST", { $0 }) ?? "127.0.0.1",
+            port: port,
+            adminPort: adminPort < 0 ? nil : adminPort,
+            dataDirectory: try value(self.dataDir, "ACCORD_DATA_DIR", { $0 }) ?? "./data",
+            logLevel: level,
+            maxMessageBytes: maxMessage,
+            compressionThreshold: threshold < 0 ? nil : threshold,
+            drainSeconds: drain
+        )
+    }
+
+    public static func processEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

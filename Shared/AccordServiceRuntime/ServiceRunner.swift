@@ -1,0 +1,73 @@
+public import AccordRPC
+import Logging
+import Metrics
+import NIOCore
+import NIOPosix
+import Prometheus
+public import ServiceLifecycle
+
+/// Runs an Accord server process: logs, metrics, the RPC server with health and echo, the
+/// admin endpoint; SIGTERM and SIGINT drain gracefully.
+public enum ServiceRunner {
+    /// Everything a server executable says about itself.
+    public struct Identity: Sendable {
+        public var name: String
+        public var version: String
+
+        public init(name: String, version: String) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    /// Builds and runs the server until a signal stops it.
+    ///
+    /// - Parameters:
+    ///   - registerServices: adds the service's own methods; health and echo are added here.
+    ///   - extraServices: long-running work that lives and stops with the server.
+    public static func run(
+        _ identity: Identity,
+        options: ServiceOptions.Resolved,
+        interceptors: [any ServerInterceptor] = [],
+        extraServices: [any Service] = [],
+        registerServices: (inout RPCRouter) -> Void = { _ in }
+    ) async throws {
+        LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: options.logLevel) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var logger = Logger(label: identity.name)
+        logger[metadataKey: "service"] = "\(identity.name)"
+
+        var router = RPCRouter()
+        registerServices(&router)
+        Diagnostics.registerEcho(into: &router)
+        Diagnostics.registerHealth(into: &router, serverName: "\(identity.name) \(identity.version)")
+
+        var configuration = ServerConfiguration(host: options.host, port: options.port)
+        configuration.limits.maxMessageBytes = options.maxMessageBytes
+        configuration.compression.enabled = options.compressionThreshold != nil
+        configuration.compression.thresholdBytes = options.compressionThreshold ?? Int.max
+        configuration.timeouts.drain = .seconds(Int64(options.drainSeconds))
+        let server = RPCServer(configuration: configuration, router: router, interceptors: interceptors, logger: logger)
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server, serviceName: "rpc")]
+        if let adminPort = options.adminPort {
+            let admin = AdminServer(host: options.host, port: adminPort, registry: registry, logger: logger)
+            services.append(.init(service: admin, serviceName: "admin"))
+        }
+        services += extraServices.map { .init(service: $0) }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info("Starting", metadata: ["version": "\(identity.version)", "pid": "\(getpid())"])
+        try await group.run()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
