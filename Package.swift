@@ -97,10 +97,12 @@ let package = Package(
                 "AccordRPC",
                 "AccordWire",
                 "AccordMessages",
+                "AccordServiceRuntime",
+                "CAccordZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ],
             path: "Tests/AccordRPCTests",
             swiftSettings: swiftSettings

@@ -48,6 +48,13 @@ public struct ClientConfiguration: Sendable {
         public var maximum: TimeAmount
         public var jitter: Double
 
+        public init(initial: TimeAmount, multiplier: Double, maximum: TimeAmount, jitter: Double) {
+            self.initial = initial
+            self.multiplier = multiplier
+            self.maximum = maximum
+            self.jitter = jitter
+        }
+
         public static let defaults = Backoff(initial: .milliseconds(100), multiplier: 1.6, maximum: .seconds(5), jitter: 0.2)
 
         /// The delay before attempt `attempt` (0 = first retry), with jitter.
@@ -66,6 +73,12 @@ public struct ClientConfiguration: Sendable {
         /// when fewer than one token is left. Default 10 tokens, 0.1 per success.
         public var maxTokens: Double
         public var tokensPerSuccess: Double
+
+        public init(maxAttempts: Int, maxTokens: Double, tokensPerSuccess: Double) {
+            self.maxAttempts = maxAttempts
+            self.maxTokens = maxTokens
+            self.tokensPerSuccess = tokensPerSuccess
+        }
 
         public static let defaults = RetryPolicy(maxAttempts: 3, maxTokens: 10, tokensPerSuccess: 0.1)
     }

@@ -494,6 +494,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.outbound.writeFrameHeader(length: 0, type: .goAway, flags: [], callID: 0)
         GoAway(lastCallID: self.lastCallID, code: code, reason: reason).encode(into: &self.outbound)
         self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+        self.flushNow()
     }
 
     private func close(context: ChannelHandlerContext) {
