@@ -142,7 +142,12 @@ let package = Package(
         // MARK: Executables.
         .executableTarget(
             name: "AccordEchoServer",
-            dependencies: ["AccordServiceRuntime"],
+            dependencies: [
+                "AccordServiceRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Services/EchoServer",
             swiftSettings: swiftSettings
         ),

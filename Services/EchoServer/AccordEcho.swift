@@ -3,12 +3,14 @@ import ArgumentParser
 
 /// A server that hosts only the methods every Accord server has: health and the echo
 /// diagnostics. It is the target of protocol tests and benchmarks.
+
 @main
 struct AccordEcho: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accord-echo",
         abstract: "Accord diagnostics server: accord.v1.Health and accord.v1.Echo over the Accord protocol.",
-        discussion: "Default RPC port 7409, metrics on 9409. Stop it with SIGTERM or Ctrl-C; in-flight calls finish first."
+        discussion:
+            "Default RPC port 7409, metrics on 9409. Stop it with SIGTERM or Ctrl-C; in-flight calls finish first."
     )
 
     @OptionGroup var options: ServiceOptions

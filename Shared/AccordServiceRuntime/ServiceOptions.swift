@@ -26,7 +26,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Largest message in bytes, after decompression (ACCORD_MAX_MESSAGE_BYTES). Default 4194304.")
     public var maxMessageBytes: Int?
 
-    @Option(help: "Compress messages of at least this many bytes; -1 disables (ACCORD_COMPRESSION_THRESHOLD). Default 1024.")
+    @Option(
+        help: "Compress messages of at least this many bytes; -1 disables (ACCORD_COMPRESSION_THRESHOLD). Default 1024."
+    )
     public var compressionThreshold: Int?
 
     @Option(help: "Seconds in-flight calls get on shutdown (ACCORD_DRAIN_SECONDS). Default 30.")
@@ -64,7 +66,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         let adminPort = try value(self.adminPort, "ACCORD_ADMIN_PORT", Int.init) ?? defaultAdminPort
         let levelText = try value(self.logLevel, "ACCORD_LOG_LEVEL", { $0 }) ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
-            throw ValidationError("log level \(levelText) is not one of trace, debug, info, notice, warning, error, critical")
+            throw ValidationError(
+                "log level \(levelText) is not one of trace, debug, info, notice, warning, error, critical"
+            )
         }
         let maxMessage = try value(self.maxMessageBytes, "ACCORD_MAX_MESSAGE_BYTES", Int.init) ?? (4 << 20)
         let threshold = try value(self.compressionThreshold, "ACCORD_COMPRESSION_THRESHOLD", Int.init) ?? 1024

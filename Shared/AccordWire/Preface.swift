@@ -25,8 +25,12 @@ public struct Preface: Hashable, Sendable {
     /// The largest message (after decompression) the sender accepts.
     public var maxMessageBytes: UInt32
 
-    public init(version: UInt8 = Preface.currentVersion, role: Role, capabilities: Capabilities, maxMessageBytes: UInt32)
-    {
+    public init(
+        version: UInt8 = Preface.currentVersion,
+        role: Role,
+        capabilities: Capabilities,
+        maxMessageBytes: UInt32
+    ) {
         self.version = version
         self.role = role
         self.capabilities = capabilities

@@ -30,10 +30,12 @@ public struct WireDecoder: NIOSingleStepByteToMessageDecoder {
         if !self.prefaceSeen {
             return try self.decodePreface(&buffer)
         }
-        guard let (length, type, flags, callID) = buffer.getMultipleIntegers(
-            at: buffer.readerIndex,
-            as: (UInt32, UInt8, UInt8, UInt32).self
-        ) else {
+        guard
+            let (length, type, flags, callID) = buffer.getMultipleIntegers(
+                at: buffer.readerIndex,
+                as: (UInt32, UInt8, UInt8, UInt32).self
+            )
+        else {
             return nil
         }
         guard Int(length) <= self.maxFrameLength else {

@@ -66,7 +66,9 @@ struct BadInputTests {
             let raw = try await RawConnection(server.endpoint)
             try await raw.sendPreface()
             try await raw.send(.headers(EchoMethods.unary.path, id: 1))
-            try await raw.send(.frame(.message, flags: [.compressed, .endStream], id: 1, ByteBuffer(bytes: [0x78, 0x9C, 3, 0])))
+            try await raw.send(
+                .frame(.message, flags: [.compressed, .endStream], id: 1, ByteBuffer(bytes: [0x78, 0x9C, 3, 0]))
+            )
             let events = try await raw.read { $0.trailers != nil }
             #expect(events.last?.trailers?.trailers.code == .internal)
             try await Self.stillServes(server)
@@ -96,7 +98,9 @@ struct BadInputTests {
             let raw = try await RawConnection(server.endpoint)
             try await raw.sendPreface()
             try await raw.send(.headers(EchoMethods.unary.path, id: 1))
-            try await raw.send(.frame(.message, flags: [.compressed, .endStream], id: 1, ByteBuffer(bytes: [1, 2, 3, 4, 5])))
+            try await raw.send(
+                .frame(.message, flags: [.compressed, .endStream], id: 1, ByteBuffer(bytes: [1, 2, 3, 4, 5]))
+            )
             let events = try await raw.read { $0.trailers != nil }
             #expect(events.last?.trailers?.trailers.code == .internal)
         }
@@ -111,7 +115,9 @@ struct BadInputTests {
             try await raw.send(.headers(EchoMethods.unary.path, id: 1))
             try await raw.send(.frame(.message, flags: .endStream, id: 1, ByteBuffer(bytes: valid.prefix(20))))
             try await raw.send(.headers(EchoMethods.unary.path, id: 2))
-            try await raw.send(.frame(.message, flags: .endStream, id: 2, ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])))
+            try await raw.send(
+                .frame(.message, flags: .endStream, id: 2, ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]))
+            )
             let events = try await raw.read { $0.trailers?.id == 2 }
             let codes = events.compactMap(\.trailers).map(\.trailers.code)
             #expect(codes == [.invalidArgument, .invalidArgument])

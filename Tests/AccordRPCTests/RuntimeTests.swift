@@ -46,7 +46,8 @@ struct RuntimeTests {
                 #expect(error.code == .invalidArgument)
                 #expect(error.errorDetails?.fieldViolations.first?.field == "delay_ms")
             }
-            await #expect(throws: RPCError(.unimplemented, "method /test.Probe/Slow is not implemented by this server")) {
+            await #expect(throws: RPCError(.unimplemented, "method /test.Probe/Slow is not implemented by this server"))
+            {
                 try await client.unary(TestMethods.slow, EchoRequest())
             }
             await client.close()
@@ -61,7 +62,9 @@ struct RuntimeTests {
                 for index in 0..<1000 {
                     group.addTask {
                         let payload = Array("call \(index)".utf8)
-                        let request = ByteBuffer(bytes: try EchoRequest(payload: payload, delayMs: 20).serializedBytes())
+                        let request = ByteBuffer(
+                            bytes: try EchoRequest(payload: payload, delayMs: 20).serializedBytes()
+                        )
                         let response = try await connection.unary(
                             path: EchoMethods.unary.path,
                             request: request,
@@ -101,7 +104,11 @@ struct RuntimeTests {
         try await withServer(register: probe.register) { server in
             let client = RPCClient(endpoints: [server.endpoint])
             await #expect(throws: RPCError.self) {
-                try await client.unary(TestMethods.slow, EchoRequest(delayMs: 10_000), options: CallOptions(timeout: .milliseconds(100)))
+                try await client.unary(
+                    TestMethods.slow,
+                    EchoRequest(delayMs: 10_000),
+                    options: CallOptions(timeout: .milliseconds(100))
+                )
             }
             #expect(await probe.eventually { probe.cancelled.load(ordering: .relaxed) == 1 })
             await client.close()

@@ -1,9 +1,9 @@
-import Foundation
 import AccordMessages
 import AccordRPC
 import AccordServiceRuntime
 import AccordWire
 import Atomics
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -167,7 +167,8 @@ final class RawConnection: Sendable {
     }
 
     /// Reads events until `predicate` holds for one, or fails after `seconds`.
-    func read(seconds: Double = 5, until predicate: @escaping @Sendable (WireEvent) -> Bool) async throws -> [WireEvent] {
+    func read(seconds: Double = 5, until predicate: @escaping @Sendable (WireEvent) -> Bool) async throws -> [WireEvent]
+    {
         var events: [WireEvent] = []
         let start = ContinuousClock.now
         for await event in self.events {
@@ -180,13 +181,23 @@ final class RawConnection: Sendable {
 }
 
 extension ByteBuffer {
-    static func frame(_ type: FrameType, flags: FrameFlags = [], id: UInt32, _ payload: ByteBuffer = ByteBuffer()) -> ByteBuffer {
+    static func frame(
+        _ type: FrameType,
+        flags: FrameFlags = [],
+        id: UInt32,
+        _ payload: ByteBuffer = ByteBuffer()
+    ) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeFrame(Frame(type: type, flags: flags, callID: id, payload: payload))
         return buffer
     }
 
-    static func headers(_ method: String, id: UInt32, timeoutMilliseconds: UInt32 = 0, metadata: Metadata = Metadata())
+    static func headers(
+        _ method: String,
+        id: UInt32,
+        timeoutMilliseconds: UInt32 = 0,
+        metadata: Metadata = Metadata()
+    )
         -> ByteBuffer
     {
         var payload = ByteBuffer()

@@ -133,7 +133,12 @@ struct CallPayloadTests {
 
     @Test("trailers and goaway round-trip")
     func trailersAndGoAway() throws {
-        let trailers = CallTrailers(code: .notFound, message: "agency ag_1 not found", details: [1, 2], metadata: ["x": "y"])
+        let trailers = CallTrailers(
+            code: .notFound,
+            message: "agency ag_1 not found",
+            details: [1, 2],
+            metadata: ["x": "y"]
+        )
         var buffer = ByteBuffer()
         trailers.encode(into: &buffer)
         #expect(try CallTrailers.decode(from: buffer) == trailers)

@@ -22,7 +22,9 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.init(host: host, port: port)
     }
 
-    public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+    public var description: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
 }
 
 /// How an ``RPCClient`` connects, retries and keeps connections alive.
@@ -55,7 +57,12 @@ public struct ClientConfiguration: Sendable {
             self.jitter = jitter
         }
 
-        public static let defaults = Backoff(initial: .milliseconds(100), multiplier: 1.6, maximum: .seconds(5), jitter: 0.2)
+        public static let defaults = Backoff(
+            initial: .milliseconds(100),
+            multiplier: 1.6,
+            maximum: .seconds(5),
+            jitter: 0.2
+        )
 
         /// The delay before attempt `attempt` (0 = first retry), with jitter.
         public func delay(attempt: Int) -> TimeAmount {

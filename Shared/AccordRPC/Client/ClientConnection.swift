@@ -69,7 +69,10 @@ public final class ClientConnection: Sendable {
             throw error as? RPCError ?? RPCError(.unavailable, "\(endpoint): \(error)")
         }
         let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self), eventLoop: channel.eventLoop)
+            NIOLoopBound(
+                try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self),
+                eventLoop: channel.eventLoop
+            )
         }.get()
         let connection = ClientConnection(channel: channel, handler: handler, preface: preface, usable: !unusable.isSet)
         unusable.onSet { connection.usable.store(false, ordering: .relaxed) }
@@ -92,7 +95,11 @@ public final class ClientConnection: Sendable {
 
     /// One server-streaming call; the stream ends with the call (throwing its ``RPCError``).
     /// Cancelling the consuming task, or dropping the stream, cancels the call.
-    public func serverStream(path: String, request: ByteBuffer, options: CallOptions) -> AsyncThrowingStream<
+    public func serverStream(
+        path: String,
+        request: ByteBuffer,
+        options: CallOptions
+    ) -> AsyncThrowingStream<
         ByteBuffer, any Error
     > {
         let handler = self.handler

@@ -41,7 +41,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var keepaliveTimer: RepeatedTask?
     private var pingSentAt: NIODeadline?
 
-    init(configuration: ClientConfiguration, onReady: EventLoopPromise<Preface>, onUnusable: @escaping @Sendable () -> Void) {
+    init(
+        configuration: ClientConfiguration,
+        onReady: EventLoopPromise<Preface>,
+        onUnusable: @escaping @Sendable () -> Void
+    ) {
         self.configuration = configuration
         self.onReady = onReady
         self.onUnusable = onUnusable
@@ -61,7 +65,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if context.channel.isActive { self.flushNow() }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let interval = self.configuration.keepaliveInterval
-        self.keepaliveTimer = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: .nanoseconds(max(interval.nanoseconds / 4, 1_000_000))) { _ in
+        self.keepaliveTimer = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: interval,
+            delay: .nanoseconds(max(interval.nanoseconds / 4, 1_000_000))
+        ) { _ in
             loopBound.value.keepaliveTick()
         }
     }
@@ -304,7 +311,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             let headerIndex = self.outbound.writerIndex
             self.outbound.writeFrameHeader(length: 0, type: .goAway, flags: [], callID: 0)
             GoAway(lastCallID: 0, code: .noError, reason: "client is closing").encode(into: &self.outbound)
-            self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+            self.outbound.setInteger(
+                UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize),
+                at: headerIndex
+            )
             self.flushNow()
         }
         self.shutDown(RPCError(.cancelled, "the client closed the connection"))

@@ -121,7 +121,9 @@ public final class RPCClient: Sendable {
             var attemptOptions = options
             if let deadline {
                 let left = deadline - .now()
-                guard left > .zero else { throw RPCError(.deadlineExceeded, "deadline exceeded before the call was sent") }
+                guard left > .zero else {
+                    throw RPCError(.deadlineExceeded, "deadline exceeded before the call was sent")
+                }
                 attemptOptions.timeout = left
             }
             do {
@@ -137,7 +139,9 @@ public final class RPCClient: Sendable {
                     "Retrying call",
                     metadata: ["call.method": "\(path)", "attempt": "\(attempt + 1)", "error": "\(error)"]
                 )
-                try await Task.sleep(nanoseconds: UInt64(self.configuration.backoff.delay(attempt: attempt - 1).nanoseconds) / 4)
+                try await Task.sleep(
+                    nanoseconds: UInt64(self.configuration.backoff.delay(attempt: attempt - 1).nanoseconds) / 4
+                )
             }
         }
     }
@@ -258,7 +262,10 @@ public final class RPCClient: Sendable {
                 }
                 self.logger.debug(
                     "Connect failed",
-                    metadata: ["endpoint": "\(endpoint)", "error": "\(rpcError)", "retry_in_ms": "\(delay.nanoseconds / 1_000_000)"]
+                    metadata: [
+                        "endpoint": "\(endpoint)", "error": "\(rpcError)",
+                        "retry_in_ms": "\(delay.nanoseconds / 1_000_000)",
+                    ]
                 )
             }
         }

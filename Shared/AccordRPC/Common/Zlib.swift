@@ -64,7 +64,9 @@ final class ZlibDecompressor {
         while true {
             if output.writableBytes == 0 {
                 guard output.readableBytes <= limit else { throw .tooLarge(limit: limit) }
-                output.reserveCapacity(minimumWritableBytes: min(output.readableBytes, limit + 1 - output.readableBytes))
+                output.reserveCapacity(
+                    minimumWritableBytes: min(output.readableBytes, limit + 1 - output.readableBytes)
+                )
             }
             let consumed = inputLeft.withUnsafeReadableBytes { source -> Int in
                 output.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { target in

@@ -16,7 +16,9 @@ public struct ResponseStream<Response: ProtoMessage>: Sendable {
 public struct RPCRouter: Sendable {
     enum Handler: Sendable {
         case unary(@Sendable (ByteBuffer, DecodeLimits, ServerContext) async throws -> ByteBuffer)
-        case serverStreaming(@Sendable (ByteBuffer, DecodeLimits, ServerContext, RawResponseStream) async throws -> Void)
+        case serverStreaming(
+            @Sendable (ByteBuffer, DecodeLimits, ServerContext, RawResponseStream) async throws -> Void
+        )
     }
 
     struct Route: Sendable {

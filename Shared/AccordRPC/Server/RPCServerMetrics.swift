@@ -24,7 +24,10 @@ final class RPCServerMetrics: Sendable {
             MethodMetrics(
                 started: Counter(label: "accord_rpc_server_started_total", dimensions: [("method", method)]),
                 handled: StatusCode.allCases.map {
-                    Counter(label: "accord_rpc_server_handled_total", dimensions: [("method", method), ("code", $0.name)])
+                    Counter(
+                        label: "accord_rpc_server_handled_total",
+                        dimensions: [("method", method), ("code", $0.name)]
+                    )
                 },
                 duration: Timer(
                     label: "accord_rpc_server_duration_seconds",

@@ -185,7 +185,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard frame.payload.readableBytes <= limits.maxMetadataBytes else {
             return self.reject(
                 id,
-                RPCError(.resourceExhausted, "metadata of \(frame.payload.readableBytes) bytes is over the limit of \(limits.maxMetadataBytes)")
+                RPCError(
+                    .resourceExhausted,
+                    "metadata of \(frame.payload.readableBytes) bytes is over the limit of \(limits.maxMetadataBytes)"
+                )
             )
         }
         let headers: CallHeaders
@@ -200,7 +203,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard self.calls.count < limits.maxConcurrentCallsPerConnection else {
             return self.reject(
                 id,
-                RPCError(.resourceExhausted, "too many concurrent calls (limit \(limits.maxConcurrentCallsPerConnection))"),
+                RPCError(
+                    .resourceExhausted,
+                    "too many concurrent calls (limit \(limits.maxConcurrentCallsPerConnection))"
+                ),
                 method: headers.method
             )
         }
@@ -252,7 +258,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     allocator: self.context.channel.allocator
                 )
             } catch .tooLarge(let limit) {
-                return self.finish(id, RPCError(.resourceExhausted, "decompressed message is over the limit of \(limit) bytes"))
+                return self.finish(
+                    id,
+                    RPCError(.resourceExhausted, "decompressed message is over the limit of \(limit) bytes")
+                )
             } catch {
                 return self.finish(id, RPCError(.internal, "compressed message could not be decompressed"))
             }
@@ -281,7 +290,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Running calls
 
-    private func dispatch(_ id: UInt32, _ call: Call, _ route: RPCRouter.Route, _ payload: ByteBuffer) -> Task<Void, Never> {
+    private func dispatch(
+        _ id: UInt32,
+        _ call: Call,
+        _ route: RPCRouter.Route,
+        _ payload: ByteBuffer
+    ) -> Task<Void, Never> {
         var logger = self.logger
         logger[metadataKey: "call.method"] = "\(call.method)"
         logger[metadataKey: "call.id"] = "\(id)"
@@ -358,7 +372,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func expire(_ id: UInt32) {
         guard let call = self.calls[id] else { return }
         call.task?.cancel()
-        self.finish(id, RPCError(.deadlineExceeded, "deadline exceeded while \(call.dispatched ? "handling" : "waiting for") the request"))
+        self.finish(
+            id,
+            RPCError(
+                .deadlineExceeded,
+                "deadline exceeded while \(call.dispatched ? "handling" : "waiting for") the request"
+            )
+        )
     }
 
     /// Writes TRAILERS for `id` (OK when `error` is nil) and forgets the call.
@@ -373,7 +393,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     /// Answers a call that never started (no handler ran).
     private func reject(_ id: UInt32, _ error: RPCError, method: String = "unknown") {
-        self.logger.debug("Call refused", metadata: ["call.id": "\(id)", "call.method": "\(method)", "status": "\(error)"])
+        self.logger.debug(
+            "Call refused",
+            metadata: ["call.id": "\(id)", "call.method": "\(method)", "status": "\(error)"]
+        )
         self.writeTrailers(id, CallTrailers(code: error.code, message: error.message, details: error.details))
         self.shared.metrics.refused(method, code: error.code)
     }

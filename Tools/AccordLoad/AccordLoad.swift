@@ -1,0 +1,149 @@
+import AccordMessages
+import AccordRPC
+import ArgumentParser
+import Histogram
+import NIOCore
+import NIOPosix
+
+/// Load generator. This version runs the `echo` scenario in a closed loop: `--concurrency`
+/// callers share `--connections` connections, each sending its next call when the last answered.
+
+@main
+struct AccordLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accord-load",
+        abstract: "Drive an Accord server with calls and report throughput and latency percentiles.",
+        discussion: """
+            Example: accord-load echo --target 127.0.0.1:7409 --concurrency 64 --payload 64 --duration 10s
+            Latency is measured per call from send to answer (closed loop).
+            """
+    )
+
+    @Argument(help: "The scenario to run: echo.")
+    var scenario: String
+
+    @Option(help: "Server address HOST:PORT.")
+    var target: String = "127.0.0.1:7409"
+
+    @Option(help: "Calls in flight at once.")
+    var concurrency: Int = 1
+
+    @Option(help: "Connections to spread the calls over.")
+    var connections: Int = 1
+
+    @Option(help: "Payload bytes per echo call.")
+    var payload: Int = 64
+
+    @Option(help: "How long to measure, e.g. 10s, 500ms, 1m.")
+    var duration: String = "10s"
+
+    @Option(help: "How long to run before measuring.")
+    var warmup: String = "2s"
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard self.scenario == "echo" else {
+            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo")
+        }
+        guard Endpoint(self.target) != nil else {
+            throw ValidationError("--target must be HOST:PORT, got \(self.target)")
+        }
+        guard self.concurrency >= 1, self.connections >= 1 else {
+            throw ValidationError("--concurrency and --connections must be at least 1")
+        }
+        guard (0...(4 << 20)).contains(self.payload) else {
+            throw ValidationError("--payload must be between 0 and 4194304")
+        }
+        _ = try Self.parseDuration(self.duration)
+        _ = try Self.parseDuration(self.warmup)
+    }
+
+    static func parseDuration(_ text: String) throws -> Duration {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let value = Double(text.dropLast(suffix.count)), value >= 0 {
+                return .milliseconds(Int64(value * scale * 1000))
+            }
+        }
+        throw ValidationError("\(text) is not a duration like 10s, 500ms or 1m")
+    }
+
+    func run() async throws {
+        let endpoint = Endpoint(self.target)!
+        let measure = try Self.parseDuration(self.duration)
+        let warmup = try Self.parseDuration(self.warmup)
+        var pool: [ClientConnection] = []
+        for _ in 0..<self.connections {
+            pool.append(try await ClientConnection.connect(to: endpoint))
+        }
+        let request = ByteBuffer(
+            bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
+        )
+        let path = EchoMethods.unary.path
+        let clock = ContinuousClock()
+        let start = clock.now
+        let measureFrom = start + warmup
+        let end = measureFrom + measure
+        let connections = pool
+        let results = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
+            for worker in 0..<self.concurrency {
+                let connection = connections[worker % connections.count]
+                group.addTask {
+                    var histogram = Histogram<UInt64>(
+                        highestTrackableValue: 60_000_000,
+                        numberOfSignificantValueDigits: .three
+                    )
+                    var errors = 0
+                    while true {
+                        let sent = clock.now
+                        if sent >= end { break }
+                        do {
+                            _ = try await connection.unary(path: path, request: request, options: CallOptions())
+                        } catch {
+                            if sent >= measureFrom { errors += 1 }
+                            continue
+                        }
+                        if sent >= measureFrom {
+                            let elapsed = clock.now - sent
+                            let micros =
+                                elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds
+                                / 1_000_000_000_000
+                            histogram.record(UInt64(max(micros, 0)))
+                        }
+                    }
+                    return (histogram, errors)
+                }
+            }
+            var total = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+            var errors = 0
+            for try await (histogram, workerErrors) in group {
+                total.add(histogram)
+                errors += workerErrors
+            }
+            return (total, errors)
+        }
+        for connection in pool { await connection.close() }
+        let (histogram, errors) = results
+        let seconds = Double(measure.components.seconds) + Double(measure.components.attoseconds) / 1e18
+        let throughput = Double(histogram.totalCount) / seconds
+        let p = { (q: Double) in histogram.valueAtPercentile(q) }
+        if self.json {
+            print(
+                """
+                {"scenario":"echo","concurrency":\(self.concurrency),"connections":\(self.connections),"payload":\(self.payload),\
+                "calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
+                "latency_us":{"p50":\(p(50)),"p90":\(p(90)),"p99":\(p(99)),"p999":\(p(99.9)),"max":\(histogram.max)}}
+                """
+            )
+        } else {
+            print(
+                "scenario echo  concurrency \(self.concurrency)  connections \(self.connections)  payload \(self.payload) B"
+            )
+            print("calls \(histogram.totalCount)  errors \(errors)  throughput \(Int(throughput)) calls/s")
+            print("latency µs: p50 \(p(50))  p90 \(p(90))  p99 \(p(99))  p99.9 \(p(99.9))  max \(histogram.max)")
+        }
+        if errors > 0 { throw ExitCode(1) }
+    }
+}
