@@ -35,15 +35,7 @@ public final class AdminServer: Service, Sendable {
             .get()
         self.channel.withLock { $0 = channel }
         self.logger.info("Admin endpoint listening", metadata: ["address": "\(channel.localAddress!)"])
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                try? await channel.closeFuture.get()
-            } onCancel: {
-                channel.close(promise: nil)
-            }
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
-        }
+        await channel.serveUntilShutdown()
     }
 }
 

@@ -72,6 +72,20 @@ extension ByteBuffer {
         self.writeMultipleIntegers(UInt32(length), type.rawValue, flags.rawValue, callID)
     }
 
+    /// Writes a frame whose payload `body` writes, then fills in the frame's length.
+    @inlinable
+    public mutating func writeFrame(
+        type: FrameType,
+        flags: FrameFlags = [],
+        callID: UInt32,
+        body: (inout ByteBuffer) -> Void
+    ) {
+        let headerIndex = self.writerIndex
+        self.writeFrameHeader(length: 0, type: type, flags: flags, callID: callID)
+        body(&self)
+        self.setInteger(UInt32(self.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+    }
+
     /// Writes a whole frame.
     public mutating func writeFrame(_ frame: Frame) {
         self.writeFrameHeader(

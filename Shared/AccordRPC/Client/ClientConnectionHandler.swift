@@ -224,31 +224,24 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if let timeout = options.timeout {
             timeoutMilliseconds = UInt32(clamping: max(1, (timeout.nanoseconds + 999_999) / 1_000_000))
         }
-        let headerIndex = self.outbound.writerIndex
-        self.outbound.writeFrameHeader(length: 0, type: .headers, flags: [], callID: id)
-        CallHeaders(method: path, timeoutMilliseconds: timeoutMilliseconds, metadata: options.metadata)
-            .encode(into: &self.outbound)
-        self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+        let headers = CallHeaders(method: path, timeoutMilliseconds: timeoutMilliseconds, metadata: options.metadata)
+        self.outbound.writeFrame(type: .headers, callID: id) { headers.encode(into: &$0) }
         self.writeRequest(id, request)
         self.scheduleFlush()
         return id
     }
 
     private func writeRequest(_ id: UInt32, _ request: ByteBuffer) {
-        if let threshold = self.configuration.compressionThresholdBytes, request.readableBytes >= threshold,
-            self.serverPreface?.capabilities.contains(.zlib) == true
-        {
-            let headerIndex = self.outbound.writerIndex
-            self.outbound.writeFrameHeader(length: 0, type: .message, flags: [.compressed, .endStream], callID: id)
-            let bodyIndex = self.outbound.writerIndex
-            if self.compressor.compress(request, into: &self.outbound) {
-                self.outbound.setInteger(UInt32(self.outbound.writerIndex - bodyIndex), at: headerIndex)
-                return
-            }
-            self.outbound.moveWriterIndex(to: headerIndex)
+        var compress = false
+        if let threshold = self.configuration.compressionThresholdBytes {
+            compress = request.readableBytes >= threshold && self.serverPreface?.capabilities.contains(.zlib) == true
         }
-        self.outbound.writeFrameHeader(length: request.readableBytes, type: .message, flags: .endStream, callID: id)
-        self.outbound.writeImmutableBuffer(request)
+        self.outbound.writeMessageFrame(
+            callID: id,
+            flags: .endStream,
+            message: request,
+            compressor: compress ? self.compressor : nil
+        )
     }
 
     private func register(_ id: UInt32, _ responder: Responder, timeout: TimeAmount?) {
@@ -308,13 +301,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func close() {
         self.stopAcceptingCalls()
         if !self.closed {
-            let headerIndex = self.outbound.writerIndex
-            self.outbound.writeFrameHeader(length: 0, type: .goAway, flags: [], callID: 0)
-            GoAway(lastCallID: 0, code: .noError, reason: "client is closing").encode(into: &self.outbound)
-            self.outbound.setInteger(
-                UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize),
-                at: headerIndex
-            )
+            let goAway = GoAway(lastCallID: 0, code: .noError, reason: "client is closing")
+            self.outbound.writeFrame(type: .goAway, callID: 0) { goAway.encode(into: &$0) }
             self.flushNow()
         }
         self.shutDown(RPCError(.cancelled, "the client closed the connection"))

@@ -1,5 +1,5 @@
 internal import CAccordZlib
-public import NIOCore
+import NIOCore
 
 /// zlib-format deflate of single messages, reusing one stream per connection (`deflateReset`).
 /// Not thread-safe: a connection uses it on its event loop.
@@ -22,7 +22,7 @@ final class ZlibCompressor {
         let startIndex = output.writerIndex
         var produced = 0
         var finished = false
-        input.withUnsafeReadableBytes { source in
+        _ = input.withUnsafeReadableBytes { source in
             output.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { target in
                 self.stream.next_in = UnsafeMutablePointer(mutating: source.bindMemory(to: Bytef.self).baseAddress)
                 self.stream.avail_in = uInt(source.count)

@@ -97,15 +97,7 @@ public final class RPCServer: Service, Sendable {
             "Server listening",
             metadata: ["address": "\(channel.localAddress!)", "methods": "\(self.shared.router.paths.count)"]
         )
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                try? await channel.closeFuture.get()
-            } onCancel: {
-                channel.close(promise: nil)
-            }
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
-        }
+        await channel.serveUntilShutdown()
         await self.drainConnections()
         self.shared.logger.info("Server stopped")
     }

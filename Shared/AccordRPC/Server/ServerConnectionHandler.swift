@@ -434,25 +434,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func writeMessage(_ id: UInt32, _ message: ByteBuffer) {
         let compression = self.shared.configuration.compression
-        if compression.enabled, self.peerAcceptsZlib, message.readableBytes >= compression.thresholdBytes {
-            let headerIndex = self.outbound.writerIndex
-            self.outbound.writeFrameHeader(length: 0, type: .message, flags: .compressed, callID: id)
-            let bodyIndex = self.outbound.writerIndex
-            if self.compressor.compress(message, into: &self.outbound) {
-                self.outbound.setInteger(UInt32(self.outbound.writerIndex - bodyIndex), at: headerIndex)
-                return
-            }
-            self.outbound.moveWriterIndex(to: headerIndex)
-        }
-        self.outbound.writeFrameHeader(length: message.readableBytes, type: .message, flags: [], callID: id)
-        self.outbound.writeImmutableBuffer(message)
+        let compress =
+            compression.enabled && self.peerAcceptsZlib && message.readableBytes >= compression.thresholdBytes
+        self.outbound.writeMessageFrame(
+            callID: id,
+            flags: [],
+            message: message,
+            compressor: compress ? self.compressor : nil
+        )
     }
 
     private func writeTrailers(_ id: UInt32, _ trailers: CallTrailers) {
-        let headerIndex = self.outbound.writerIndex
-        self.outbound.writeFrameHeader(length: 0, type: .trailers, flags: [], callID: id)
-        trailers.encode(into: &self.outbound)
-        self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+        self.outbound.writeFrame(type: .trailers, callID: id) { trailers.encode(into: &$0) }
         self.scheduleFlush()
     }
 
@@ -513,10 +506,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func sendGoAway(_ code: GoAwayCode, _ reason: String) {
-        let headerIndex = self.outbound.writerIndex
-        self.outbound.writeFrameHeader(length: 0, type: .goAway, flags: [], callID: 0)
-        GoAway(lastCallID: self.lastCallID, code: code, reason: reason).encode(into: &self.outbound)
-        self.outbound.setInteger(UInt32(self.outbound.writerIndex - headerIndex - Frame.headerSize), at: headerIndex)
+        let goAway = GoAway(lastCallID: self.lastCallID, code: code, reason: reason)
+        self.outbound.writeFrame(type: .goAway, callID: 0) { goAway.encode(into: &$0) }
         self.flushNow()
     }
 
