@@ -1,5 +1,7 @@
 import AccordServiceRuntime
 import ArgumentParser
+import NIOCore
+import NIOPosix
 
 /// A server that hosts only the methods every Accord server has: health and the echo
 /// diagnostics. It is the target of protocol tests and benchmarks.
@@ -12,6 +14,13 @@ struct AccordEcho: AsyncParsableCommand {
         discussion:
             "Default RPC port 7409, metrics on 9409. Stop it with SIGTERM or Ctrl-C; in-flight calls finish first."
     )
+
+    /// Runs Swift concurrency on SwiftNIO's event loops before anything else starts, so that a
+    /// call's task and its connection share threads instead of hopping between two pools.
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        await Self.main(nil)
+    }
 
     @OptionGroup var options: ServiceOptions
 

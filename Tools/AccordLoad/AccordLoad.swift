@@ -40,6 +40,9 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "How long to run before measuring.")
     var warmup: String = "2s"
 
+    @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
+    var compress = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -76,7 +79,9 @@ struct AccordLoad: AsyncParsableCommand {
         let warmup = try Self.parseDuration(self.warmup)
         var pool: [ClientConnection] = []
         for _ in 0..<self.connections {
-            pool.append(try await ClientConnection.connect(to: endpoint))
+            var configuration = ClientConfiguration()
+            configuration.compressionThresholdBytes = self.compress ? 1024 : nil
+            pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
         let request = ByteBuffer(
             bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
@@ -90,7 +95,7 @@ struct AccordLoad: AsyncParsableCommand {
         let results = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
             for worker in 0..<self.concurrency {
                 let connection = connections[worker % connections.count]
-                group.addTask {
+                group.addTask(executorPreference: connection.executor) {
                     var histogram = Histogram<UInt64>(
                         highestTrackableValue: 60_000_000,
                         numberOfSignificantValueDigits: .three
@@ -133,13 +138,13 @@ struct AccordLoad: AsyncParsableCommand {
             print(
                 """
                 {"scenario":"echo","concurrency":\(self.concurrency),"connections":\(self.connections),"payload":\(self.payload),\
-                "calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
+                "compress":\(self.compress),"calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
                 "latency_us":{"p50":\(p(50)),"p90":\(p(90)),"p99":\(p(99)),"p999":\(p(99.9)),"max":\(histogram.max)}}
                 """
             )
         } else {
             print(
-                "scenario echo  concurrency \(self.concurrency)  connections \(self.connections)  payload \(self.payload) B"
+                "scenario echo  concurrency \(self.concurrency)  connections \(self.connections)  payload \(self.payload) B  compression \(self.compress ? "on" : "off")"
             )
             print("calls \(histogram.totalCount)  errors \(errors)  throughput \(Int(throughput)) calls/s")
             print("latency µs: p50 \(p(50))  p90 \(p(90))  p99 \(p(99))  p99.9 \(p(99.9))  max \(histogram.max)")

@@ -41,8 +41,13 @@ public struct ClientConfiguration: Sendable {
     public var keepaliveTimeout: TimeAmount
     /// Largest response message accepted (after decompression); default 4 MiB.
     public var maxMessageBytes: Int
-    /// Compress requests of at least this many bytes when the server accepts zlib; nil never; default 1024.
+    /// Compress requests of at least this many bytes when the server accepts zlib, and accept
+    /// compressed responses; nil turns compression off both ways; default 1024.
     public var compressionThresholdBytes: Int?
+    /// Frames are written at the end of each event-loop tick, or as soon as this many calls
+    /// (or 64 KiB) are pending, so that the peer starts on the first calls of a burst while later
+    /// ones are made; default 16.
+    public var flushEveryCalls: Int
 
     public struct Backoff: Sendable {
         public var initial: TimeAmount
@@ -97,8 +102,10 @@ public struct ClientConfiguration: Sendable {
         keepaliveInterval: TimeAmount = .seconds(30),
         keepaliveTimeout: TimeAmount = .seconds(10),
         maxMessageBytes: Int = 4 << 20,
-        compressionThresholdBytes: Int? = 1024
+        compressionThresholdBytes: Int? = 1024,
+        flushEveryCalls: Int = 16
     ) {
+        self.flushEveryCalls = flushEveryCalls
         self.connectTimeout = connectTimeout
         self.backoff = backoff
         self.retry = retry

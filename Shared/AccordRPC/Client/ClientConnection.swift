@@ -18,6 +18,10 @@ public final class ClientConnection: Sendable {
         self.usable = Atomic(usable)
     }
 
+    /// Runs tasks on this connection's event loop: a caller that prefers it
+    /// (`withTaskExecutorPreference`) starts calls and gets answers without a thread hop.
+    public var executor: EventLoopTaskExecutor { EventLoopTaskExecutor(self.channel.eventLoop) }
+
     /// Whether new calls may be started (no GOAWAY, not closed).
     public var isUsable: Bool { self.usable.load(ordering: .relaxed) && self.channel.isActive }
 
@@ -83,8 +87,13 @@ public final class ClientConnection: Sendable {
     public func unary(path: String, request: ByteBuffer, options: CallOptions) async throws -> ByteBuffer {
         let handler = self.handler
         let handle = CallHandle()
-        let future = handler.eventLoop.flatSubmit {
-            handler.value.startUnary(path: path, options: options, request: request, handle: handle)
+        let future: EventLoopFuture<ByteBuffer>
+        if handler.eventLoop.inEventLoop {
+            future = handler.value.startUnary(path: path, options: options, request: request, handle: handle)
+        } else {
+            future = handler.eventLoop.flatSubmit {
+                handler.value.startUnary(path: path, options: options, request: request, handle: handle)
+            }
         }
         return try await withTaskCancellationHandler {
             try await future.get()

@@ -34,6 +34,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var closed = false
     private var outbound = ByteBuffer()
     private var flushScheduled = false
+    /// Calls whose frames are in `outbound` but not yet written.
+    private var unflushedCalls = 0
     private lazy var compressor = ZlibCompressor()
     private lazy var decompressor = ZlibDecompressor()
     private var context: ChannelHandlerContext!
@@ -60,7 +62,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.context = context
         self.outbound = context.channel.allocator.buffer(capacity: 4096)
         self.outbound.writePreface(
-            Preface(role: .client, capabilities: .zlib, maxMessageBytes: UInt32(self.configuration.maxMessageBytes))
+            Preface(
+                role: .client,
+                capabilities: self.configuration.compressionThresholdBytes == nil ? [] : .zlib,
+                maxMessageBytes: UInt32(self.configuration.maxMessageBytes)
+            )
         )
         if context.channel.isActive { self.flushNow() }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -227,6 +233,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let headers = CallHeaders(method: path, timeoutMilliseconds: timeoutMilliseconds, metadata: options.metadata)
         self.outbound.writeFrame(type: .headers, callID: id) { headers.encode(into: &$0) }
         self.writeRequest(id, request)
+        self.unflushedCalls += 1
         self.scheduleFlush()
         return id
     }
@@ -327,6 +334,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func scheduleFlush() {
+        if self.unflushedCalls >= self.configuration.flushEveryCalls || self.outbound.readableBytes >= 64 << 10 {
+            return self.flushNow()
+        }
         guard !self.flushScheduled else { return }
         self.flushScheduled = true
         let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
@@ -335,6 +345,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private func flushNow() {
         self.flushScheduled = false
+        self.unflushedCalls = 0
         guard self.outbound.readableBytes > 0, !self.closed || self.context.channel.isActive else { return }
         self.context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
         self.outbound = self.context.channel.allocator.buffer(capacity: 4096)

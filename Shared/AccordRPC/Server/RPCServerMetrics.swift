@@ -8,10 +8,26 @@ import NIOCore
 /// `accord_rpc_server_duration_seconds{method}` (a histogram), `accord_rpc_server_connections`
 /// (open now) and `accord_rpc_server_connections_total`.
 final class RPCServerMetrics: Sendable {
-    private struct MethodMetrics: Sendable {
-        let started: Counter
+    /// The series of one method, looked up once per call.
+    struct MethodMetrics: Sendable {
+        let startedCounter: Counter
         let handled: [Counter]
         let duration: Timer
+
+        func started() {
+            self.startedCounter.increment()
+        }
+
+        func finished(code: StatusCode, startedAt: NIODeadline) {
+            self.handled[Int(code.rawValue)].increment()
+            self.duration.recordNanoseconds((NIODeadline.now() - startedAt).nanoseconds)
+        }
+
+        /// A call answered before it started (limits, shutdown).
+        func refused(code: StatusCode) {
+            self.startedCounter.increment()
+            self.handled[Int(code.rawValue)].increment()
+        }
     }
 
     private let methods: [String: MethodMetrics]
@@ -22,7 +38,7 @@ final class RPCServerMetrics: Sendable {
     init(paths: [String]) {
         func make(_ method: String) -> MethodMetrics {
             MethodMetrics(
-                started: Counter(label: "accord_rpc_server_started_total", dimensions: [("method", method)]),
+                startedCounter: Counter(label: "accord_rpc_server_started_total", dimensions: [("method", method)]),
                 handled: StatusCode.allCases.map {
                     Counter(
                         label: "accord_rpc_server_handled_total",
@@ -42,25 +58,9 @@ final class RPCServerMetrics: Sendable {
         self.acceptedConnections = Counter(label: "accord_rpc_server_connections_total")
     }
 
-    private func metrics(_ method: String) -> MethodMetrics {
+    /// The series of `method`; methods the server does not host share the "unknown" series.
+    func method(_ method: String) -> MethodMetrics {
         self.methods[method] ?? self.unknownMethod
-    }
-
-    func started(_ method: String) {
-        self.metrics(method).started.increment()
-    }
-
-    func finished(_ method: String, code: StatusCode, startedAt: NIODeadline) {
-        let metrics = self.metrics(method)
-        metrics.handled[Int(code.rawValue)].increment()
-        metrics.duration.recordNanoseconds((NIODeadline.now() - startedAt).nanoseconds)
-    }
-
-    /// A call answered before it started (limits, shutdown).
-    func refused(_ method: String, code: StatusCode) {
-        let metrics = self.metrics(method)
-        metrics.started.increment()
-        metrics.handled[Int(code.rawValue)].increment()
     }
 
     func connectionOpened() {

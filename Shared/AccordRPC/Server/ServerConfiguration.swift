@@ -9,6 +9,13 @@ public struct ServerConfiguration: Sendable {
     public var limits: Limits
     public var timeouts: Timeouts
     public var compression: Compression
+    /// Run handlers on their connection's event loop (no thread hop per call; handlers must not
+    /// block) rather than on Swift's global concurrent executor; default true.
+    public var runsHandlersOnEventLoop: Bool
+    /// Frames are written at the end of each event-loop tick, or as soon as this many calls
+    /// (or 64 KiB) are pending, so that the peer starts on the first calls of a burst while later
+    /// ones are made; default 16.
+    public var flushEveryCalls: Int
 
     public struct Limits: Sendable {
         /// Largest message after decompression, and largest frame; default 4 MiB.
@@ -53,8 +60,12 @@ public struct ServerConfiguration: Sendable {
         port: Int = 0,
         limits: Limits = .defaults,
         timeouts: Timeouts = .defaults,
-        compression: Compression = .defaults
+        compression: Compression = .defaults,
+        runsHandlersOnEventLoop: Bool = true,
+        flushEveryCalls: Int = 16
     ) {
+        self.flushEveryCalls = flushEveryCalls
+        self.runsHandlersOnEventLoop = runsHandlersOnEventLoop
         self.host = host
         self.port = port
         self.limits = limits

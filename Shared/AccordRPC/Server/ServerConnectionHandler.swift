@@ -26,6 +26,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private struct Call {
         let method: String
         let route: RPCRouter.Route?
+        let metrics: RPCServerMetrics.MethodMetrics
         let startedAt: NIODeadline
         let deadline: NIODeadline?
         let metadata: Metadata
@@ -43,10 +44,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private lazy var decompressor = ZlibDecompressor()
     private var outbound = ByteBuffer()
     private var flushScheduled = false
+    /// Calls whose frames are in `outbound` but not yet written.
+    private var unflushedCalls = 0
     private var writabilityWaiters: [EventLoopPromise<Void>] = []
     private var prefaceTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var context: ChannelHandlerContext!
+    /// Where handler tasks run: this connection's event loop, unless configured otherwise.
+    private var executor: EventLoopTaskExecutor?
     private var logger: Logger
     private var peer = "unknown"
 
@@ -60,6 +65,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.outbound = context.channel.allocator.buffer(capacity: 4096)
+        if self.shared.configuration.runsHandlersOnEventLoop {
+            self.executor = EventLoopTaskExecutor(context.eventLoop)
+        }
         if context.channel.isActive { self.start(context: context) }
     }
 
@@ -101,7 +109,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         for (_, call) in self.calls {
             call.timer?.cancel()
             call.task?.cancel()
-            self.shared.metrics.finished(call.method, code: .cancelled, startedAt: call.startedAt)
+            call.metrics.finished(code: .cancelled, startedAt: call.startedAt)
         }
         self.calls.removeAll()
         self.failWritabilityWaiters()
@@ -215,6 +223,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         var call = Call(
             method: headers.method,
             route: self.shared.router.route(headers.method),
+            metrics: self.shared.metrics.method(headers.method),
             startedAt: now,
             deadline: deadline,
             metadata: headers.metadata
@@ -225,7 +234,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 loopBound.value.expire(id)
             }
         }
-        self.shared.metrics.started(headers.method)
+        call.metrics.started()
         self.calls[id] = call
         self.idleTimer?.cancel()
         self.idleTimer = nil
@@ -275,7 +284,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard let call = self.calls.removeValue(forKey: id) else { return }
         call.timer?.cancel()
         call.task?.cancel()
-        self.shared.metrics.finished(call.method, code: .cancelled, startedAt: call.startedAt)
+        call.metrics.finished(code: .cancelled, startedAt: call.startedAt)
         self.callEnded()
     }
 
@@ -296,16 +305,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         _ route: RPCRouter.Route,
         _ payload: ByteBuffer
     ) -> Task<Void, Never> {
-        var logger = self.logger
-        logger[metadataKey: "call.method"] = "\(call.method)"
-        logger[metadataKey: "call.id"] = "\(id)"
-        if let trace = call.metadata[MetadataKey.traceID] { logger[metadataKey: "trace.id"] = "\(trace)" }
         let context = ServerContext(
             method: call.method,
             metadata: call.metadata,
             deadline: call.deadline,
             peer: self.peer,
-            logger: logger
+            callID: id,
+            logger: self.shared.logger
         )
         let limits = DecodeLimits(
             maxMessageBytes: self.shared.configuration.limits.maxMessageBytes,
@@ -315,7 +321,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let interceptors = self.shared.interceptors
         switch route.handler {
         case .unary(let handler):
-            return Task {
+            return Task(executorPreference: self.executor) {
                 let result: Result<ByteBuffer, any Error>
                 do {
                     result = .success(
@@ -324,11 +330,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 } catch {
                     result = .failure(error)
                 }
-                loopBound.eventLoop.execute { loopBound.value.completeUnary(id, result) }
+                onLoop(loopBound) { $0.completeUnary(id, result) }
             }
         case .serverStreaming(let handler):
             let stream = RawResponseStream(connection: loopBound, callID: id)
-            return Task {
+            return Task(executorPreference: self.executor) {
                 var failure: (any Error)?
                 do {
                     try await intercept(context, interceptors[...]) { try await handler(payload, limits, $0, stream) }
@@ -336,7 +342,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     failure = error
                 }
                 let outcome = failure
-                loopBound.eventLoop.execute { loopBound.value.completeStream(id, outcome) }
+                onLoop(loopBound) { $0.completeStream(id, outcome) }
             }
         }
     }
@@ -387,7 +393,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         call.timer?.cancel()
         let trailers = self.trailers(for: error, call: call)
         self.writeTrailers(id, trailers)
-        self.shared.metrics.finished(call.method, code: trailers.code, startedAt: call.startedAt)
+        call.metrics.finished(code: trailers.code, startedAt: call.startedAt)
         self.callEnded()
     }
 
@@ -398,7 +404,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             metadata: ["call.id": "\(id)", "call.method": "\(method)", "status": "\(error)"]
         )
         self.writeTrailers(id, CallTrailers(code: error.code, message: error.message, details: error.details))
-        self.shared.metrics.refused(method, code: error.code)
+        self.shared.metrics.method(method).refused(code: error.code)
     }
 
     private func trailers(for error: (any Error)?, call: Call) -> CallTrailers {
@@ -446,10 +452,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func writeTrailers(_ id: UInt32, _ trailers: CallTrailers) {
         self.outbound.writeFrame(type: .trailers, callID: id) { trailers.encode(into: &$0) }
+        self.unflushedCalls += 1
         self.scheduleFlush()
     }
 
     private func scheduleFlush() {
+        if self.unflushedCalls >= self.shared.configuration.flushEveryCalls || self.outbound.readableBytes >= 64 << 10 {
+            return self.flushNow()
+        }
         guard !self.flushScheduled else { return }
         self.flushScheduled = true
         let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
@@ -458,6 +468,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func flushNow() {
         self.flushScheduled = false
+        self.unflushedCalls = 0
         guard self.outbound.readableBytes > 0, case let context? = self.context else { return }
         context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
         self.outbound = context.channel.allocator.buffer(capacity: 4096)
@@ -524,6 +535,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let waiters = self.writabilityWaiters
         self.writabilityWaiters.removeAll()
         for waiter in waiters { waiter.fail(CancellationError()) }
+    }
+}
+
+/// Runs `body` with the handler now when already on its event loop, else enqueues it there.
+private func onLoop(
+    _ loopBound: NIOLoopBound<ServerConnectionHandler>,
+    _ body: @escaping @Sendable (ServerConnectionHandler) -> Void
+) {
+    if loopBound.eventLoop.inEventLoop {
+        body(loopBound.value)
+    } else {
+        loopBound.eventLoop.execute { body(loopBound.value) }
     }
 }
 

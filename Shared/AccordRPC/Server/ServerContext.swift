@@ -11,8 +11,9 @@ public struct ServerContext: Sendable {
     public let deadline: NIODeadline?
     /// The peer's address.
     public let peer: String
-    /// Carries `call.method`, `call.id`, `peer` and, when sent, `trace.id`.
-    public var logger: Logger
+    /// The call's id on its connection.
+    public let callID: UInt32
+    private var baseLogger: Logger
     /// Facts interceptors establish for handlers, such as the authenticated principal.
     public var attributes: [String: String]
 
@@ -21,6 +22,7 @@ public struct ServerContext: Sendable {
         metadata: Metadata,
         deadline: NIODeadline?,
         peer: String,
+        callID: UInt32 = 0,
         logger: Logger,
         attributes: [String: String] = [:]
     ) {
@@ -28,8 +30,23 @@ public struct ServerContext: Sendable {
         self.metadata = metadata
         self.deadline = deadline
         self.peer = peer
-        self.logger = logger
+        self.callID = callID
+        self.baseLogger = logger
         self.attributes = attributes
+    }
+
+    /// A logger carrying `peer`, `call.method`, `call.id` and, when sent, `trace.id`. Built when
+    /// asked for, so that calls that do not log pay nothing for it.
+    public var logger: Logger {
+        get {
+            var logger = self.baseLogger
+            logger[metadataKey: "peer"] = .string(self.peer)
+            logger[metadataKey: "call.method"] = .string(self.method)
+            logger[metadataKey: "call.id"] = .stringConvertible(self.callID)
+            if let trace = self.metadata[MetadataKey.traceID] { logger[metadataKey: "trace.id"] = .string(trace) }
+            return logger
+        }
+        set { self.baseLogger = newValue }
     }
 
     /// Time left before the deadline (nil without one).
