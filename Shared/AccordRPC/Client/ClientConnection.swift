@@ -43,11 +43,6 @@ public final class ClientConnection: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(
-                                WireDecoder(peerRole: .server, maxFrameLength: configuration.maxMessageBytes + 1024)
-                            )
-                        )
-                        try channel.pipeline.syncOperations.addHandler(
                             ClientConnectionHandler(configuration: configuration, onReady: ready) {
                                 unusable.set()
                                 onUnusable()

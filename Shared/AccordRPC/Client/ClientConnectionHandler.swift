@@ -9,7 +9,7 @@ final class CallHandle: @unchecked Sendable {
 /// One client connection on its event loop: numbers calls, writes their frames, routes
 /// responses back to the waiting callers, pings when the server is silent.
 final class ClientConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = WireEvent
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
@@ -43,12 +43,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var keepaliveTimer: RepeatedTask?
     private var pingSentAt: NIODeadline?
 
+    /// Frames are cut here rather than in a separate decoder handler (one pipeline hop less).
+    private let decoder: NIOSingleStepByteToMessageProcessor<WireDecoder>
+
     init(
         configuration: ClientConfiguration,
         onReady: EventLoopPromise<Preface>,
         onUnusable: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
+        self.decoder = NIOSingleStepByteToMessageProcessor(
+            WireDecoder(peerRole: .server, maxFrameLength: configuration.maxMessageBytes + 1024)
+        )
         self.onReady = onReady
         self.onUnusable = onUnusable
     }
@@ -96,9 +102,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.closed else { return }
         self.lastRead = .now()
         self.pingSentAt = nil
-        switch self.unwrapInboundIn(data) {
+        do {
+            try self.decoder.process(buffer: self.unwrapInboundIn(data)) { self.receive($0) }
+        } catch {
+            self.errorCaught(context: context, error: error)
+        }
+    }
+
+    private func receive(_ event: WireEvent) {
+        switch event {
         case .preface(let preface):
             self.serverPreface = preface
             self.onReady.succeed(preface)

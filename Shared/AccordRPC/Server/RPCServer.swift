@@ -119,11 +119,6 @@ public final class RPCServer: Service, Sendable {
             .childChannelInitializer { [weak self] channel in
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(
-                            WireDecoder(peerRole: .client, maxFrameLength: configuration.limits.maxMessageBytes)
-                        )
-                    )
                     try channel.pipeline.syncOperations.addHandler(ServerConnectionHandler(shared: shared))
                 }
             }

@@ -11,7 +11,7 @@ struct DrainConnectionEvent: Sendable {}
 /// Handlers run as tasks off the event loop; their results come back through
 /// ``NIOLoopBound`` and are written in batches (one flush per event-loop tick).
 final class ServerConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = WireEvent
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
@@ -55,8 +55,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var logger: Logger
     private var peer = "unknown"
 
+    /// Frames are cut here rather than in a separate decoder handler, saving a pipeline hop and
+    /// a type-erased wrap and unwrap per frame.
+    private let decoder: NIOSingleStepByteToMessageProcessor<WireDecoder>
+
     init(shared: ServerShared) {
         self.shared = shared
+        self.decoder = NIOSingleStepByteToMessageProcessor(
+            WireDecoder(peerRole: .client, maxFrameLength: shared.configuration.limits.maxMessageBytes)
+        )
         self.logger = shared.logger
     }
 
@@ -148,7 +155,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound frames
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        if case .closed = self.state { return }
+        do {
+            try self.decoder.process(buffer: self.unwrapInboundIn(data)) { self.receive($0) }
+        } catch let error as WireError {
+            self.connectionError(error)
+        } catch {
+            self.connectionError(WireError(.internalError, "\(error)"))
+        }
+    }
+
+    private func receive(_ event: WireEvent) {
+        switch event {
         case .preface(let preface):
             self.prefaceTimer?.cancel()
             self.peerAcceptsZlib = preface.capabilities.contains(.zlib)
