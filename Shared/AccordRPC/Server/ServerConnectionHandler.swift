@@ -294,8 +294,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         call.dispatched = true
-        call.task = self.dispatch(id, call, route, payload)
         self.calls[id] = call
+        // The handler may run to completion inside dispatch (and the call be gone by now).
+        let task = self.dispatch(id, call, route, payload)
+        self.calls[id]?.task = task
     }
 
     private func receiveCancel(_ id: UInt32) {
@@ -339,7 +341,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let interceptors = self.shared.interceptors
         switch route.handler {
         case .unary(let handler):
-            return Task(executorPreference: self.executor) {
+            return self.startTask {
                 let result: Result<ByteBuffer, any Error>
                 do {
                     result = .success(
@@ -352,7 +354,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         case .serverStreaming(let handler):
             let stream = RawResponseStream(connection: loopBound, callID: id)
-            return Task(executorPreference: self.executor) {
+            return self.startTask {
                 var failure: (any Error)?
                 do {
                     try await intercept(context, interceptors[...]) { try await handler(payload, limits, $0, stream) }
@@ -363,6 +365,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 onLoop(loopBound) { $0.completeStream(id, outcome) }
             }
         }
+    }
+
+    /// Starts a handler's task. On the event loop it starts immediately, on this thread: a
+    /// handler that does not suspend runs to its end without being scheduled at all.
+    private func startTask(_ operation: sending @escaping () async -> Void) -> Task<Void, Never> {
+        if let executor = self.executor {
+            return Task.immediate(executorPreference: executor, operation: operation)
+        }
+        return Task(operation: operation)
     }
 
     fileprivate func completeUnary(_ id: UInt32, _ result: Result<ByteBuffer, any Error>) {
