@@ -1,6 +1,7 @@
 import AccordMessages
 import AccordRPC
 import ArgumentParser
+import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
@@ -40,6 +41,9 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "How long to run before measuring.")
     var warmup: String = "2s"
 
+    @Option(help: "Idle connections to open and hold during the run (needs a file-descriptor limit above it).")
+    var idleConnections: Int = 0
+
     @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
     var compress = false
 
@@ -63,6 +67,25 @@ struct AccordLoad: AsyncParsableCommand {
         _ = try Self.parseDuration(self.warmup)
     }
 
+    /// Opens `count` connections (256 at a time) that send their preface and then nothing.
+    static func openIdle(_ count: Int, to endpoint: Endpoint) async throws -> [ClientConnection] {
+        var idle: [ClientConnection] = []
+        idle.reserveCapacity(count)
+        while idle.count < count {
+            let batch = min(256, count - idle.count)
+            try await withThrowingTaskGroup(of: ClientConnection.self) { group in
+                for _ in 0..<batch {
+                    group.addTask { try await ClientConnection.connect(to: endpoint) }
+                }
+                for try await connection in group { idle.append(connection) }
+            }
+            if idle.count % 2048 < 256 || idle.count == count {
+                FileHandle.standardError.write("idle connections open: \(idle.count)\n".data(using: .utf8)!)
+            }
+        }
+        return idle
+    }
+
     static func parseDuration(_ text: String) throws -> Duration {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
@@ -83,6 +106,7 @@ struct AccordLoad: AsyncParsableCommand {
             configuration.compressionThresholdBytes = self.compress ? 1024 : nil
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
+        let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
         let request = ByteBuffer(
             bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
         )
@@ -130,6 +154,9 @@ struct AccordLoad: AsyncParsableCommand {
             return (total, errors)
         }
         for connection in pool { await connection.close() }
+        await withTaskGroup(of: Void.self) { group in
+            for connection in idle { group.addTask { await connection.close() } }
+        }
         let (histogram, errors) = results
         let seconds = Double(measure.components.seconds) + Double(measure.components.attoseconds) / 1e18
         let throughput = Double(histogram.totalCount) / seconds
@@ -138,7 +165,7 @@ struct AccordLoad: AsyncParsableCommand {
             print(
                 """
                 {"scenario":"echo","concurrency":\(self.concurrency),"connections":\(self.connections),"payload":\(self.payload),\
-                "compress":\(self.compress),"calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
+                "compress":\(self.compress),"idle_connections":\(self.idleConnections),"calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
                 "latency_us":{"p50":\(p(50)),"p90":\(p(90)),"p99":\(p(99)),"p999":\(p(99.9)),"max":\(histogram.max)}}
                 """
             )

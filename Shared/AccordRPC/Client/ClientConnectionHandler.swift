@@ -66,7 +66,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.outbound = context.channel.allocator.buffer(capacity: 4096)
+        self.outbound = context.channel.allocator.buffer(capacity: 64)
         self.outbound.writePreface(
             Preface(
                 role: .client,
@@ -363,6 +363,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.unflushedCalls = 0
         guard self.outbound.readableBytes > 0, !self.closed || self.context.channel.isActive else { return }
         self.context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
-        self.outbound = self.context.channel.allocator.buffer(capacity: 4096)
+        // An idle connection keeps no output buffer; a busy one starts each batch with room.
+        self.outbound = self.calls.isEmpty ? ByteBuffer() : self.context.channel.allocator.buffer(capacity: 4096)
     }
 }

@@ -71,7 +71,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.outbound = context.channel.allocator.buffer(capacity: 4096)
         if self.shared.configuration.runsHandlersOnEventLoop {
             self.executor = EventLoopTaskExecutor(context.eventLoop)
         }
@@ -500,7 +499,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.unflushedCalls = 0
         guard self.outbound.readableBytes > 0, case let context? = self.context else { return }
         context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
-        self.outbound = context.channel.allocator.buffer(capacity: 4096)
+        // An idle connection keeps no output buffer; a busy one starts each batch with room.
+        self.outbound = self.calls.isEmpty ? ByteBuffer() : context.channel.allocator.buffer(capacity: 4096)
     }
 
     // MARK: Connection lifecycle
