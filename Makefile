@@ -31,7 +31,7 @@ check-generated: deps-generate
 	proto/generate.sh --check
 
 # Generated code (Shared/AccordMessages/Generated) is left as the generator writes it.
-SWIFT_SOURCES = Package.swift $$(find Shared Services Tools Tests -name '*.swift' -not -path '*/Generated/*')
+SWIFT_SOURCES = Package.swift Benchmarks/Package.swift $$(find Shared Services Tools Tests Benchmarks -name '*.swift' -not -path '*/Generated/*' -not -path '*/.build*' -not -name Package.swift)
 
 lint:
 	$(SWIFT) format lint --strict $(SWIFT_SOURCES)
