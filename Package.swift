@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "accord-echo", targets: ["AccordEchoServer"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
+        .library(name: "AccordMessages", targets: ["AccordMessages"]),
+        .library(name: "AccordWire", targets: ["AccordWire"]),
         .library(name: "AccordRPC", targets: ["AccordRPC"]),
         .library(name: "AccordServiceRuntime", targets: ["AccordServiceRuntime"]),
     ],

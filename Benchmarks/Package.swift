@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Benchmarks live in their own package so that the main build never depends on the benchmark
+/// framework. Run them with `make bench` from the repository root, or here with
+/// `swift package --allow-writing-to-package-directory benchmark`.
+let package = Package(
+    name: "accord-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "accord", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "AccordBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "AccordRPC", package: "accord"),
+                .product(name: "AccordWire", package: "accord"),
+                .product(name: "AccordMessages", package: "accord"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/AccordBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The reference for the echo figures: plain SwiftNIO, length-prefixed frames, no RPC.
+        .executableTarget(
+            name: "NIOEchoBaseline",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/NIOEchoBaseline"
+        ),
+    ]
+)

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of Tools/bench.sh into the tables of docs/PERFORMANCE.md."""
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+out, runs, seconds, doc = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+
+
+def lines(name):
+    path = os.path.join(out, name)
+    return [json.loads(l) for l in open(path) if l.strip().startswith("{")] if os.path.exists(path) else []
+
+
+def median_run(rows):
+    ordered = sorted(rows, key=lambda r: r["throughput"])
+    return ordered[len(ordered) // 2]
+
+
+def cpu_model():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+baseline = {}
+for row in lines("baseline.jsonl"):
+    baseline.setdefault((row["in_flight"], row["payload"]), []).append(row)
+accord = {}
+for row in lines("accord.jsonl"):
+    accord.setdefault((row["concurrency"], row["payload"], row["compress"]), []).append(row)
+
+swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+text = [
+    "<!-- bench:start -->",
+    f"Measured {datetime.date.today().isoformat()} by `make bench` (`Tools/bench.sh`): "
+    f"{os.cpu_count()} cores, {cpu_model()}, {swift}, release build; server on core 0 and load on "
+    f"core 1; {runs} runs of {seconds} s after a 1 s warm-up per row, the median run shown.",
+    "",
+    "### Unary echo over loopback, one connection",
+    "",
+    "| in flight | payload | compression | Accord calls/s (runs) | plain NIO frames/s | Accord / NIO | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+]
+for (concurrency, payload, compress), rows in sorted(accord.items()):
+    m = median_run(rows)
+    base = baseline.get((concurrency, payload))
+    base_tp = median_run(base)["throughput"] if base and not compress else None
+    ratio = f"{100 * m['throughput'] / base_tp:.0f} %" if base_tp else "–"
+    lat = m["latency_us"]
+    runs_text = " / ".join(format(r["throughput"], ",") for r in rows)
+    base_text = format(base_tp, ",") if base_tp else "–"
+    text.append(
+        f"| {concurrency} | {payload} B | {'zlib' if compress else 'off'} | **{m['throughput']:,}** "
+        f"({runs_text}) | {base_text} | {ratio} "
+        f"| {lat['p50']} | {lat['p90']} | {lat['p99']} | {lat['p999']} |"
+    )
+
+idle = lines("idle.json")
+rss = lines("idle_rss.json")
+if idle and rss:
+    i, r = idle[0], rss[0]
+    per = (r["rss_peak_kib"] - r["rss_before_kib"]) / 10000
+    text += [
+        "",
+        "### 10,000 idle connections",
+        "",
+        f"The server held {i['idle_connections']:,} idle connections while one more connection made echo calls "
+        f"one at a time: {i['throughput']:,} calls/s, p50 {i['latency_us']['p50']} µs, p99 {i['latency_us']['p99']} µs, "
+        f"{i['errors']} errors. Server resident memory {r['rss_before_kib'] / 1024:.1f} MiB before, "
+        f"{r['rss_peak_kib'] / 1024:.1f} MiB at peak: about **{per:.1f} KiB per connection**.",
+    ]
+
+micro = open(os.path.join(out, "micro.md")).read() if os.path.exists(os.path.join(out, "micro.md")) else ""
+if "### " in micro:  # drop the tool's banner and host line; nest its headings under ours
+    micro = micro[micro.index("### "):].replace("### ", "#### ")
+micro = micro.strip()
+text += ["", "### Micro-benchmarks (package-benchmark, Benchmarks/)", "", micro or "(not run)", "<!-- bench:end -->"]
+
+current = open(doc).read() if os.path.exists(doc) else "# Performance\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
+start, end = current.index("<!-- bench:start -->"), current.index("<!-- bench:end -->") + len("<!-- bench:end -->")
+open(doc, "w").write(current[:start] + "\n".join(text) + current[end:])
