@@ -34,7 +34,10 @@ public final class AdminServer: Service, Sendable {
             .bind(host: self.host, port: self.port)
             .get()
         self.channel.withLock { $0 = channel }
-        self.logger.info("Admin endpoint listening", metadata: ["address": "\(channel.localAddress!)"])
+        self.logger.info(
+            "Admin endpoint listening",
+            metadata: ["address": "\(channel.localAddress!.ipAddress ?? "?"):\(channel.localAddress!.port ?? 0)"]
+        )
         await channel.serveUntilShutdown()
     }
 }

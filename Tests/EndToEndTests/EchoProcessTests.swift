@@ -12,15 +12,36 @@ struct EchoProcessTests {
             .standardized
     }
 
-    static func freePort() -> Int { Int.random(in: 20_000..<40_000) }
+    /// Starts accord-echo on port 0 and reads the port it bound from its "Server listening" log line.
+    static func startServer() throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = Self.binDirectory.appendingPathComponent("accord-echo")
+        process.arguments = ["--port", "0", "--admin-port=-1", "--log-level", "info"]
+        let logs = Pipe()
+        process.standardError = logs
+        try process.run()
+        var seen = ""
+        while !seen.contains("Server listening") {
+            let data = logs.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            seen += String(decoding: data, as: UTF8.self)
+        }
+        guard let line = seen.split(separator: "\n").first(where: { $0.contains("Server listening") }),
+            let range = line.range(of: #":(\d+)""#, options: .regularExpression),
+            let port = Int(line[range].dropFirst().dropLast())
+        else {
+            process.terminate()
+            throw CocoaError(
+                .fileReadCorruptFile,
+                userInfo: [NSLocalizedDescriptionKey: "no listening line in: \(seen)"]
+            )
+        }
+        return (process, port)
+    }
 
     @Test("serves health and echo, exposes metrics, and stops gracefully on SIGTERM")
     func lifecycle() async throws {
-        let port = Self.freePort()
-        let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent("accord-echo")
-        process.arguments = ["--port", "\(port)", "--admin-port=-1", "--log-level", "warning"]
-        try process.run()
+        let (process, port) = try Self.startServer()
         defer { if process.isRunning { process.terminate() } }
 
         let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: port)])

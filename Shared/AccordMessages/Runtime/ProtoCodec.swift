@@ -15,7 +15,7 @@ enum ProtoCodec {
         _ message: M,
         _ body: (UnsafeRawBufferPointer) throws -> R
     ) throws -> R {
-        let arena = Arena()
+        let arena = Arena.make(inlineBytes: 2048)
         let writer = CMessageWriter.make(M.self, in: arena)
         try message.write(to: writer)
         let message = UnsafeRawPointer(writer.base).assumingMemoryBound(to: ProtobufCMessage.self)
@@ -34,7 +34,7 @@ enum ProtoCodec {
         guard bytes.count <= limits.maxMessageBytes else {
             throw .tooLarge(size: bytes.count, limit: limits.maxMessageBytes)
         }
-        let arena = Arena(budget: limits.maxAllocationBytes, firstChunkSize: min(4096, 256 + bytes.count * 2))
+        let arena = Arena.make(budget: limits.maxAllocationBytes, inlineBytes: min(4096, 256 + bytes.count * 2))
         let unmanaged = Unmanaged.passUnretained(arena)
         var allocator = ProtobufCAllocator(
             alloc: { data, size in

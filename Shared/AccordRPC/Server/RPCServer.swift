@@ -95,7 +95,10 @@ public final class RPCServer: Service, Sendable {
         for waiter in waiters { waiter.resume(returning: channel.localAddress!) }
         self.shared.logger.info(
             "Server listening",
-            metadata: ["address": "\(channel.localAddress!)", "methods": "\(self.shared.router.paths.count)"]
+            metadata: [
+                "address": "\(channel.localAddress!.ipAddress ?? "?"):\(channel.localAddress!.port ?? 0)",
+                "methods": "\(self.shared.router.paths.count)",
+            ]
         )
         await channel.serveUntilShutdown()
         await self.drainConnections()

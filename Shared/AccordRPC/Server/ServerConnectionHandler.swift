@@ -49,6 +49,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var writabilityWaiters: [EventLoopPromise<Void>] = []
     private var prefaceTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// When the connection last became idle (no call in progress); nil while calls run.
+    private var idleSince: NIODeadline?
     private var context: ChannelHandlerContext!
     /// Where handler tasks run: this connection's event loop, unless configured otherwise.
     private var executor: EventLoopTaskExecutor?
@@ -253,8 +255,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         call.metrics.started()
         self.calls[id] = call
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.idleSince = nil
     }
 
     private func receiveMessage(_ frame: Frame) {
@@ -505,17 +506,32 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Connection lifecycle
 
+    /// Marks the connection idle from now and makes sure one timer watches it. The timer is not
+    /// cancelled when a call starts (that would cost a schedule and a cancel per busy moment): when
+    /// it fires it closes the connection only if it has been idle for the whole timeout, and
+    /// otherwise sets itself again for the time that is left.
     private func armIdleTimer() {
-        guard self.idleTimer == nil, case .open = self.state else { return }
+        guard case .open = self.state else { return }
+        self.idleSince = self.context.eventLoop.now
+        guard self.idleTimer == nil else { return }
+        self.scheduleIdleCheck(in: self.shared.configuration.timeouts.idle)
+    }
+
+    private func scheduleIdleCheck(in delay: TimeAmount) {
         let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        self.idleTimer = self.context.eventLoop.scheduleTask(in: self.shared.configuration.timeouts.idle) {
-            let handler = loopBound.value
-            handler.idleTimer = nil
-            guard handler.calls.isEmpty else { return }
-            handler.logger.debug("Closing idle connection")
-            handler.sendGoAway(.idleTimeout, "connection was idle")
-            handler.close(context: handler.context)
+        self.idleTimer = self.context.eventLoop.scheduleTask(in: delay) {
+            loopBound.value.checkIdle()
         }
+    }
+
+    private func checkIdle() {
+        self.idleTimer = nil
+        guard case .open = self.state, let idleSince = self.idleSince, self.calls.isEmpty else { return }
+        let left = idleSince + self.shared.configuration.timeouts.idle - self.context.eventLoop.now
+        guard left <= .zero else { return self.scheduleIdleCheck(in: left) }
+        self.logger.debug("Closing idle connection")
+        self.sendGoAway(.idleTimeout, "connection was idle")
+        self.close(context: self.context)
     }
 
     private func drain(reason: String) {
