@@ -13,6 +13,8 @@ final class ServerShared: Sendable {
     let interceptors: [any ServerInterceptor]
     let logger: Logger
     let metrics: RPCServerMetrics
+    /// Each hosted method's handler and metric series, found with one lookup per call.
+    let methods: [String: (route: RPCRouter.Route, metrics: RPCServerMetrics.MethodMetrics)]
 
     init(configuration: ServerConfiguration, router: RPCRouter, interceptors: [any ServerInterceptor], logger: Logger) {
         self.configuration = configuration
@@ -20,6 +22,11 @@ final class ServerShared: Sendable {
         self.interceptors = interceptors
         self.logger = logger
         self.metrics = RPCServerMetrics(paths: router.paths)
+        var methods: [String: (route: RPCRouter.Route, metrics: RPCServerMetrics.MethodMetrics)] = [:]
+        for path in router.paths {
+            methods[path] = (router.route(path)!, self.metrics.method(path))
+        }
+        self.methods = methods
     }
 }
 

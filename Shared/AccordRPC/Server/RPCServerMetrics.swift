@@ -31,7 +31,8 @@ final class RPCServerMetrics: Sendable {
     }
 
     private let methods: [String: MethodMetrics]
-    private let unknownMethod: MethodMetrics
+    /// The series of calls to methods the server does not host.
+    let unknownMethod: MethodMetrics
     private let openConnections: Meter
     private let acceptedConnections: Counter
 

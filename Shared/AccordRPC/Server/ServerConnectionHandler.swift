@@ -239,10 +239,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
         let now = NIODeadline.now()
         let deadline = headers.timeoutMilliseconds > 0 ? now + .milliseconds(Int64(headers.timeoutMilliseconds)) : nil
+        let method = self.shared.methods[headers.method]
         var call = Call(
             method: headers.method,
-            route: self.shared.router.route(headers.method),
-            metrics: self.shared.metrics.method(headers.method),
+            route: method?.route,
+            metrics: method?.metrics ?? self.shared.metrics.unknownMethod,
             startedAt: now,
             deadline: deadline,
             metadata: headers.metadata
