@@ -40,7 +40,7 @@ done
 kill $baseline_pid
 
 echo "accord echo..." >&2
-taskset -c 0 "$bin/accord-echo" --port $port --admin-port=-1 --log-level warning &
+taskset -c 0 "$bin/accord-echo" --port $port --admin-port off --log-level warning &
 server=$!
 sleep 1
 for in_flight in 1 64; do
@@ -60,7 +60,7 @@ wait $server || true
 
 echo "10,000 idle connections..." >&2
 ulimit -n "$(ulimit -Hn)"
-taskset -c 0 "$bin/accord-echo" --port $port --admin-port=-1 --log-level warning &
+taskset -c 0 "$bin/accord-echo" --port $port --admin-port off --log-level warning &
 server=$!
 sleep 1
 rss_before=$(awk '/VmRSS/{print $2}' /proc/$server/status)

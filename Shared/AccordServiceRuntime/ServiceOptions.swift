@@ -14,8 +14,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "RPC port (ACCORD_PORT); 0 picks a free port.")
     public var port: Int?
 
-    @Option(help: "Prometheus metrics port, served at /metrics (ACCORD_ADMIN_PORT); 0 picks one, -1 turns it off.")
-    public var adminPort: Int?
+    @Option(help: "Prometheus metrics port, served at /metrics (ACCORD_ADMIN_PORT); 0 picks one, off turns it off.")
+    public var adminPort: String?
 
     @Option(help: "Directory for this service's data (ACCORD_DATA_DIR). Default ./data.")
     public var dataDir: String?
@@ -63,7 +63,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             return parsed
         }
         let port = try value(self.port, "ACCORD_PORT", Int.init) ?? defaultPort
-        let adminPort = try value(self.adminPort, "ACCORD_ADMIN_PORT", Int.init) ?? defaultAdminPort
+        let adminPort =
+            try value(self.adminPort.map { Self.parseAdminPort($0) } ?? nil, "ACCORD_ADMIN_PORT", Self.parseAdminPort)
+            ?? defaultAdminPort
         let levelText = try value(self.logLevel, "ACCORD_LOG_LEVEL", { $0 }) ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError(
@@ -74,8 +76,11 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         let threshold = try value(self.compressionThreshold, "ACCORD_COMPRESSION_THRESHOLD", Int.init) ?? 1024
         let drain = try value(self.drainSeconds, "ACCORD_DRAIN_SECONDS", Int.init) ?? 30
         guard (0...65535).contains(port) else { throw ValidationError("port \(port) is not between 0 and 65535") }
+        if let flag = self.adminPort, Self.parseAdminPort(flag) == nil {
+            throw ValidationError("admin port \(flag) is not a port number or off")
+        }
         guard (-1...65535).contains(adminPort) else {
-            throw ValidationError("admin port \(adminPort) is not between -1 and 65535")
+            throw ValidationError("admin port \(adminPort) is not between 0 and 65535, or off")
         }
         guard (1024...(64 << 20)).contains(maxMessage) else {
             throw ValidationError("max message bytes \(maxMessage) is not between 1024 and 67108864")
@@ -91,6 +96,11 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             compressionThreshold: threshold < 0 ? nil : threshold,
             drainSeconds: drain
         )
+    }
+
+    /// A port number, or -1 for "off" (and for "-1", as earlier versions wrote it).
+    static func parseAdminPort(_ text: String) -> Int? {
+        text.lowercased() == "off" ? -1 : Int(text)
     }
 
     public static func processEnvironment() -> [String: String] {

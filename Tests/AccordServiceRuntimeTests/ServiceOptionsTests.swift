@@ -23,6 +23,13 @@ struct ServiceOptionsTests {
             environment: environment
         )
         #expect(fromFlags.port == 9000)
+
+        let off = try ServiceOptions.parse(["--admin-port", "off"]).resolve(
+            defaultPort: 1,
+            defaultAdminPort: 2,
+            environment: [:]
+        )
+        #expect(off.adminPort == nil)
     }
 
     @Test("bad values name what is wrong")

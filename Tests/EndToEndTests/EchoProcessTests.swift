@@ -16,7 +16,7 @@ struct EchoProcessTests {
     static func startServer() throws -> (Process, Int) {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent("accord-echo")
-        process.arguments = ["--port", "0", "--admin-port=-1", "--log-level", "info"]
+        process.arguments = ["--port", "0", "--admin-port", "off", "--log-level", "info"]
         let logs = Pipe()
         process.standardError = logs
         try process.run()

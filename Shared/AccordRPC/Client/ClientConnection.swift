@@ -54,7 +54,7 @@ public final class ClientConnection: Sendable {
                 .get()
         } catch {
             ready.fail(error)
-            throw RPCError(.unavailable, "cannot connect to \(endpoint): \(error)")
+            throw RPCError(.unavailable, "cannot connect to \(endpoint): \(describeConnectFailure(error))")
         }
         let timeout = eventLoop.scheduleTask(in: configuration.connectTimeout) {
             ready.fail(RPCError(.unavailable, "\(endpoint) sent no preface within the connect timeout"))
@@ -156,3 +156,23 @@ private final class UnusableFlag: Sendable {
         if fire { action() }
     }
 }
+
+/// A short reason for a failed connect ("connection refused"), not the nested error dump.
+func describeConnectFailure(_ error: any Error) -> String {
+    if let error = error as? NIOConnectionError {
+        if let first = error.connectionErrors.first { return describeConnectFailure(first.error) }
+        if let resolution = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve the host: \(resolution)" }
+        return "no address to connect to"
+    }
+    if let error = error as? IOError {
+        return String(cString: strerror(error.errnoCode)).lowercased()
+    }
+    if case ChannelError.connectTimeout(let timeout) = error {
+        return "no answer within \(timeout.nanoseconds / 1_000_000) ms"
+    }
+    return "\(error)"
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
