@@ -33,9 +33,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var acceptingCalls = true
     private var closed = false
     private var outbound = ByteBuffer()
-    private var flushScheduled = false
-    /// Calls whose frames are in `outbound` but not yet written.
-    private var unflushedCalls = 0
+    private var flush: FlushPolicy
     private lazy var compressor = ZlibCompressor()
     private lazy var decompressor = ZlibDecompressor()
     private var context: ChannelHandlerContext!
@@ -52,6 +50,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         onUnusable: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
+        self.flush = FlushPolicy(everyCalls: configuration.flushEveryCalls)
         self.decoder = NIOSingleStepByteToMessageProcessor(
             WireDecoder(peerRole: .server, maxFrameLength: configuration.maxMessageBytes + 1024)
         )
@@ -248,7 +247,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let headers = CallHeaders(method: path, timeoutMilliseconds: timeoutMilliseconds, metadata: options.metadata)
         self.outbound.writeFrame(type: .headers, callID: id) { headers.encode(into: &$0) }
         self.writeRequest(id, request)
-        self.unflushedCalls += 1
+        self.flush.callWritten()
         self.scheduleFlush()
         return id
     }
@@ -349,21 +348,25 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func scheduleFlush() {
-        if self.unflushedCalls >= self.configuration.flushEveryCalls || self.outbound.readableBytes >= 64 << 10 {
-            return self.flushNow()
+        switch self.flush.step(pendingBytes: self.outbound.readableBytes) {
+        case .writeNow:
+            self.flushNow()
+        case .scheduleWrite:
+            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+            self.context.eventLoop.execute { loopBound.value.flushNow() }
+        case .wait:
+            break
         }
-        guard !self.flushScheduled else { return }
-        self.flushScheduled = true
-        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        self.context.eventLoop.execute { loopBound.value.flushNow() }
     }
 
     private func flushNow() {
-        self.flushScheduled = false
-        self.unflushedCalls = 0
-        guard self.outbound.readableBytes > 0, !self.closed || self.context.channel.isActive else { return }
-        self.context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
-        // An idle connection keeps no output buffer; a busy one starts each batch with room.
-        self.outbound = self.calls.isEmpty ? ByteBuffer() : self.context.channel.allocator.buffer(capacity: 4096)
+        self.flush.written()
+        guard !self.closed || self.context.channel.isActive,
+            let pending = self.outbound.takePending(
+                keepRoom: !self.calls.isEmpty,
+                allocator: self.context.channel.allocator
+            )
+        else { return }
+        self.context.writeAndFlush(self.wrapOutboundOut(pending), promise: nil)
     }
 }

@@ -43,9 +43,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private lazy var compressor = ZlibCompressor()
     private lazy var decompressor = ZlibDecompressor()
     private var outbound = ByteBuffer()
-    private var flushScheduled = false
-    /// Calls whose frames are in `outbound` but not yet written.
-    private var unflushedCalls = 0
+    private var flush: FlushPolicy
     private var writabilityWaiters: [EventLoopPromise<Void>] = []
     private var prefaceTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
@@ -63,6 +61,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     init(shared: ServerShared) {
         self.shared = shared
+        self.flush = FlushPolicy(everyCalls: shared.configuration.flushEveryCalls)
         self.decoder = NIOSingleStepByteToMessageProcessor(
             WireDecoder(peerRole: .client, maxFrameLength: shared.configuration.limits.maxMessageBytes)
         )
@@ -398,7 +397,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return self.context.eventLoop.makeFailedFuture(CancellationError())
         }
         self.writeMessage(id, message)
-        if self.outbound.readableBytes >= 64 << 10 { self.flushNow() } else { self.scheduleFlush() }
+        self.scheduleFlush()
         guard !self.context.channel.isWritable else { return self.context.eventLoop.makeSucceededVoidFuture() }
         let promise = self.context.eventLoop.makePromise(of: Void.self)
         self.writabilityWaiters.append(promise)
@@ -482,27 +481,28 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func writeTrailers(_ id: UInt32, _ trailers: CallTrailers) {
         self.outbound.writeFrame(type: .trailers, callID: id) { trailers.encode(into: &$0) }
-        self.unflushedCalls += 1
+        self.flush.callWritten()
         self.scheduleFlush()
     }
 
     private func scheduleFlush() {
-        if self.unflushedCalls >= self.shared.configuration.flushEveryCalls || self.outbound.readableBytes >= 64 << 10 {
-            return self.flushNow()
+        switch self.flush.step(pendingBytes: self.outbound.readableBytes) {
+        case .writeNow:
+            self.flushNow()
+        case .scheduleWrite:
+            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+            self.context.eventLoop.execute { loopBound.value.flushNow() }
+        case .wait:
+            break
         }
-        guard !self.flushScheduled else { return }
-        self.flushScheduled = true
-        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        self.context.eventLoop.execute { loopBound.value.flushNow() }
     }
 
     private func flushNow() {
-        self.flushScheduled = false
-        self.unflushedCalls = 0
-        guard self.outbound.readableBytes > 0, case let context? = self.context else { return }
-        context.writeAndFlush(self.wrapOutboundOut(self.outbound), promise: nil)
-        // An idle connection keeps no output buffer; a busy one starts each batch with room.
-        self.outbound = self.calls.isEmpty ? ByteBuffer() : context.channel.allocator.buffer(capacity: 4096)
+        self.flush.written()
+        guard case let context? = self.context,
+            let pending = self.outbound.takePending(keepRoom: !self.calls.isEmpty, allocator: context.channel.allocator)
+        else { return }
+        context.writeAndFlush(self.wrapOutboundOut(pending), promise: nil)
     }
 
     // MARK: Connection lifecycle
