@@ -65,6 +65,24 @@ struct EchoProcessTests {
         await client.close()
     }
 
+    @Test("a client written in Python from docs/PROTOCOL.md alone works with the server")
+    func pythonClientFromTheSpec() throws {
+        let (server, port) = try Self.startServer()
+        defer { server.terminate() }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Interop/python_client.py").standardized
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = ["python3", script.path, "127.0.0.1", "\(port)"]
+        let output = Pipe()
+        client.standardOutput = output
+        try client.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        client.waitUntilExit()
+        #expect(client.terminationStatus == 0, "\(text)")
+        #expect(text.contains("11 passed, 0 failed"), "\(text)")
+    }
+
     @Test("a bad flag exits non-zero with a message naming it")
     func badFlag() throws {
         let process = Process()
