@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_FLAGS := -c release
 BIN := $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)
-RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev
+RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 GENERATE_PACKAGES := protobuf-c-compiler
 
 .PHONY: build test run generate check-generated lint format deps deps-generate bench clean help

@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C: protoc-c output and zlib. Only AccordMessages and AccordRPC import these.
@@ -107,6 +108,23 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             path: "Tests/AccordRPCTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Storage: SQLite (WAL) through GRDB, migrations, group commit.
+        .target(
+            name: "AccordStorage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/AccordStorage",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordStorageTests",
+            dependencies: ["AccordStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/AccordStorageTests",
             swiftSettings: swiftSettings
         ),
 

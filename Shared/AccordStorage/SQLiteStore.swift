@@ -1,0 +1,69 @@
+import Foundation
+public import GRDB
+public import Logging
+
+/// A service's SQLite database: WAL, `synchronous = FULL`, versioned migrations at start-up,
+/// reads in parallel, writes through a ``GroupCommitWriter``.
+///
+/// A write is acknowledged only after the transaction holding it has committed and been synced:
+/// a SIGKILL (or a power cut) after the acknowledgement loses nothing.
+public final class SQLiteStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+    public let writer: GroupCommitWriter
+
+    /// Opens (creating if needed) the database at `path` and applies `migrations` in order;
+    /// each is applied once, recorded by name.
+    public init(path: String, migrations: [Migration], logger: Logger) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            migrator.registerMigration(migration.name) { db in try migration.apply(db) }
+        }
+        let applied = try self.pool.read { try migrator.appliedMigrations($0) }
+        try migrator.migrate(self.pool)
+        let pending = migrations.map(\.name).filter { !applied.contains($0) }
+        if !pending.isEmpty {
+            logger.info("Applied migrations", metadata: ["migrations": "\(pending)", "database": "\(path)"])
+        }
+        self.writer = GroupCommitWriter(pool: self.pool)
+    }
+
+    /// Reads a consistent snapshot off the writer's path.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await self.pool.read(body)
+    }
+
+    /// Runs `body` in the next group commit; returns once its transaction is durable.
+    /// If `body` throws, its changes are rolled back and the other writes of the batch commit.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await self.writer.write(body)
+    }
+}
+
+/// A named, versioned schema change.
+public struct Migration: Sendable {
+    public let name: String
+    public let apply: @Sendable (Database) throws -> Void
+
+    public init(_ name: String, _ apply: @escaping @Sendable (Database) throws -> Void) {
+        self.name = name
+        self.apply = apply
+    }
+}
+
+public struct StorageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
