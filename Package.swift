@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "accord-echo", targets: ["AccordEchoServer"]),
+        .executable(name: "accord-intake", targets: ["AccordIntakeServer"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
         .library(name: "AccordMessages", targets: ["AccordMessages"]),
         .library(name: "AccordWire", targets: ["AccordWire"]),
@@ -156,6 +157,42 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/AccordServiceRuntimeTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Intake: agencies, participation requests, ICE sheet import.
+        .target(
+            name: "Intake",
+            dependencies: [
+                "AccordRPC",
+                "AccordMessages",
+                "AccordStorage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Intake",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake",
+                "AccordRPC",
+                "AccordMessages",
+                "AccordServiceRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/IntakeTests",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AccordIntakeServer",
+            dependencies: [
+                "Intake",
+                "AccordServiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/IntakeServer",
             swiftSettings: swiftSettings
         ),
 

@@ -1,5 +1,5 @@
 public import AccordRPC
-import Logging
+public import Logging
 import Metrics
 import NIOCore
 import NIOPosix
@@ -23,14 +23,15 @@ public enum ServiceRunner {
     /// Builds and runs the server until a signal stops it.
     ///
     /// - Parameters:
-    ///   - registerServices: adds the service's own methods; health and echo are added here.
+    ///   - registerServices: opens the service's storage and adds its methods (given the
+    ///     process logger); health and echo are added here. A failure stops the start-up.
     ///   - extraServices: long-running work that lives and stops with the server.
     public static func run(
         _ identity: Identity,
         options: ServiceOptions.Resolved,
         interceptors: [any ServerInterceptor] = [],
         extraServices: [any Service] = [],
-        registerServices: (inout RPCRouter) -> Void = { _ in }
+        registerServices: (inout RPCRouter, Logger) throws -> Void = { _, _ in }
     ) async throws {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: options.logLevel) }
         let registry = PrometheusCollectorRegistry()
@@ -39,7 +40,12 @@ public enum ServiceRunner {
         logger[metadataKey: "service"] = "\(identity.name)"
 
         var router = RPCRouter()
-        registerServices(&router)
+        do {
+            try registerServices(&router, logger)
+        } catch {
+            logger.critical("Cannot start", metadata: ["error": "\(error)"])
+            throw error
+        }
         Diagnostics.registerEcho(into: &router)
         Diagnostics.registerHealth(into: &router, serverName: "\(identity.name) \(identity.version)")
 

@@ -3,6 +3,7 @@
 #include "accord/v1/common.pb-c.h"
 #include "accord/v1/echo.pb-c.h"
 #include "accord/v1/health.pb-c.h"
+#include "accord/v1/intake.pb-c.h"
 
 const ProtobufCMessageDescriptor *accord_descriptor_page_request(void) { return &accord__v1__page_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_page_response(void) { return &accord__v1__page_response__descriptor; }
@@ -13,3 +14,29 @@ const ProtobufCMessageDescriptor *accord_descriptor_echo_request(void) { return 
 const ProtobufCMessageDescriptor *accord_descriptor_echo_response(void) { return &accord__v1__echo_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_health_check_request(void) { return &accord__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_health_check_response(void) { return &accord__v1__health_check_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_change_info(void) { return &accord__v1__change_info__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_agency(void) { return &accord__v1__agency__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_register_agency_request(void) { return &accord__v1__register_agency_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_update_agency_request(void) { return &accord__v1__update_agency_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_agency_request(void) { return &accord__v1__get_agency_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_agencies_request(void) { return &accord__v1__list_agencies_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_agencies_response(void) { return &accord__v1__list_agencies_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_export_agencies_request(void) { return &accord__v1__export_agencies_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_consent(void) { return &accord__v1__consent__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_needs_assessment(void) { return &accord__v1__needs_assessment__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_deficiency(void) { return &accord__v1__deficiency__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_participation_request(void) { return &accord__v1__participation_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_submit_request_request(void) { return &accord__v1__submit_request_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_amend_request_request(void) { return &accord__v1__amend_request_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_withdraw_request_request(void) { return &accord__v1__withdraw_request_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_request_request(void) { return &accord__v1__get_request_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_requests_request(void) { return &accord__v1__list_requests_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_requests_response(void) { return &accord__v1__list_requests_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_decision_request(void) { return &accord__v1__record_decision_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_sheet_row(void) { return &accord__v1__sheet_row__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_request(void) { return &accord__v1__import_sheet_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_row_rejection(void) { return &accord__v1__row_rejection__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_response(void) { return &accord__v1__import_sheet_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_imported_agreement(void) { return &accord__v1__imported_agreement__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_imported_agreements_request(void) { return &accord__v1__list_imported_agreements_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_imported_agreements_response(void) { return &accord__v1__list_imported_agreements_response__descriptor; }

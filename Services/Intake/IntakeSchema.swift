@@ -1,0 +1,84 @@
+import AccordStorage
+import GRDB
+
+/// The intake database's migrations, in order. A released migration is never edited; changes
+/// come as new ones.
+enum IntakeSchema {
+    static let migrations: [Migration] = [
+        Migration("2026-11-30-intake-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE agency (
+                        rowid INTEGER PRIMARY KEY,
+                        state TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        name_key TEXT NOT NULL,
+                        type INTEGER NOT NULL,
+                        county TEXT,
+                        ori TEXT UNIQUE,
+                        has_jail INTEGER,
+                        jail_capacity INTEGER,
+                        created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL, created_why TEXT,
+                        updated_by TEXT NOT NULL, updated_at_ms INTEGER NOT NULL, updated_why TEXT,
+                        UNIQUE (state, name_key)
+                    );
+                    CREATE TABLE request (
+                        rowid INTEGER PRIMARY KEY,
+                        agency_rowid INTEGER NOT NULL REFERENCES agency (rowid),
+                        model INTEGER NOT NULL,
+                        partner INTEGER NOT NULL,
+                        consent_name TEXT, consent_office TEXT, consent_signed_on TEXT,
+                        expected_encounters INTEGER, detention_capacity INTEGER, officers_proposed INTEGER,
+                        status INTEGER NOT NULL,
+                        revision INTEGER NOT NULL,
+                        deficiencies TEXT NOT NULL DEFAULT '',
+                        rules_version TEXT,
+                        source TEXT NOT NULL,
+                        created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL, created_why TEXT,
+                        updated_by TEXT NOT NULL, updated_at_ms INTEGER NOT NULL, updated_why TEXT
+                    );
+                    CREATE INDEX request_agency ON request (agency_rowid);
+                    CREATE INDEX request_status ON request (status);
+                    -- One open request per agency, model and partner.
+                    CREATE UNIQUE INDEX request_open ON request (agency_rowid, model, partner)
+                        WHERE status IN (1, 2, 3, 4, 5);
+                    CREATE TABLE idempotency (
+                        key TEXT PRIMARY KEY,
+                        request_rowid INTEGER NOT NULL REFERENCES request (rowid)
+                    );
+                    CREATE TABLE imported_agreement (
+                        rowid INTEGER PRIMARY KEY,
+                        agency_rowid INTEGER NOT NULL REFERENCES agency (rowid),
+                        model INTEGER NOT NULL,
+                        signed_on TEXT NOT NULL,
+                        moa_link TEXT,
+                        sheet TEXT NOT NULL,
+                        UNIQUE (agency_rowid, model, signed_on)
+                    );
+                    -- Work to hand to other services, written in the same transaction as the change
+                    -- that causes it, delivered later and marked delivered.
+                    CREATE TABLE outbox (
+                        rowid INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        -- The request ('evaluate') or imported agreement ('agreement') concerned.
+                        subject_rowid INTEGER NOT NULL,
+                        revision INTEGER,
+                        created_at_ms INTEGER NOT NULL,
+                        delivered_at_ms INTEGER
+                    );
+                    CREATE INDEX outbox_pending ON outbox (rowid) WHERE delivered_at_ms IS NULL;
+                    -- Who changed what, when and why.
+                    CREATE TABLE change_log (
+                        rowid INTEGER PRIMARY KEY,
+                        entity TEXT NOT NULL,
+                        entity_id TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        who TEXT NOT NULL,
+                        at_ms INTEGER NOT NULL,
+                        why TEXT
+                    );
+                    """
+            )
+        }
+    ]
+}

@@ -1,0 +1,31 @@
+import AccordServiceRuntime
+import ArgumentParser
+import Intake
+import Logging
+
+/// The intake service: agencies, participation requests and ICE sheet import.
+@main
+struct AccordIntake: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accord-intake",
+        abstract: "Accord intake service: agencies, participation requests, ICE sheet import.",
+        discussion: """
+            Default RPC port 7401, metrics on 9401, data in <data-dir>/intake/intake.sqlite.
+            Stop it with SIGTERM or Ctrl-C; in-flight calls finish first.
+            """
+    )
+
+    @OptionGroup var options: ServiceOptions
+
+    mutating func run() async throws {
+        let resolved = try self.options.resolve(defaultPort: 7401, defaultAdminPort: 9401)
+        let identity = ServiceRunner.Identity(name: "accord-intake", version: "0.1.0")
+        try await ServiceRunner.run(identity, options: resolved) { router, logger in
+            let service = try IntakeService(
+                databasePath: "\(resolved.dataDirectory)/intake/intake.sqlite",
+                logger: logger
+            )
+            service.register(into: &router)
+        }
+    }
+}
