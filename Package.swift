@@ -229,6 +229,7 @@ let package = Package(
                 "AccordRPC",
                 "AccordMessages",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings

@@ -88,10 +88,9 @@ enum IntakeRecords {
         at: Int64,
         why: String?
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO change_log (entity, entity_id, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [entity, id, action, who, at, why]
-        )
+        try db.cachedStatement(
+            sql: "INSERT INTO change_log (entity, entity_id, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [entity, id, action, who, at, why])
     }
 }
 

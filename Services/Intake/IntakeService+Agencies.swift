@@ -64,8 +64,9 @@ extension IntakeService {
     {
         let key = Normalize.key(fields.name)
         if let existing = try Row.fetchOne(
-            db,
-            sql: "SELECT * FROM agency WHERE (state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?)",
+            db.cachedStatement(
+                sql: "SELECT * FROM agency WHERE (state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?)"
+            ),
             arguments: [fields.state, key, fields.ori]
         ) {
             let agency = IntakeRecords.agency(existing)
@@ -79,12 +80,13 @@ extension IntakeService {
                 )
             )
         }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO agency (state, name, name_key, type, county, ori, has_jail, jail_capacity,
                     created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 fields.state, fields.name, key, fields.type.rawValue, fields.county, fields.ori,
                 fields.hasJail.map { $0 ? 1 : 0 }, fields.jailCapacity.map { Int64($0) },
@@ -101,8 +103,18 @@ extension IntakeService {
             at: now,
             why: why
         )
-        return IntakeRecords.agency(
-            try Row.fetchOne(db, sql: "SELECT * FROM agency WHERE rowid = ?", arguments: [rowid])!
+        let change = ChangeInfo(who: who, atMs: now, why: why)
+        return Agency(
+            id: IntakeRecords.agencyID(rowid),
+            state: fields.state,
+            name: fields.name,
+            type: fields.type,
+            county: fields.county,
+            ori: fields.ori,
+            hasJail: fields.hasJail,
+            jailCapacity: fields.jailCapacity,
+            created: change,
+            updated: change
         )
     }
 

@@ -23,10 +23,13 @@ public final class SQLiteStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        // The pool sets `synchronous = NORMAL` on its writer when it turns WAL on (after
+        // prepareDatabase): a commit would then reach the disk only at the next checkpoint.
+        // FULL syncs the WAL at every commit, which is what acknowledging a write promises.
+        try self.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         var migrator = DatabaseMigrator()
         for migration in migrations {
             migrator.registerMigration(migration.name) { db in try migration.apply(db) }
@@ -38,6 +41,11 @@ public final class SQLiteStore: Sendable {
             logger.info("Applied migrations", metadata: ["migrations": "\(pending)", "database": "\(path)"])
         }
         self.writer = GroupCommitWriter(pool: self.pool)
+    }
+
+    /// The writer's `PRAGMA synchronous` (2 = FULL), for checks.
+    public func writerSynchronousMode() throws -> Int {
+        try self.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Reads a consistent snapshot off the writer's path.

@@ -34,6 +34,7 @@ struct SQLiteStoreTests {
         #expect(notes == ["x"])
         let journal = try await reopened.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
+        #expect(try reopened.writerSynchronousMode() == 2, "commits are not synced (synchronous is not FULL)")
         let applied = try await reopened.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
         }

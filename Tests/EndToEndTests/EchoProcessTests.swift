@@ -13,10 +13,10 @@ struct EchoProcessTests {
     }
 
     /// Starts accord-echo on port 0 and reads the port it bound from its "Server listening" log line.
-    static func startServer() throws -> (Process, Int) {
+    static func startServer(_ executable: String = "accord-echo", arguments: [String] = []) throws -> (Process, Int) {
         let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent("accord-echo")
-        process.arguments = ["--port", "0", "--admin-port", "off", "--log-level", "info"]
+        process.executableURL = Self.binDirectory.appendingPathComponent(executable)
+        process.arguments = ["--port", "0", "--admin-port", "off", "--log-level", "info"] + arguments
         let logs = Pipe()
         process.standardError = logs
         try process.run()

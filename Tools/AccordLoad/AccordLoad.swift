@@ -6,7 +6,7 @@ import Histogram
 import NIOCore
 import NIOPosix
 
-/// Load generator. This version runs the `echo` scenario in a closed loop: `--concurrency`
+/// Load generator. This version runs the `echo` and `write` scenarios in a closed loop: `--concurrency`
 /// callers share `--connections` connections, each sending its next call when the last answered.
 
 @main
@@ -20,7 +20,7 @@ struct AccordLoad: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The scenario to run: echo.")
+    @Argument(help: "The scenario to run: echo (any server), write (durable agency registrations; intake).")
     var scenario: String
 
     @Option(help: "Server address HOST:PORT.")
@@ -51,8 +51,8 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard self.scenario == "echo" else {
-            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo")
+        guard ["echo", "write"].contains(self.scenario) else {
+            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo, write")
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
@@ -65,6 +65,30 @@ struct AccordLoad: AsyncParsableCommand {
         }
         _ = try Self.parseDuration(self.duration)
         _ = try Self.parseDuration(self.warmup)
+    }
+
+    /// The method and encoded request of each call: `echo` sends the same echo every time;
+    /// `write` registers a new agency with the intake service (one durable write per call).
+    func callMaker() throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
+        switch self.scenario {
+        case "write":
+            let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+            return { worker, sequence in
+                let agency = Agency(
+                    state: "TX",
+                    name: "Load \(run) \(worker)-\(sequence)",
+                    type: .municipality,
+                    county: "Load County"
+                )
+                let bytes = try RegisterAgencyRequest(agency: agency, reason: "accord-load").serializedBytes()
+                return (IntakeMethods.registerAgency.path, ByteBuffer(bytes: bytes))
+            }
+        default:
+            let request = ByteBuffer(
+                bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
+            )
+            return { _, _ in (EchoMethods.unary.path, request) }
+        }
     }
 
     /// Opens `count` connections (256 at a time) that send their preface and then nothing.
@@ -107,10 +131,7 @@ struct AccordLoad: AsyncParsableCommand {
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
-        let request = ByteBuffer(
-            bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
-        )
-        let path = EchoMethods.unary.path
+        let makeCall = try self.callMaker()
         let clock = ContinuousClock()
         let start = clock.now
         let measureFrom = start + warmup
@@ -125,9 +146,12 @@ struct AccordLoad: AsyncParsableCommand {
                         numberOfSignificantValueDigits: .three
                     )
                     var errors = 0
+                    var sequence = 0
                     while true {
                         let sent = clock.now
                         if sent >= end { break }
+                        sequence += 1
+                        let (path, request) = try makeCall(worker, sequence)
                         do {
                             _ = try await connection.unary(path: path, request: request, options: CallOptions())
                         } catch {
@@ -164,14 +188,14 @@ struct AccordLoad: AsyncParsableCommand {
         if self.json {
             print(
                 """
-                {"scenario":"echo","concurrency":\(self.concurrency),"connections":\(self.connections),"payload":\(self.payload),\
+                {"scenario":"\(self.scenario)","concurrency":\(self.concurrency),"connections":\(self.connections),"payload":\(self.payload),\
                 "compress":\(self.compress),"idle_connections":\(self.idleConnections),"calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
                 "latency_us":{"p50":\(p(50)),"p90":\(p(90)),"p99":\(p(99)),"p999":\(p(99.9)),"max":\(histogram.max)}}
                 """
             )
         } else {
             print(
-                "scenario echo  concurrency \(self.concurrency)  connections \(self.connections)  payload \(self.payload) B  compression \(self.compress ? "on" : "off")"
+                "scenario \(self.scenario)  concurrency \(self.concurrency)  connections \(self.connections)  payload \(self.payload) B  compression \(self.compress ? "on" : "off")"
             )
             print("calls \(histogram.totalCount)  errors \(errors)  throughput \(Int(throughput)) calls/s")
             print("latency µs: p50 \(p(50))  p90 \(p(90))  p99 \(p(99))  p99.9 \(p(99.9))  max \(histogram.max)")
