@@ -79,6 +79,27 @@ enum IntakeSchema {
                     );
                     """
             )
-        }
+        },
+        Migration("2026-11-30-intake-v2-engagements") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE engagement (
+                        rowid INTEGER PRIMARY KEY,
+                        state TEXT NOT NULL,
+                        official_name TEXT NOT NULL,
+                        office TEXT NOT NULL,
+                        agency_rowid INTEGER REFERENCES agency (rowid),
+                        contacted_on TEXT NOT NULL,
+                        channel INTEGER NOT NULL,
+                        outcome INTEGER NOT NULL,
+                        follow_up_on TEXT,
+                        notes TEXT,
+                        created_by TEXT NOT NULL, created_at_ms INTEGER NOT NULL
+                    );
+                    CREATE INDEX engagement_state ON engagement (state, outcome);
+                    CREATE INDEX engagement_follow_up ON engagement (follow_up_on) WHERE follow_up_on IS NOT NULL;
+                    """
+            )
+        },
     ]
 }

@@ -49,6 +49,8 @@ public final class IntakeService: Sendable {
         router.register(IntakeMethods.recordDecision) { try await self.recordDecision($0, $1) }
         router.register(IntakeMethods.importSheet) { try await self.importSheet($0, $1) }
         router.register(IntakeMethods.listImportedAgreements) { try await self.listImportedAgreements($0, $1) }
+        router.register(IntakeMethods.recordEngagement) { try await self.recordEngagement($0, $1) }
+        router.register(IntakeMethods.listEngagements) { try await self.listEngagements($0, $1) }
     }
 
     /// Who is calling, as the gateway asserts it in `accord-principal`; "anonymous" otherwise.

@@ -40,3 +40,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_response(void) 
 const ProtobufCMessageDescriptor *accord_descriptor_imported_agreement(void) { return &accord__v1__imported_agreement__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_imported_agreements_request(void) { return &accord__v1__list_imported_agreements_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_imported_agreements_response(void) { return &accord__v1__list_imported_agreements_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_engagement(void) { return &accord__v1__engagement__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_engagement_request(void) { return &accord__v1__record_engagement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_request(void) { return &accord__v1__list_engagements_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_response(void) { return &accord__v1__list_engagements_response__descriptor; }

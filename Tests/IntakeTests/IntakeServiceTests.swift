@@ -292,3 +292,102 @@ struct IntakeServiceTests {
         await intake.stop()
     }
 }
+
+@Suite("Engagements with officials", .timeLimit(.minutes(1)))
+struct EngagementTests {
+    @Test("record, list by state and outcome, and overdue follow-ups as of today")
+    func engagements() async throws {
+        let intake = try await IntakeHarness.start()  // today is 2026-06-01
+        func record(_ state: String, _ outcome: EngagementOutcome, followUp: String?) async throws -> Engagement {
+            try await intake.client.unary(
+                IntakeMethods.recordEngagement,
+                RecordEngagementRequest(
+                    engagement: Engagement(
+                        state: state,
+                        officialName: "Gov. Example",
+                        office: "Governor",
+                        contactedOn: "2026-05-01",
+                        channel: .meeting,
+                        outcome: outcome,
+                        followUpOn: followUp
+                    )
+                )
+            )
+        }
+        let overdue = try await record("TX", .undecided, followUp: "2026-05-15")
+        _ = try await record("TX", .interested, followUp: "2026-07-01")
+        _ = try await record("FL", .declined, followUp: nil)
+        #expect(overdue.id == "en_1" && overdue.created?.atMs == IntakeHarness.fixedNow)
+
+        let texas = try await intake.client.unary(IntakeMethods.listEngagements, ListEngagementsRequest(state: "TX"))
+        #expect(texas.engagements.count == 2)
+        let late = try await intake.client.unary(
+            IntakeMethods.listEngagements,
+            ListEngagementsRequest(overdueFollowUp: true)
+        )
+        #expect(late.engagements.map(\.id) == ["en_1"])
+        let declined = try await intake.client.unary(
+            IntakeMethods.listEngagements,
+            ListEngagementsRequest(outcome: .declined)
+        )
+        #expect(declined.engagements.map(\.state) == ["FL"])
+
+        for (field, engagement) in [
+            (
+                "engagement.contacted_on",
+                Engagement(
+                    state: "TX",
+                    officialName: "A",
+                    office: "Mayor",
+                    contactedOn: "2026-06-02",
+                    channel: .call,
+                    outcome: .undecided
+                )
+            ),
+            (
+                "engagement.follow_up_on",
+                Engagement(
+                    state: "TX",
+                    officialName: "A",
+                    office: "Mayor",
+                    contactedOn: "2026-05-02",
+                    channel: .call,
+                    outcome: .undecided,
+                    followUpOn: "2026-05-01"
+                )
+            ),
+            (
+                "engagement.channel",
+                Engagement(
+                    state: "TX",
+                    officialName: "A",
+                    office: "Mayor",
+                    contactedOn: "2026-05-02",
+                    outcome: .undecided
+                )
+            ),
+            (
+                "engagement.state",
+                Engagement(
+                    state: "Narnia",
+                    officialName: "A",
+                    office: "Mayor",
+                    contactedOn: "2026-05-02",
+                    channel: .call,
+                    outcome: .undecided
+                )
+            ),
+        ] {
+            do {
+                _ = try await intake.client.unary(
+                    IntakeMethods.recordEngagement,
+                    RecordEngagementRequest(engagement: engagement)
+                )
+                Issue.record("accepted a bad \(field)")
+            } catch let error as RPCError {
+                #expect(error.errorDetails?.fieldViolations.first?.field == field, "\(error)")
+            }
+        }
+        await intake.stop()
+    }
+}

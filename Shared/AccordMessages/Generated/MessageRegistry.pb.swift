@@ -38,5 +38,9 @@ enum MessageRegistry {
         ImportedAgreement.self,
         ListImportedAgreementsRequest.self,
         ListImportedAgreementsResponse.self,
+        Engagement.self,
+        RecordEngagementRequest.self,
+        ListEngagementsRequest.self,
+        ListEngagementsResponse.self,
     ]
 }

@@ -212,6 +212,91 @@ public enum SheetKind: ProtoEnum {
     ]
 }
 
+public enum EngagementChannel: ProtoEnum {
+    case unspecified
+    case meeting
+    case call
+    case letter
+    case email
+    /// A value this version of the schema does not know.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .meeting
+        case 2: self = .call
+        case 3: self = .letter
+        case 4: self = .email
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .meeting: 1
+        case .call: 2
+        case .letter: 3
+        case .email: 4
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let knownCases: [Self] = [.unspecified, .meeting, .call, .letter, .email]
+
+    public static let protoNames: [Int32: String] = [
+        0: "ENGAGEMENT_CHANNEL_UNSPECIFIED",
+        1: "ENGAGEMENT_CHANNEL_MEETING",
+        2: "ENGAGEMENT_CHANNEL_CALL",
+        3: "ENGAGEMENT_CHANNEL_LETTER",
+        4: "ENGAGEMENT_CHANNEL_EMAIL",
+    ]
+}
+
+public enum EngagementOutcome: ProtoEnum {
+    case unspecified
+    /// Interested: a request is expected.
+    case interested
+    case undecided
+    case declined
+    case noResponse
+    /// A value this version of the schema does not know.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .interested
+        case 2: self = .undecided
+        case 3: self = .declined
+        case 4: self = .noResponse
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .interested: 1
+        case .undecided: 2
+        case .declined: 3
+        case .noResponse: 4
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let knownCases: [Self] = [.unspecified, .interested, .undecided, .declined, .noResponse]
+
+    public static let protoNames: [Int32: String] = [
+        0: "ENGAGEMENT_OUTCOME_UNSPECIFIED",
+        1: "ENGAGEMENT_OUTCOME_INTERESTED",
+        2: "ENGAGEMENT_OUTCOME_UNDECIDED",
+        3: "ENGAGEMENT_OUTCOME_DECLINED",
+        4: "ENGAGEMENT_OUTCOME_NO_RESPONSE",
+    ]
+}
+
 /// Who changed a record, when and why.
 public struct ChangeInfo: ProtoMessage {
     public var who: String?
@@ -1546,8 +1631,241 @@ extension ListImportedAgreementsResponse: CBackedMessage {
     }
 }
 
+/// An outreach contact with a Governor or a local official (EO 13768 section 8(a)).
+public struct Engagement: ProtoMessage {
+    public var id: String?
+    public var state: String?
+    public var officialName: String?
+    /// e.g. "Governor", "County Executive", "Sheriff", "Mayor".
+    public var office: String?
+    /// The agency concerned, when there is one.
+    public var agencyId: String?
+    /// "YYYY-MM-DD", not in the future.
+    public var contactedOn: String?
+    public var channel: EngagementChannel?
+    public var outcome: EngagementOutcome?
+    /// "YYYY-MM-DD"; absent when no follow-up is planned.
+    public var followUpOn: String?
+    public var notes: String?
+    public var created: ChangeInfo?
+
+    public init() {}
+
+    public init(
+        id: String? = nil,
+        state: String? = nil,
+        officialName: String? = nil,
+        office: String? = nil,
+        agencyId: String? = nil,
+        contactedOn: String? = nil,
+        channel: EngagementChannel? = nil,
+        outcome: EngagementOutcome? = nil,
+        followUpOn: String? = nil,
+        notes: String? = nil,
+        created: ChangeInfo? = nil
+    ) {
+        self.id = id
+        self.state = state
+        self.officialName = officialName
+        self.office = office
+        self.agencyId = agencyId
+        self.contactedOn = contactedOn
+        self.channel = channel
+        self.outcome = outcome
+        self.followUpOn = followUpOn
+        self.notes = notes
+        self.created = created
+    }
+
+    public static let protoName = "accord.v1.Engagement"
+    public static let fieldNames: [String] = ["id", "state", "official_name", "office", "agency_id", "contacted_on", "channel", "outcome", "follow_up_on", "notes", "created"]
+}
+
+extension Engagement: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_engagement() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.id = r.string(0)
+        self.state = r.string(1)
+        self.officialName = r.string(2)
+        self.office = r.string(3)
+        self.agencyId = r.string(4)
+        self.contactedOn = r.string(5)
+        self.channel = r.enumValue(6).map(EngagementChannel.init(rawValue:))
+        self.outcome = r.enumValue(7).map(EngagementOutcome.init(rawValue:))
+        self.followUpOn = r.string(8)
+        self.notes = r.string(9)
+        self.created = r.message(10, as: ChangeInfo.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.id)
+        try w.setString(1, self.state)
+        try w.setString(2, self.officialName)
+        try w.setString(3, self.office)
+        try w.setString(4, self.agencyId)
+        try w.setString(5, self.contactedOn)
+        w.setEnumValue(6, self.channel?.rawValue)
+        w.setEnumValue(7, self.outcome?.rawValue)
+        try w.setString(8, self.followUpOn)
+        try w.setString(9, self.notes)
+        try w.setMessage(10, self.created)
+    }
+}
+
+public struct RecordEngagementRequest: ProtoMessage {
+    /// id and created are ignored.
+    public var engagement: Engagement?
+
+    public init() {}
+
+    public init(
+        engagement: Engagement? = nil
+    ) {
+        self.engagement = engagement
+    }
+
+    public static let protoName = "accord.v1.RecordEngagementRequest"
+    public static let fieldNames: [String] = ["engagement"]
+}
+
+extension RecordEngagementRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_engagement_request() }
+    static let fieldNumbers: [UInt32] = [1]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.engagement = r.message(0, as: Engagement.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessage(0, self.engagement)
+    }
+}
+
+public struct ListEngagementsRequest: ProtoMessage {
+    public var state: String?
+    public var outcome: EngagementOutcome?
+    /// Only engagements whose follow-up date has passed (as of today).
+    public var overdueFollowUp: Bool?
+    public var page: PageRequest?
+
+    public init() {}
+
+    public init(
+        state: String? = nil,
+        outcome: EngagementOutcome? = nil,
+        overdueFollowUp: Bool? = nil,
+        page: PageRequest? = nil
+    ) {
+        self.state = state
+        self.outcome = outcome
+        self.overdueFollowUp = overdueFollowUp
+        self.page = page
+    }
+
+    public static let protoName = "accord.v1.ListEngagementsRequest"
+    public static let fieldNames: [String] = ["state", "outcome", "overdue_follow_up", "page"]
+}
+
+extension ListEngagementsRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_engagements_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.state = r.string(0)
+        self.outcome = r.enumValue(1).map(EngagementOutcome.init(rawValue:))
+        self.overdueFollowUp = r.bool(2)
+        self.page = r.message(3, as: PageRequest.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.state)
+        w.setEnumValue(1, self.outcome?.rawValue)
+        w.setBool(2, self.overdueFollowUp)
+        try w.setMessage(3, self.page)
+    }
+}
+
+public struct ListEngagementsResponse: ProtoMessage {
+    public var engagements: [Engagement] = []
+    public var page: PageResponse?
+
+    public init() {}
+
+    public init(
+        engagements: [Engagement] = [],
+        page: PageResponse? = nil
+    ) {
+        self.engagements = engagements
+        self.page = page
+    }
+
+    public static let protoName = "accord.v1.ListEngagementsResponse"
+    public static let fieldNames: [String] = ["engagements", "page"]
+}
+
+extension ListEngagementsResponse: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_engagements_response() }
+    static let fieldNumbers: [UInt32] = [1, 2]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.engagements = r.messages(0, as: Engagement.self)
+        self.page = r.message(1, as: PageResponse.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessages(0, self.engagements)
+        try w.setMessage(1, self.page)
+    }
+}
+
 public enum IntakeMethods {
     public static let serviceName = "accord.v1.Intake"
+
+    public static let recordEngagement = RPCMethod<RecordEngagementRequest, Engagement>(
+        path: "/accord.v1.Intake/RecordEngagement",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    public static let listEngagements = RPCMethod<ListEngagementsRequest, ListEngagementsResponse>(
+        path: "/accord.v1.Intake/ListEngagements",
+        kind: .unary,
+        isIdempotent: true
+    )
 
     public static let registerAgency = RPCMethod<RegisterAgencyRequest, Agency>(
         path: "/accord.v1.Intake/RegisterAgency",
@@ -1628,6 +1946,8 @@ public enum IntakeMethods {
     )
 
     public static let allPaths: [String] = [
+        "/accord.v1.Intake/RecordEngagement",
+        "/accord.v1.Intake/ListEngagements",
         "/accord.v1.Intake/RegisterAgency",
         "/accord.v1.Intake/UpdateAgency",
         "/accord.v1.Intake/GetAgency",

@@ -39,5 +39,9 @@ const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_imported_agreement(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_imported_agreements_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_imported_agreements_response(void);
+const ProtobufCMessageDescriptor *accord_descriptor_engagement(void);
+const ProtobufCMessageDescriptor *accord_descriptor_record_engagement_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_response(void);
 
 #endif

@@ -1177,6 +1177,186 @@ void   accord__v1__list_imported_agreements_response__free_unpacked
   assert(message->base.descriptor == &accord__v1__list_imported_agreements_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__engagement__init
+                     (Accord__V1__Engagement         *message)
+{
+  static const Accord__V1__Engagement init_value = ACCORD__V1__ENGAGEMENT__INIT;
+  *message = init_value;
+}
+size_t accord__v1__engagement__get_packed_size
+                     (const Accord__V1__Engagement *message)
+{
+  assert(message->base.descriptor == &accord__v1__engagement__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__engagement__pack
+                     (const Accord__V1__Engagement *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__engagement__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__engagement__pack_to_buffer
+                     (const Accord__V1__Engagement *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__engagement__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__Engagement *
+       accord__v1__engagement__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__Engagement *)
+     protobuf_c_message_unpack (&accord__v1__engagement__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__engagement__free_unpacked
+                     (Accord__V1__Engagement *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__engagement__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__record_engagement_request__init
+                     (Accord__V1__RecordEngagementRequest         *message)
+{
+  static const Accord__V1__RecordEngagementRequest init_value = ACCORD__V1__RECORD_ENGAGEMENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__record_engagement_request__get_packed_size
+                     (const Accord__V1__RecordEngagementRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__record_engagement_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__record_engagement_request__pack
+                     (const Accord__V1__RecordEngagementRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__record_engagement_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__record_engagement_request__pack_to_buffer
+                     (const Accord__V1__RecordEngagementRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__record_engagement_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecordEngagementRequest *
+       accord__v1__record_engagement_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecordEngagementRequest *)
+     protobuf_c_message_unpack (&accord__v1__record_engagement_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__record_engagement_request__free_unpacked
+                     (Accord__V1__RecordEngagementRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__record_engagement_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__list_engagements_request__init
+                     (Accord__V1__ListEngagementsRequest         *message)
+{
+  static const Accord__V1__ListEngagementsRequest init_value = ACCORD__V1__LIST_ENGAGEMENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__list_engagements_request__get_packed_size
+                     (const Accord__V1__ListEngagementsRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__list_engagements_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__list_engagements_request__pack
+                     (const Accord__V1__ListEngagementsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__list_engagements_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__list_engagements_request__pack_to_buffer
+                     (const Accord__V1__ListEngagementsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__list_engagements_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ListEngagementsRequest *
+       accord__v1__list_engagements_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ListEngagementsRequest *)
+     protobuf_c_message_unpack (&accord__v1__list_engagements_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__list_engagements_request__free_unpacked
+                     (Accord__V1__ListEngagementsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__list_engagements_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__list_engagements_response__init
+                     (Accord__V1__ListEngagementsResponse         *message)
+{
+  static const Accord__V1__ListEngagementsResponse init_value = ACCORD__V1__LIST_ENGAGEMENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t accord__v1__list_engagements_response__get_packed_size
+                     (const Accord__V1__ListEngagementsResponse *message)
+{
+  assert(message->base.descriptor == &accord__v1__list_engagements_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__list_engagements_response__pack
+                     (const Accord__V1__ListEngagementsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__list_engagements_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__list_engagements_response__pack_to_buffer
+                     (const Accord__V1__ListEngagementsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__list_engagements_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ListEngagementsResponse *
+       accord__v1__list_engagements_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ListEngagementsResponse *)
+     protobuf_c_message_unpack (&accord__v1__list_engagements_response__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__list_engagements_response__free_unpacked
+                     (Accord__V1__ListEngagementsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__list_engagements_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor accord__v1__change_info__field_descriptors[3] =
 {
   {
@@ -3114,6 +3294,340 @@ const ProtobufCMessageDescriptor accord__v1__list_imported_agreements_response__
   (ProtobufCMessageInit) accord__v1__list_imported_agreements_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor accord__v1__engagement__field_descriptors[11] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, state),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "official_name",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, official_name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "office",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, office),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_id",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contacted_on",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, contacted_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__Engagement, has_channel),
+    offsetof(Accord__V1__Engagement, channel),
+    &accord__v1__engagement_channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__Engagement, has_outcome),
+    offsetof(Accord__V1__Engagement, outcome),
+    &accord__v1__engagement_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "follow_up_on",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, follow_up_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    10,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, notes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created",
+    11,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Engagement, created),
+    &accord__v1__change_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__engagement__field_indices_by_name[] = {
+  4,   /* field[4] = agency_id */
+  6,   /* field[6] = channel */
+  5,   /* field[5] = contacted_on */
+  10,   /* field[10] = created */
+  8,   /* field[8] = follow_up_on */
+  0,   /* field[0] = id */
+  9,   /* field[9] = notes */
+  3,   /* field[3] = office */
+  2,   /* field[2] = official_name */
+  7,   /* field[7] = outcome */
+  1,   /* field[1] = state */
+};
+static const ProtobufCIntRange accord__v1__engagement__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor accord__v1__engagement__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.Engagement",
+  "Engagement",
+  "Accord__V1__Engagement",
+  "accord.v1",
+  sizeof(Accord__V1__Engagement),
+  11,
+  accord__v1__engagement__field_descriptors,
+  accord__v1__engagement__field_indices_by_name,
+  1,  accord__v1__engagement__number_ranges,
+  (ProtobufCMessageInit) accord__v1__engagement__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__record_engagement_request__field_descriptors[1] =
+{
+  {
+    "engagement",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordEngagementRequest, engagement),
+    &accord__v1__engagement__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__record_engagement_request__field_indices_by_name[] = {
+  0,   /* field[0] = engagement */
+};
+static const ProtobufCIntRange accord__v1__record_engagement_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor accord__v1__record_engagement_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecordEngagementRequest",
+  "RecordEngagementRequest",
+  "Accord__V1__RecordEngagementRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RecordEngagementRequest),
+  1,
+  accord__v1__record_engagement_request__field_descriptors,
+  accord__v1__record_engagement_request__field_indices_by_name,
+  1,  accord__v1__record_engagement_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__record_engagement_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__list_engagements_request__field_descriptors[4] =
+{
+  {
+    "state",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListEngagementsRequest, state),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__ListEngagementsRequest, has_outcome),
+    offsetof(Accord__V1__ListEngagementsRequest, outcome),
+    &accord__v1__engagement_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overdue_follow_up",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__ListEngagementsRequest, has_overdue_follow_up),
+    offsetof(Accord__V1__ListEngagementsRequest, overdue_follow_up),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListEngagementsRequest, page),
+    &accord__v1__page_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__list_engagements_request__field_indices_by_name[] = {
+  1,   /* field[1] = outcome */
+  2,   /* field[2] = overdue_follow_up */
+  3,   /* field[3] = page */
+  0,   /* field[0] = state */
+};
+static const ProtobufCIntRange accord__v1__list_engagements_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor accord__v1__list_engagements_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ListEngagementsRequest",
+  "ListEngagementsRequest",
+  "Accord__V1__ListEngagementsRequest",
+  "accord.v1",
+  sizeof(Accord__V1__ListEngagementsRequest),
+  4,
+  accord__v1__list_engagements_request__field_descriptors,
+  accord__v1__list_engagements_request__field_indices_by_name,
+  1,  accord__v1__list_engagements_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__list_engagements_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__list_engagements_response__field_descriptors[2] =
+{
+  {
+    "engagements",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__ListEngagementsResponse, n_engagements),
+    offsetof(Accord__V1__ListEngagementsResponse, engagements),
+    &accord__v1__engagement__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListEngagementsResponse, page),
+    &accord__v1__page_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__list_engagements_response__field_indices_by_name[] = {
+  0,   /* field[0] = engagements */
+  1,   /* field[1] = page */
+};
+static const ProtobufCIntRange accord__v1__list_engagements_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor accord__v1__list_engagements_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ListEngagementsResponse",
+  "ListEngagementsResponse",
+  "Accord__V1__ListEngagementsResponse",
+  "accord.v1",
+  sizeof(Accord__V1__ListEngagementsResponse),
+  2,
+  accord__v1__list_engagements_response__field_descriptors,
+  accord__v1__list_engagements_response__field_indices_by_name,
+  1,  accord__v1__list_engagements_response__number_ranges,
+  (ProtobufCMessageInit) accord__v1__list_engagements_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue accord__v1__agency_type__enum_values_by_number[4] =
 {
   { "AGENCY_TYPE_UNSPECIFIED", "ACCORD__V1__AGENCY_TYPE__AGENCY_TYPE_UNSPECIFIED", 0 },
@@ -3280,8 +3794,78 @@ const ProtobufCEnumDescriptor accord__v1__sheet_kind__descriptor =
   accord__v1__sheet_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[13] =
+static const ProtobufCEnumValue accord__v1__engagement_channel__enum_values_by_number[5] =
 {
+  { "ENGAGEMENT_CHANNEL_UNSPECIFIED", "ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_UNSPECIFIED", 0 },
+  { "ENGAGEMENT_CHANNEL_MEETING", "ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_MEETING", 1 },
+  { "ENGAGEMENT_CHANNEL_CALL", "ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_CALL", 2 },
+  { "ENGAGEMENT_CHANNEL_LETTER", "ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_LETTER", 3 },
+  { "ENGAGEMENT_CHANNEL_EMAIL", "ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_EMAIL", 4 },
+};
+static const ProtobufCIntRange accord__v1__engagement_channel__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex accord__v1__engagement_channel__enum_values_by_name[5] =
+{
+  { "ENGAGEMENT_CHANNEL_CALL", 2 },
+  { "ENGAGEMENT_CHANNEL_EMAIL", 4 },
+  { "ENGAGEMENT_CHANNEL_LETTER", 3 },
+  { "ENGAGEMENT_CHANNEL_MEETING", 1 },
+  { "ENGAGEMENT_CHANNEL_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor accord__v1__engagement_channel__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "accord.v1.EngagementChannel",
+  "EngagementChannel",
+  "Accord__V1__EngagementChannel",
+  "accord.v1",
+  5,
+  accord__v1__engagement_channel__enum_values_by_number,
+  5,
+  accord__v1__engagement_channel__enum_values_by_name,
+  1,
+  accord__v1__engagement_channel__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue accord__v1__engagement_outcome__enum_values_by_number[5] =
+{
+  { "ENGAGEMENT_OUTCOME_UNSPECIFIED", "ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_UNSPECIFIED", 0 },
+  { "ENGAGEMENT_OUTCOME_INTERESTED", "ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_INTERESTED", 1 },
+  { "ENGAGEMENT_OUTCOME_UNDECIDED", "ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_UNDECIDED", 2 },
+  { "ENGAGEMENT_OUTCOME_DECLINED", "ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_DECLINED", 3 },
+  { "ENGAGEMENT_OUTCOME_NO_RESPONSE", "ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_NO_RESPONSE", 4 },
+};
+static const ProtobufCIntRange accord__v1__engagement_outcome__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex accord__v1__engagement_outcome__enum_values_by_name[5] =
+{
+  { "ENGAGEMENT_OUTCOME_DECLINED", 3 },
+  { "ENGAGEMENT_OUTCOME_INTERESTED", 1 },
+  { "ENGAGEMENT_OUTCOME_NO_RESPONSE", 4 },
+  { "ENGAGEMENT_OUTCOME_UNDECIDED", 2 },
+  { "ENGAGEMENT_OUTCOME_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor accord__v1__engagement_outcome__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "accord.v1.EngagementOutcome",
+  "EngagementOutcome",
+  "Accord__V1__EngagementOutcome",
+  "accord.v1",
+  5,
+  accord__v1__engagement_outcome__enum_values_by_number,
+  5,
+  accord__v1__engagement_outcome__enum_values_by_name,
+  1,
+  accord__v1__engagement_outcome__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[15] =
+{
+  { "RecordEngagement", &accord__v1__record_engagement_request__descriptor, &accord__v1__engagement__descriptor },
+  { "ListEngagements", &accord__v1__list_engagements_request__descriptor, &accord__v1__list_engagements_response__descriptor },
   { "RegisterAgency", &accord__v1__register_agency_request__descriptor, &accord__v1__agency__descriptor },
   { "UpdateAgency", &accord__v1__update_agency_request__descriptor, &accord__v1__agency__descriptor },
   { "GetAgency", &accord__v1__get_agency_request__descriptor, &accord__v1__agency__descriptor },
@@ -3297,19 +3881,21 @@ static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[13
   { "ListImportedAgreements", &accord__v1__list_imported_agreements_request__descriptor, &accord__v1__list_imported_agreements_response__descriptor },
 };
 const unsigned accord__v1__intake__method_indices_by_name[] = {
-  6,        /* AmendRequest */
-  4,        /* ExportAgencies */
-  2,        /* GetAgency */
-  8,        /* GetRequest */
-  11,        /* ImportSheet */
-  3,        /* ListAgencies */
-  12,        /* ListImportedAgreements */
-  9,        /* ListRequests */
-  10,        /* RecordDecision */
-  0,        /* RegisterAgency */
-  5,        /* SubmitRequest */
-  1,        /* UpdateAgency */
-  7         /* WithdrawRequest */
+  8,        /* AmendRequest */
+  6,        /* ExportAgencies */
+  4,        /* GetAgency */
+  10,        /* GetRequest */
+  13,        /* ImportSheet */
+  5,        /* ListAgencies */
+  1,        /* ListEngagements */
+  14,        /* ListImportedAgreements */
+  11,        /* ListRequests */
+  12,        /* RecordDecision */
+  0,        /* RecordEngagement */
+  2,        /* RegisterAgency */
+  7,        /* SubmitRequest */
+  3,        /* UpdateAgency */
+  9         /* WithdrawRequest */
 };
 const ProtobufCServiceDescriptor accord__v1__intake__descriptor =
 {
@@ -3318,17 +3904,33 @@ const ProtobufCServiceDescriptor accord__v1__intake__descriptor =
   "Intake",
   "Accord__V1__Intake",
   "accord.v1",
-  13,
+  15,
   accord__v1__intake__method_descriptors,
   accord__v1__intake__method_indices_by_name
 };
+void accord__v1__intake__record_engagement(ProtobufCService *service,
+                                           const Accord__V1__RecordEngagementRequest *input,
+                                           Accord__V1__Engagement_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__intake__descriptor);
+  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__intake__list_engagements(ProtobufCService *service,
+                                          const Accord__V1__ListEngagementsRequest *input,
+                                          Accord__V1__ListEngagementsResponse_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__intake__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__intake__register_agency(ProtobufCService *service,
                                          const Accord__V1__RegisterAgencyRequest *input,
                                          Accord__V1__Agency_Closure closure,
                                          void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__update_agency(ProtobufCService *service,
                                        const Accord__V1__UpdateAgencyRequest *input,
@@ -3336,7 +3938,7 @@ void accord__v1__intake__update_agency(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__get_agency(ProtobufCService *service,
                                     const Accord__V1__GetAgencyRequest *input,
@@ -3344,7 +3946,7 @@ void accord__v1__intake__get_agency(ProtobufCService *service,
                                     void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__list_agencies(ProtobufCService *service,
                                        const Accord__V1__ListAgenciesRequest *input,
@@ -3352,7 +3954,7 @@ void accord__v1__intake__list_agencies(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__export_agencies(ProtobufCService *service,
                                          const Accord__V1__ExportAgenciesRequest *input,
@@ -3360,7 +3962,7 @@ void accord__v1__intake__export_agencies(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__submit_request(ProtobufCService *service,
                                         const Accord__V1__SubmitRequestRequest *input,
@@ -3368,7 +3970,7 @@ void accord__v1__intake__submit_request(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__amend_request(ProtobufCService *service,
                                        const Accord__V1__AmendRequestRequest *input,
@@ -3376,7 +3978,7 @@ void accord__v1__intake__amend_request(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__withdraw_request(ProtobufCService *service,
                                           const Accord__V1__WithdrawRequestRequest *input,
@@ -3384,7 +3986,7 @@ void accord__v1__intake__withdraw_request(ProtobufCService *service,
                                           void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__get_request(ProtobufCService *service,
                                      const Accord__V1__GetRequestRequest *input,
@@ -3392,7 +3994,7 @@ void accord__v1__intake__get_request(ProtobufCService *service,
                                      void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__list_requests(ProtobufCService *service,
                                        const Accord__V1__ListRequestsRequest *input,
@@ -3400,7 +4002,7 @@ void accord__v1__intake__list_requests(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__record_decision(ProtobufCService *service,
                                          const Accord__V1__RecordDecisionRequest *input,
@@ -3408,7 +4010,7 @@ void accord__v1__intake__record_decision(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__import_sheet(ProtobufCService *service,
                                       const Accord__V1__ImportSheetRequest *input,
@@ -3416,7 +4018,7 @@ void accord__v1__intake__import_sheet(ProtobufCService *service,
                                       void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__list_imported_agreements(ProtobufCService *service,
                                                   const Accord__V1__ListImportedAgreementsRequest *input,
@@ -3424,7 +4026,7 @@ void accord__v1__intake__list_imported_agreements(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__init (Accord__V1__Intake_Service *service,
                                Accord__V1__Intake_ServiceDestroy destroy)

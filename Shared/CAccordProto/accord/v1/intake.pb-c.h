@@ -42,6 +42,10 @@ typedef struct Accord__V1__ImportSheetResponse Accord__V1__ImportSheetResponse;
 typedef struct Accord__V1__ImportedAgreement Accord__V1__ImportedAgreement;
 typedef struct Accord__V1__ListImportedAgreementsRequest Accord__V1__ListImportedAgreementsRequest;
 typedef struct Accord__V1__ListImportedAgreementsResponse Accord__V1__ListImportedAgreementsResponse;
+typedef struct Accord__V1__Engagement Accord__V1__Engagement;
+typedef struct Accord__V1__RecordEngagementRequest Accord__V1__RecordEngagementRequest;
+typedef struct Accord__V1__ListEngagementsRequest Accord__V1__ListEngagementsRequest;
+typedef struct Accord__V1__ListEngagementsResponse Accord__V1__ListEngagementsResponse;
 
 
 /* --- enums --- */
@@ -106,6 +110,25 @@ typedef enum _Accord__V1__SheetKind {
   ACCORD__V1__SHEET_KIND__SHEET_KIND_PENDING = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ACCORD__V1__SHEET_KIND)
 } Accord__V1__SheetKind;
+typedef enum _Accord__V1__EngagementChannel {
+  ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_UNSPECIFIED = 0,
+  ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_MEETING = 1,
+  ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_CALL = 2,
+  ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_LETTER = 3,
+  ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_EMAIL = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ACCORD__V1__ENGAGEMENT_CHANNEL)
+} Accord__V1__EngagementChannel;
+typedef enum _Accord__V1__EngagementOutcome {
+  ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_UNSPECIFIED = 0,
+  /*
+   * Interested: a request is expected.
+   */
+  ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_INTERESTED = 1,
+  ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_UNDECIDED = 2,
+  ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_DECLINED = 3,
+  ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_NO_RESPONSE = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ACCORD__V1__ENGAGEMENT_OUTCOME)
+} Accord__V1__EngagementOutcome;
 
 /* --- messages --- */
 
@@ -570,6 +593,86 @@ struct  Accord__V1__ListImportedAgreementsResponse
 };
 #define ACCORD__V1__LIST_IMPORTED_AGREEMENTS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_imported_agreements_response__descriptor) \
+    , 0,NULL, NULL }
+
+
+/*
+ * An outreach contact with a Governor or a local official (EO 13768 section 8(a)).
+ */
+struct  Accord__V1__Engagement
+{
+  ProtobufCMessage base;
+  char *id;
+  char *state;
+  char *official_name;
+  /*
+   * e.g. "Governor", "County Executive", "Sheriff", "Mayor".
+   */
+  char *office;
+  /*
+   * The agency concerned, when there is one.
+   */
+  char *agency_id;
+  /*
+   * "YYYY-MM-DD", not in the future.
+   */
+  char *contacted_on;
+  protobuf_c_boolean has_channel;
+  Accord__V1__EngagementChannel channel;
+  protobuf_c_boolean has_outcome;
+  Accord__V1__EngagementOutcome outcome;
+  /*
+   * "YYYY-MM-DD"; absent when no follow-up is planned.
+   */
+  char *follow_up_on;
+  char *notes;
+  Accord__V1__ChangeInfo *created;
+};
+#define ACCORD__V1__ENGAGEMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__engagement__descriptor) \
+    , NULL, NULL, NULL, NULL, NULL, NULL, 0, ACCORD__V1__ENGAGEMENT_CHANNEL__ENGAGEMENT_CHANNEL_UNSPECIFIED, 0, ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_UNSPECIFIED, NULL, NULL, NULL }
+
+
+struct  Accord__V1__RecordEngagementRequest
+{
+  ProtobufCMessage base;
+  /*
+   * id and created are ignored.
+   */
+  Accord__V1__Engagement *engagement;
+};
+#define ACCORD__V1__RECORD_ENGAGEMENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__record_engagement_request__descriptor) \
+    , NULL }
+
+
+struct  Accord__V1__ListEngagementsRequest
+{
+  ProtobufCMessage base;
+  char *state;
+  protobuf_c_boolean has_outcome;
+  Accord__V1__EngagementOutcome outcome;
+  /*
+   * Only engagements whose follow-up date has passed (as of today).
+   */
+  protobuf_c_boolean has_overdue_follow_up;
+  protobuf_c_boolean overdue_follow_up;
+  Accord__V1__PageRequest *page;
+};
+#define ACCORD__V1__LIST_ENGAGEMENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_engagements_request__descriptor) \
+    , NULL, 0, ACCORD__V1__ENGAGEMENT_OUTCOME__ENGAGEMENT_OUTCOME_UNSPECIFIED, 0, 0, NULL }
+
+
+struct  Accord__V1__ListEngagementsResponse
+{
+  ProtobufCMessage base;
+  size_t n_engagements;
+  Accord__V1__Engagement **engagements;
+  Accord__V1__PageResponse *page;
+};
+#define ACCORD__V1__LIST_ENGAGEMENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_engagements_response__descriptor) \
     , 0,NULL, NULL }
 
 
@@ -1067,6 +1170,82 @@ Accord__V1__ListImportedAgreementsResponse *
 void   accord__v1__list_imported_agreements_response__free_unpacked
                      (Accord__V1__ListImportedAgreementsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__Engagement methods */
+void   accord__v1__engagement__init
+                     (Accord__V1__Engagement         *message);
+size_t accord__v1__engagement__get_packed_size
+                     (const Accord__V1__Engagement   *message);
+size_t accord__v1__engagement__pack
+                     (const Accord__V1__Engagement   *message,
+                      uint8_t             *out);
+size_t accord__v1__engagement__pack_to_buffer
+                     (const Accord__V1__Engagement   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__Engagement *
+       accord__v1__engagement__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__engagement__free_unpacked
+                     (Accord__V1__Engagement *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__RecordEngagementRequest methods */
+void   accord__v1__record_engagement_request__init
+                     (Accord__V1__RecordEngagementRequest         *message);
+size_t accord__v1__record_engagement_request__get_packed_size
+                     (const Accord__V1__RecordEngagementRequest   *message);
+size_t accord__v1__record_engagement_request__pack
+                     (const Accord__V1__RecordEngagementRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__record_engagement_request__pack_to_buffer
+                     (const Accord__V1__RecordEngagementRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RecordEngagementRequest *
+       accord__v1__record_engagement_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__record_engagement_request__free_unpacked
+                     (Accord__V1__RecordEngagementRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__ListEngagementsRequest methods */
+void   accord__v1__list_engagements_request__init
+                     (Accord__V1__ListEngagementsRequest         *message);
+size_t accord__v1__list_engagements_request__get_packed_size
+                     (const Accord__V1__ListEngagementsRequest   *message);
+size_t accord__v1__list_engagements_request__pack
+                     (const Accord__V1__ListEngagementsRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__list_engagements_request__pack_to_buffer
+                     (const Accord__V1__ListEngagementsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__ListEngagementsRequest *
+       accord__v1__list_engagements_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__list_engagements_request__free_unpacked
+                     (Accord__V1__ListEngagementsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__ListEngagementsResponse methods */
+void   accord__v1__list_engagements_response__init
+                     (Accord__V1__ListEngagementsResponse         *message);
+size_t accord__v1__list_engagements_response__get_packed_size
+                     (const Accord__V1__ListEngagementsResponse   *message);
+size_t accord__v1__list_engagements_response__pack
+                     (const Accord__V1__ListEngagementsResponse   *message,
+                      uint8_t             *out);
+size_t accord__v1__list_engagements_response__pack_to_buffer
+                     (const Accord__V1__ListEngagementsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__ListEngagementsResponse *
+       accord__v1__list_engagements_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__list_engagements_response__free_unpacked
+                     (Accord__V1__ListEngagementsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Accord__V1__ChangeInfo_Closure)
@@ -1147,6 +1326,18 @@ typedef void (*Accord__V1__ListImportedAgreementsRequest_Closure)
 typedef void (*Accord__V1__ListImportedAgreementsResponse_Closure)
                  (const Accord__V1__ListImportedAgreementsResponse *message,
                   void *closure_data);
+typedef void (*Accord__V1__Engagement_Closure)
+                 (const Accord__V1__Engagement *message,
+                  void *closure_data);
+typedef void (*Accord__V1__RecordEngagementRequest_Closure)
+                 (const Accord__V1__RecordEngagementRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__ListEngagementsRequest_Closure)
+                 (const Accord__V1__ListEngagementsRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__ListEngagementsResponse_Closure)
+                 (const Accord__V1__ListEngagementsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1154,6 +1345,14 @@ typedef struct Accord__V1__Intake_Service Accord__V1__Intake_Service;
 struct Accord__V1__Intake_Service
 {
   ProtobufCService base;
+  void (*record_engagement)(Accord__V1__Intake_Service *service,
+                            const Accord__V1__RecordEngagementRequest *input,
+                            Accord__V1__Engagement_Closure closure,
+                            void *closure_data);
+  void (*list_engagements)(Accord__V1__Intake_Service *service,
+                           const Accord__V1__ListEngagementsRequest *input,
+                           Accord__V1__ListEngagementsResponse_Closure closure,
+                           void *closure_data);
   void (*register_agency)(Accord__V1__Intake_Service *service,
                           const Accord__V1__RegisterAgencyRequest *input,
                           Accord__V1__Agency_Closure closure,
@@ -1214,6 +1413,8 @@ void accord__v1__intake__init (Accord__V1__Intake_Service *service,
     { &accord__v1__intake__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define ACCORD__V1__INTAKE__INIT(function_prefix__) \
     { ACCORD__V1__INTAKE__BASE_INIT,\
+      function_prefix__ ## record_engagement,\
+      function_prefix__ ## list_engagements,\
       function_prefix__ ## register_agency,\
       function_prefix__ ## update_agency,\
       function_prefix__ ## get_agency,\
@@ -1227,6 +1428,14 @@ void accord__v1__intake__init (Accord__V1__Intake_Service *service,
       function_prefix__ ## record_decision,\
       function_prefix__ ## import_sheet,\
       function_prefix__ ## list_imported_agreements  }
+void accord__v1__intake__record_engagement(ProtobufCService *service,
+                                           const Accord__V1__RecordEngagementRequest *input,
+                                           Accord__V1__Engagement_Closure closure,
+                                           void *closure_data);
+void accord__v1__intake__list_engagements(ProtobufCService *service,
+                                          const Accord__V1__ListEngagementsRequest *input,
+                                          Accord__V1__ListEngagementsResponse_Closure closure,
+                                          void *closure_data);
 void accord__v1__intake__register_agency(ProtobufCService *service,
                                          const Accord__V1__RegisterAgencyRequest *input,
                                          Accord__V1__Agency_Closure closure,
@@ -1287,6 +1496,8 @@ extern const ProtobufCEnumDescriptor    accord__v1__model__descriptor;
 extern const ProtobufCEnumDescriptor    accord__v1__federal_partner__descriptor;
 extern const ProtobufCEnumDescriptor    accord__v1__request_status__descriptor;
 extern const ProtobufCEnumDescriptor    accord__v1__sheet_kind__descriptor;
+extern const ProtobufCEnumDescriptor    accord__v1__engagement_channel__descriptor;
+extern const ProtobufCEnumDescriptor    accord__v1__engagement_outcome__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__change_info__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__agency__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__register_agency_request__descriptor;
@@ -1313,6 +1524,10 @@ extern const ProtobufCMessageDescriptor accord__v1__import_sheet_response__descr
 extern const ProtobufCMessageDescriptor accord__v1__imported_agreement__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_imported_agreements_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_imported_agreements_response__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__engagement__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__record_engagement_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__list_engagements_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__list_engagements_response__descriptor;
 extern const ProtobufCServiceDescriptor accord__v1__intake__descriptor;
 
 PROTOBUF_C__END_DECLS
