@@ -3,6 +3,10 @@ import AccordRPC
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The real `accord-echo` executable, started as a process and driven over loopback.
 @Suite("accord-echo process", .timeLimit(.minutes(2)))
 struct EchoProcessTests {
@@ -12,56 +16,101 @@ struct EchoProcessTests {
             .standardized
     }
 
-    /// Starts accord-echo on port 0 and reads the port it bound from its "Server listening" log line.
-    static func startServer(_ executable: String = "accord-echo", arguments: [String] = []) throws -> (Process, Int) {
+    /// Starts an executable on port 0 and reads the ports it bound from its log lines
+    /// ("Server listening", and "Admin endpoint listening" when the admin port is on).
+    static func startServer(
+        _ executable: String = "accord-echo",
+        arguments: [String] = [],
+        adminPort: Bool = false
+    ) throws -> (Process, Int) {
+        let (process, ports) = try self.startServerWithAdmin(executable, arguments: arguments, adminPort: adminPort)
+        return (process, ports.rpc)
+    }
+
+    static func startServerWithAdmin(
+        _ executable: String,
+        arguments: [String],
+        adminPort: Bool
+    ) throws -> (Process, (rpc: Int, admin: Int?)) {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(executable)
-        process.arguments = ["--port", "0", "--admin-port", "off", "--log-level", "info"] + arguments
+        process.arguments = ["--port", "0", "--admin-port", adminPort ? "0" : "off", "--log-level", "info"] + arguments
         let logs = Pipe()
         process.standardError = logs
         try process.run()
         var seen = ""
-        while !seen.contains("Server listening") {
+        let markers = adminPort ? ["Server listening", "Admin endpoint listening"] : ["Server listening"]
+        while !markers.allSatisfy({ seen.contains($0) }) {
             let data = logs.fileHandleForReading.availableData
             guard !data.isEmpty else { break }
             seen += String(decoding: data, as: UTF8.self)
         }
-        guard let line = seen.split(separator: "\n").first(where: { $0.contains("Server listening") }),
-            let range = line.range(of: #":(\d+)""#, options: .regularExpression),
-            let port = Int(line[range].dropFirst().dropLast())
-        else {
+        // Keep draining the logs so that the server never blocks on a full pipe.
+        logs.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+        func port(after marker: String) -> Int? {
+            guard let line = seen.split(separator: "\n").first(where: { $0.contains(marker) }),
+                let range = line.range(of: #":(\d+)""#, options: .regularExpression)
+            else { return nil }
+            return Int(line[range].dropFirst().dropLast())
+        }
+        guard let rpc = port(after: "Server listening") else {
             process.terminate()
             throw CocoaError(
                 .fileReadCorruptFile,
                 userInfo: [NSLocalizedDescriptionKey: "no listening line in: \(seen)"]
             )
         }
-        return (process, port)
+        return (process, (rpc, adminPort ? port(after: "Admin endpoint listening") : nil))
+    }
+
+    /// The body of `GET http://127.0.0.1:PORT/PATH`.
+    static func httpGet(port: Int, path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The value of the first metric line that starts with `prefix`.
+    static func metric(_ text: String, _ prefix: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(prefix) }
+            .flatMap { $0.split(separator: " ").last }
+            .flatMap { Double($0) }
     }
 
     @Test("serves health and echo, exposes metrics, and stops gracefully on SIGTERM")
     func lifecycle() async throws {
-        let (process, port) = try Self.startServer()
+        let (process, ports) = try Self.startServerWithAdmin("accord-echo", arguments: [], adminPort: true)
         defer { if process.isRunning { process.terminate() } }
+        let admin = try #require(ports.admin)
 
-        let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
-        var health: HealthCheckResponse?
-        for _ in 0..<100 where health == nil {
-            health = try? await client.unary(HealthMethods.check, HealthCheckRequest())
-            if health == nil { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        #expect(health?.status == .serving)
-        #expect(health?.server?.hasPrefix("accord-echo") == true)
+        let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: ports.rpc)])
+        let health = try await client.unary(HealthMethods.check, HealthCheckRequest())
+        #expect(health.status == .serving)
+        #expect(health.server?.hasPrefix("accord-echo") == true)
         let echo = try await client.unary(EchoMethods.unary, EchoRequest(payload: Array("ping".utf8)))
         #expect(echo.payload == Array("ping".utf8))
 
-        // A call in flight when SIGTERM arrives still completes.
-        let slow = Task { try await client.unary(EchoMethods.unary, EchoRequest(payload: [1], delayMs: 500)) }
-        try await Task.sleep(nanoseconds: 100_000_000)
+        let started = #"accord_rpc_server_started_total{method="/accord.v1.Echo/Unary"}"#
+        let metrics = try await Self.httpGet(port: admin, path: "/metrics")
+        #expect(Self.metric(metrics, started) == 1)
+        #expect(
+            Self.metric(metrics, #"accord_rpc_server_handled_total{method="/accord.v1.Health/Check",code="OK"}"#) == 1
+        )
+        #expect(try await Self.httpGet(port: admin, path: "/healthz") == "ok\n")
+
+        // A call in flight when SIGTERM arrives still completes. The signal is sent once the
+        // server's metrics show the call has started.
+        let slow = Task { try await client.unary(EchoMethods.unary, EchoRequest(payload: [1], delayMs: 1000)) }
+        var inFlight = false
+        for _ in 0..<200 where !inFlight {
+            inFlight = Self.metric(try await Self.httpGet(port: admin, path: "/metrics"), started) == 2
+            if !inFlight { try await Task.sleep(nanoseconds: 10_000_000) }
+        }
+        #expect(inFlight)
         kill(process.processIdentifier, SIGTERM)
         #expect(try await slow.value.payload == [1])
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
         await client.close()
     }
 
