@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Accord servers built so far on loopback, in the foreground; Ctrl-C stops them gracefully.
+# Data lives under ./data; the first run loads the ICE lists from seeds/ice into intake.
 # Usage: Tools/run-local.sh BIN_DIR
 set -euo pipefail
 bin=${1:?usage: run-local.sh BIN_DIR}
+root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p data
 pids=()
 stop() {
@@ -12,13 +14,18 @@ stop() {
     exit 0
 }
 trap stop INT TERM
-"$bin/accord-echo" --port "${ACCORD_ECHO_PORT:-7409}" --admin-port "${ACCORD_ECHO_ADMIN_PORT:-9409}" --data-dir data &
+"$bin/accord-intake" --port "${ACCORD_INTAKE_PORT:-7401}" --admin-port "${ACCORD_INTAKE_ADMIN_PORT:-9401}" \
+    --data-dir data --seed-ice-dir "$root/seeds/ice" 2>> data/intake.log &
 pids+=($!)
-sleep 1
+"$bin/accord-echo" --port "${ACCORD_ECHO_PORT:-7409}" --admin-port "${ACCORD_ECHO_ADMIN_PORT:-9409}" \
+    --data-dir data 2>> data/echo.log &
+pids+=($!)
+sleep 2
 cat <<MSG
-accord-echo (health and echo diagnostics) is listening on 127.0.0.1:${ACCORD_ECHO_PORT:-7409},
-metrics on http://127.0.0.1:${ACCORD_ECHO_ADMIN_PORT:-9409}/metrics.
-Try: $bin/accord-load echo --target 127.0.0.1:${ACCORD_ECHO_PORT:-7409} --concurrency 8 --duration 3s
+accord-intake   127.0.0.1:${ACCORD_INTAKE_PORT:-7401}  metrics http://127.0.0.1:${ACCORD_INTAKE_ADMIN_PORT:-9401}/metrics  logs data/intake.log
+accord-echo     127.0.0.1:${ACCORD_ECHO_PORT:-7409}  metrics http://127.0.0.1:${ACCORD_ECHO_ADMIN_PORT:-9409}/metrics  logs data/echo.log
+The first start imports seeds/ice into intake (see data/intake.log for the counts).
+Try: $bin/accord-load write --target 127.0.0.1:${ACCORD_INTAKE_PORT:-7401} --concurrency 16 --duration 3s
 Press Ctrl-C to stop.
 MSG
 wait

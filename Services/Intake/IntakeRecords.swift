@@ -18,18 +18,25 @@ enum IntakeRecords {
         ChangeInfo(who: row["\(prefix)_by"], atMs: row["\(prefix)_at_ms"], why: row["\(prefix)_why"])
     }
 
+    /// The columns `agency(_:)` reads, by position (named lookups in GRDB fold case on every call).
+    static let agencyColumns = """
+        rowid, state, name, type, county, ori, has_jail, jail_capacity,
+        created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why
+        """
+
+    /// An agency from a row selected with ``agencyColumns``.
     static func agency(_ row: Row) -> Agency {
         Agency(
-            id: self.agencyID(row["rowid"]),
-            state: row["state"],
-            name: row["name"],
-            type: AgencyType(rawValue: row["type"]),
-            county: row["county"],
-            ori: row["ori"],
-            hasJail: (row["has_jail"] as Int64?).map { $0 != 0 },
-            jailCapacity: (row["jail_capacity"] as Int64?).map { UInt32(clamping: $0) },
-            created: self.change(row, "created"),
-            updated: self.change(row, "updated")
+            id: self.agencyID(row[0]),
+            state: row[1],
+            name: row[2],
+            type: AgencyType(rawValue: row[3]),
+            county: row[4],
+            ori: row[5],
+            hasJail: (row[6] as Int64?).map { $0 != 0 },
+            jailCapacity: (row[7] as Int64?).map { UInt32(clamping: $0) },
+            created: ChangeInfo(who: row[8], atMs: row[9], why: row[10]),
+            updated: ChangeInfo(who: row[11], atMs: row[12], why: row[13])
         )
     }
 

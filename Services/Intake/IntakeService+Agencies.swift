@@ -65,7 +65,8 @@ extension IntakeService {
         let key = Normalize.key(fields.name)
         if let existing = try Row.fetchOne(
             db.cachedStatement(
-                sql: "SELECT * FROM agency WHERE (state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?)"
+                sql:
+                    "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE (state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?)"
             ),
             arguments: [fields.state, key, fields.ori]
         ) {
@@ -132,7 +133,12 @@ extension IntakeService {
         let who = self.who(context)
         let now = self.now()
         return try await self.store.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM agency WHERE rowid = ?", arguments: [rowid]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE rowid = ?"),
+                    arguments: [rowid]
+                )
+            else {
                 throw RPCError(.notFound, "agency \(id) not found")
             }
             var merged = IntakeRecords.agency(row)
@@ -148,7 +154,7 @@ extension IntakeService {
             if let clash = try Row.fetchOne(
                 db,
                 sql:
-                    "SELECT * FROM agency WHERE rowid != ? AND ((state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?))",
+                    "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE rowid != ? AND ((state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?))",
                 arguments: [rowid, fields.state, key, fields.ori]
             ) {
                 let other = IntakeRecords.agency(clash)
@@ -182,7 +188,10 @@ extension IntakeService {
                 why: reason
             )
             return IntakeRecords.agency(
-                try Row.fetchOne(db, sql: "SELECT * FROM agency WHERE rowid = ?", arguments: [rowid])!
+                try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE rowid = ?"),
+                    arguments: [rowid]
+                )!
             )
         }
     }
@@ -192,9 +201,15 @@ extension IntakeService {
         return try await self.store.read { db in
             let row: Row?
             if let rowid = IntakeRecords.rowid(key, prefix: "ag") {
-                row = try Row.fetchOne(db, sql: "SELECT * FROM agency WHERE rowid = ?", arguments: [rowid])
+                row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE rowid = ?"),
+                    arguments: [rowid]
+                )
             } else {
-                row = try Row.fetchOne(db, sql: "SELECT * FROM agency WHERE ori = ?", arguments: [key.uppercased()])
+                row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE ori = ?"),
+                    arguments: [key.uppercased()]
+                )
             }
             guard let row else { throw RPCError(.notFound, "agency \(key) not found (give an agency id or an ORI)") }
             return IntakeRecords.agency(row)
@@ -252,8 +267,10 @@ extension IntakeService {
             var arguments = filters.arguments
             arguments += [after.afterRowid, size + 1]
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM agency WHERE \(filters.sql) AND rowid > ? ORDER BY rowid LIMIT ?",
+                db.cachedStatement(
+                    sql:
+                        "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE \(filters.sql) AND rowid > ? ORDER BY rowid LIMIT ?"
+                ),
                 arguments: arguments
             )
             let page = rows.prefix(size)
@@ -279,7 +296,8 @@ extension IntakeService {
                 arguments += [start, 500]
                 return try Row.fetchAll(
                     db,
-                    sql: "SELECT * FROM agency WHERE \(filters.sql) AND rowid > ? ORDER BY rowid LIMIT ?",
+                    sql:
+                        "SELECT \(IntakeRecords.agencyColumns) FROM agency WHERE \(filters.sql) AND rowid > ? ORDER BY rowid LIMIT ?",
                     arguments: arguments
                 ).map { (rowid: $0["rowid"] as Int64, agency: IntakeRecords.agency($0)) }
             }

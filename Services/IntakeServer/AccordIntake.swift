@@ -17,6 +17,9 @@ struct AccordIntake: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(help: "On a new database, import the ICE sheets (*.csv) in this directory first (ACCORD_SEED_ICE_DIR).")
+    var seedIceDir: String?
+
     mutating func run() async throws {
         let resolved = try self.options.resolve(defaultPort: 7401, defaultAdminPort: 9401)
         let identity = ServiceRunner.Identity(name: "accord-intake", version: "0.1.0")
@@ -25,6 +28,9 @@ struct AccordIntake: AsyncParsableCommand {
                 databasePath: "\(resolved.dataDirectory)/intake/intake.sqlite",
                 logger: logger
             )
+            if let directory = self.seedIceDir ?? ServiceOptions.processEnvironment()["ACCORD_SEED_ICE_DIR"] {
+                try await service.importSeedsIfNew(directory: directory)
+            }
             service.register(into: &router)
         }
     }

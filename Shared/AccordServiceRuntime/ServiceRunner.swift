@@ -31,7 +31,7 @@ public enum ServiceRunner {
         options: ServiceOptions.Resolved,
         interceptors: [any ServerInterceptor] = [],
         extraServices: [any Service] = [],
-        registerServices: (inout RPCRouter, Logger) throws -> Void = { _, _ in }
+        registerServices: (inout RPCRouter, Logger) async throws -> Void = { _, _ in }
     ) async throws {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: options.logLevel) }
         let registry = PrometheusCollectorRegistry()
@@ -41,7 +41,7 @@ public enum ServiceRunner {
 
         var router = RPCRouter()
         do {
-            try registerServices(&router, logger)
+            try await registerServices(&router, logger)
         } catch {
             logger.critical("Cannot start", metadata: ["error": "\(error)"])
             throw error

@@ -20,7 +20,10 @@ struct AccordLoad: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The scenario to run: echo (any server), write (durable agency registrations; intake).")
+    @Argument(
+        help:
+            "The scenario: echo (any server); write (durable agency registrations), read (gets), list (pages) on intake."
+    )
     var scenario: String
 
     @Option(help: "Server address HOST:PORT.")
@@ -51,8 +54,8 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["echo", "write"].contains(self.scenario) else {
-            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo, write")
+        guard ["echo", "write", "read", "list"].contains(self.scenario) else {
+            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo, write, read, list")
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
@@ -69,8 +72,26 @@ struct AccordLoad: AsyncParsableCommand {
 
     /// The method and encoded request of each call: `echo` sends the same echo every time;
     /// `write` registers a new agency with the intake service (one durable write per call).
-    func callMaker() throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
+    func callMaker(_ endpoint: Endpoint) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
         switch self.scenario {
+        case "read":
+            // Gets of the agencies the target holds (the seeded ICE lists, for example).
+            let client = RPCClient(endpoints: [endpoint])
+            let ids = try await client.unary(
+                IntakeMethods.listAgencies,
+                ListAgenciesRequest(page: PageRequest(pageSize: 1000))
+            ).agencies.compactMap(\.id)
+            await client.close()
+            guard !ids.isEmpty else { throw ValidationError("the target holds no agency to read; seed it first") }
+            let requests = try ids.map { ByteBuffer(bytes: try GetAgencyRequest(agency: $0).serializedBytes()) }
+            return { worker, sequence in
+                (IntakeMethods.getAgency.path, requests[(worker &* 7919 &+ sequence) % requests.count])
+            }
+        case "list":
+            let request = ByteBuffer(
+                bytes: try ListAgenciesRequest(state: "TX", page: PageRequest(pageSize: 50)).serializedBytes()
+            )
+            return { _, _ in (IntakeMethods.listAgencies.path, request) }
         case "write":
             let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
             return { worker, sequence in
@@ -131,7 +152,7 @@ struct AccordLoad: AsyncParsableCommand {
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
-        let makeCall = try self.callMaker()
+        let makeCall = try await self.callMaker(endpoint)
         let clock = ContinuousClock()
         let start = clock.now
         let measureFrom = start + warmup
