@@ -15,17 +15,23 @@ runs=${2:-3}
 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Raw results stay in .build-bench/ (ignored by git): Tools/bench_report.py can redo the tables.
+# BENCH_ONLY=echo|idle|intake|micro runs one part and keeps the others' last results.
 out="$root/.build-bench"
-rm -rf "$out"
+only=${BENCH_ONLY:-all}
 mkdir -p "$out"
+part() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 port=17409
 baseline_port=17410
 
-echo "building Benchmarks/ (release)..." >&2
-(cd "$root/Benchmarks" && swift build -c release >&2)
+if part echo || part micro; then
+    echo "building Benchmarks/ (release)..." >&2
+    (cd "$root/Benchmarks" && swift build -c release >&2)
+fi
 baseline="$root/Benchmarks/.build/release/NIOEchoBaseline"
 
+if part echo; then
+rm -f "$out/baseline.jsonl" "$out/accord.jsonl"
 echo "plain SwiftNIO echo..." >&2
 taskset -c 0 "$baseline" server $baseline_port &
 baseline_pid=$!
@@ -57,7 +63,9 @@ for in_flight in 1 64; do
 done
 kill -TERM $server
 wait $server || true
+fi
 
+if part idle; then
 echo "10,000 idle connections..." >&2
 ulimit -n "$(ulimit -Hn)"
 taskset -c 0 "$bin/accord-echo" --port $port --admin-port off --log-level warning &
@@ -78,10 +86,34 @@ wait $load
 echo "{\"rss_before_kib\":$rss_before,\"rss_peak_kib\":$peak}" > "$out/idle_rss.json"
 kill -TERM $server
 wait $server || true
+fi
 
+if part intake; then
+echo "intake: durable writes, gets and lists..." >&2
+rm -f "$out/intake.jsonl"
+intake_data=$(mktemp -d)
+taskset -c 0 "$bin/accord-intake" --port $port --admin-port off --log-level warning --data-dir "$intake_data" \
+    --seed-ice-dir "$root/seeds/ice" &
+server=$!
+sleep 2
+for scenario in write read list; do
+    for clients in 1 16 64; do
+        for _ in $(seq "$runs"); do
+            taskset -c 1 "$bin/accord-load" $scenario --target 127.0.0.1:$port --concurrency $clients \
+                --duration "${seconds}s" --warmup 1s --json >> "$out/intake.jsonl"
+        done
+    done
+done
+kill -TERM $server
+wait $server || true
+rm -rf "$intake_data"
+fi
+
+if part micro; then
 echo "micro-benchmarks..." >&2
 (cd "$root/Benchmarks" && swift package --allow-writing-to-package-directory benchmark --no-progress \
     --format markdown 2>/dev/null) > "$out/micro.md" || echo "(micro-benchmarks failed to run)" > "$out/micro.md"
+fi
 
 python3 "$root/Tools/bench_report.py" "$out" "$runs" "$seconds" "$root/docs/PERFORMANCE.md"
 echo "wrote docs/PERFORMANCE.md" >&2

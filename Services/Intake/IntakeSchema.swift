@@ -101,5 +101,17 @@ enum IntakeSchema {
                     """
             )
         },
+        // Lists page in row order within their filters; without these indexes SQLite read every
+        // agency of a state through the (state, name_key) index and sorted them for each page.
+        Migration("2026-11-30-intake-v3-list-indexes") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX agency_by_state ON agency (state);
+                    CREATE INDEX agency_by_type ON agency (type);
+                    CREATE INDEX agency_by_county ON agency (county COLLATE NOCASE);
+                    CREATE INDEX agency_by_name_key ON agency (name_key);
+                    """
+            )
+        },
     ]
 }
