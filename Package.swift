@@ -178,6 +178,7 @@ let package = Package(
             dependencies: [
                 "Intake",
                 "AccordRPC",
+                "AccordWire",
                 "AccordMessages",
                 "AccordServiceRuntime",
                 .product(name: "Logging", package: "swift-log"),

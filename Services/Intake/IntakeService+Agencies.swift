@@ -38,6 +38,7 @@ extension IntakeService {
     }
 
     func registerAgency(_ request: RegisterAgencyRequest, _ context: ServerContext) async throws -> Agency {
+        try self.requireProgramOffice(try self.principal(context), "register agencies")
         let fields = try Self.validate(request.agency, prefix: "agency")
         let reason = try IntakeValidation.optionalText(
             request.reason,
@@ -124,6 +125,7 @@ extension IntakeService {
         guard let rowid = IntakeRecords.rowid(id, prefix: "ag") else {
             throw RPCError.invalidArgument(field: "agency.id", "\(id) is not an agency id")
         }
+        try self.requireAgencyAccess(try self.principal(context), agencyRowid: rowid, write: true)
         let reason = try IntakeValidation.optionalText(
             request.reason,
             field: "reason",
@@ -198,6 +200,7 @@ extension IntakeService {
 
     func getAgency(_ request: GetAgencyRequest, _ context: ServerContext) async throws -> Agency {
         let key = try IntakeValidation.text(request.agency, field: "agency", maxLength: 40)
+        let principal = try self.principal(context)
         return try await self.store.read { db in
             let row: Row?
             if let rowid = IntakeRecords.rowid(key, prefix: "ag") {
@@ -212,6 +215,7 @@ extension IntakeService {
                 )
             }
             guard let row else { throw RPCError(.notFound, "agency \(key) not found (give an agency id or an ORI)") }
+            try self.requireAgencyAccess(principal, agencyRowid: row[0], write: false)
             return IntakeRecords.agency(row)
         }
     }
@@ -221,7 +225,8 @@ extension IntakeService {
         state: String?,
         type: AgencyType?,
         county: String?,
-        namePrefix: String?
+        namePrefix: String?,
+        onlyRowid: Int64? = nil
     ) throws
         -> (sql: String, arguments: StatementArguments, fingerprint: [String])
     {
@@ -251,6 +256,11 @@ extension IntakeService {
             arguments += [key, key + "\u{10FFFF}"]
             fingerprint.append("prefix=\(key)")
         }
+        if let onlyRowid {
+            clauses.append("rowid = ?")
+            arguments += [onlyRowid]
+            fingerprint.append("only=\(onlyRowid)")
+        }
         return (clauses.isEmpty ? "1" : clauses.joined(separator: " AND "), arguments, fingerprint)
     }
 
@@ -259,7 +269,8 @@ extension IntakeService {
             state: request.state,
             type: request.type,
             county: request.county,
-            namePrefix: request.namePrefix
+            namePrefix: request.namePrefix,
+            onlyRowid: try self.agencyLimit(try self.principal(context))
         )
         let size = try PageToken.size(request.page)
         let after = try PageToken.decode(request.page, filters: filters.fingerprint)
@@ -287,7 +298,13 @@ extension IntakeService {
         _ context: ServerContext,
         _ stream: ResponseStream<Agency>
     ) async throws {
-        let filters = try Self.agencyFilters(state: request.state, type: nil, county: nil, namePrefix: nil)
+        let filters = try Self.agencyFilters(
+            state: request.state,
+            type: nil,
+            county: nil,
+            namePrefix: nil,
+            onlyRowid: try self.agencyLimit(try self.principal(context))
+        )
         var after: Int64 = 0
         while true {
             let start = after

@@ -4,6 +4,7 @@ import GRDB
 
 extension IntakeService {
     func recordEngagement(_ request: RecordEngagementRequest, _ context: ServerContext) async throws -> Engagement {
+        try self.requireProgramOffice(try self.principal(context), "record engagements")
         guard let body = request.engagement else { throw RPCError.invalidArgument(field: "engagement", "is required") }
         let today = self.today
         let state = try IntakeValidation.state(body.state, field: "engagement.state")
@@ -90,6 +91,9 @@ extension IntakeService {
         _ request: ListEngagementsRequest,
         _ context: ServerContext
     ) async throws -> ListEngagementsResponse {
+        guard try self.principal(context).role != .agency else {
+            throw RPCError(.permissionDenied, "outreach records are for the program office, supervisors and auditors")
+        }
         var clauses: [String] = []
         var arguments: StatementArguments = []
         var fingerprint: [String] = []

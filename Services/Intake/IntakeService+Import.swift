@@ -56,6 +56,7 @@ extension IntakeService {
     }
 
     func importSheet(_ request: ImportSheetRequest, _ context: ServerContext) async throws -> ImportSheetResponse {
+        try self.requireProgramOffice(try self.principal(context), "import ICE sheets")
         let kind = try IntakeValidation.known(request.kind, field: "kind")
         let sheet = try IntakeValidation.text(request.sheet, field: "sheet", maxLength: 100)
         guard request.rows.count <= Self.maxRowsPerImport else {
@@ -175,6 +176,9 @@ extension IntakeService {
                 throw RPCError.invalidArgument(field: "agency_id", "\(id) is not an agency id")
             }
             return rowid
+        }
+        if let only = try self.agencyLimit(try self.principal(context)), agencyRowid != only {
+            throw RPCError(.permissionDenied, "an agency sees only its own agreements: give its agency_id")
         }
         let fingerprint = agencyRowid.map { ["agency=\($0)"] } ?? []
         let size = try PageToken.size(request.page)

@@ -69,6 +69,7 @@ extension IntakeService {
         guard let agencyRowid = IntakeRecords.rowid(agencyID, prefix: "ag") else {
             throw RPCError.invalidArgument(field: "request.agency_id", "\(agencyID) is not an agency id")
         }
+        try self.requireAgencyAccess(try self.principal(context), agencyRowid: agencyRowid, write: true)
         let fields = RequestFields(
             agencyRowid: agencyRowid,
             model: try IntakeValidation.known(body.model, field: "request.model"),
@@ -225,8 +226,14 @@ extension IntakeService {
         )
         let who = self.who(context)
         let now = self.now()
+        let principal = try self.principal(context)
         return try await self.store.write { db in
             let (rowid, current) = try Self.loadRequest(db, id, field: "request_id")
+            try self.requireAgencyAccess(
+                principal,
+                agencyRowid: IntakeRecords.rowid(current.agencyId!, prefix: "ag")!,
+                write: true
+            )
             guard RequestStateMachine.canAmend(from: current.status!) else {
                 throw RequestStateMachine.refuse("amended", id, current.status!)
             }
@@ -280,8 +287,14 @@ extension IntakeService {
         )
         let who = self.who(context)
         let now = self.now()
+        let principal = try self.principal(context)
         return try await self.store.write { db in
             let (rowid, current) = try Self.loadRequest(db, id, field: "request_id")
+            try self.requireAgencyAccess(
+                principal,
+                agencyRowid: IntakeRecords.rowid(current.agencyId!, prefix: "ag")!,
+                write: true
+            )
             guard RequestStateMachine.canWithdraw(from: current.status!) else {
                 throw RequestStateMachine.refuse("withdrawn", id, current.status!)
             }
@@ -305,13 +318,30 @@ extension IntakeService {
 
     func getRequest(_ request: GetRequestRequest, _ context: ServerContext) async throws -> ParticipationRequest {
         let id = try IntakeValidation.text(request.requestId, field: "request_id", maxLength: 40)
-        return try await self.store.read { db in try Self.loadRequest(db, id, field: "request_id").request }
+        let principal = try self.principal(context)
+        return try await self.store.read { db in
+            let request = try Self.loadRequest(db, id, field: "request_id").request
+            try self.requireAgencyAccess(
+                principal,
+                agencyRowid: IntakeRecords.rowid(request.agencyId!, prefix: "ag")!,
+                write: false
+            )
+            return request
+        }
     }
 
     func listRequests(_ request: ListRequestsRequest, _ context: ServerContext) async throws -> ListRequestsResponse {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         var fingerprint: [String] = []
+        if let only = try self.agencyLimit(try self.principal(context)) {
+            if let asked = request.agencyId, IntakeRecords.rowid(asked, prefix: "ag") != only {
+                throw RPCError(.permissionDenied, "an agency sees only its own requests")
+            }
+            clauses.append("request.agency_rowid = ?")
+            arguments += [only]
+            fingerprint.append("only=\(only)")
+        }
         if let state = request.state {
             let code = try IntakeValidation.state(state, field: "state")
             clauses.append("agency.state = ?")
@@ -380,6 +410,7 @@ extension IntakeService {
     /// nothing (the evaluation hand-off may deliver twice); a decision on an old revision is refused.
     func recordDecision(_ request: RecordDecisionRequest, _ context: ServerContext) async throws -> ParticipationRequest
     {
+        try self.requireProgramOffice(try self.principal(context), "record decisions")
         let id = try IntakeValidation.text(request.requestId, field: "request_id", maxLength: 40)
         guard let revision = request.revision else { throw RPCError.invalidArgument(field: "revision", "is required") }
         let status = try IntakeValidation.known(request.status, field: "status")

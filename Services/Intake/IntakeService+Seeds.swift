@@ -22,11 +22,9 @@ extension IntakeService {
             var start = 0
             while start < rows.count {
                 let chunk = Array(rows[start..<min(start + Self.maxRowsPerImport, rows.count)])
-                let context = ServerContext(
+                let context = ServerContext.local(
                     method: IntakeMethods.importSheet.path,
-                    metadata: ["accord-principal": "seed"],
-                    deadline: nil,
-                    peer: "seed",
+                    principal: Principal(role: .operator, name: "seed"),
                     logger: self.logger
                 )
                 let answer = try await self.importSheet(

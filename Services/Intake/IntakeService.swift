@@ -53,9 +53,9 @@ public final class IntakeService: Sendable {
         router.register(IntakeMethods.listEngagements) { try await self.listEngagements($0, $1) }
     }
 
-    /// Who is calling, as the gateway asserts it in `accord-principal`; "anonymous" otherwise.
+    /// Who is calling, for the change log: the principal's name and role.
     func who(_ context: ServerContext) -> String {
-        context.metadata["accord-principal"] ?? "anonymous"
+        context.principal?.description ?? "unknown"
     }
 
     var today: CalendarDate { CalendarDate(unixMilliseconds: self.now()) }

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Foundation
 public import Logging
 
 #if canImport(Glibc)
@@ -34,6 +35,14 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Seconds in-flight calls get on shutdown (ACCORD_DRAIN_SECONDS). Default 30.")
     public var drainSeconds: Int?
 
+    @Option(
+        help: """
+            File holding the secret the gateway presents to assert principals (or ACCORD_INTERNAL_CREDENTIAL). \
+            Without one, every caller is trusted: for development only.
+            """
+    )
+    public var internalCredentialFile: String?
+
     public init() {}
 
     /// The options after applying `ACCORD_*` variables and defaults.
@@ -46,6 +55,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         public var maxMessageBytes: Int
         public var compressionThreshold: Int?
         public var drainSeconds: Int
+        /// The gateway's secret; nil trusts every caller.
+        public var internalCredential: String?
     }
 
     /// Applies the environment and defaults; `defaultPort` and `defaultAdminPort` are the service's.
@@ -94,8 +105,23 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             logLevel: level,
             maxMessageBytes: maxMessage,
             compressionThreshold: threshold < 0 ? nil : threshold,
-            drainSeconds: drain
+            drainSeconds: drain,
+            internalCredential: try self.internalCredential(environment)
         )
+    }
+
+    private func internalCredential(_ environment: [String: String]) throws -> String? {
+        if let path = self.internalCredentialFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read the internal credential file \(path)")
+            }
+            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard secret.count >= 16 else {
+                throw ValidationError("the internal credential in \(path) is shorter than 16 characters")
+            }
+            return secret
+        }
+        return environment["ACCORD_INTERNAL_CREDENTIAL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// A port number, or -1 for "off" (and for "-1", as earlier versions wrote it).

@@ -54,7 +54,15 @@ public enum ServiceRunner {
         configuration.compression.enabled = options.compressionThreshold != nil
         configuration.compression.thresholdBytes = options.compressionThreshold ?? Int.max
         configuration.timeouts.drain = .seconds(Int64(options.drainSeconds))
-        let server = RPCServer(configuration: configuration, router: router, interceptors: interceptors, logger: logger)
+        if options.internalCredential == nil {
+            logger.warning("No internal credential is set: every caller is trusted with the principal it asserts")
+        }
+        let server = RPCServer(
+            configuration: configuration,
+            router: router,
+            interceptors: [PrincipalInterceptor(internalCredential: options.internalCredential)] + interceptors,
+            logger: logger
+        )
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server, serviceName: "rpc")]
         if let adminPort = options.adminPort {

@@ -16,7 +16,7 @@ struct IntakeHarness {
     /// 2026-06-01T12:00:00Z unless told otherwise.
     static let fixedNow: Int64 = 1_780_315_200_000
 
-    static func start(now: Int64 = fixedNow) async throws -> IntakeHarness {
+    static func start(now: Int64 = fixedNow, credential: String? = nil) async throws -> IntakeHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "accord-intake-\(UUID().uuidString)"
         )
@@ -26,7 +26,13 @@ struct IntakeHarness {
         let service = try IntakeService(databasePath: path, logger: logger, now: { now })
         var router = RPCRouter()
         service.register(into: &router)
-        let server = RPCServer(configuration: ServerConfiguration(), router: router, logger: logger)
+        Diagnostics.registerHealth(into: &router, serverName: "test-intake")
+        let server = RPCServer(
+            configuration: ServerConfiguration(),
+            router: router,
+            interceptors: [PrincipalInterceptor(internalCredential: credential)],
+            logger: logger
+        )
         let task = Task { try await server.run() }
         let address = try await server.localAddress
         let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: address.port!)])

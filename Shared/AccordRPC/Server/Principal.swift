@@ -1,0 +1,149 @@
+public import AccordWire
+public import Logging
+
+/// Who is calling, as the gateway asserts it to a service (ARCHITECTURE.md, "Trust").
+public struct Principal: Sendable, Hashable, CustomStringConvertible {
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        /// A law-enforcement agency's coordinator; scoped to one agency id.
+        case agency
+        /// The ICE or CBP program office.
+        case programOffice = "program-office"
+        /// A federal supervisor; scoped to a supervisor id.
+        case supervisor
+        /// Reads everything, changes nothing.
+        case auditor
+        /// Runs the services.
+        case `operator`
+    }
+
+    public var role: Role
+    /// The agency id (agency role) or supervisor id (supervisor role).
+    public var scope: String?
+    /// For the change log: a person's or a token's name.
+    public var name: String?
+
+    public init(role: Role, scope: String? = nil, name: String? = nil) {
+        self.role = role
+        self.scope = scope
+        self.name = name
+    }
+
+    /// `role` or `role:scope`, as carried in the `accord-principal` metadata.
+    public init?(header: String) {
+        let parts = header.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let first = parts.first, let role = Role(rawValue: first) else { return nil }
+        let scope = parts.count > 1 ? parts[1] : nil
+        if role == .agency || role == .supervisor {
+            guard let scope, !scope.isEmpty else { return nil }
+        }
+        self.init(role: role, scope: scope)
+    }
+
+    public var header: String { self.scope.map { "\(self.role.rawValue):\($0)" } ?? self.role.rawValue }
+
+    /// What the change log records as "who".
+    public var description: String { self.name.map { "\($0) (\(self.header))" } ?? self.header }
+
+    public var canWrite: Bool { self.role != .auditor }
+}
+
+/// Metadata keys of the trust between the gateway and the services.
+public enum TrustMetadata {
+    /// The principal the gateway vouches for: `role` or `role:scope`.
+    public static let principal = "accord-principal"
+    /// The principal's name, for the change log.
+    public static let principalName = "accord-principal-name"
+    /// The shared secret that makes a caller the gateway (or another service).
+    public static let internalCredential = "accord-internal-credential"
+    /// Where the interceptor leaves the principal for handlers.
+    static let attribute = "accord.principal"
+    static let nameAttribute = "accord.principal.name"
+}
+
+extension ServerContext {
+    /// A context for work a service does on its own behalf (seeding, scheduled jobs), acting as
+    /// `principal`.
+    public static func local(method: String, principal: Principal, logger: Logger) -> ServerContext {
+        var attributes = [TrustMetadata.attribute: principal.header]
+        attributes[TrustMetadata.nameAttribute] = principal.name
+        return ServerContext(
+            method: method,
+            metadata: Metadata(),
+            deadline: nil,
+            peer: "local",
+            logger: logger,
+            attributes: attributes
+        )
+    }
+
+    /// The caller, as established by the ``PrincipalInterceptor``; nil when it did not run.
+    public var principal: Principal? {
+        guard let header = self.attributes[TrustMetadata.attribute], var principal = Principal(header: header) else {
+            return nil
+        }
+        principal.name = self.attributes[TrustMetadata.nameAttribute]
+        return principal
+    }
+}
+
+/// Accepts the principal in `accord-principal` only from callers that present the internal
+/// credential, and refuses other calls with UNAUTHENTICATED. Health and echo stay open.
+///
+/// Without a configured credential (development and tests) every caller is trusted: its asserted
+/// principal is taken as it is, and a call without one acts as the operator.
+public struct PrincipalInterceptor: ServerInterceptor {
+    public let internalCredential: String?
+    /// Paths that need no principal.
+    public let openPrefixes = ["/accord.v1.Health/", "/accord.v1.Echo/"]
+
+    public init(internalCredential: String?) {
+        self.internalCredential = internalCredential
+    }
+
+    public func intercept<Result: Sendable>(
+        context: ServerContext,
+        next: @Sendable (ServerContext) async throws -> Result
+    ) async throws -> Result {
+        if self.openPrefixes.contains(where: { context.method.hasPrefix($0) }) {
+            return try await next(context)
+        }
+        var context = context
+        let asserted = context.metadata[TrustMetadata.principal]
+        if let credential = self.internalCredential {
+            guard let presented = context.metadata[TrustMetadata.internalCredential],
+                Self.constantTimeEqual(presented, credential)
+            else {
+                throw RPCError(
+                    .unauthenticated,
+                    "this service takes calls from the gateway only (no internal credential)"
+                )
+            }
+            guard let asserted else {
+                throw RPCError(.unauthenticated, "the call carries no \(TrustMetadata.principal)")
+            }
+            guard Principal(header: asserted) != nil else {
+                throw RPCError(.unauthenticated, "\(TrustMetadata.principal) \"\(asserted)\" is not role or role:scope")
+            }
+            context.attributes[TrustMetadata.attribute] = asserted
+        } else {
+            guard Principal(header: asserted ?? "operator") != nil else {
+                throw RPCError(
+                    .unauthenticated,
+                    "\(TrustMetadata.principal) \"\(asserted ?? "")\" is not role or role:scope"
+                )
+            }
+            context.attributes[TrustMetadata.attribute] = asserted ?? "operator"
+        }
+        context.attributes[TrustMetadata.nameAttribute] = context.metadata[TrustMetadata.principalName]
+        return try await next(context)
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+}
