@@ -165,10 +165,13 @@ let package = Package(
             name: "Intake",
             dependencies: [
                 "AccordRPC",
+                "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Intake",
             swiftSettings: swiftSettings
@@ -190,6 +193,7 @@ let package = Package(
             name: "AccordIntakeServer",
             dependencies: [
                 "Intake",
+                "AccordRPC",
                 "AccordServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

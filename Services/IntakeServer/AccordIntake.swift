@@ -1,3 +1,4 @@
+import AccordRPC
 import AccordServiceRuntime
 import ArgumentParser
 import Intake
@@ -17,12 +18,26 @@ struct AccordIntake: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @Option(
+        help:
+            "Qualification endpoints HOST:PORT[,HOST:PORT…] for request evaluation (ACCORD_QUALIFICATION). Default 127.0.0.1:7402."
+    )
+    var qualification: String?
+
     @Option(help: "On a new database, import the ICE sheets (*.csv) in this directory first (ACCORD_SEED_ICE_DIR).")
     var seedIceDir: String?
 
     mutating func run() async throws {
         let resolved = try self.options.resolve(defaultPort: 7401, defaultAdminPort: 9401)
         let identity = ServiceRunner.Identity(name: "accord-intake", version: "0.1.0")
+        let qualificationText =
+            self.qualification ?? ServiceOptions.processEnvironment()["ACCORD_QUALIFICATION"] ?? "127.0.0.1:7402"
+        let qualification = try qualificationText.split(separator: ",").map { text in
+            guard let endpoint = Endpoint(String(text)) else {
+                throw ValidationError("--qualification: \(text) is not HOST:PORT")
+            }
+            return endpoint
+        }
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             let service = try IntakeService(
                 databasePath: "\(resolved.dataDirectory)/intake/intake.sqlite",
@@ -32,6 +47,13 @@ struct AccordIntake: AsyncParsableCommand {
                 try await service.importSeedsIfNew(directory: directory)
             }
             service.register(into: &router)
+            return [
+                EvaluationDispatcher(
+                    service: service,
+                    qualification: qualification,
+                    internalCredential: resolved.internalCredential
+                )
+            ]
         }
     }
 }

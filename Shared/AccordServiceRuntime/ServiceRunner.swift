@@ -24,14 +24,16 @@ public enum ServiceRunner {
     ///
     /// - Parameters:
     ///   - registerServices: opens the service's storage and adds its methods (given the
-    ///     process logger); health and echo are added here. A failure stops the start-up.
+    ///     process logger); returns the service's background work (outbox dispatchers), which
+    ///     lives and stops with the server. Health and echo are added here. A failure stops the
+    ///     start-up.
     ///   - extraServices: long-running work that lives and stops with the server.
     public static func run(
         _ identity: Identity,
         options: ServiceOptions.Resolved,
         interceptors: [any ServerInterceptor] = [],
         extraServices: [any Service] = [],
-        registerServices: (inout RPCRouter, Logger) async throws -> Void = { _, _ in }
+        registerServices: (inout RPCRouter, Logger) async throws -> [any Service] = { _, _ in [] }
     ) async throws {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: options.logLevel) }
         let registry = PrometheusCollectorRegistry()
@@ -40,8 +42,9 @@ public enum ServiceRunner {
         logger[metadataKey: "service"] = "\(identity.name)"
 
         var router = RPCRouter()
+        var serviceWork: [any Service] = []
         do {
-            try await registerServices(&router, logger)
+            serviceWork = try await registerServices(&router, logger)
         } catch {
             logger.critical("Cannot start", metadata: ["error": "\(error)"])
             throw error
@@ -69,7 +72,7 @@ public enum ServiceRunner {
             let admin = AdminServer(host: options.host, port: adminPort, registry: registry, logger: logger)
             services.append(.init(service: admin, serviceName: "admin"))
         }
-        services += extraServices.map { .init(service: $0) }
+        services += (extraServices + serviceWork).map { .init(service: $0) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,

@@ -4,6 +4,7 @@
 #include "accord/v1/echo.pb-c.h"
 #include "accord/v1/health.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
+#include "accord/v1/qualification.pb-c.h"
 
 const ProtobufCMessageDescriptor *accord_descriptor_page_request(void) { return &accord__v1__page_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_page_response(void) { return &accord__v1__page_response__descriptor; }
@@ -44,3 +45,5 @@ const ProtobufCMessageDescriptor *accord_descriptor_engagement(void) { return &a
 const ProtobufCMessageDescriptor *accord_descriptor_record_engagement_request(void) { return &accord__v1__record_engagement_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_request(void) { return &accord__v1__list_engagements_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_response(void) { return &accord__v1__list_engagements_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_request(void) { return &accord__v1__evaluate_request_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_response(void) { return &accord__v1__evaluate_request_response__descriptor; }

@@ -42,5 +42,7 @@ enum MessageRegistry {
         RecordEngagementRequest.self,
         ListEngagementsRequest.self,
         ListEngagementsResponse.self,
+        EvaluateRequestRequest.self,
+        EvaluateRequestResponse.self,
     ]
 }

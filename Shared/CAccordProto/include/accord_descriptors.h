@@ -43,5 +43,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_engagement(void);
 const ProtobufCMessageDescriptor *accord_descriptor_record_engagement_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_response(void);
+const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_response(void);
 
 #endif
