@@ -96,7 +96,7 @@ taskset -c 0 "$bin/accord-intake" --port $port --admin-port off --log-level warn
     --seed-ice-dir "$root/seeds/ice" &
 server=$!
 sleep 2
-for scenario in write read list; do
+for scenario in write submit read list; do
     for clients in 1 16 64; do
         for _ in $(seq "$runs"); do
             taskset -c 1 "$bin/accord-load" $scenario --target 127.0.0.1:$port --concurrency $clients \

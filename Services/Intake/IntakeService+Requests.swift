@@ -116,7 +116,7 @@ extension IntakeService {
                 )
             }
             return IntakeRecords.request(
-                try Row.fetchOne(db, sql: "SELECT * FROM request WHERE rowid = ?", arguments: [rowid])!
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM request WHERE rowid = ?"), arguments: [rowid])!
             )
         }
     }
@@ -132,17 +132,22 @@ extension IntakeService {
         at now: Int64,
         why: String?
     ) throws -> Int64 {
-        guard try Int.fetchOne(db, sql: "SELECT 1 FROM agency WHERE rowid = ?", arguments: [fields.agencyRowid]) != nil
+        guard
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM agency WHERE rowid = ?"),
+                arguments: [fields.agencyRowid]
+            ) != nil
         else {
             throw RPCError(.notFound, "agency \(IntakeRecords.agencyID(fields.agencyRowid)) not found")
         }
         let openStatuses = RequestStateMachine.open.map(\.rawValue)
         if let open = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT rowid, status FROM request WHERE agency_rowid = ? AND model = ? AND partner = ?
-                AND status IN (\(openStatuses.map { _ in "?" }.joined(separator: ",")))
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT rowid, status FROM request WHERE agency_rowid = ? AND model = ? AND partner = ?
+                    AND status IN (\(openStatuses.map { _ in "?" }.joined(separator: ",")))
+                    """
+            ),
             arguments: StatementArguments([
                 fields.agencyRowid, Int64(fields.model.rawValue), Int64(fields.partner.rawValue),
             ])
@@ -156,13 +161,14 @@ extension IntakeService {
                 details: ErrorDetails(reason: "OPEN_REQUEST_EXISTS", metadata: [KeyValue(key: "request_id", value: id)])
             )
         }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO request (agency_rowid, model, partner, consent_name, consent_office, consent_signed_on,
                     expected_encounters, detention_capacity, officers_proposed, status, revision, source,
                     created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 fields.agencyRowid, fields.model.rawValue, fields.partner.rawValue,
                 fields.consent.name.isEmpty ? nil : fields.consent.name,
@@ -190,10 +196,9 @@ extension IntakeService {
 
     /// Queues the evaluation of one revision for delivery to the qualification service.
     static func queueEvaluation(_ db: Database, rowid: Int64, revision: Int64, at now: Int64) throws {
-        try db.execute(
-            sql: "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('evaluate', ?, ?, ?)",
-            arguments: [rowid, revision, now]
-        )
+        try db.cachedStatement(
+            sql: "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('evaluate', ?, ?, ?)"
+        ).execute(arguments: [rowid, revision, now])
     }
 
     /// Loads a request for a change, or NOT_FOUND.
@@ -205,7 +210,12 @@ extension IntakeService {
         guard let rowid = IntakeRecords.rowid(id, prefix: "rq") else {
             throw RPCError.invalidArgument(field: field, "\(id) is not a request id")
         }
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM request WHERE rowid = ?", arguments: [rowid]) else {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM request WHERE rowid = ?"),
+                arguments: [rowid]
+            )
+        else {
             throw RPCError(.notFound, "request \(id) not found")
         }
         return (rowid, IntakeRecords.request(row))

@@ -21,8 +21,10 @@ struct AccordLoad: AsyncParsableCommand {
     )
 
     @Argument(
-        help:
-            "The scenario: echo (any server); write (durable agency registrations), read (gets), list (pages) on intake."
+        help: """
+            The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
+            request submissions), read (gets), list (pages).
+            """
     )
     var scenario: String
 
@@ -47,6 +49,9 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "Idle connections to open and hold during the run (needs a file-descriptor limit above it).")
     var idleConnections: Int = 0
 
+    @Option(help: "submit: agencies registered first; each takes six submissions (3 models × 2 partners).")
+    var seedAgencies: Int = 20_000
+
     @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
     var compress = false
 
@@ -54,8 +59,8 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["echo", "write", "read", "list"].contains(self.scenario) else {
-            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo, write, read, list")
+        guard ["echo", "write", "submit", "read", "list"].contains(self.scenario) else {
+            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo, write, submit, read, list")
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
@@ -87,6 +92,27 @@ struct AccordLoad: AsyncParsableCommand {
             return { worker, sequence in
                 (IntakeMethods.getAgency.path, requests[(worker &* 7919 &+ sequence) % requests.count])
             }
+        case "submit":
+            // Each call submits a new participation request: agency × model × partner gives six
+            // per agency, so the run first registers enough agencies for the calls to come.
+            let agencies = try await Self.registerAgencies(self.seedAgencies, at: endpoint)
+            let combinations: [(Model, FederalPartner)] = [
+                (.jem, .ice), (.wso, .ice), (.tfm, .ice), (.jem, .cbp), (.wso, .cbp), (.tfm, .cbp),
+            ]
+            let workers = self.concurrency
+            return { worker, sequence in
+                let call = worker + workers * (sequence - 1)
+                let (model, partner) = combinations[call % 6]
+                let request = ParticipationRequest(
+                    agencyId: agencies[(call / 6) % agencies.count],
+                    model: model,
+                    partner: partner,
+                    consent: Consent(officialName: "Load Official", office: "Sheriff", signedOn: "2025-01-02"),
+                    needs: NeedsAssessment(expectedAnnualEncounters: 100, detentionCapacity: 10, officersProposed: 2)
+                )
+                let bytes = try SubmitRequestRequest(request: request, reason: "accord-load").serializedBytes()
+                return (IntakeMethods.submitRequest.path, ByteBuffer(bytes: bytes))
+            }
         case "list":
             let request = ByteBuffer(
                 bytes: try ListAgenciesRequest(state: "TX", page: PageRequest(pageSize: 50)).serializedBytes()
@@ -110,6 +136,41 @@ struct AccordLoad: AsyncParsableCommand {
             )
             return { _, _ in (EchoMethods.unary.path, request) }
         }
+    }
+
+    /// Registers `count` new agencies (64 at a time) and returns their ids.
+    static func registerAgencies(_ count: Int, at endpoint: Endpoint) async throws -> [String] {
+        let client = RPCClient(endpoints: [endpoint])
+        let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+        var ids: [String] = []
+        var next = 0
+        while next < count {
+            let batch = min(64, count - next)
+            let start = next
+            ids += try await withThrowingTaskGroup(of: String.self) { group in
+                for index in start..<(start + batch) {
+                    group.addTask {
+                        try await client.unary(
+                            IntakeMethods.registerAgency,
+                            RegisterAgencyRequest(
+                                agency: Agency(
+                                    state: "TX",
+                                    name: "Load \(run) \(index)",
+                                    type: .county,
+                                    hasJail: true,
+                                    jailCapacity: 100
+                                )
+                            )
+                        ).id!
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            next += batch
+        }
+        await client.close()
+        FileHandle.standardError.write("registered \(count) agencies for the submit scenario\n".data(using: .utf8)!)
+        return ids
     }
 
     /// Opens `count` connections (256 at a time) that send their preface and then nothing.
