@@ -132,6 +132,9 @@ def parse(path, display):
             continue
         elif line.startswith("option "):
             raise ProtoError(f"{where}: options are not used")
+        elif stack_kind is None and re.match(r"^message\s+[A-Z][A-Za-z0-9]*\s*\{\s*\}$", line):
+            pf.messages.append(Message(re.match(r"^message\s+([A-Z][A-Za-z0-9]*)", line).group(1), doc))
+            doc = []
         elif stack_kind is None:
             m = re.match(r"^(message|enum|service)\s+([A-Z][A-Za-z0-9]*)\s*\{$", line)
             if not m:

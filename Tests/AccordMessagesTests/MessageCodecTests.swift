@@ -53,6 +53,13 @@ struct MessageCodecTests {
         #expect(roundTripped.failMessage == "")
     }
 
+    @Test("a message with no fields encodes to nothing and decodes, ignoring unknown fields")
+    func emptyMessage() throws {
+        #expect(try GetRulesRequest().serializedBytes() == [])
+        #expect(try GetRulesRequest(serializedBytes: []) == GetRulesRequest())
+        #expect(try GetRulesRequest(serializedBytes: [0x08, 0x01]) == GetRulesRequest())
+    }
+
     @Test("the wire format is standard protobuf")
     func wireFormat() throws {
         // field 1 (bytes) = "hi", field 2 (varint) = 300

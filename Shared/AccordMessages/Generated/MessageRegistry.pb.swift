@@ -44,5 +44,13 @@ enum MessageRegistry {
         ListEngagementsResponse.self,
         EvaluateRequestRequest.self,
         EvaluateRequestResponse.self,
+        Requirement.self,
+        Evaluation.self,
+        GetEvaluationRequest.self,
+        RecommendModelRequest.self,
+        ModelFit.self,
+        RecommendModelResponse.self,
+        GetRulesRequest.self,
+        RuleSetInfo.self,
     ]
 }

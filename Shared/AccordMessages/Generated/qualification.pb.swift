@@ -85,6 +85,391 @@ extension EvaluateRequestResponse: CBackedMessage {
     }
 }
 
+/// One failed requirement of an evaluation: the code names the rule, the message says it to people.
+public struct Requirement: ProtoMessage {
+    public var code: String?
+    public var message: String?
+    /// Where the rule comes from (a citation or the rule-set entry).
+    public var source: String?
+
+    public init() {}
+
+    public init(
+        code: String? = nil,
+        message: String? = nil,
+        source: String? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.source = source
+    }
+
+    public static let protoName = "accord.v1.Requirement"
+    public static let fieldNames: [String] = ["code", "message", "source"]
+}
+
+extension Requirement: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_requirement() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.code = r.string(0)
+        self.message = r.string(1)
+        self.source = r.string(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.code)
+        try w.setString(1, self.message)
+        try w.setString(2, self.source)
+    }
+}
+
+/// The result of evaluating one revision of a request.
+public struct Evaluation: ProtoMessage {
+    public var requestId: String?
+    public var revision: UInt32?
+    /// REQUEST_STATUS_QUALIFIED or REQUEST_STATUS_DEFICIENT.
+    public var status: RequestStatus?
+    public var failed: [Requirement] = []
+    /// The rule-set version that made the decision.
+    public var rulesVersion: String?
+    /// "YYYY-MM-DD": the rules in force on this date were applied.
+    public var decidedOn: String?
+    public var decidedAtMs: Int64?
+    /// Whether intake has recorded the decision.
+    public var reported: Bool?
+
+    public init() {}
+
+    public init(
+        requestId: String? = nil,
+        revision: UInt32? = nil,
+        status: RequestStatus? = nil,
+        failed: [Requirement] = [],
+        rulesVersion: String? = nil,
+        decidedOn: String? = nil,
+        decidedAtMs: Int64? = nil,
+        reported: Bool? = nil
+    ) {
+        self.requestId = requestId
+        self.revision = revision
+        self.status = status
+        self.failed = failed
+        self.rulesVersion = rulesVersion
+        self.decidedOn = decidedOn
+        self.decidedAtMs = decidedAtMs
+        self.reported = reported
+    }
+
+    public static let protoName = "accord.v1.Evaluation"
+    public static let fieldNames: [String] = ["request_id", "revision", "status", "failed", "rules_version", "decided_on", "decided_at_ms", "reported"]
+}
+
+extension Evaluation: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_evaluation() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.requestId = r.string(0)
+        self.revision = r.scalar(1, as: UInt32.self)
+        self.status = r.enumValue(2).map(RequestStatus.init(rawValue:))
+        self.failed = r.messages(3, as: Requirement.self)
+        self.rulesVersion = r.string(4)
+        self.decidedOn = r.string(5)
+        self.decidedAtMs = r.scalar(6, as: Int64.self)
+        self.reported = r.bool(7)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.requestId)
+        w.setScalar(1, self.revision)
+        w.setEnumValue(2, self.status?.rawValue)
+        try w.setMessages(3, self.failed)
+        try w.setString(4, self.rulesVersion)
+        try w.setString(5, self.decidedOn)
+        w.setScalar(6, self.decidedAtMs)
+        w.setBool(7, self.reported)
+    }
+}
+
+public struct GetEvaluationRequest: ProtoMessage {
+    public var requestId: String?
+    /// Absent: the latest revision evaluated.
+    public var revision: UInt32?
+
+    public init() {}
+
+    public init(
+        requestId: String? = nil,
+        revision: UInt32? = nil
+    ) {
+        self.requestId = requestId
+        self.revision = revision
+    }
+
+    public static let protoName = "accord.v1.GetEvaluationRequest"
+    public static let fieldNames: [String] = ["request_id", "revision"]
+}
+
+extension GetEvaluationRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_evaluation_request() }
+    static let fieldNumbers: [UInt32] = [1, 2]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.requestId = r.string(0)
+        self.revision = r.scalar(1, as: UInt32.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.requestId)
+        w.setScalar(1, self.revision)
+    }
+}
+
+/// The facts the model recommendation weighs.
+public struct RecommendModelRequest: ProtoMessage {
+    public var agency: Agency?
+    public var needs: NeedsAssessment?
+    /// The model the agency asked for, if any.
+    public var requested: Model?
+
+    public init() {}
+
+    public init(
+        agency: Agency? = nil,
+        needs: NeedsAssessment? = nil,
+        requested: Model? = nil
+    ) {
+        self.agency = agency
+        self.needs = needs
+        self.requested = requested
+    }
+
+    public static let protoName = "accord.v1.RecommendModelRequest"
+    public static let fieldNames: [String] = ["agency", "needs", "requested"]
+}
+
+extension RecommendModelRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_recommend_model_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.agency = r.message(0, as: Agency.self)
+        self.needs = r.message(1, as: NeedsAssessment.self)
+        self.requested = r.enumValue(2).map(Model.init(rawValue:))
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessage(0, self.agency)
+        try w.setMessage(1, self.needs)
+        w.setEnumValue(2, self.requested?.rawValue)
+    }
+}
+
+public struct ModelFit: ProtoMessage {
+    public var model: Model?
+    /// Higher is a better fit; 0 means the model is not open to the jurisdiction.
+    public var score: UInt32?
+    public var reasons: [String] = []
+
+    public init() {}
+
+    public init(
+        model: Model? = nil,
+        score: UInt32? = nil,
+        reasons: [String] = []
+    ) {
+        self.model = model
+        self.score = score
+        self.reasons = reasons
+    }
+
+    public static let protoName = "accord.v1.ModelFit"
+    public static let fieldNames: [String] = ["model", "score", "reasons"]
+}
+
+extension ModelFit: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_model_fit() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.model = r.enumValue(0).map(Model.init(rawValue:))
+        self.score = r.scalar(1, as: UInt32.self)
+        self.reasons = r.strings(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        w.setEnumValue(0, self.model?.rawValue)
+        w.setScalar(1, self.score)
+        try w.setStrings(2, self.reasons)
+    }
+}
+
+public struct RecommendModelResponse: ProtoMessage {
+    /// Best first.
+    public var ranking: [ModelFit] = []
+    /// Set when the requested model is not the best fit (EO 13768 section 8(c)).
+    public var requestedNote: String?
+    public var rulesVersion: String?
+
+    public init() {}
+
+    public init(
+        ranking: [ModelFit] = [],
+        requestedNote: String? = nil,
+        rulesVersion: String? = nil
+    ) {
+        self.ranking = ranking
+        self.requestedNote = requestedNote
+        self.rulesVersion = rulesVersion
+    }
+
+    public static let protoName = "accord.v1.RecommendModelResponse"
+    public static let fieldNames: [String] = ["ranking", "requested_note", "rules_version"]
+}
+
+extension RecommendModelResponse: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_recommend_model_response() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.ranking = r.messages(0, as: ModelFit.self)
+        self.requestedNote = r.string(1)
+        self.rulesVersion = r.string(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessages(0, self.ranking)
+        try w.setString(1, self.requestedNote)
+        try w.setString(2, self.rulesVersion)
+    }
+}
+
+public struct GetRulesRequest: ProtoMessage {
+
+    public init() {}
+
+    public static let protoName = "accord.v1.GetRulesRequest"
+    public static let fieldNames: [String] = []
+}
+
+extension GetRulesRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_rules_request() }
+    static let fieldNumbers: [UInt32] = []
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {}
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {}
+}
+
+public struct RuleSetInfo: ProtoMessage {
+    public var version: String?
+    public var stateRules: UInt32?
+    public var source: String?
+    public var loadedAtMs: Int64?
+
+    public init() {}
+
+    public init(
+        version: String? = nil,
+        stateRules: UInt32? = nil,
+        source: String? = nil,
+        loadedAtMs: Int64? = nil
+    ) {
+        self.version = version
+        self.stateRules = stateRules
+        self.source = source
+        self.loadedAtMs = loadedAtMs
+    }
+
+    public static let protoName = "accord.v1.RuleSetInfo"
+    public static let fieldNames: [String] = ["version", "state_rules", "source", "loaded_at_ms"]
+}
+
+extension RuleSetInfo: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_rule_set_info() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.version = r.string(0)
+        self.stateRules = r.scalar(1, as: UInt32.self)
+        self.source = r.string(2)
+        self.loadedAtMs = r.scalar(3, as: Int64.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.version)
+        w.setScalar(1, self.stateRules)
+        try w.setString(2, self.source)
+        w.setScalar(3, self.loadedAtMs)
+    }
+}
+
 public enum QualificationMethods {
     public static let serviceName = "accord.v1.Qualification"
 
@@ -94,7 +479,28 @@ public enum QualificationMethods {
         isIdempotent: true
     )
 
+    public static let getEvaluation = RPCMethod<GetEvaluationRequest, Evaluation>(
+        path: "/accord.v1.Qualification/GetEvaluation",
+        kind: .unary,
+        isIdempotent: true
+    )
+
+    public static let recommendModel = RPCMethod<RecommendModelRequest, RecommendModelResponse>(
+        path: "/accord.v1.Qualification/RecommendModel",
+        kind: .unary,
+        isIdempotent: true
+    )
+
+    public static let getRules = RPCMethod<GetRulesRequest, RuleSetInfo>(
+        path: "/accord.v1.Qualification/GetRules",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let allPaths: [String] = [
         "/accord.v1.Qualification/EvaluateRequest",
+        "/accord.v1.Qualification/GetEvaluation",
+        "/accord.v1.Qualification/RecommendModel",
+        "/accord.v1.Qualification/GetRules",
     ]
 }

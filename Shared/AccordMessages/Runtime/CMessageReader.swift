@@ -6,22 +6,22 @@ internal import CAccordProto
 /// types pass it, and a test checks that every generated index matches its descriptor.
 struct CMessageReader {
     let base: UnsafeRawPointer
-    let fields: UnsafePointer<ProtobufCFieldDescriptor>
+    let fields: UnsafePointer<ProtobufCFieldDescriptor>?
 
     init(base: UnsafeRawPointer, descriptor: UnsafePointer<ProtobufCMessageDescriptor>) {
         self.base = base
         self.fields = descriptor.pointee.fields
     }
 
-    private func valueOffset(_ index: Int) -> Int { Int(self.fields[index].offset) }
+    private func valueOffset(_ index: Int) -> Int { Int(self.fields![index].offset) }
 
     /// Whether an optional field with a `has_` flag is present.
     private func has(_ index: Int) -> Bool {
-        self.base.load(fromByteOffset: Int(self.fields[index].quantifier_offset), as: Int32.self) != 0
+        self.base.load(fromByteOffset: Int(self.fields![index].quantifier_offset), as: Int32.self) != 0
     }
 
     private func count(_ index: Int) -> Int {
-        self.base.load(fromByteOffset: Int(self.fields[index].quantifier_offset), as: Int.self)
+        self.base.load(fromByteOffset: Int(self.fields![index].quantifier_offset), as: Int.self)
     }
 
     private func array(_ index: Int) -> UnsafeRawPointer? {

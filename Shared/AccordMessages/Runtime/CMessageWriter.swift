@@ -3,7 +3,7 @@ internal import CAccordProto
 /// Fills a protobuf-c message struct, allocated in an ``Arena``, from Swift values.
 struct CMessageWriter {
     let base: UnsafeMutableRawPointer
-    let fields: UnsafePointer<ProtobufCFieldDescriptor>
+    let fields: UnsafePointer<ProtobufCFieldDescriptor>?
     let arena: Arena
     let messageType: String
 
@@ -15,10 +15,10 @@ struct CMessageWriter {
         return CMessageWriter(base: base, fields: descriptor.pointee.fields, arena: arena, messageType: M.protoName)
     }
 
-    private func valueOffset(_ index: Int) -> Int { Int(self.fields[index].offset) }
+    private func valueOffset(_ index: Int) -> Int { Int(self.fields![index].offset) }
 
     private func markPresent(_ index: Int) {
-        self.base.storeBytes(of: 1, toByteOffset: Int(self.fields[index].quantifier_offset), as: Int32.self)
+        self.base.storeBytes(of: 1, toByteOffset: Int(self.fields![index].quantifier_offset), as: Int32.self)
     }
 
     private func storeArray<T>(
@@ -39,7 +39,7 @@ struct CMessageWriter {
             }
             storage!.storeBytes(of: value, toByteOffset: position * stride, as: type(of: value))
         }
-        self.base.storeBytes(of: items.count, toByteOffset: Int(self.fields[index].quantifier_offset), as: Int.self)
+        self.base.storeBytes(of: items.count, toByteOffset: Int(self.fields![index].quantifier_offset), as: Int.self)
         self.base.storeBytes(
             of: UnsafeRawPointer(storage),
             toByteOffset: self.valueOffset(index),
@@ -118,7 +118,7 @@ struct CMessageWriter {
 
     private func cString(_ value: String, _ index: Int) throws(MessageEncodingError) -> UnsafeRawPointer {
         if value.utf8.contains(0) {
-            throw .stringContainsNUL(messageType: self.messageType, field: String(cString: self.fields[index].name))
+            throw .stringContainsNUL(messageType: self.messageType, field: String(cString: self.fields![index].name))
         }
         var value = value
         return value.withUTF8 { utf8 in

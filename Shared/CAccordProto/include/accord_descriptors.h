@@ -45,5 +45,13 @@ const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_request(voi
 const ProtobufCMessageDescriptor *accord_descriptor_list_engagements_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_response(void);
+const ProtobufCMessageDescriptor *accord_descriptor_requirement(void);
+const ProtobufCMessageDescriptor *accord_descriptor_evaluation(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_evaluation_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_recommend_model_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_model_fit(void);
+const ProtobufCMessageDescriptor *accord_descriptor_recommend_model_response(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_rules_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_rule_set_info(void);
 
 #endif

@@ -97,6 +97,366 @@ void   accord__v1__evaluate_request_response__free_unpacked
   assert(message->base.descriptor == &accord__v1__evaluate_request_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__requirement__init
+                     (Accord__V1__Requirement         *message)
+{
+  static const Accord__V1__Requirement init_value = ACCORD__V1__REQUIREMENT__INIT;
+  *message = init_value;
+}
+size_t accord__v1__requirement__get_packed_size
+                     (const Accord__V1__Requirement *message)
+{
+  assert(message->base.descriptor == &accord__v1__requirement__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__requirement__pack
+                     (const Accord__V1__Requirement *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__requirement__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__requirement__pack_to_buffer
+                     (const Accord__V1__Requirement *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__requirement__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__Requirement *
+       accord__v1__requirement__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__Requirement *)
+     protobuf_c_message_unpack (&accord__v1__requirement__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__requirement__free_unpacked
+                     (Accord__V1__Requirement *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__requirement__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__evaluation__init
+                     (Accord__V1__Evaluation         *message)
+{
+  static const Accord__V1__Evaluation init_value = ACCORD__V1__EVALUATION__INIT;
+  *message = init_value;
+}
+size_t accord__v1__evaluation__get_packed_size
+                     (const Accord__V1__Evaluation *message)
+{
+  assert(message->base.descriptor == &accord__v1__evaluation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__evaluation__pack
+                     (const Accord__V1__Evaluation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__evaluation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__evaluation__pack_to_buffer
+                     (const Accord__V1__Evaluation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__evaluation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__Evaluation *
+       accord__v1__evaluation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__Evaluation *)
+     protobuf_c_message_unpack (&accord__v1__evaluation__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__evaluation__free_unpacked
+                     (Accord__V1__Evaluation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__evaluation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__get_evaluation_request__init
+                     (Accord__V1__GetEvaluationRequest         *message)
+{
+  static const Accord__V1__GetEvaluationRequest init_value = ACCORD__V1__GET_EVALUATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__get_evaluation_request__get_packed_size
+                     (const Accord__V1__GetEvaluationRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__get_evaluation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__get_evaluation_request__pack
+                     (const Accord__V1__GetEvaluationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__get_evaluation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__get_evaluation_request__pack_to_buffer
+                     (const Accord__V1__GetEvaluationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__get_evaluation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__GetEvaluationRequest *
+       accord__v1__get_evaluation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__GetEvaluationRequest *)
+     protobuf_c_message_unpack (&accord__v1__get_evaluation_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__get_evaluation_request__free_unpacked
+                     (Accord__V1__GetEvaluationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__get_evaluation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__recommend_model_request__init
+                     (Accord__V1__RecommendModelRequest         *message)
+{
+  static const Accord__V1__RecommendModelRequest init_value = ACCORD__V1__RECOMMEND_MODEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__recommend_model_request__get_packed_size
+                     (const Accord__V1__RecommendModelRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__recommend_model_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__recommend_model_request__pack
+                     (const Accord__V1__RecommendModelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__recommend_model_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__recommend_model_request__pack_to_buffer
+                     (const Accord__V1__RecommendModelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__recommend_model_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecommendModelRequest *
+       accord__v1__recommend_model_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecommendModelRequest *)
+     protobuf_c_message_unpack (&accord__v1__recommend_model_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__recommend_model_request__free_unpacked
+                     (Accord__V1__RecommendModelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__recommend_model_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__model_fit__init
+                     (Accord__V1__ModelFit         *message)
+{
+  static const Accord__V1__ModelFit init_value = ACCORD__V1__MODEL_FIT__INIT;
+  *message = init_value;
+}
+size_t accord__v1__model_fit__get_packed_size
+                     (const Accord__V1__ModelFit *message)
+{
+  assert(message->base.descriptor == &accord__v1__model_fit__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__model_fit__pack
+                     (const Accord__V1__ModelFit *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__model_fit__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__model_fit__pack_to_buffer
+                     (const Accord__V1__ModelFit *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__model_fit__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ModelFit *
+       accord__v1__model_fit__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ModelFit *)
+     protobuf_c_message_unpack (&accord__v1__model_fit__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__model_fit__free_unpacked
+                     (Accord__V1__ModelFit *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__model_fit__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__recommend_model_response__init
+                     (Accord__V1__RecommendModelResponse         *message)
+{
+  static const Accord__V1__RecommendModelResponse init_value = ACCORD__V1__RECOMMEND_MODEL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t accord__v1__recommend_model_response__get_packed_size
+                     (const Accord__V1__RecommendModelResponse *message)
+{
+  assert(message->base.descriptor == &accord__v1__recommend_model_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__recommend_model_response__pack
+                     (const Accord__V1__RecommendModelResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__recommend_model_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__recommend_model_response__pack_to_buffer
+                     (const Accord__V1__RecommendModelResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__recommend_model_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecommendModelResponse *
+       accord__v1__recommend_model_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecommendModelResponse *)
+     protobuf_c_message_unpack (&accord__v1__recommend_model_response__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__recommend_model_response__free_unpacked
+                     (Accord__V1__RecommendModelResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__recommend_model_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__get_rules_request__init
+                     (Accord__V1__GetRulesRequest         *message)
+{
+  static const Accord__V1__GetRulesRequest init_value = ACCORD__V1__GET_RULES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__get_rules_request__get_packed_size
+                     (const Accord__V1__GetRulesRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__get_rules_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__get_rules_request__pack
+                     (const Accord__V1__GetRulesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__get_rules_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__get_rules_request__pack_to_buffer
+                     (const Accord__V1__GetRulesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__get_rules_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__GetRulesRequest *
+       accord__v1__get_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__GetRulesRequest *)
+     protobuf_c_message_unpack (&accord__v1__get_rules_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__get_rules_request__free_unpacked
+                     (Accord__V1__GetRulesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__get_rules_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__rule_set_info__init
+                     (Accord__V1__RuleSetInfo         *message)
+{
+  static const Accord__V1__RuleSetInfo init_value = ACCORD__V1__RULE_SET_INFO__INIT;
+  *message = init_value;
+}
+size_t accord__v1__rule_set_info__get_packed_size
+                     (const Accord__V1__RuleSetInfo *message)
+{
+  assert(message->base.descriptor == &accord__v1__rule_set_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__rule_set_info__pack
+                     (const Accord__V1__RuleSetInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__rule_set_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__rule_set_info__pack_to_buffer
+                     (const Accord__V1__RuleSetInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__rule_set_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RuleSetInfo *
+       accord__v1__rule_set_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RuleSetInfo *)
+     protobuf_c_message_unpack (&accord__v1__rule_set_info__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__rule_set_info__free_unpacked
+                     (Accord__V1__RuleSetInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__rule_set_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor accord__v1__evaluate_request_request__field_descriptors[2] =
 {
   {
@@ -186,12 +546,549 @@ const ProtobufCMessageDescriptor accord__v1__evaluate_request_response__descript
   (ProtobufCMessageInit) accord__v1__evaluate_request_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[1] =
+static const ProtobufCFieldDescriptor accord__v1__requirement__field_descriptors[3] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Requirement, code),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Requirement, message),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Requirement, source),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__requirement__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+  1,   /* field[1] = message */
+  2,   /* field[2] = source */
+};
+static const ProtobufCIntRange accord__v1__requirement__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__requirement__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.Requirement",
+  "Requirement",
+  "Accord__V1__Requirement",
+  "accord.v1",
+  sizeof(Accord__V1__Requirement),
+  3,
+  accord__v1__requirement__field_descriptors,
+  accord__v1__requirement__field_indices_by_name,
+  1,  accord__v1__requirement__number_ranges,
+  (ProtobufCMessageInit) accord__v1__requirement__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__evaluation__field_descriptors[8] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Evaluation, request_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revision",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__Evaluation, has_revision),
+    offsetof(Accord__V1__Evaluation, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__Evaluation, has_status),
+    offsetof(Accord__V1__Evaluation, status),
+    &accord__v1__request_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__Evaluation, n_failed),
+    offsetof(Accord__V1__Evaluation, failed),
+    &accord__v1__requirement__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rules_version",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Evaluation, rules_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided_on",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Evaluation, decided_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided_at_ms",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__Evaluation, has_decided_at_ms),
+    offsetof(Accord__V1__Evaluation, decided_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reported",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__Evaluation, has_reported),
+    offsetof(Accord__V1__Evaluation, reported),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__evaluation__field_indices_by_name[] = {
+  6,   /* field[6] = decided_at_ms */
+  5,   /* field[5] = decided_on */
+  3,   /* field[3] = failed */
+  7,   /* field[7] = reported */
+  0,   /* field[0] = request_id */
+  1,   /* field[1] = revision */
+  4,   /* field[4] = rules_version */
+  2,   /* field[2] = status */
+};
+static const ProtobufCIntRange accord__v1__evaluation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor accord__v1__evaluation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.Evaluation",
+  "Evaluation",
+  "Accord__V1__Evaluation",
+  "accord.v1",
+  sizeof(Accord__V1__Evaluation),
+  8,
+  accord__v1__evaluation__field_descriptors,
+  accord__v1__evaluation__field_indices_by_name,
+  1,  accord__v1__evaluation__number_ranges,
+  (ProtobufCMessageInit) accord__v1__evaluation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__get_evaluation_request__field_descriptors[2] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetEvaluationRequest, request_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revision",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__GetEvaluationRequest, has_revision),
+    offsetof(Accord__V1__GetEvaluationRequest, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__get_evaluation_request__field_indices_by_name[] = {
+  0,   /* field[0] = request_id */
+  1,   /* field[1] = revision */
+};
+static const ProtobufCIntRange accord__v1__get_evaluation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor accord__v1__get_evaluation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.GetEvaluationRequest",
+  "GetEvaluationRequest",
+  "Accord__V1__GetEvaluationRequest",
+  "accord.v1",
+  sizeof(Accord__V1__GetEvaluationRequest),
+  2,
+  accord__v1__get_evaluation_request__field_descriptors,
+  accord__v1__get_evaluation_request__field_indices_by_name,
+  1,  accord__v1__get_evaluation_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__get_evaluation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__recommend_model_request__field_descriptors[3] =
+{
+  {
+    "agency",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecommendModelRequest, agency),
+    &accord__v1__agency__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "needs",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecommendModelRequest, needs),
+    &accord__v1__needs_assessment__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__RecommendModelRequest, has_requested),
+    offsetof(Accord__V1__RecommendModelRequest, requested),
+    &accord__v1__model__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__recommend_model_request__field_indices_by_name[] = {
+  0,   /* field[0] = agency */
+  1,   /* field[1] = needs */
+  2,   /* field[2] = requested */
+};
+static const ProtobufCIntRange accord__v1__recommend_model_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__recommend_model_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecommendModelRequest",
+  "RecommendModelRequest",
+  "Accord__V1__RecommendModelRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RecommendModelRequest),
+  3,
+  accord__v1__recommend_model_request__field_descriptors,
+  accord__v1__recommend_model_request__field_indices_by_name,
+  1,  accord__v1__recommend_model_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__recommend_model_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__model_fit__field_descriptors[3] =
+{
+  {
+    "model",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__ModelFit, has_model),
+    offsetof(Accord__V1__ModelFit, model),
+    &accord__v1__model__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__ModelFit, has_score),
+    offsetof(Accord__V1__ModelFit, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reasons",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__ModelFit, n_reasons),
+    offsetof(Accord__V1__ModelFit, reasons),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__model_fit__field_indices_by_name[] = {
+  0,   /* field[0] = model */
+  2,   /* field[2] = reasons */
+  1,   /* field[1] = score */
+};
+static const ProtobufCIntRange accord__v1__model_fit__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__model_fit__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ModelFit",
+  "ModelFit",
+  "Accord__V1__ModelFit",
+  "accord.v1",
+  sizeof(Accord__V1__ModelFit),
+  3,
+  accord__v1__model_fit__field_descriptors,
+  accord__v1__model_fit__field_indices_by_name,
+  1,  accord__v1__model_fit__number_ranges,
+  (ProtobufCMessageInit) accord__v1__model_fit__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__recommend_model_response__field_descriptors[3] =
+{
+  {
+    "ranking",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__RecommendModelResponse, n_ranking),
+    offsetof(Accord__V1__RecommendModelResponse, ranking),
+    &accord__v1__model_fit__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "requested_note",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecommendModelResponse, requested_note),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rules_version",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecommendModelResponse, rules_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__recommend_model_response__field_indices_by_name[] = {
+  0,   /* field[0] = ranking */
+  1,   /* field[1] = requested_note */
+  2,   /* field[2] = rules_version */
+};
+static const ProtobufCIntRange accord__v1__recommend_model_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__recommend_model_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecommendModelResponse",
+  "RecommendModelResponse",
+  "Accord__V1__RecommendModelResponse",
+  "accord.v1",
+  sizeof(Accord__V1__RecommendModelResponse),
+  3,
+  accord__v1__recommend_model_response__field_descriptors,
+  accord__v1__recommend_model_response__field_indices_by_name,
+  1,  accord__v1__recommend_model_response__number_ranges,
+  (ProtobufCMessageInit) accord__v1__recommend_model_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define accord__v1__get_rules_request__field_descriptors NULL
+#define accord__v1__get_rules_request__field_indices_by_name NULL
+#define accord__v1__get_rules_request__number_ranges NULL
+const ProtobufCMessageDescriptor accord__v1__get_rules_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.GetRulesRequest",
+  "GetRulesRequest",
+  "Accord__V1__GetRulesRequest",
+  "accord.v1",
+  sizeof(Accord__V1__GetRulesRequest),
+  0,
+  accord__v1__get_rules_request__field_descriptors,
+  accord__v1__get_rules_request__field_indices_by_name,
+  0,  accord__v1__get_rules_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__get_rules_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__rule_set_info__field_descriptors[4] =
+{
+  {
+    "version",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RuleSetInfo, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_rules",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__RuleSetInfo, has_state_rules),
+    offsetof(Accord__V1__RuleSetInfo, state_rules),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RuleSetInfo, source),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "loaded_at_ms",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__RuleSetInfo, has_loaded_at_ms),
+    offsetof(Accord__V1__RuleSetInfo, loaded_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__rule_set_info__field_indices_by_name[] = {
+  3,   /* field[3] = loaded_at_ms */
+  2,   /* field[2] = source */
+  1,   /* field[1] = state_rules */
+  0,   /* field[0] = version */
+};
+static const ProtobufCIntRange accord__v1__rule_set_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor accord__v1__rule_set_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RuleSetInfo",
+  "RuleSetInfo",
+  "Accord__V1__RuleSetInfo",
+  "accord.v1",
+  sizeof(Accord__V1__RuleSetInfo),
+  4,
+  accord__v1__rule_set_info__field_descriptors,
+  accord__v1__rule_set_info__field_indices_by_name,
+  1,  accord__v1__rule_set_info__number_ranges,
+  (ProtobufCMessageInit) accord__v1__rule_set_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[4] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
+  { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
+  { "RecommendModel", &accord__v1__recommend_model_request__descriptor, &accord__v1__recommend_model_response__descriptor },
+  { "GetRules", &accord__v1__get_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
-  0         /* EvaluateRequest */
+  0,        /* EvaluateRequest */
+  1,        /* GetEvaluation */
+  3,        /* GetRules */
+  2         /* RecommendModel */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
 {
@@ -200,7 +1097,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  1,
+  4,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -211,6 +1108,30 @@ void accord__v1__qualification__evaluate_request(ProtobufCService *service,
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__get_evaluation(ProtobufCService *service,
+                                               const Accord__V1__GetEvaluationRequest *input,
+                                               Accord__V1__Evaluation_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__recommend_model(ProtobufCService *service,
+                                                const Accord__V1__RecommendModelRequest *input,
+                                                Accord__V1__RecommendModelResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__get_rules(ProtobufCService *service,
+                                          const Accord__V1__GetRulesRequest *input,
+                                          Accord__V1__RuleSetInfo_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)

@@ -18,6 +18,14 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Accord__V1__EvaluateRequestRequest Accord__V1__EvaluateRequestRequest;
 typedef struct Accord__V1__EvaluateRequestResponse Accord__V1__EvaluateRequestResponse;
+typedef struct Accord__V1__Requirement Accord__V1__Requirement;
+typedef struct Accord__V1__Evaluation Accord__V1__Evaluation;
+typedef struct Accord__V1__GetEvaluationRequest Accord__V1__GetEvaluationRequest;
+typedef struct Accord__V1__RecommendModelRequest Accord__V1__RecommendModelRequest;
+typedef struct Accord__V1__ModelFit Accord__V1__ModelFit;
+typedef struct Accord__V1__RecommendModelResponse Accord__V1__RecommendModelResponse;
+typedef struct Accord__V1__GetRulesRequest Accord__V1__GetRulesRequest;
+typedef struct Accord__V1__RuleSetInfo Accord__V1__RuleSetInfo;
 
 
 /* --- enums --- */
@@ -61,6 +69,156 @@ struct  Accord__V1__EvaluateRequestResponse
     , 0, 0 }
 
 
+/*
+ * One failed requirement of an evaluation: the code names the rule, the message says it to people.
+ */
+struct  Accord__V1__Requirement
+{
+  ProtobufCMessage base;
+  char *code;
+  char *message;
+  /*
+   * Where the rule comes from (a citation or the rule-set entry).
+   */
+  char *source;
+};
+#define ACCORD__V1__REQUIREMENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__requirement__descriptor) \
+    , NULL, NULL, NULL }
+
+
+/*
+ * The result of evaluating one revision of a request.
+ */
+struct  Accord__V1__Evaluation
+{
+  ProtobufCMessage base;
+  char *request_id;
+  protobuf_c_boolean has_revision;
+  uint32_t revision;
+  /*
+   * REQUEST_STATUS_QUALIFIED or REQUEST_STATUS_DEFICIENT.
+   */
+  protobuf_c_boolean has_status;
+  Accord__V1__RequestStatus status;
+  size_t n_failed;
+  Accord__V1__Requirement **failed;
+  /*
+   * The rule-set version that made the decision.
+   */
+  char *rules_version;
+  /*
+   * "YYYY-MM-DD": the rules in force on this date were applied.
+   */
+  char *decided_on;
+  protobuf_c_boolean has_decided_at_ms;
+  int64_t decided_at_ms;
+  /*
+   * Whether intake has recorded the decision.
+   */
+  protobuf_c_boolean has_reported;
+  protobuf_c_boolean reported;
+};
+#define ACCORD__V1__EVALUATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__evaluation__descriptor) \
+    , NULL, 0, 0, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, 0,NULL, NULL, NULL, 0, 0, 0, 0 }
+
+
+struct  Accord__V1__GetEvaluationRequest
+{
+  ProtobufCMessage base;
+  char *request_id;
+  /*
+   * Absent: the latest revision evaluated.
+   */
+  protobuf_c_boolean has_revision;
+  uint32_t revision;
+};
+#define ACCORD__V1__GET_EVALUATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_evaluation_request__descriptor) \
+    , NULL, 0, 0 }
+
+
+/*
+ * The facts the model recommendation weighs.
+ */
+struct  Accord__V1__RecommendModelRequest
+{
+  ProtobufCMessage base;
+  Accord__V1__Agency *agency;
+  Accord__V1__NeedsAssessment *needs;
+  /*
+   * The model the agency asked for, if any.
+   */
+  protobuf_c_boolean has_requested;
+  Accord__V1__Model requested;
+};
+#define ACCORD__V1__RECOMMEND_MODEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__recommend_model_request__descriptor) \
+    , NULL, NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED }
+
+
+struct  Accord__V1__ModelFit
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean has_model;
+  Accord__V1__Model model;
+  /*
+   * Higher is a better fit; 0 means the model is not open to the jurisdiction.
+   */
+  protobuf_c_boolean has_score;
+  uint32_t score;
+  size_t n_reasons;
+  char **reasons;
+};
+#define ACCORD__V1__MODEL_FIT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__model_fit__descriptor) \
+    , 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, 0, 0, 0,NULL }
+
+
+struct  Accord__V1__RecommendModelResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Best first.
+   */
+  size_t n_ranking;
+  Accord__V1__ModelFit **ranking;
+  /*
+   * Set when the requested model is not the best fit (EO 13768 section 8(c)).
+   */
+  char *requested_note;
+  char *rules_version;
+};
+#define ACCORD__V1__RECOMMEND_MODEL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__recommend_model_response__descriptor) \
+    , 0,NULL, NULL, NULL }
+
+
+struct  Accord__V1__GetRulesRequest
+{
+  ProtobufCMessage base;
+};
+#define ACCORD__V1__GET_RULES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_rules_request__descriptor) \
+     }
+
+
+struct  Accord__V1__RuleSetInfo
+{
+  ProtobufCMessage base;
+  char *version;
+  protobuf_c_boolean has_state_rules;
+  uint32_t state_rules;
+  char *source;
+  protobuf_c_boolean has_loaded_at_ms;
+  int64_t loaded_at_ms;
+};
+#define ACCORD__V1__RULE_SET_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__rule_set_info__descriptor) \
+    , NULL, 0, 0, NULL, 0, 0 }
+
+
 /* Accord__V1__EvaluateRequestRequest methods */
 void   accord__v1__evaluate_request_request__init
                      (Accord__V1__EvaluateRequestRequest         *message);
@@ -99,6 +257,158 @@ Accord__V1__EvaluateRequestResponse *
 void   accord__v1__evaluate_request_response__free_unpacked
                      (Accord__V1__EvaluateRequestResponse *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__Requirement methods */
+void   accord__v1__requirement__init
+                     (Accord__V1__Requirement         *message);
+size_t accord__v1__requirement__get_packed_size
+                     (const Accord__V1__Requirement   *message);
+size_t accord__v1__requirement__pack
+                     (const Accord__V1__Requirement   *message,
+                      uint8_t             *out);
+size_t accord__v1__requirement__pack_to_buffer
+                     (const Accord__V1__Requirement   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__Requirement *
+       accord__v1__requirement__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__requirement__free_unpacked
+                     (Accord__V1__Requirement *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__Evaluation methods */
+void   accord__v1__evaluation__init
+                     (Accord__V1__Evaluation         *message);
+size_t accord__v1__evaluation__get_packed_size
+                     (const Accord__V1__Evaluation   *message);
+size_t accord__v1__evaluation__pack
+                     (const Accord__V1__Evaluation   *message,
+                      uint8_t             *out);
+size_t accord__v1__evaluation__pack_to_buffer
+                     (const Accord__V1__Evaluation   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__Evaluation *
+       accord__v1__evaluation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__evaluation__free_unpacked
+                     (Accord__V1__Evaluation *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__GetEvaluationRequest methods */
+void   accord__v1__get_evaluation_request__init
+                     (Accord__V1__GetEvaluationRequest         *message);
+size_t accord__v1__get_evaluation_request__get_packed_size
+                     (const Accord__V1__GetEvaluationRequest   *message);
+size_t accord__v1__get_evaluation_request__pack
+                     (const Accord__V1__GetEvaluationRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__get_evaluation_request__pack_to_buffer
+                     (const Accord__V1__GetEvaluationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__GetEvaluationRequest *
+       accord__v1__get_evaluation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__get_evaluation_request__free_unpacked
+                     (Accord__V1__GetEvaluationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__RecommendModelRequest methods */
+void   accord__v1__recommend_model_request__init
+                     (Accord__V1__RecommendModelRequest         *message);
+size_t accord__v1__recommend_model_request__get_packed_size
+                     (const Accord__V1__RecommendModelRequest   *message);
+size_t accord__v1__recommend_model_request__pack
+                     (const Accord__V1__RecommendModelRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__recommend_model_request__pack_to_buffer
+                     (const Accord__V1__RecommendModelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RecommendModelRequest *
+       accord__v1__recommend_model_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__recommend_model_request__free_unpacked
+                     (Accord__V1__RecommendModelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__ModelFit methods */
+void   accord__v1__model_fit__init
+                     (Accord__V1__ModelFit         *message);
+size_t accord__v1__model_fit__get_packed_size
+                     (const Accord__V1__ModelFit   *message);
+size_t accord__v1__model_fit__pack
+                     (const Accord__V1__ModelFit   *message,
+                      uint8_t             *out);
+size_t accord__v1__model_fit__pack_to_buffer
+                     (const Accord__V1__ModelFit   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__ModelFit *
+       accord__v1__model_fit__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__model_fit__free_unpacked
+                     (Accord__V1__ModelFit *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__RecommendModelResponse methods */
+void   accord__v1__recommend_model_response__init
+                     (Accord__V1__RecommendModelResponse         *message);
+size_t accord__v1__recommend_model_response__get_packed_size
+                     (const Accord__V1__RecommendModelResponse   *message);
+size_t accord__v1__recommend_model_response__pack
+                     (const Accord__V1__RecommendModelResponse   *message,
+                      uint8_t             *out);
+size_t accord__v1__recommend_model_response__pack_to_buffer
+                     (const Accord__V1__RecommendModelResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RecommendModelResponse *
+       accord__v1__recommend_model_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__recommend_model_response__free_unpacked
+                     (Accord__V1__RecommendModelResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__GetRulesRequest methods */
+void   accord__v1__get_rules_request__init
+                     (Accord__V1__GetRulesRequest         *message);
+size_t accord__v1__get_rules_request__get_packed_size
+                     (const Accord__V1__GetRulesRequest   *message);
+size_t accord__v1__get_rules_request__pack
+                     (const Accord__V1__GetRulesRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__get_rules_request__pack_to_buffer
+                     (const Accord__V1__GetRulesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__GetRulesRequest *
+       accord__v1__get_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__get_rules_request__free_unpacked
+                     (Accord__V1__GetRulesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__RuleSetInfo methods */
+void   accord__v1__rule_set_info__init
+                     (Accord__V1__RuleSetInfo         *message);
+size_t accord__v1__rule_set_info__get_packed_size
+                     (const Accord__V1__RuleSetInfo   *message);
+size_t accord__v1__rule_set_info__pack
+                     (const Accord__V1__RuleSetInfo   *message,
+                      uint8_t             *out);
+size_t accord__v1__rule_set_info__pack_to_buffer
+                     (const Accord__V1__RuleSetInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RuleSetInfo *
+       accord__v1__rule_set_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__rule_set_info__free_unpacked
+                     (Accord__V1__RuleSetInfo *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Accord__V1__EvaluateRequestRequest_Closure)
@@ -106,6 +416,30 @@ typedef void (*Accord__V1__EvaluateRequestRequest_Closure)
                   void *closure_data);
 typedef void (*Accord__V1__EvaluateRequestResponse_Closure)
                  (const Accord__V1__EvaluateRequestResponse *message,
+                  void *closure_data);
+typedef void (*Accord__V1__Requirement_Closure)
+                 (const Accord__V1__Requirement *message,
+                  void *closure_data);
+typedef void (*Accord__V1__Evaluation_Closure)
+                 (const Accord__V1__Evaluation *message,
+                  void *closure_data);
+typedef void (*Accord__V1__GetEvaluationRequest_Closure)
+                 (const Accord__V1__GetEvaluationRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__RecommendModelRequest_Closure)
+                 (const Accord__V1__RecommendModelRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__ModelFit_Closure)
+                 (const Accord__V1__ModelFit *message,
+                  void *closure_data);
+typedef void (*Accord__V1__RecommendModelResponse_Closure)
+                 (const Accord__V1__RecommendModelResponse *message,
+                  void *closure_data);
+typedef void (*Accord__V1__GetRulesRequest_Closure)
+                 (const Accord__V1__GetRulesRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__RuleSetInfo_Closure)
+                 (const Accord__V1__RuleSetInfo *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -118,6 +452,18 @@ struct Accord__V1__Qualification_Service
                            const Accord__V1__EvaluateRequestRequest *input,
                            Accord__V1__EvaluateRequestResponse_Closure closure,
                            void *closure_data);
+  void (*get_evaluation)(Accord__V1__Qualification_Service *service,
+                         const Accord__V1__GetEvaluationRequest *input,
+                         Accord__V1__Evaluation_Closure closure,
+                         void *closure_data);
+  void (*recommend_model)(Accord__V1__Qualification_Service *service,
+                          const Accord__V1__RecommendModelRequest *input,
+                          Accord__V1__RecommendModelResponse_Closure closure,
+                          void *closure_data);
+  void (*get_rules)(Accord__V1__Qualification_Service *service,
+                    const Accord__V1__GetRulesRequest *input,
+                    Accord__V1__RuleSetInfo_Closure closure,
+                    void *closure_data);
 };
 typedef void (*Accord__V1__Qualification_ServiceDestroy)(Accord__V1__Qualification_Service *);
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
@@ -126,16 +472,39 @@ void accord__v1__qualification__init (Accord__V1__Qualification_Service *service
     { &accord__v1__qualification__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define ACCORD__V1__QUALIFICATION__INIT(function_prefix__) \
     { ACCORD__V1__QUALIFICATION__BASE_INIT,\
-      function_prefix__ ## evaluate_request  }
+      function_prefix__ ## evaluate_request,\
+      function_prefix__ ## get_evaluation,\
+      function_prefix__ ## recommend_model,\
+      function_prefix__ ## get_rules  }
 void accord__v1__qualification__evaluate_request(ProtobufCService *service,
                                                  const Accord__V1__EvaluateRequestRequest *input,
                                                  Accord__V1__EvaluateRequestResponse_Closure closure,
                                                  void *closure_data);
+void accord__v1__qualification__get_evaluation(ProtobufCService *service,
+                                               const Accord__V1__GetEvaluationRequest *input,
+                                               Accord__V1__Evaluation_Closure closure,
+                                               void *closure_data);
+void accord__v1__qualification__recommend_model(ProtobufCService *service,
+                                                const Accord__V1__RecommendModelRequest *input,
+                                                Accord__V1__RecommendModelResponse_Closure closure,
+                                                void *closure_data);
+void accord__v1__qualification__get_rules(ProtobufCService *service,
+                                          const Accord__V1__GetRulesRequest *input,
+                                          Accord__V1__RuleSetInfo_Closure closure,
+                                          void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor accord__v1__evaluate_request_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__evaluate_request_response__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__requirement__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__evaluation__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__get_evaluation_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__recommend_model_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__model_fit__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__recommend_model_response__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__get_rules_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__rule_set_info__descriptor;
 extern const ProtobufCServiceDescriptor accord__v1__qualification__descriptor;
 
 PROTOBUF_C__END_DECLS
