@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "accord-echo", targets: ["AccordEchoServer"]),
         .executable(name: "accord-intake", targets: ["AccordIntakeServer"]),
+        .executable(name: "accord-qualification", targets: ["AccordQualificationServer"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
         .library(name: "AccordMessages", targets: ["AccordMessages"]),
         .library(name: "AccordWire", targets: ["AccordWire"]),
@@ -112,6 +113,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: CSV, for the sheets and rule tables the services read.
+        .target(name: "AccordCSV", path: "Shared/AccordCSV", swiftSettings: swiftSettings),
+
         // MARK: Storage: SQLite (WAL) through GRDB, migrations, group commit.
         .target(
             name: "AccordStorage",
@@ -168,6 +172,7 @@ let package = Package(
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
+                "AccordCSV",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -198,6 +203,46 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/IntakeServer",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Qualification: rules as data, request evaluation, model recommendation.
+        .target(
+            name: "Qualification",
+            dependencies: [
+                "AccordRPC",
+                "AccordWire",
+                "AccordMessages",
+                "AccordStorage",
+                "AccordCSV",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Qualification",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "QualificationTests",
+            dependencies: [
+                "Qualification",
+                "AccordRPC",
+                "AccordMessages",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/QualificationTests",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AccordQualificationServer",
+            dependencies: [
+                "Qualification",
+                "AccordRPC",
+                "AccordServiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/QualificationServer",
             swiftSettings: swiftSettings
         ),
 

@@ -1,3 +1,4 @@
+import AccordCSV
 public import AccordMessages
 
 /// Reads ICE's published 287(g) sheets (CSV): RFC 4180 quoting, a byte-order mark, CRLF or LF
@@ -26,7 +27,7 @@ public enum ICESheet {
 
     /// The rows of a sheet; fails when the header lacks a column every sheet has.
     public static func rows(csv text: String) throws -> [SheetRow] {
-        var records = self.records(text)
+        var records = CSV.records(text)
         guard !records.isEmpty else { throw Failure(description: "the file is empty") }
         let header = records.removeFirst().fields.map { Normalize.trimmed($0).uppercased() }
         for required in ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
@@ -41,59 +42,5 @@ public enum ICESheet {
             }
             return row
         }
-    }
-
-    /// CSV records with the line each starts on.
-    static func records(_ text: String) -> [(line: Int, fields: [String])] {
-        var records: [(line: Int, fields: [String])] = []
-        var fields: [String] = []
-        var field = ""
-        var quoted = false
-        var line = 1
-        var recordLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending: Unicode.Scalar? = iterator.next()
-        if pending == "\u{FEFF}" { pending = iterator.next() }
-        func endRecord() {
-            fields.append(field)
-            records.append((recordLine, fields))
-            fields = []
-            field = ""
-        }
-        while let scalar = pending {
-            pending = iterator.next()
-            if quoted {
-                if scalar == "\"" {
-                    if pending == "\"" {
-                        field.unicodeScalars.append("\"")
-                        pending = iterator.next()
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"": quoted = true
-            case ",":
-                fields.append(field)
-                field = ""
-            case "\r":
-                if pending == "\n" { pending = iterator.next() }
-                endRecord()
-                line += 1
-                recordLine = line
-            case "\n":
-                endRecord()
-                line += 1
-                recordLine = line
-            default: field.unicodeScalars.append(scalar)
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty { endRecord() }
-        return records
     }
 }

@@ -1,0 +1,106 @@
+import AccordMessages
+public import AccordRPC
+import AccordWire
+import GRDB
+public import NIOCore
+public import ServiceLifecycle
+
+/// Reports each evaluation to intake (`Intake/RecordDecision`) until intake has recorded it.
+/// The evaluation rows not yet reported are the outbox: a crash between the decision and the
+/// report loses nothing, and intake takes the same decision twice as once.
+public final class DecisionReporter: Service, Sendable {
+    let service: QualificationService
+    let client: RPCClient
+    let callTimeout: TimeAmount
+    let pollInterval: Duration
+    let maxBackoff: Duration
+    let internalCredential: String?
+
+    public init(
+        service: QualificationService,
+        intake: [Endpoint],
+        callTimeout: TimeAmount = .seconds(2),
+        pollInterval: Duration = .milliseconds(200),
+        maxBackoff: Duration = .seconds(10),
+        internalCredential: String? = nil
+    ) {
+        self.service = service
+        var configuration = ClientConfiguration()
+        configuration.retry.maxAttempts = 1  // the outbox is the retry
+        self.client = RPCClient(endpoints: intake, configuration: configuration, logger: service.logger)
+        self.callTimeout = callTimeout
+        self.pollInterval = pollInterval
+        self.maxBackoff = maxBackoff
+        self.internalCredential = internalCredential
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.loop()
+        }
+        await self.client.close()
+    }
+
+    private func loop() async {
+        var backoff = self.pollInterval
+        while !Task.isCancelled {
+            do {
+                let reported = try await self.reportPending()
+                backoff = self.pollInterval
+                if reported == 0 { try? await Task.sleep(for: self.pollInterval) }
+            } catch {
+                self.service.logger.warning(
+                    "Reporting decisions to intake failed; will retry",
+                    metadata: ["error": "\(error)", "retry_in": "\(backoff)"]
+                )
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, self.maxBackoff)
+            }
+        }
+    }
+
+    /// Sends the unreported decisions, oldest first; returns how many it handled.
+    func reportPending() async throws -> Int {
+        let pending = try await self.service.store.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM evaluation WHERE reported_at_ms IS NULL ORDER BY decided_at_ms LIMIT 32"
+            ).map(QualificationService.evaluation)
+        }
+        var metadata: Metadata = [
+            TrustMetadata.principal: "program-office", TrustMetadata.principalName: "qualification",
+        ]
+        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
+        for evaluation in pending {
+            do {
+                _ = try await self.client.unary(
+                    IntakeMethods.recordDecision,
+                    RecordDecisionRequest(
+                        requestId: evaluation.requestId,
+                        revision: evaluation.revision,
+                        status: evaluation.status,
+                        deficiencies: evaluation.failed.map { Deficiency(code: $0.code, message: $0.message) },
+                        rulesVersion: evaluation.rulesVersion
+                    ),
+                    options: CallOptions(timeout: self.callTimeout, metadata: metadata)
+                )
+            } catch let error as RPCError
+                where error.code == .failedPrecondition || error.code == .notFound || error.code == .invalidArgument
+            {
+                // The request moved on (amended, withdrawn) or is gone: nothing to record.
+                self.service.logger.notice(
+                    "Intake did not take a decision",
+                    metadata: ["request": "\(evaluation.requestId ?? "")", "error": "\(error)"]
+                )
+            }
+            let now = self.service.now()
+            try await self.service.store.write { db in
+                try db.execute(
+                    sql: "UPDATE evaluation SET reported_at_ms = ? WHERE request_id = ? AND revision = ?",
+                    arguments: [now, evaluation.requestId, Int64(evaluation.revision ?? 0)]
+                )
+            }
+        }
+        return pending.count
+    }
+}

@@ -1,0 +1,142 @@
+public import AccordMessages
+import Foundation
+
+/// Checks one revision of a participation request against a rule set, as of a date. Every
+/// failed requirement is reported (not only the first), each with a code, a sentence and its
+/// source.
+public enum Evaluator {
+    public static func evaluate(
+        request: ParticipationRequest,
+        agency: Agency,
+        rules: RuleSet,
+        on date: String
+    ) -> [Requirement] {
+        var failed: [Requirement] = []
+        let model = request.model ?? .unspecified
+
+        // Consent of a State or local official (EO 13768 section 8(b)).
+        if let consent = request.consent, let name = consent.officialName, !name.isEmpty,
+            let office = consent.office, !office.isEmpty, let signed = consent.signedOn
+        {
+            if signed > date {
+                failed.append(
+                    .init(
+                        code: "CONSENT_IN_FUTURE",
+                        message: "the consent is dated \(signed), after \(date)",
+                        source: "program"
+                    )
+                )
+            } else if let oldest = Self.day(date, minus: rules.consentMaxAgeDays), signed < oldest {
+                failed.append(
+                    .init(
+                        code: "CONSENT_STALE",
+                        message: "the consent of \(signed) is older than \(rules.consentMaxAgeDays) days",
+                        source: "program.json consent_max_age_days"
+                    )
+                )
+            }
+        } else {
+            failed.append(
+                .init(
+                    code: "CONSENT_MISSING",
+                    message: "no State or local official's consent (name, office and date) is on the request",
+                    source: "EO 13768 section 8(b)"
+                )
+            )
+        }
+
+        // State law in force on the date.
+        for rule in rules.stateRules[agency.state ?? "", default: []] where rule.applies(to: model, on: date) {
+            let cited = rule.citation ?? "the State-law table"
+            switch rule.stance {
+            case .prohibited:
+                failed.append(
+                    .init(
+                        code: "STATE_LAW_PROHIBITS",
+                        message: "\(agency.state!) law prohibits \(model.protoName) agreements",
+                        source: cited
+                    )
+                )
+            case .restricted:
+                failed.append(
+                    .init(
+                        code: "STATE_LAW_RESTRICTS",
+                        message:
+                            "\(agency.state!) law restricts \(model.protoName) agreements: \(rule.note ?? "see the citation")",
+                        source: cited
+                    )
+                )
+            case .required, .permitted:
+                break
+            }
+        }
+
+        // Model prerequisites against the agency's facts.
+        if let prerequisite = rules.modelRules[model] {
+            if prerequisite.needsJail && agency.hasJail != true {
+                failed.append(
+                    .init(
+                        code: "JAIL_REQUIRED",
+                        message:
+                            "\(model.protoName) needs a jail or correctional facility, and the agency has none on record",
+                        source: "program.json models.\(Self.short(model)).needs_jail"
+                    )
+                )
+            }
+            let capacity = request.needs?.detentionCapacity ?? 0
+            if capacity < prerequisite.minDetentionCapacity {
+                failed.append(
+                    .init(
+                        code: "DETENTION_CAPACITY",
+                        message:
+                            "\(model.protoName) needs a detention capacity of at least \(prerequisite.minDetentionCapacity); the request gives \(capacity)",
+                        source: "program.json models.\(Self.short(model)).min_detention_capacity"
+                    )
+                )
+            }
+        } else {
+            failed.append(.init(code: "MODEL_UNKNOWN", message: "the request names no known model", source: "program"))
+        }
+        let officers = request.needs?.officersProposed ?? 0
+        if officers < rules.minOfficersProposed {
+            failed.append(
+                .init(
+                    code: "OFFICERS_PROPOSED",
+                    message:
+                        "at least \(rules.minOfficersProposed) officer must be proposed; the request gives \(officers)",
+                    source: "program.json min_officers_proposed"
+                )
+            )
+        }
+        return failed
+    }
+
+    static func short(_ model: Model) -> String {
+        switch model {
+        case .jem: "JEM"
+        case .wso: "WSO"
+        case .tfm: "TFM"
+        default: "?"
+        }
+    }
+
+    /// "YYYY-MM-DD" minus `days`, or nil when `date` is not such a date.
+    static func day(_ date: String, minus days: Int) -> String? {
+        let parts = date.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        var (year, month, day) = (parts[0], parts[1], parts[2] - days)
+        while day < 1 {
+            month -= 1
+            if month < 1 {
+                month = 12
+                year -= 1
+            }
+            day +=
+                [
+                    31, (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31,
+                    30, 31,
+                ][month - 1]
+        }
+        return String(format: "%04d-%02d-%02d", year, month, day)
+    }
+}

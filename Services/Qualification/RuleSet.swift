@@ -1,0 +1,155 @@
+import AccordCSV
+public import AccordMessages
+import Foundation
+
+/// Program requirements as data: the State-law table and the model prerequisites, loaded from a
+/// directory (`state-law-287g.csv` and `program.json`) and identified by a version that every
+/// decision records.
+public struct RuleSet: Sendable {
+    public enum Stance: String, Sendable {
+        case prohibited = "PROHIBITED"
+        case restricted = "RESTRICTED"
+        case required = "REQUIRED"
+        case permitted = "PERMITTED"
+    }
+
+    /// One row of the State-law table.
+    public struct StateRule: Sendable {
+        public let state: String
+        public let stance: Stance
+        /// Nil: every model.
+        public let models: Set<Model>?
+        /// Nil: in force for as long as the table knows.
+        public let effective: String?
+        public let citation: String?
+        public let note: String?
+
+        /// Whether the rule applies to `model` on `date` ("YYYY-MM-DD").
+        public func applies(to model: Model, on date: String) -> Bool {
+            (self.models?.contains(model) ?? true) && (self.effective.map { $0 <= date } ?? true)
+        }
+    }
+
+    public struct ModelRule: Sendable, Decodable {
+        public let needsJail: Bool
+        public let minDetentionCapacity: UInt32
+        public let note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case needsJail = "needs_jail"
+            case minDetentionCapacity = "min_detention_capacity"
+            case note
+        }
+    }
+
+    struct Program: Decodable {
+        let version: String
+        let source: String
+        let consentMaxAgeDays: Int
+        let models: [String: ModelRule]
+        let minOfficersProposed: UInt32
+
+        enum CodingKeys: String, CodingKey {
+            case version, source, models
+            case consentMaxAgeDays = "consent_max_age_days"
+            case minOfficersProposed = "min_officers_proposed"
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let version: String
+    public let source: String
+    public let consentMaxAgeDays: Int
+    public let minOfficersProposed: UInt32
+    public let stateRules: [String: [StateRule]]
+    public let modelRules: [Model: ModelRule]
+
+    /// Reads `program.json` and `state-law-287g.csv` from `directory`.
+    public static func load(directory: String) throws -> RuleSet {
+        guard let programData = FileManager.default.contents(atPath: "\(directory)/program.json") else {
+            throw Failure(description: "no program.json in \(directory)")
+        }
+        let program: Program
+        do {
+            program = try JSONDecoder().decode(Program.self, from: programData)
+        } catch {
+            throw Failure(description: "\(directory)/program.json: \(error)")
+        }
+        var modelRules: [Model: ModelRule] = [:]
+        for (name, rule) in program.models {
+            guard let model = Self.model(name) else {
+                throw Failure(description: "program.json: unknown model \(name)")
+            }
+            modelRules[model] = rule
+        }
+        guard modelRules.count == 3 else { throw Failure(description: "program.json must give JEM, WSO and TFM") }
+        let text = try String(contentsOfFile: "\(directory)/state-law-287g.csv", encoding: .utf8)
+        return RuleSet(
+            version: program.version,
+            source: program.source,
+            consentMaxAgeDays: program.consentMaxAgeDays,
+            minOfficersProposed: program.minOfficersProposed,
+            stateRules: try Self.stateRules(csv: text),
+            modelRules: modelRules
+        )
+    }
+
+    static func model(_ name: String) -> Model? {
+        switch name.uppercased() {
+        case "JEM": .jem
+        case "WSO": .wso
+        case "TFM": .tfm
+        default: nil
+        }
+    }
+
+    /// The State-law table: `state_usps, state_name, stance, models, effective_date, citation,
+    /// source_url, evidence, note`; models "ALL", empty, or "WSO;JEM".
+    static func stateRules(csv text: String) throws -> [String: [StateRule]] {
+        var records = CSV.records(text)
+        guard !records.isEmpty else { throw Failure(description: "the State-law table is empty") }
+        let header = records.removeFirst().fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        func column(_ name: String) throws -> Int {
+            guard let index = header.firstIndex(of: name) else {
+                throw Failure(description: "the State-law table has no \(name) column")
+            }
+            return index
+        }
+        let (state, stance, models, effective, citation, note) = (
+            try column("state_usps"), try column("stance"), try column("models"), try column("effective_date"),
+            try column("citation"), try column("note")
+        )
+        var rules: [String: [StateRule]] = [:]
+        for record in records where record.fields.count > max(state, stance, models, effective) {
+            let fields = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let parsedStance = Stance(rawValue: fields[stance].uppercased()) else {
+                throw Failure(description: "State-law table line \(record.line): unknown stance \(fields[stance])")
+            }
+            var modelSet: Set<Model>?
+            let modelText = fields[models].uppercased()
+            if !modelText.isEmpty && modelText != "ALL" {
+                modelSet = Set(
+                    try modelText.split(separator: ";").map { name in
+                        guard let model = Self.model(String(name).trimmingCharacters(in: .whitespaces)) else {
+                            throw Failure(description: "State-law table line \(record.line): unknown model \(name)")
+                        }
+                        return model
+                    }
+                )
+            }
+            let rule = StateRule(
+                state: fields[state].uppercased(),
+                stance: parsedStance,
+                models: modelSet,
+                effective: fields[effective].isEmpty ? nil : fields[effective],
+                citation: fields.count > citation && !fields[citation].isEmpty ? fields[citation] : nil,
+                note: fields.count > note && !fields[note].isEmpty ? fields[note] : nil
+            )
+            rules[rule.state, default: []].append(rule)
+        }
+        return rules
+    }
+}

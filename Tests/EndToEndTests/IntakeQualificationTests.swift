@@ -1,0 +1,124 @@
+import AccordMessages
+import AccordRPC
+import Foundation
+import Testing
+
+/// accord-intake and accord-qualification as real processes: a submitted request is evaluated
+/// and intake shows the decision; with qualification stopped, intake's outbox delivers once it
+/// starts again.
+@Suite("intake and qualification together", .timeLimit(.minutes(2)))
+struct IntakeQualificationTests {
+    static var rulesDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../seeds/rules")
+            .standardized.path
+    }
+
+    static func waitFor(
+        _ client: RPCClient,
+        _ id: String,
+        status: RequestStatus,
+        seconds: Int = 20
+    ) async throws -> ParticipationRequest? {
+        for _ in 0..<(seconds * 20) {
+            let request = try await client.unary(IntakeMethods.getRequest, GetRequestRequest(requestId: id))
+            if request.status == status { return request }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test("evaluation through both services, and delivery after a qualification outage")
+    func evaluationAcrossProcesses() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
+        // Qualification first on a free port, to learn it; intake is told where it is.
+        let (firstQualification, qualificationPort) = try EchoProcessTests.startServer(
+            "accord-qualification",
+            arguments: ["--data-dir", data, "--rules-dir", Self.rulesDirectory, "--intake", "127.0.0.1:1"]
+        )
+        firstQualification.terminate()
+        firstQualification.waitUntilExit()
+
+        let (intake, intakePort) = try EchoProcessTests.startServer(
+            "accord-intake",
+            arguments: ["--data-dir", data, "--qualification", "127.0.0.1:\(qualificationPort)"]
+        )
+        defer { intake.terminate() }
+        let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: intakePort)])
+
+        let texas = try await client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(
+                agency: Agency(
+                    state: "TX",
+                    name: "Lone Star County Sheriff's Office",
+                    type: .county,
+                    hasJail: true,
+                    jailCapacity: 400
+                )
+            )
+        )
+        let california = try await client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(
+                agency: Agency(
+                    state: "CA",
+                    name: "Golden County Sheriff's Office",
+                    type: .county,
+                    hasJail: true,
+                    jailCapacity: 400
+                )
+            )
+        )
+        func submit(_ agency: Agency) async throws -> ParticipationRequest {
+            let today = ISO8601DateFormatter().string(from: Date()).prefix(10)
+            return try await client.unary(
+                IntakeMethods.submitRequest,
+                SubmitRequestRequest(
+                    request: ParticipationRequest(
+                        agencyId: agency.id,
+                        model: .jem,
+                        partner: .ice,
+                        consent: Consent(officialName: "Pat Smith", office: "Sheriff", signedOn: String(today)),
+                        needs: NeedsAssessment(
+                            expectedAnnualEncounters: 900,
+                            detentionCapacity: 300,
+                            officersProposed: 5
+                        )
+                    )
+                )
+            )
+        }
+        let good = try await submit(texas)
+        let barred = try await submit(california)
+
+        // Qualification is down: both stay received.
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(
+            try await client.unary(IntakeMethods.getRequest, GetRequestRequest(requestId: good.id)).status == .received
+        )
+
+        let (qualification, _) = try EchoProcessTests.startServer(
+            "accord-qualification",
+            arguments: [
+                "--data-dir", data, "--rules-dir", Self.rulesDirectory, "--intake", "127.0.0.1:\(intakePort)",
+                "--port", "\(qualificationPort)",
+            ]
+        )
+        defer { qualification.terminate() }
+
+        let qualified = try await Self.waitFor(client, good.id!, status: .qualified)
+        #expect(qualified?.rulesVersion == "2026-11-30.1")
+        let deficient = try await Self.waitFor(client, barred.id!, status: .deficient)
+        #expect(deficient?.deficiencies.map(\.code) == ["STATE_LAW_PROHIBITS"])
+
+        let qualificationClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: qualificationPort)])
+        let evaluation = try await qualificationClient.unary(
+            QualificationMethods.getEvaluation,
+            GetEvaluationRequest(requestId: barred.id)
+        )
+        #expect(evaluation.failed.first?.source?.contains("7284.6") == true)
+        #expect(evaluation.reported == true)
+        await qualificationClient.close()
+        await client.close()
+    }
+}
