@@ -42,28 +42,15 @@ public final class EvaluationDispatcher: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.loop()
-        }
-        await self.client.close()
-    }
-
-    private func loop() async {
-        var backoff = self.pollInterval
-        while !Task.isCancelled {
-            do {
-                let sent = try await self.deliverPending()
-                backoff = self.pollInterval
-                if sent == 0 { try? await Task.sleep(for: self.pollInterval) }
-            } catch {
-                self.service.logger.warning(
-                    "Evaluation hand-off failed; will retry",
-                    metadata: ["error": "\(error)", "retry_in": "\(backoff)"]
-                )
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, self.maxBackoff)
-            }
-        }
+        let loop = OutboxLoop(
+            name: "evaluations to qualification",
+            pollInterval: self.pollInterval,
+            maxBackoff: self.maxBackoff,
+            logger: self.service.logger,
+            deliver: { try await self.deliverPending() },
+            finish: { await self.client.close() }
+        )
+        try await loop.run()
     }
 
     /// Intake acts as the operator towards qualification, with the internal credential when set.

@@ -284,12 +284,8 @@ extension IntakeService {
                 ),
                 arguments: arguments
             )
-            let page = rows.prefix(size)
-            var response = ListAgenciesResponse(agencies: page.map(IntakeRecords.agency), page: PageResponse())
-            if rows.count > size, let last = page.last {
-                response.page?.nextPageToken = PageToken.encode(afterRowid: last["rowid"], filters: filters.fingerprint)
-            }
-            return response
+            let (page, next) = PageToken.split(rows, size: size, filters: filters.fingerprint)
+            return ListAgenciesResponse(agencies: page.map(IntakeRecords.agency), page: next)
         }
     }
 

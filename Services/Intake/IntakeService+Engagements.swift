@@ -127,12 +127,8 @@ extension IntakeService {
                 sql: "SELECT * FROM engagement WHERE \(whereSQL) AND rowid > ? ORDER BY rowid LIMIT ?",
                 arguments: finalArguments
             )
-            let page = rows.prefix(size)
-            var response = ListEngagementsResponse(engagements: page.map(Self.engagement), page: PageResponse())
-            if rows.count > size, let last = page.last {
-                response.page?.nextPageToken = PageToken.encode(afterRowid: last["rowid"], filters: finalFingerprint)
-            }
-            return response
+            let (page, next) = PageToken.split(rows, size: size, filters: finalFingerprint)
+            return ListEngagementsResponse(engagements: page.map(Self.engagement), page: next)
         }
     }
 }

@@ -192,8 +192,8 @@ extension IntakeService {
                     """,
                 arguments: [agencyRowid, agencyRowid, after.afterRowid, size + 1]
             )
-            let page = rows.prefix(size)
-            var response = ListImportedAgreementsResponse(
+            let (page, next) = PageToken.split(rows, size: size, filters: fingerprint)
+            return ListImportedAgreementsResponse(
                 agreements: page.map { row in
                     ImportedAgreement(
                         agencyId: IntakeRecords.agencyID(row["agency_rowid"]),
@@ -203,12 +203,8 @@ extension IntakeService {
                         sheet: row["sheet"]
                     )
                 },
-                page: PageResponse()
+                page: next
             )
-            if rows.count > size, let last = page.last {
-                response.page?.nextPageToken = PageToken.encode(afterRowid: last["rowid"], filters: fingerprint)
-            }
-            return response
         }
     }
 }

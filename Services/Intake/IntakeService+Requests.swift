@@ -407,12 +407,8 @@ extension IntakeService {
                     """,
                 arguments: finalArguments
             )
-            let page = rows.prefix(size)
-            var response = ListRequestsResponse(requests: page.map(IntakeRecords.request), page: PageResponse())
-            if rows.count > size, let last = page.last {
-                response.page?.nextPageToken = PageToken.encode(afterRowid: last["rowid"], filters: finalFingerprint)
-            }
-            return response
+            let (page, next) = PageToken.split(rows, size: size, filters: finalFingerprint)
+            return ListRequestsResponse(requests: page.map(IntakeRecords.request), page: next)
         }
     }
 

@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import GRDB
 
 /// A list's position: the last row id returned, tied to the query's filters by a fingerprint, so
 /// that a token from another query (or a made-up one) is refused instead of paging somewhere odd.
@@ -25,6 +26,14 @@ struct PageToken {
             throw RPCError.invalidArgument(field: "page.page_token", "is not a token this list gave for these filters")
         }
         return PageToken(afterRowid: rowid)
+    }
+
+    /// Splits the `size + 1` rows a list fetched into the page and the token of the next one
+    /// (absent on the last page). The rows carry a `rowid` column.
+    static func split(_ rows: [Row], size: Int, filters: [String]) -> (rows: ArraySlice<Row>, page: PageResponse) {
+        let page = rows.prefix(size)
+        guard rows.count > size, let last = page.last else { return (page, PageResponse()) }
+        return (page, PageResponse(nextPageToken: self.encode(afterRowid: last["rowid"], filters: filters)))
     }
 
     static func encode(afterRowid rowid: Int64, filters: [String]) -> String {

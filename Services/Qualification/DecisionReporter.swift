@@ -35,28 +35,15 @@ public final class DecisionReporter: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.loop()
-        }
-        await self.client.close()
-    }
-
-    private func loop() async {
-        var backoff = self.pollInterval
-        while !Task.isCancelled {
-            do {
-                let reported = try await self.reportPending()
-                backoff = self.pollInterval
-                if reported == 0 { try? await Task.sleep(for: self.pollInterval) }
-            } catch {
-                self.service.logger.warning(
-                    "Reporting decisions to intake failed; will retry",
-                    metadata: ["error": "\(error)", "retry_in": "\(backoff)"]
-                )
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, self.maxBackoff)
-            }
-        }
+        let loop = OutboxLoop(
+            name: "decisions to intake",
+            pollInterval: self.pollInterval,
+            maxBackoff: self.maxBackoff,
+            logger: self.service.logger,
+            deliver: { try await self.reportPending() },
+            finish: { await self.client.close() }
+        )
+        try await loop.run()
     }
 
     /// Sends the unreported decisions, oldest first; returns how many it handled.

@@ -1,11 +1,10 @@
-public import AccordMessages
+import AccordMessages
 public import AccordRPC
 import AccordStorage
 import AccordWire
 import Foundation
 import GRDB
 public import Logging
-public import ServiceLifecycle
 import Synchronization
 
 /// The qualification service, as far as it is built: rule sets, request evaluation with the
