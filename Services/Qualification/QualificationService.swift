@@ -53,7 +53,8 @@ public final class QualificationService: Sendable {
                     CREATE INDEX evaluation_unreported ON evaluation (decided_at_ms) WHERE reported_at_ms IS NULL;
                     """
             )
-        }
+        },
+        officerMigration,
     ]
 
     var currentRules: RuleSet { self.rules.withLock { $0 } }
@@ -71,6 +72,7 @@ public final class QualificationService: Sendable {
         router.register(QualificationMethods.evaluateRequest) { try await self.evaluateRequest($0, $1) }
         router.register(QualificationMethods.getEvaluation) { try await self.getEvaluation($0, $1) }
         router.register(QualificationMethods.recommendModel) { try await self.recommendModel($0, $1) }
+        self.registerOfficers(into: &router)
         router.register(QualificationMethods.getRules) { _, _ in
             let rules = self.currentRules
             return RuleSetInfo(

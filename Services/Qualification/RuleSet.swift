@@ -42,17 +42,57 @@ public struct RuleSet: Sendable {
         }
     }
 
+    /// Who may be certified (DOMAIN.md, "Officer").
+    public struct Eligibility: Sendable, Decodable {
+        public let usCitizen: Bool
+        public let favorableBackground: Bool
+        public let noPendingComplaint: Bool
+        public let tfmMinSwornYears: Int
+        public let tfmNeedsClearance: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case usCitizen = "us_citizen"
+            case favorableBackground = "favorable_background"
+            case noPendingComplaint = "no_pending_complaint"
+            case tfmMinSwornYears = "tfm_min_sworn_years"
+            case tfmNeedsClearance = "tfm_needs_clearance"
+        }
+    }
+
+    /// A model's course: its exams, the pass mark, and how many failures it forgives.
+    public struct Course: Sendable, Decodable {
+        public let course: String
+        public let hours: Int
+        public let passMark: UInt32
+        public let exams: [String]
+        /// Failures over the whole course; one more disqualifies.
+        public let maxFailuresTotal: Int
+        /// Failed attempts of one exam that may be retaken; one more disqualifies.
+        public let retakesPerExam: Int
+        public let note: String?
+
+        enum CodingKeys: String, CodingKey {
+            case course, hours, exams, note
+            case passMark = "pass_mark"
+            case maxFailuresTotal = "max_failures_total"
+            case retakesPerExam = "retakes_per_exam"
+        }
+    }
+
     struct Program: Decodable {
         let version: String
         let source: String
         let consentMaxAgeDays: Int
         let models: [String: ModelRule]
         let minOfficersProposed: UInt32
+        let officerEligibility: Eligibility
+        let training: [String: Course]
 
         enum CodingKeys: String, CodingKey {
-            case version, source, models
+            case version, source, models, training
             case consentMaxAgeDays = "consent_max_age_days"
             case minOfficersProposed = "min_officers_proposed"
+            case officerEligibility = "officer_eligibility"
         }
     }
 
@@ -66,6 +106,8 @@ public struct RuleSet: Sendable {
     public let minOfficersProposed: UInt32
     public let stateRules: [String: [StateRule]]
     public let modelRules: [Model: ModelRule]
+    public let eligibility: Eligibility
+    public let courses: [Model: Course]
 
     /// Reads `program.json` and `state-law-287g.csv` from `directory`.
     public static func load(directory: String) throws -> RuleSet {
@@ -86,6 +128,17 @@ public struct RuleSet: Sendable {
             modelRules[model] = rule
         }
         guard modelRules.count == 3 else { throw Failure(description: "program.json must give JEM, WSO and TFM") }
+        var courses: [Model: Course] = [:]
+        for (name, course) in program.training {
+            guard let model = Self.model(name) else {
+                throw Failure(description: "program.json training: unknown model \(name)")
+            }
+            guard !course.exams.isEmpty, (1...100).contains(course.passMark) else {
+                throw Failure(description: "program.json training.\(name): needs exams and a pass mark from 1 to 100")
+            }
+            courses[model] = course
+        }
+        guard courses.count == 3 else { throw Failure(description: "program.json training must give JEM, WSO and TFM") }
         let text = try String(contentsOfFile: "\(directory)/state-law-287g.csv", encoding: .utf8)
         return RuleSet(
             version: program.version,
@@ -93,7 +146,9 @@ public struct RuleSet: Sendable {
             consentMaxAgeDays: program.consentMaxAgeDays,
             minOfficersProposed: program.minOfficersProposed,
             stateRules: try Self.stateRules(csv: text),
-            modelRules: modelRules
+            modelRules: modelRules,
+            eligibility: program.officerEligibility,
+            courses: courses
         )
     }
 

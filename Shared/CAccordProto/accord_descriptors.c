@@ -55,3 +55,14 @@ const ProtobufCMessageDescriptor *accord_descriptor_model_fit(void) { return &ac
 const ProtobufCMessageDescriptor *accord_descriptor_recommend_model_response(void) { return &accord__v1__recommend_model_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_get_rules_request(void) { return &accord__v1__get_rules_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_rule_set_info(void) { return &accord__v1__rule_set_info__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_exam_attempt(void) { return &accord__v1__exam_attempt__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_officer(void) { return &accord__v1__officer__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_nominate_officer_request(void) { return &accord__v1__nominate_officer_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_background_request(void) { return &accord__v1__record_background_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_set_complaint_flag_request(void) { return &accord__v1__set_complaint_flag_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_enroll_officer_request(void) { return &accord__v1__enroll_officer_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_exam_attempt_request(void) { return &accord__v1__record_exam_attempt_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_certify_officer_request(void) { return &accord__v1__certify_officer_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_officer_request(void) { return &accord__v1__get_officer_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_officers_request(void) { return &accord__v1__list_officers_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_officers_response(void) { return &accord__v1__list_officers_response__descriptor; }

@@ -52,5 +52,16 @@ enum MessageRegistry {
         RecommendModelResponse.self,
         GetRulesRequest.self,
         RuleSetInfo.self,
+        ExamAttempt.self,
+        Officer.self,
+        NominateOfficerRequest.self,
+        RecordBackgroundRequest.self,
+        SetComplaintFlagRequest.self,
+        EnrollOfficerRequest.self,
+        RecordExamAttemptRequest.self,
+        CertifyOfficerRequest.self,
+        GetOfficerRequest.self,
+        ListOfficersRequest.self,
+        ListOfficersResponse.self,
     ]
 }

@@ -2,6 +2,85 @@
 
 internal import CAccordProto
 
+public enum BackgroundResult: ProtoEnum {
+    case unspecified
+    case favorable
+    case unfavorable
+    /// A value this version of the schema does not know.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .favorable
+        case 2: self = .unfavorable
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .favorable: 1
+        case .unfavorable: 2
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let knownCases: [Self] = [.unspecified, .favorable, .unfavorable]
+
+    public static let protoNames: [Int32: String] = [
+        0: "BACKGROUND_RESULT_UNSPECIFIED",
+        1: "BACKGROUND_RESULT_FAVORABLE",
+        2: "BACKGROUND_RESULT_UNFAVORABLE",
+    ]
+}
+
+public enum OfficerStatus: ProtoEnum {
+    case unspecified
+    /// Nominated; vetting and training under way.
+    case nominated
+    case certified
+    /// An unfavorable background or the training's attempt rules.
+    case disqualified
+    /// Replaced by another nominee.
+    case substituted
+    /// A value this version of the schema does not know.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .nominated
+        case 2: self = .certified
+        case 3: self = .disqualified
+        case 4: self = .substituted
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .nominated: 1
+        case .certified: 2
+        case .disqualified: 3
+        case .substituted: 4
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let knownCases: [Self] = [.unspecified, .nominated, .certified, .disqualified, .substituted]
+
+    public static let protoNames: [Int32: String] = [
+        0: "OFFICER_STATUS_UNSPECIFIED",
+        1: "OFFICER_STATUS_NOMINATED",
+        2: "OFFICER_STATUS_CERTIFIED",
+        3: "OFFICER_STATUS_DISQUALIFIED",
+        4: "OFFICER_STATUS_SUBSTITUTED",
+    ]
+}
+
 /// A request to evaluate one revision of a participation request. Evaluation is idempotent per
 /// request id and revision: the same revision sent again is acknowledged and not evaluated twice.
 /// The decision comes back later through accord.v1.Intake/RecordDecision.
@@ -470,6 +549,565 @@ extension RuleSetInfo: CBackedMessage {
     }
 }
 
+public struct ExamAttempt: ProtoMessage {
+    public var exam: String?
+    /// Percent, 0 to 100.
+    public var score: UInt32?
+    public var passed: Bool?
+    /// "YYYY-MM-DD".
+    public var takenOn: String?
+
+    public init() {}
+
+    public init(
+        exam: String? = nil,
+        score: UInt32? = nil,
+        passed: Bool? = nil,
+        takenOn: String? = nil
+    ) {
+        self.exam = exam
+        self.score = score
+        self.passed = passed
+        self.takenOn = takenOn
+    }
+
+    public static let protoName = "accord.v1.ExamAttempt"
+    public static let fieldNames: [String] = ["exam", "score", "passed", "taken_on"]
+}
+
+extension ExamAttempt: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_exam_attempt() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.exam = r.string(0)
+        self.score = r.scalar(1, as: UInt32.self)
+        self.passed = r.bool(2)
+        self.takenOn = r.string(3)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.exam)
+        w.setScalar(1, self.score)
+        w.setBool(2, self.passed)
+        try w.setString(3, self.takenOn)
+    }
+}
+
+public struct Officer: ProtoMessage {
+    /// Assigned by qualification, e.g. "of_7".
+    public var id: String?
+    public var agencyId: String?
+    public var model: Model?
+    public var name: String?
+    public var usCitizen: Bool?
+    /// "YYYY-MM-DD".
+    public var swornSince: String?
+    public var securityClearance: Bool?
+    public var background: BackgroundResult?
+    public var backgroundOn: String?
+    public var disqualifyingFindings: [String] = []
+    /// A complaint that may lead to discipline removes the officer until it is adjudicated.
+    public var pendingComplaint: Bool?
+    public var enrolled: Bool?
+    public var attempts: [ExamAttempt] = []
+    public var status: OfficerStatus?
+    public var certifiedOn: String?
+    public var rulesVersion: String?
+    /// Why the officer is disqualified, when they are.
+    public var disqualifiedBecause: String?
+
+    public init() {}
+
+    public init(
+        id: String? = nil,
+        agencyId: String? = nil,
+        model: Model? = nil,
+        name: String? = nil,
+        usCitizen: Bool? = nil,
+        swornSince: String? = nil,
+        securityClearance: Bool? = nil,
+        background: BackgroundResult? = nil,
+        backgroundOn: String? = nil,
+        disqualifyingFindings: [String] = [],
+        pendingComplaint: Bool? = nil,
+        enrolled: Bool? = nil,
+        attempts: [ExamAttempt] = [],
+        status: OfficerStatus? = nil,
+        certifiedOn: String? = nil,
+        rulesVersion: String? = nil,
+        disqualifiedBecause: String? = nil
+    ) {
+        self.id = id
+        self.agencyId = agencyId
+        self.model = model
+        self.name = name
+        self.usCitizen = usCitizen
+        self.swornSince = swornSince
+        self.securityClearance = securityClearance
+        self.background = background
+        self.backgroundOn = backgroundOn
+        self.disqualifyingFindings = disqualifyingFindings
+        self.pendingComplaint = pendingComplaint
+        self.enrolled = enrolled
+        self.attempts = attempts
+        self.status = status
+        self.certifiedOn = certifiedOn
+        self.rulesVersion = rulesVersion
+        self.disqualifiedBecause = disqualifiedBecause
+    }
+
+    public static let protoName = "accord.v1.Officer"
+    public static let fieldNames: [String] = ["id", "agency_id", "model", "name", "us_citizen", "sworn_since", "security_clearance", "background", "background_on", "disqualifying_findings", "pending_complaint", "enrolled", "attempts", "status", "certified_on", "rules_version", "disqualified_because"]
+}
+
+extension Officer: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_officer() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.id = r.string(0)
+        self.agencyId = r.string(1)
+        self.model = r.enumValue(2).map(Model.init(rawValue:))
+        self.name = r.string(3)
+        self.usCitizen = r.bool(4)
+        self.swornSince = r.string(5)
+        self.securityClearance = r.bool(6)
+        self.background = r.enumValue(7).map(BackgroundResult.init(rawValue:))
+        self.backgroundOn = r.string(8)
+        self.disqualifyingFindings = r.strings(9)
+        self.pendingComplaint = r.bool(10)
+        self.enrolled = r.bool(11)
+        self.attempts = r.messages(12, as: ExamAttempt.self)
+        self.status = r.enumValue(13).map(OfficerStatus.init(rawValue:))
+        self.certifiedOn = r.string(14)
+        self.rulesVersion = r.string(15)
+        self.disqualifiedBecause = r.string(16)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.id)
+        try w.setString(1, self.agencyId)
+        w.setEnumValue(2, self.model?.rawValue)
+        try w.setString(3, self.name)
+        w.setBool(4, self.usCitizen)
+        try w.setString(5, self.swornSince)
+        w.setBool(6, self.securityClearance)
+        w.setEnumValue(7, self.background?.rawValue)
+        try w.setString(8, self.backgroundOn)
+        try w.setStrings(9, self.disqualifyingFindings)
+        w.setBool(10, self.pendingComplaint)
+        w.setBool(11, self.enrolled)
+        try w.setMessages(12, self.attempts)
+        w.setEnumValue(13, self.status?.rawValue)
+        try w.setString(14, self.certifiedOn)
+        try w.setString(15, self.rulesVersion)
+        try w.setString(16, self.disqualifiedBecause)
+    }
+}
+
+public struct NominateOfficerRequest: ProtoMessage {
+    /// id, background, attempts, status and certification fields are ignored.
+    public var officer: Officer?
+    /// The nominee this one replaces, when a nominee was rejected.
+    public var substitutes: String?
+
+    public init() {}
+
+    public init(
+        officer: Officer? = nil,
+        substitutes: String? = nil
+    ) {
+        self.officer = officer
+        self.substitutes = substitutes
+    }
+
+    public static let protoName = "accord.v1.NominateOfficerRequest"
+    public static let fieldNames: [String] = ["officer", "substitutes"]
+}
+
+extension NominateOfficerRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_nominate_officer_request() }
+    static let fieldNumbers: [UInt32] = [1, 2]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officer = r.message(0, as: Officer.self)
+        self.substitutes = r.string(1)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessage(0, self.officer)
+        try w.setString(1, self.substitutes)
+    }
+}
+
+public struct RecordBackgroundRequest: ProtoMessage {
+    public var officerId: String?
+    public var result: BackgroundResult?
+    public var completedOn: String?
+    public var disqualifyingFindings: [String] = []
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil,
+        result: BackgroundResult? = nil,
+        completedOn: String? = nil,
+        disqualifyingFindings: [String] = []
+    ) {
+        self.officerId = officerId
+        self.result = result
+        self.completedOn = completedOn
+        self.disqualifyingFindings = disqualifyingFindings
+    }
+
+    public static let protoName = "accord.v1.RecordBackgroundRequest"
+    public static let fieldNames: [String] = ["officer_id", "result", "completed_on", "disqualifying_findings"]
+}
+
+extension RecordBackgroundRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_background_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+        self.result = r.enumValue(1).map(BackgroundResult.init(rawValue:))
+        self.completedOn = r.string(2)
+        self.disqualifyingFindings = r.strings(3)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+        w.setEnumValue(1, self.result?.rawValue)
+        try w.setString(2, self.completedOn)
+        try w.setStrings(3, self.disqualifyingFindings)
+    }
+}
+
+public struct SetComplaintFlagRequest: ProtoMessage {
+    public var officerId: String?
+    public var pending: Bool?
+    public var reason: String?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil,
+        pending: Bool? = nil,
+        reason: String? = nil
+    ) {
+        self.officerId = officerId
+        self.pending = pending
+        self.reason = reason
+    }
+
+    public static let protoName = "accord.v1.SetComplaintFlagRequest"
+    public static let fieldNames: [String] = ["officer_id", "pending", "reason"]
+}
+
+extension SetComplaintFlagRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_set_complaint_flag_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+        self.pending = r.bool(1)
+        self.reason = r.string(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+        w.setBool(1, self.pending)
+        try w.setString(2, self.reason)
+    }
+}
+
+public struct EnrollOfficerRequest: ProtoMessage {
+    public var officerId: String?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil
+    ) {
+        self.officerId = officerId
+    }
+
+    public static let protoName = "accord.v1.EnrollOfficerRequest"
+    public static let fieldNames: [String] = ["officer_id"]
+}
+
+extension EnrollOfficerRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_enroll_officer_request() }
+    static let fieldNumbers: [UInt32] = [1]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+    }
+}
+
+public struct RecordExamAttemptRequest: ProtoMessage {
+    public var officerId: String?
+    public var exam: String?
+    public var score: UInt32?
+    public var takenOn: String?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil,
+        exam: String? = nil,
+        score: UInt32? = nil,
+        takenOn: String? = nil
+    ) {
+        self.officerId = officerId
+        self.exam = exam
+        self.score = score
+        self.takenOn = takenOn
+    }
+
+    public static let protoName = "accord.v1.RecordExamAttemptRequest"
+    public static let fieldNames: [String] = ["officer_id", "exam", "score", "taken_on"]
+}
+
+extension RecordExamAttemptRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_exam_attempt_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+        self.exam = r.string(1)
+        self.score = r.scalar(2, as: UInt32.self)
+        self.takenOn = r.string(3)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+        try w.setString(1, self.exam)
+        w.setScalar(2, self.score)
+        try w.setString(3, self.takenOn)
+    }
+}
+
+public struct CertifyOfficerRequest: ProtoMessage {
+    public var officerId: String?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil
+    ) {
+        self.officerId = officerId
+    }
+
+    public static let protoName = "accord.v1.CertifyOfficerRequest"
+    public static let fieldNames: [String] = ["officer_id"]
+}
+
+extension CertifyOfficerRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_certify_officer_request() }
+    static let fieldNumbers: [UInt32] = [1]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+    }
+}
+
+public struct GetOfficerRequest: ProtoMessage {
+    public var officerId: String?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil
+    ) {
+        self.officerId = officerId
+    }
+
+    public static let protoName = "accord.v1.GetOfficerRequest"
+    public static let fieldNames: [String] = ["officer_id"]
+}
+
+extension GetOfficerRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_officer_request() }
+    static let fieldNumbers: [UInt32] = [1]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+    }
+}
+
+public struct ListOfficersRequest: ProtoMessage {
+    public var agencyId: String?
+    public var status: OfficerStatus?
+    public var page: PageRequest?
+
+    public init() {}
+
+    public init(
+        agencyId: String? = nil,
+        status: OfficerStatus? = nil,
+        page: PageRequest? = nil
+    ) {
+        self.agencyId = agencyId
+        self.status = status
+        self.page = page
+    }
+
+    public static let protoName = "accord.v1.ListOfficersRequest"
+    public static let fieldNames: [String] = ["agency_id", "status", "page"]
+}
+
+extension ListOfficersRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_officers_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.agencyId = r.string(0)
+        self.status = r.enumValue(1).map(OfficerStatus.init(rawValue:))
+        self.page = r.message(2, as: PageRequest.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.agencyId)
+        w.setEnumValue(1, self.status?.rawValue)
+        try w.setMessage(2, self.page)
+    }
+}
+
+public struct ListOfficersResponse: ProtoMessage {
+    public var officers: [Officer] = []
+    public var page: PageResponse?
+
+    public init() {}
+
+    public init(
+        officers: [Officer] = [],
+        page: PageResponse? = nil
+    ) {
+        self.officers = officers
+        self.page = page
+    }
+
+    public static let protoName = "accord.v1.ListOfficersResponse"
+    public static let fieldNames: [String] = ["officers", "page"]
+}
+
+extension ListOfficersResponse: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_officers_response() }
+    static let fieldNumbers: [UInt32] = [1, 2]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officers = r.messages(0, as: Officer.self)
+        self.page = r.message(1, as: PageResponse.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessages(0, self.officers)
+        try w.setMessage(1, self.page)
+    }
+}
+
 public enum QualificationMethods {
     public static let serviceName = "accord.v1.Qualification"
 
@@ -497,10 +1135,67 @@ public enum QualificationMethods {
         isIdempotent: true
     )
 
+    public static let nominateOfficer = RPCMethod<NominateOfficerRequest, Officer>(
+        path: "/accord.v1.Qualification/NominateOfficer",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    public static let recordBackground = RPCMethod<RecordBackgroundRequest, Officer>(
+        path: "/accord.v1.Qualification/RecordBackground",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    public static let setComplaintFlag = RPCMethod<SetComplaintFlagRequest, Officer>(
+        path: "/accord.v1.Qualification/SetComplaintFlag",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    public static let enrollOfficer = RPCMethod<EnrollOfficerRequest, Officer>(
+        path: "/accord.v1.Qualification/EnrollOfficer",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    public static let recordExamAttempt = RPCMethod<RecordExamAttemptRequest, Officer>(
+        path: "/accord.v1.Qualification/RecordExamAttempt",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    /// Certifies when every requirement holds now; otherwise FAILED_PRECONDITION listing what is missing.
+    public static let certifyOfficer = RPCMethod<CertifyOfficerRequest, Officer>(
+        path: "/accord.v1.Qualification/CertifyOfficer",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    public static let getOfficer = RPCMethod<GetOfficerRequest, Officer>(
+        path: "/accord.v1.Qualification/GetOfficer",
+        kind: .unary,
+        isIdempotent: true
+    )
+
+    public static let listOfficers = RPCMethod<ListOfficersRequest, ListOfficersResponse>(
+        path: "/accord.v1.Qualification/ListOfficers",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let allPaths: [String] = [
         "/accord.v1.Qualification/EvaluateRequest",
         "/accord.v1.Qualification/GetEvaluation",
         "/accord.v1.Qualification/RecommendModel",
         "/accord.v1.Qualification/GetRules",
+        "/accord.v1.Qualification/NominateOfficer",
+        "/accord.v1.Qualification/RecordBackground",
+        "/accord.v1.Qualification/SetComplaintFlag",
+        "/accord.v1.Qualification/EnrollOfficer",
+        "/accord.v1.Qualification/RecordExamAttempt",
+        "/accord.v1.Qualification/CertifyOfficer",
+        "/accord.v1.Qualification/GetOfficer",
+        "/accord.v1.Qualification/ListOfficers",
     ]
 }

@@ -53,5 +53,16 @@ const ProtobufCMessageDescriptor *accord_descriptor_model_fit(void);
 const ProtobufCMessageDescriptor *accord_descriptor_recommend_model_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_rules_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_rule_set_info(void);
+const ProtobufCMessageDescriptor *accord_descriptor_exam_attempt(void);
+const ProtobufCMessageDescriptor *accord_descriptor_officer(void);
+const ProtobufCMessageDescriptor *accord_descriptor_nominate_officer_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_record_background_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_set_complaint_flag_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_enroll_officer_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_record_exam_attempt_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_certify_officer_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_officer_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_list_officers_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_list_officers_response(void);
 
 #endif

@@ -457,6 +457,501 @@ void   accord__v1__rule_set_info__free_unpacked
   assert(message->base.descriptor == &accord__v1__rule_set_info__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__exam_attempt__init
+                     (Accord__V1__ExamAttempt         *message)
+{
+  static const Accord__V1__ExamAttempt init_value = ACCORD__V1__EXAM_ATTEMPT__INIT;
+  *message = init_value;
+}
+size_t accord__v1__exam_attempt__get_packed_size
+                     (const Accord__V1__ExamAttempt *message)
+{
+  assert(message->base.descriptor == &accord__v1__exam_attempt__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__exam_attempt__pack
+                     (const Accord__V1__ExamAttempt *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__exam_attempt__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__exam_attempt__pack_to_buffer
+                     (const Accord__V1__ExamAttempt *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__exam_attempt__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ExamAttempt *
+       accord__v1__exam_attempt__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ExamAttempt *)
+     protobuf_c_message_unpack (&accord__v1__exam_attempt__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__exam_attempt__free_unpacked
+                     (Accord__V1__ExamAttempt *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__exam_attempt__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__officer__init
+                     (Accord__V1__Officer         *message)
+{
+  static const Accord__V1__Officer init_value = ACCORD__V1__OFFICER__INIT;
+  *message = init_value;
+}
+size_t accord__v1__officer__get_packed_size
+                     (const Accord__V1__Officer *message)
+{
+  assert(message->base.descriptor == &accord__v1__officer__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__officer__pack
+                     (const Accord__V1__Officer *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__officer__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__officer__pack_to_buffer
+                     (const Accord__V1__Officer *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__officer__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__Officer *
+       accord__v1__officer__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__Officer *)
+     protobuf_c_message_unpack (&accord__v1__officer__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__officer__free_unpacked
+                     (Accord__V1__Officer *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__officer__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__nominate_officer_request__init
+                     (Accord__V1__NominateOfficerRequest         *message)
+{
+  static const Accord__V1__NominateOfficerRequest init_value = ACCORD__V1__NOMINATE_OFFICER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__nominate_officer_request__get_packed_size
+                     (const Accord__V1__NominateOfficerRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__nominate_officer_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__nominate_officer_request__pack
+                     (const Accord__V1__NominateOfficerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__nominate_officer_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__nominate_officer_request__pack_to_buffer
+                     (const Accord__V1__NominateOfficerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__nominate_officer_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__NominateOfficerRequest *
+       accord__v1__nominate_officer_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__NominateOfficerRequest *)
+     protobuf_c_message_unpack (&accord__v1__nominate_officer_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__nominate_officer_request__free_unpacked
+                     (Accord__V1__NominateOfficerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__nominate_officer_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__record_background_request__init
+                     (Accord__V1__RecordBackgroundRequest         *message)
+{
+  static const Accord__V1__RecordBackgroundRequest init_value = ACCORD__V1__RECORD_BACKGROUND_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__record_background_request__get_packed_size
+                     (const Accord__V1__RecordBackgroundRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__record_background_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__record_background_request__pack
+                     (const Accord__V1__RecordBackgroundRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__record_background_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__record_background_request__pack_to_buffer
+                     (const Accord__V1__RecordBackgroundRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__record_background_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecordBackgroundRequest *
+       accord__v1__record_background_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecordBackgroundRequest *)
+     protobuf_c_message_unpack (&accord__v1__record_background_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__record_background_request__free_unpacked
+                     (Accord__V1__RecordBackgroundRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__record_background_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__set_complaint_flag_request__init
+                     (Accord__V1__SetComplaintFlagRequest         *message)
+{
+  static const Accord__V1__SetComplaintFlagRequest init_value = ACCORD__V1__SET_COMPLAINT_FLAG_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__set_complaint_flag_request__get_packed_size
+                     (const Accord__V1__SetComplaintFlagRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__set_complaint_flag_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__set_complaint_flag_request__pack
+                     (const Accord__V1__SetComplaintFlagRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__set_complaint_flag_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__set_complaint_flag_request__pack_to_buffer
+                     (const Accord__V1__SetComplaintFlagRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__set_complaint_flag_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__SetComplaintFlagRequest *
+       accord__v1__set_complaint_flag_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__SetComplaintFlagRequest *)
+     protobuf_c_message_unpack (&accord__v1__set_complaint_flag_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__set_complaint_flag_request__free_unpacked
+                     (Accord__V1__SetComplaintFlagRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__set_complaint_flag_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__enroll_officer_request__init
+                     (Accord__V1__EnrollOfficerRequest         *message)
+{
+  static const Accord__V1__EnrollOfficerRequest init_value = ACCORD__V1__ENROLL_OFFICER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__enroll_officer_request__get_packed_size
+                     (const Accord__V1__EnrollOfficerRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__enroll_officer_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__enroll_officer_request__pack
+                     (const Accord__V1__EnrollOfficerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__enroll_officer_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__enroll_officer_request__pack_to_buffer
+                     (const Accord__V1__EnrollOfficerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__enroll_officer_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__EnrollOfficerRequest *
+       accord__v1__enroll_officer_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__EnrollOfficerRequest *)
+     protobuf_c_message_unpack (&accord__v1__enroll_officer_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__enroll_officer_request__free_unpacked
+                     (Accord__V1__EnrollOfficerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__enroll_officer_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__record_exam_attempt_request__init
+                     (Accord__V1__RecordExamAttemptRequest         *message)
+{
+  static const Accord__V1__RecordExamAttemptRequest init_value = ACCORD__V1__RECORD_EXAM_ATTEMPT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__record_exam_attempt_request__get_packed_size
+                     (const Accord__V1__RecordExamAttemptRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__record_exam_attempt_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__record_exam_attempt_request__pack
+                     (const Accord__V1__RecordExamAttemptRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__record_exam_attempt_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__record_exam_attempt_request__pack_to_buffer
+                     (const Accord__V1__RecordExamAttemptRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__record_exam_attempt_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecordExamAttemptRequest *
+       accord__v1__record_exam_attempt_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecordExamAttemptRequest *)
+     protobuf_c_message_unpack (&accord__v1__record_exam_attempt_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__record_exam_attempt_request__free_unpacked
+                     (Accord__V1__RecordExamAttemptRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__record_exam_attempt_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__certify_officer_request__init
+                     (Accord__V1__CertifyOfficerRequest         *message)
+{
+  static const Accord__V1__CertifyOfficerRequest init_value = ACCORD__V1__CERTIFY_OFFICER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__certify_officer_request__get_packed_size
+                     (const Accord__V1__CertifyOfficerRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__certify_officer_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__certify_officer_request__pack
+                     (const Accord__V1__CertifyOfficerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__certify_officer_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__certify_officer_request__pack_to_buffer
+                     (const Accord__V1__CertifyOfficerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__certify_officer_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__CertifyOfficerRequest *
+       accord__v1__certify_officer_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__CertifyOfficerRequest *)
+     protobuf_c_message_unpack (&accord__v1__certify_officer_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__certify_officer_request__free_unpacked
+                     (Accord__V1__CertifyOfficerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__certify_officer_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__get_officer_request__init
+                     (Accord__V1__GetOfficerRequest         *message)
+{
+  static const Accord__V1__GetOfficerRequest init_value = ACCORD__V1__GET_OFFICER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__get_officer_request__get_packed_size
+                     (const Accord__V1__GetOfficerRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__get_officer_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__get_officer_request__pack
+                     (const Accord__V1__GetOfficerRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__get_officer_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__get_officer_request__pack_to_buffer
+                     (const Accord__V1__GetOfficerRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__get_officer_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__GetOfficerRequest *
+       accord__v1__get_officer_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__GetOfficerRequest *)
+     protobuf_c_message_unpack (&accord__v1__get_officer_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__get_officer_request__free_unpacked
+                     (Accord__V1__GetOfficerRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__get_officer_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__list_officers_request__init
+                     (Accord__V1__ListOfficersRequest         *message)
+{
+  static const Accord__V1__ListOfficersRequest init_value = ACCORD__V1__LIST_OFFICERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__list_officers_request__get_packed_size
+                     (const Accord__V1__ListOfficersRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__list_officers_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__list_officers_request__pack
+                     (const Accord__V1__ListOfficersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__list_officers_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__list_officers_request__pack_to_buffer
+                     (const Accord__V1__ListOfficersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__list_officers_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ListOfficersRequest *
+       accord__v1__list_officers_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ListOfficersRequest *)
+     protobuf_c_message_unpack (&accord__v1__list_officers_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__list_officers_request__free_unpacked
+                     (Accord__V1__ListOfficersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__list_officers_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__list_officers_response__init
+                     (Accord__V1__ListOfficersResponse         *message)
+{
+  static const Accord__V1__ListOfficersResponse init_value = ACCORD__V1__LIST_OFFICERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t accord__v1__list_officers_response__get_packed_size
+                     (const Accord__V1__ListOfficersResponse *message)
+{
+  assert(message->base.descriptor == &accord__v1__list_officers_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__list_officers_response__pack
+                     (const Accord__V1__ListOfficersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__list_officers_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__list_officers_response__pack_to_buffer
+                     (const Accord__V1__ListOfficersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__list_officers_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ListOfficersResponse *
+       accord__v1__list_officers_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ListOfficersResponse *)
+     protobuf_c_message_unpack (&accord__v1__list_officers_response__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__list_officers_response__free_unpacked
+                     (Accord__V1__ListOfficersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__list_officers_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor accord__v1__evaluate_request_request__field_descriptors[2] =
 {
   {
@@ -1077,18 +1572,919 @@ const ProtobufCMessageDescriptor accord__v1__rule_set_info__descriptor =
   (ProtobufCMessageInit) accord__v1__rule_set_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[4] =
+static const ProtobufCFieldDescriptor accord__v1__exam_attempt__field_descriptors[4] =
+{
+  {
+    "exam",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ExamAttempt, exam),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__ExamAttempt, has_score),
+    offsetof(Accord__V1__ExamAttempt, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "passed",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__ExamAttempt, has_passed),
+    offsetof(Accord__V1__ExamAttempt, passed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "taken_on",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ExamAttempt, taken_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__exam_attempt__field_indices_by_name[] = {
+  0,   /* field[0] = exam */
+  2,   /* field[2] = passed */
+  1,   /* field[1] = score */
+  3,   /* field[3] = taken_on */
+};
+static const ProtobufCIntRange accord__v1__exam_attempt__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor accord__v1__exam_attempt__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ExamAttempt",
+  "ExamAttempt",
+  "Accord__V1__ExamAttempt",
+  "accord.v1",
+  sizeof(Accord__V1__ExamAttempt),
+  4,
+  accord__v1__exam_attempt__field_descriptors,
+  accord__v1__exam_attempt__field_indices_by_name,
+  1,  accord__v1__exam_attempt__number_ranges,
+  (ProtobufCMessageInit) accord__v1__exam_attempt__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__officer__field_descriptors[17] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_id",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__Officer, has_model),
+    offsetof(Accord__V1__Officer, model),
+    &accord__v1__model__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, name),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "us_citizen",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__Officer, has_us_citizen),
+    offsetof(Accord__V1__Officer, us_citizen),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sworn_since",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, sworn_since),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "security_clearance",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__Officer, has_security_clearance),
+    offsetof(Accord__V1__Officer, security_clearance),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "background",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__Officer, has_background),
+    offsetof(Accord__V1__Officer, background),
+    &accord__v1__background_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "background_on",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, background_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disqualifying_findings",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__Officer, n_disqualifying_findings),
+    offsetof(Accord__V1__Officer, disqualifying_findings),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending_complaint",
+    11,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__Officer, has_pending_complaint),
+    offsetof(Accord__V1__Officer, pending_complaint),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enrolled",
+    12,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__Officer, has_enrolled),
+    offsetof(Accord__V1__Officer, enrolled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attempts",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__Officer, n_attempts),
+    offsetof(Accord__V1__Officer, attempts),
+    &accord__v1__exam_attempt__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    14,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__Officer, has_status),
+    offsetof(Accord__V1__Officer, status),
+    &accord__v1__officer_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "certified_on",
+    15,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, certified_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rules_version",
+    16,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, rules_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disqualified_because",
+    17,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, disqualified_because),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__officer__field_indices_by_name[] = {
+  1,   /* field[1] = agency_id */
+  12,   /* field[12] = attempts */
+  7,   /* field[7] = background */
+  8,   /* field[8] = background_on */
+  14,   /* field[14] = certified_on */
+  16,   /* field[16] = disqualified_because */
+  9,   /* field[9] = disqualifying_findings */
+  11,   /* field[11] = enrolled */
+  0,   /* field[0] = id */
+  2,   /* field[2] = model */
+  3,   /* field[3] = name */
+  10,   /* field[10] = pending_complaint */
+  15,   /* field[15] = rules_version */
+  6,   /* field[6] = security_clearance */
+  13,   /* field[13] = status */
+  5,   /* field[5] = sworn_since */
+  4,   /* field[4] = us_citizen */
+};
+static const ProtobufCIntRange accord__v1__officer__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 17 }
+};
+const ProtobufCMessageDescriptor accord__v1__officer__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.Officer",
+  "Officer",
+  "Accord__V1__Officer",
+  "accord.v1",
+  sizeof(Accord__V1__Officer),
+  17,
+  accord__v1__officer__field_descriptors,
+  accord__v1__officer__field_indices_by_name,
+  1,  accord__v1__officer__number_ranges,
+  (ProtobufCMessageInit) accord__v1__officer__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__nominate_officer_request__field_descriptors[2] =
+{
+  {
+    "officer",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__NominateOfficerRequest, officer),
+    &accord__v1__officer__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "substitutes",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__NominateOfficerRequest, substitutes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__nominate_officer_request__field_indices_by_name[] = {
+  0,   /* field[0] = officer */
+  1,   /* field[1] = substitutes */
+};
+static const ProtobufCIntRange accord__v1__nominate_officer_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor accord__v1__nominate_officer_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.NominateOfficerRequest",
+  "NominateOfficerRequest",
+  "Accord__V1__NominateOfficerRequest",
+  "accord.v1",
+  sizeof(Accord__V1__NominateOfficerRequest),
+  2,
+  accord__v1__nominate_officer_request__field_descriptors,
+  accord__v1__nominate_officer_request__field_indices_by_name,
+  1,  accord__v1__nominate_officer_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__nominate_officer_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__record_background_request__field_descriptors[4] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordBackgroundRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "result",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__RecordBackgroundRequest, has_result),
+    offsetof(Accord__V1__RecordBackgroundRequest, result),
+    &accord__v1__background_result__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_on",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordBackgroundRequest, completed_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "disqualifying_findings",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__RecordBackgroundRequest, n_disqualifying_findings),
+    offsetof(Accord__V1__RecordBackgroundRequest, disqualifying_findings),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__record_background_request__field_indices_by_name[] = {
+  2,   /* field[2] = completed_on */
+  3,   /* field[3] = disqualifying_findings */
+  0,   /* field[0] = officer_id */
+  1,   /* field[1] = result */
+};
+static const ProtobufCIntRange accord__v1__record_background_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor accord__v1__record_background_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecordBackgroundRequest",
+  "RecordBackgroundRequest",
+  "Accord__V1__RecordBackgroundRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RecordBackgroundRequest),
+  4,
+  accord__v1__record_background_request__field_descriptors,
+  accord__v1__record_background_request__field_indices_by_name,
+  1,  accord__v1__record_background_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__record_background_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__set_complaint_flag_request__field_descriptors[3] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__SetComplaintFlagRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__SetComplaintFlagRequest, has_pending),
+    offsetof(Accord__V1__SetComplaintFlagRequest, pending),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__SetComplaintFlagRequest, reason),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__set_complaint_flag_request__field_indices_by_name[] = {
+  0,   /* field[0] = officer_id */
+  1,   /* field[1] = pending */
+  2,   /* field[2] = reason */
+};
+static const ProtobufCIntRange accord__v1__set_complaint_flag_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__set_complaint_flag_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.SetComplaintFlagRequest",
+  "SetComplaintFlagRequest",
+  "Accord__V1__SetComplaintFlagRequest",
+  "accord.v1",
+  sizeof(Accord__V1__SetComplaintFlagRequest),
+  3,
+  accord__v1__set_complaint_flag_request__field_descriptors,
+  accord__v1__set_complaint_flag_request__field_indices_by_name,
+  1,  accord__v1__set_complaint_flag_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__set_complaint_flag_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__enroll_officer_request__field_descriptors[1] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__EnrollOfficerRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__enroll_officer_request__field_indices_by_name[] = {
+  0,   /* field[0] = officer_id */
+};
+static const ProtobufCIntRange accord__v1__enroll_officer_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor accord__v1__enroll_officer_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.EnrollOfficerRequest",
+  "EnrollOfficerRequest",
+  "Accord__V1__EnrollOfficerRequest",
+  "accord.v1",
+  sizeof(Accord__V1__EnrollOfficerRequest),
+  1,
+  accord__v1__enroll_officer_request__field_descriptors,
+  accord__v1__enroll_officer_request__field_indices_by_name,
+  1,  accord__v1__enroll_officer_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__enroll_officer_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__record_exam_attempt_request__field_descriptors[4] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordExamAttemptRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exam",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordExamAttemptRequest, exam),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__RecordExamAttemptRequest, has_score),
+    offsetof(Accord__V1__RecordExamAttemptRequest, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "taken_on",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordExamAttemptRequest, taken_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__record_exam_attempt_request__field_indices_by_name[] = {
+  1,   /* field[1] = exam */
+  0,   /* field[0] = officer_id */
+  2,   /* field[2] = score */
+  3,   /* field[3] = taken_on */
+};
+static const ProtobufCIntRange accord__v1__record_exam_attempt_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor accord__v1__record_exam_attempt_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecordExamAttemptRequest",
+  "RecordExamAttemptRequest",
+  "Accord__V1__RecordExamAttemptRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RecordExamAttemptRequest),
+  4,
+  accord__v1__record_exam_attempt_request__field_descriptors,
+  accord__v1__record_exam_attempt_request__field_indices_by_name,
+  1,  accord__v1__record_exam_attempt_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__record_exam_attempt_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__certify_officer_request__field_descriptors[1] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CertifyOfficerRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__certify_officer_request__field_indices_by_name[] = {
+  0,   /* field[0] = officer_id */
+};
+static const ProtobufCIntRange accord__v1__certify_officer_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor accord__v1__certify_officer_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.CertifyOfficerRequest",
+  "CertifyOfficerRequest",
+  "Accord__V1__CertifyOfficerRequest",
+  "accord.v1",
+  sizeof(Accord__V1__CertifyOfficerRequest),
+  1,
+  accord__v1__certify_officer_request__field_descriptors,
+  accord__v1__certify_officer_request__field_indices_by_name,
+  1,  accord__v1__certify_officer_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__certify_officer_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__get_officer_request__field_descriptors[1] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetOfficerRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__get_officer_request__field_indices_by_name[] = {
+  0,   /* field[0] = officer_id */
+};
+static const ProtobufCIntRange accord__v1__get_officer_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor accord__v1__get_officer_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.GetOfficerRequest",
+  "GetOfficerRequest",
+  "Accord__V1__GetOfficerRequest",
+  "accord.v1",
+  sizeof(Accord__V1__GetOfficerRequest),
+  1,
+  accord__v1__get_officer_request__field_descriptors,
+  accord__v1__get_officer_request__field_indices_by_name,
+  1,  accord__v1__get_officer_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__get_officer_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__list_officers_request__field_descriptors[3] =
+{
+  {
+    "agency_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListOfficersRequest, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__ListOfficersRequest, has_status),
+    offsetof(Accord__V1__ListOfficersRequest, status),
+    &accord__v1__officer_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListOfficersRequest, page),
+    &accord__v1__page_request__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__list_officers_request__field_indices_by_name[] = {
+  0,   /* field[0] = agency_id */
+  2,   /* field[2] = page */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange accord__v1__list_officers_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__list_officers_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ListOfficersRequest",
+  "ListOfficersRequest",
+  "Accord__V1__ListOfficersRequest",
+  "accord.v1",
+  sizeof(Accord__V1__ListOfficersRequest),
+  3,
+  accord__v1__list_officers_request__field_descriptors,
+  accord__v1__list_officers_request__field_indices_by_name,
+  1,  accord__v1__list_officers_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__list_officers_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__list_officers_response__field_descriptors[2] =
+{
+  {
+    "officers",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__ListOfficersResponse, n_officers),
+    offsetof(Accord__V1__ListOfficersResponse, officers),
+    &accord__v1__officer__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListOfficersResponse, page),
+    &accord__v1__page_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__list_officers_response__field_indices_by_name[] = {
+  0,   /* field[0] = officers */
+  1,   /* field[1] = page */
+};
+static const ProtobufCIntRange accord__v1__list_officers_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor accord__v1__list_officers_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ListOfficersResponse",
+  "ListOfficersResponse",
+  "Accord__V1__ListOfficersResponse",
+  "accord.v1",
+  sizeof(Accord__V1__ListOfficersResponse),
+  2,
+  accord__v1__list_officers_response__field_descriptors,
+  accord__v1__list_officers_response__field_indices_by_name,
+  1,  accord__v1__list_officers_response__number_ranges,
+  (ProtobufCMessageInit) accord__v1__list_officers_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue accord__v1__background_result__enum_values_by_number[3] =
+{
+  { "BACKGROUND_RESULT_UNSPECIFIED", "ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_UNSPECIFIED", 0 },
+  { "BACKGROUND_RESULT_FAVORABLE", "ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_FAVORABLE", 1 },
+  { "BACKGROUND_RESULT_UNFAVORABLE", "ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_UNFAVORABLE", 2 },
+};
+static const ProtobufCIntRange accord__v1__background_result__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex accord__v1__background_result__enum_values_by_name[3] =
+{
+  { "BACKGROUND_RESULT_FAVORABLE", 1 },
+  { "BACKGROUND_RESULT_UNFAVORABLE", 2 },
+  { "BACKGROUND_RESULT_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor accord__v1__background_result__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "accord.v1.BackgroundResult",
+  "BackgroundResult",
+  "Accord__V1__BackgroundResult",
+  "accord.v1",
+  3,
+  accord__v1__background_result__enum_values_by_number,
+  3,
+  accord__v1__background_result__enum_values_by_name,
+  1,
+  accord__v1__background_result__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue accord__v1__officer_status__enum_values_by_number[5] =
+{
+  { "OFFICER_STATUS_UNSPECIFIED", "ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_UNSPECIFIED", 0 },
+  { "OFFICER_STATUS_NOMINATED", "ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_NOMINATED", 1 },
+  { "OFFICER_STATUS_CERTIFIED", "ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_CERTIFIED", 2 },
+  { "OFFICER_STATUS_DISQUALIFIED", "ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_DISQUALIFIED", 3 },
+  { "OFFICER_STATUS_SUBSTITUTED", "ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_SUBSTITUTED", 4 },
+};
+static const ProtobufCIntRange accord__v1__officer_status__value_ranges[] = {
+{0, 0},{0, 5}
+};
+static const ProtobufCEnumValueIndex accord__v1__officer_status__enum_values_by_name[5] =
+{
+  { "OFFICER_STATUS_CERTIFIED", 2 },
+  { "OFFICER_STATUS_DISQUALIFIED", 3 },
+  { "OFFICER_STATUS_NOMINATED", 1 },
+  { "OFFICER_STATUS_SUBSTITUTED", 4 },
+  { "OFFICER_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor accord__v1__officer_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "accord.v1.OfficerStatus",
+  "OfficerStatus",
+  "Accord__V1__OfficerStatus",
+  "accord.v1",
+  5,
+  accord__v1__officer_status__enum_values_by_number,
+  5,
+  accord__v1__officer_status__enum_values_by_name,
+  1,
+  accord__v1__officer_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[12] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
   { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
   { "RecommendModel", &accord__v1__recommend_model_request__descriptor, &accord__v1__recommend_model_response__descriptor },
   { "GetRules", &accord__v1__get_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
+  { "NominateOfficer", &accord__v1__nominate_officer_request__descriptor, &accord__v1__officer__descriptor },
+  { "RecordBackground", &accord__v1__record_background_request__descriptor, &accord__v1__officer__descriptor },
+  { "SetComplaintFlag", &accord__v1__set_complaint_flag_request__descriptor, &accord__v1__officer__descriptor },
+  { "EnrollOfficer", &accord__v1__enroll_officer_request__descriptor, &accord__v1__officer__descriptor },
+  { "RecordExamAttempt", &accord__v1__record_exam_attempt_request__descriptor, &accord__v1__officer__descriptor },
+  { "CertifyOfficer", &accord__v1__certify_officer_request__descriptor, &accord__v1__officer__descriptor },
+  { "GetOfficer", &accord__v1__get_officer_request__descriptor, &accord__v1__officer__descriptor },
+  { "ListOfficers", &accord__v1__list_officers_request__descriptor, &accord__v1__list_officers_response__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
+  9,        /* CertifyOfficer */
+  7,        /* EnrollOfficer */
   0,        /* EvaluateRequest */
   1,        /* GetEvaluation */
+  10,        /* GetOfficer */
   3,        /* GetRules */
-  2         /* RecommendModel */
+  11,        /* ListOfficers */
+  4,        /* NominateOfficer */
+  2,        /* RecommendModel */
+  5,        /* RecordBackground */
+  8,        /* RecordExamAttempt */
+  6         /* SetComplaintFlag */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
 {
@@ -1097,7 +2493,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  4,
+  12,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -1132,6 +2528,70 @@ void accord__v1__qualification__get_rules(ProtobufCService *service,
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__nominate_officer(ProtobufCService *service,
+                                                 const Accord__V1__NominateOfficerRequest *input,
+                                                 Accord__V1__Officer_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__record_background(ProtobufCService *service,
+                                                  const Accord__V1__RecordBackgroundRequest *input,
+                                                  Accord__V1__Officer_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
+                                                   const Accord__V1__SetComplaintFlagRequest *input,
+                                                   Accord__V1__Officer_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__enroll_officer(ProtobufCService *service,
+                                               const Accord__V1__EnrollOfficerRequest *input,
+                                               Accord__V1__Officer_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
+                                                    const Accord__V1__RecordExamAttemptRequest *input,
+                                                    Accord__V1__Officer_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__certify_officer(ProtobufCService *service,
+                                                const Accord__V1__CertifyOfficerRequest *input,
+                                                Accord__V1__Officer_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__get_officer(ProtobufCService *service,
+                                            const Accord__V1__GetOfficerRequest *input,
+                                            Accord__V1__Officer_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__list_officers(ProtobufCService *service,
+                                              const Accord__V1__ListOfficersRequest *input,
+                                              Accord__V1__ListOfficersResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)
