@@ -15,7 +15,7 @@ runs=${2:-3}
 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Raw results stay in .build-bench/ (ignored by git): Tools/bench_report.py can redo the tables.
-# BENCH_ONLY=echo|idle|intake|micro runs one part and keeps the others' last results.
+# BENCH_ONLY=echo|idle|intake|qualification|micro runs one part and keeps the others' last results.
 out="$root/.build-bench"
 only=${BENCH_ONLY:-all}
 mkdir -p "$out"
@@ -107,6 +107,25 @@ done
 kill -TERM $server
 wait $server || true
 rm -rf "$intake_data"
+fi
+
+if part qualification; then
+echo "qualification: compliance of 10,000 certified officers..." >&2
+rm -f "$out/qualification.jsonl"
+qualification_data=$(mktemp -d)
+taskset -c 0 "$bin/accord-qualification" --port $port --admin-port off --log-level warning \
+    --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --intake 127.0.0.1:1 &
+server=$!
+sleep 1
+taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --concurrency 1 --seed-officers 10000 \
+    --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
+for _ in $(seq $((runs - 1))); do
+    taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --concurrency 1 --seed-officers 0 \
+        --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
+done
+kill -TERM $server
+wait $server || true
+rm -rf "$qualification_data"
 fi
 
 if part micro; then

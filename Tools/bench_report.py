@@ -86,6 +86,20 @@ if intake:
             f"| {lat['p99']} | {lat['p999']} |"
         )
 
+qualification = lines("qualification.jsonl")
+if qualification:
+    m = median_run(qualification)
+    lat = m["latency_us"]
+    text += [
+        "",
+        "### Qualification: compliance of 10,000 certified officers",
+        "",
+        "One `GetCompliance` call computes every certified officer's recurring-training status as of a date",
+        "and returns all 10,000 (one client, calls one after another): "
+        f"p50 {lat['p50'] / 1000:.1f} ms, p99 {lat['p99'] / 1000:.1f} ms, {m['throughput']} calls/s "
+        f"(runs: {' / '.join(str(r['throughput']) for r in qualification)} calls/s).",
+    ]
+
 idle = lines("idle.json")
 rss = lines("idle_rss.json")
 if idle and rss:

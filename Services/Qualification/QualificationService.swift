@@ -55,6 +55,7 @@ public final class QualificationService: Sendable {
             )
         },
         officerMigration,
+        recurringMigration,
     ]
 
     var currentRules: RuleSet { self.rules.withLock { $0 } }
@@ -73,6 +74,7 @@ public final class QualificationService: Sendable {
         router.register(QualificationMethods.getEvaluation) { try await self.getEvaluation($0, $1) }
         router.register(QualificationMethods.recommendModel) { try await self.recommendModel($0, $1) }
         self.registerOfficers(into: &router)
+        self.registerCompliance(into: &router)
         router.register(QualificationMethods.getRules) { _, _ in
             let rules = self.currentRules
             return RuleSetInfo(

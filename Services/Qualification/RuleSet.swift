@@ -79,6 +79,34 @@ public struct RuleSet: Sendable {
         }
     }
 
+    /// Recurring training: each course, the models it binds and how often.
+    public struct Recurring: Sendable, Decodable {
+        public struct Course: Sendable, Decodable {
+            public let course: String
+            public let models: [String]
+            public let everyDays: Int
+            public let note: String?
+
+            enum CodingKeys: String, CodingKey {
+                case course, models, note
+                case everyDays = "every_days"
+            }
+        }
+
+        public let dueSoonDays: Int
+        public let courses: [Course]
+
+        enum CodingKeys: String, CodingKey {
+            case courses
+            case dueSoonDays = "due_soon_days"
+        }
+
+        /// The recurring courses an officer of `model` must keep current.
+        public func courses(for model: Model) -> [Course] {
+            self.courses.filter { course in course.models.contains { RuleSet.model($0) == model } }
+        }
+    }
+
     struct Program: Decodable {
         let version: String
         let source: String
@@ -87,12 +115,14 @@ public struct RuleSet: Sendable {
         let minOfficersProposed: UInt32
         let officerEligibility: Eligibility
         let training: [String: Course]
+        let recurringTraining: Recurring
 
         enum CodingKeys: String, CodingKey {
             case version, source, models, training
             case consentMaxAgeDays = "consent_max_age_days"
             case minOfficersProposed = "min_officers_proposed"
             case officerEligibility = "officer_eligibility"
+            case recurringTraining = "recurring_training"
         }
     }
 
@@ -108,6 +138,7 @@ public struct RuleSet: Sendable {
     public let modelRules: [Model: ModelRule]
     public let eligibility: Eligibility
     public let courses: [Model: Course]
+    public let recurring: Recurring
 
     /// Reads `program.json` and `state-law-287g.csv` from `directory`.
     public static func load(directory: String) throws -> RuleSet {
@@ -148,7 +179,8 @@ public struct RuleSet: Sendable {
             stateRules: try Self.stateRules(csv: text),
             modelRules: modelRules,
             eligibility: program.officerEligibility,
-            courses: courses
+            courses: courses,
+            recurring: program.recurringTraining
         )
     }
 

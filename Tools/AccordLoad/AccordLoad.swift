@@ -23,7 +23,7 @@ struct AccordLoad: AsyncParsableCommand {
     @Argument(
         help: """
             The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
-            request submissions), read (gets), list (pages).
+            request submissions), read (gets), list (pages); on qualification: compliance (all officers as of a date).
             """
     )
     var scenario: String
@@ -52,6 +52,9 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "submit: agencies registered first; each takes six submissions (3 models × 2 partners).")
     var seedAgencies: Int = 20_000
 
+    @Option(help: "compliance: officers certified first through the qualification API.")
+    var seedOfficers: Int = 10_000
+
     @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
     var compress = false
 
@@ -59,8 +62,10 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["echo", "write", "submit", "read", "list"].contains(self.scenario) else {
-            throw ValidationError("unknown scenario \(self.scenario); this build runs: echo, write, submit, read, list")
+        guard ["echo", "write", "submit", "read", "list", "compliance"].contains(self.scenario) else {
+            throw ValidationError(
+                "unknown scenario \(self.scenario); this build runs: echo, write, submit, read, list, compliance"
+            )
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
@@ -113,6 +118,12 @@ struct AccordLoad: AsyncParsableCommand {
                 let bytes = try SubmitRequestRequest(request: request, reason: "accord-load").serializedBytes()
                 return (IntakeMethods.submitRequest.path, ByteBuffer(bytes: bytes))
             }
+        case "compliance":
+            // Compliance of every certified officer as of a date, after certifying --seed-officers
+            // officers through the API (nominate, background, enrol, exam, certify).
+            try await Self.certifyOfficers(self.seedOfficers, at: endpoint)
+            let request = ByteBuffer(bytes: try GetComplianceRequest(asOf: "2027-06-02").serializedBytes())
+            return { _, _ in (QualificationMethods.getCompliance.path, request) }
         case "list":
             let request = ByteBuffer(
                 bytes: try ListAgenciesRequest(state: "TX", page: PageRequest(pageSize: 50)).serializedBytes()
@@ -136,6 +147,63 @@ struct AccordLoad: AsyncParsableCommand {
             )
             return { _, _ in (EchoMethods.unary.path, request) }
         }
+    }
+
+    /// Certifies `count` WSO officers spread over 100 agencies, 64 at a time.
+    static func certifyOfficers(_ count: Int, at endpoint: Endpoint) async throws {
+        let client = RPCClient(endpoints: [endpoint])
+        var done = 0
+        while done < count {
+            let batch = min(64, count - done)
+            let start = done
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in start..<(start + batch) {
+                    group.addTask {
+                        let officer = try await client.unary(
+                            QualificationMethods.nominateOfficer,
+                            NominateOfficerRequest(
+                                officer: Officer(
+                                    agencyId: "ag_\(index % 100 + 1)",
+                                    model: .wso,
+                                    name: "Load Officer \(index)",
+                                    usCitizen: true,
+                                    swornSince: "2015-01-01"
+                                )
+                            )
+                        )
+                        _ = try await client.unary(
+                            QualificationMethods.recordBackground,
+                            RecordBackgroundRequest(
+                                officerId: officer.id,
+                                result: .favorable,
+                                completedOn: "2025-01-01"
+                            )
+                        )
+                        _ = try await client.unary(
+                            QualificationMethods.enrollOfficer,
+                            EnrollOfficerRequest(officerId: officer.id)
+                        )
+                        _ = try await client.unary(
+                            QualificationMethods.recordExamAttempt,
+                            RecordExamAttemptRequest(
+                                officerId: officer.id,
+                                exam: "final",
+                                score: 90,
+                                takenOn: "2025-02-01"
+                            )
+                        )
+                        _ = try await client.unary(
+                            QualificationMethods.certifyOfficer,
+                            CertifyOfficerRequest(officerId: officer.id)
+                        )
+                    }
+                }
+                try await group.waitForAll()
+            }
+            done += batch
+        }
+        await client.close()
+        FileHandle.standardError.write("certified \(count) officers for the compliance scenario\n".data(using: .utf8)!)
     }
 
     /// Registers `count` new agencies (64 at a time) and returns their ids.

@@ -63,5 +63,11 @@ enum MessageRegistry {
         GetOfficerRequest.self,
         ListOfficersRequest.self,
         ListOfficersResponse.self,
+        RecordRecurringTrainingRequest.self,
+        CourseStatus.self,
+        OfficerCompliance.self,
+        AgencyExceptions.self,
+        GetComplianceRequest.self,
+        GetComplianceResponse.self,
     ]
 }

@@ -81,6 +81,45 @@ public enum OfficerStatus: ProtoEnum {
     ]
 }
 
+public enum TrainingStatus: ProtoEnum {
+    case unspecified
+    case current
+    /// Due within the rule set's due_soon_days.
+    case dueSoon
+    case overdue
+    /// A value this version of the schema does not know.
+    case unrecognized(Int32)
+
+    public init(rawValue: Int32) {
+        switch rawValue {
+        case 0: self = .unspecified
+        case 1: self = .current
+        case 2: self = .dueSoon
+        case 3: self = .overdue
+        default: self = .unrecognized(rawValue)
+        }
+    }
+
+    public var rawValue: Int32 {
+        switch self {
+        case .unspecified: 0
+        case .current: 1
+        case .dueSoon: 2
+        case .overdue: 3
+        case .unrecognized(let value): value
+        }
+    }
+
+    public static let knownCases: [Self] = [.unspecified, .current, .dueSoon, .overdue]
+
+    public static let protoNames: [Int32: String] = [
+        0: "TRAINING_STATUS_UNSPECIFIED",
+        1: "TRAINING_STATUS_CURRENT",
+        2: "TRAINING_STATUS_DUE_SOON",
+        3: "TRAINING_STATUS_OVERDUE",
+    ]
+}
+
 /// A request to evaluate one revision of a participation request. Evaluation is idempotent per
 /// request id and revision: the same revision sent again is acknowledged and not evaluated twice.
 /// The decision comes back later through accord.v1.Intake/RecordDecision.
@@ -1108,6 +1147,322 @@ extension ListOfficersResponse: CBackedMessage {
     }
 }
 
+public struct RecordRecurringTrainingRequest: ProtoMessage {
+    public var officerId: String?
+    /// A course of the rule set's recurring_training, e.g. "Systems access".
+    public var course: String?
+    public var completedOn: String?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil,
+        course: String? = nil,
+        completedOn: String? = nil
+    ) {
+        self.officerId = officerId
+        self.course = course
+        self.completedOn = completedOn
+    }
+
+    public static let protoName = "accord.v1.RecordRecurringTrainingRequest"
+    public static let fieldNames: [String] = ["officer_id", "course", "completed_on"]
+}
+
+extension RecordRecurringTrainingRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_recurring_training_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+        self.course = r.string(1)
+        self.completedOn = r.string(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+        try w.setString(1, self.course)
+        try w.setString(2, self.completedOn)
+    }
+}
+
+public struct CourseStatus: ProtoMessage {
+    public var course: String?
+    public var dueOn: String?
+    public var status: TrainingStatus?
+
+    public init() {}
+
+    public init(
+        course: String? = nil,
+        dueOn: String? = nil,
+        status: TrainingStatus? = nil
+    ) {
+        self.course = course
+        self.dueOn = dueOn
+        self.status = status
+    }
+
+    public static let protoName = "accord.v1.CourseStatus"
+    public static let fieldNames: [String] = ["course", "due_on", "status"]
+}
+
+extension CourseStatus: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_course_status() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.course = r.string(0)
+        self.dueOn = r.string(1)
+        self.status = r.enumValue(2).map(TrainingStatus.init(rawValue:))
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.course)
+        try w.setString(1, self.dueOn)
+        w.setEnumValue(2, self.status?.rawValue)
+    }
+}
+
+public struct OfficerCompliance: ProtoMessage {
+    public var officerId: String?
+    public var agencyId: String?
+    public var model: Model?
+    /// The worst of its courses.
+    public var status: TrainingStatus?
+    public var courses: [CourseStatus] = []
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil,
+        agencyId: String? = nil,
+        model: Model? = nil,
+        status: TrainingStatus? = nil,
+        courses: [CourseStatus] = []
+    ) {
+        self.officerId = officerId
+        self.agencyId = agencyId
+        self.model = model
+        self.status = status
+        self.courses = courses
+    }
+
+    public static let protoName = "accord.v1.OfficerCompliance"
+    public static let fieldNames: [String] = ["officer_id", "agency_id", "model", "status", "courses"]
+}
+
+extension OfficerCompliance: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_officer_compliance() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+        self.agencyId = r.string(1)
+        self.model = r.enumValue(2).map(Model.init(rawValue:))
+        self.status = r.enumValue(3).map(TrainingStatus.init(rawValue:))
+        self.courses = r.messages(4, as: CourseStatus.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+        try w.setString(1, self.agencyId)
+        w.setEnumValue(2, self.model?.rawValue)
+        w.setEnumValue(3, self.status?.rawValue)
+        try w.setMessages(4, self.courses)
+    }
+}
+
+public struct AgencyExceptions: ProtoMessage {
+    public var agencyId: String?
+    public var overdue: UInt32?
+    public var dueSoon: UInt32?
+
+    public init() {}
+
+    public init(
+        agencyId: String? = nil,
+        overdue: UInt32? = nil,
+        dueSoon: UInt32? = nil
+    ) {
+        self.agencyId = agencyId
+        self.overdue = overdue
+        self.dueSoon = dueSoon
+    }
+
+    public static let protoName = "accord.v1.AgencyExceptions"
+    public static let fieldNames: [String] = ["agency_id", "overdue", "due_soon"]
+}
+
+extension AgencyExceptions: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_agency_exceptions() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.agencyId = r.string(0)
+        self.overdue = r.scalar(1, as: UInt32.self)
+        self.dueSoon = r.scalar(2, as: UInt32.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.agencyId)
+        w.setScalar(1, self.overdue)
+        w.setScalar(2, self.dueSoon)
+    }
+}
+
+public struct GetComplianceRequest: ProtoMessage {
+    /// "YYYY-MM-DD"; absent: today.
+    public var asOf: String?
+    public var agencyId: String?
+    /// Only officers that are not current.
+    public var exceptionsOnly: Bool?
+
+    public init() {}
+
+    public init(
+        asOf: String? = nil,
+        agencyId: String? = nil,
+        exceptionsOnly: Bool? = nil
+    ) {
+        self.asOf = asOf
+        self.agencyId = agencyId
+        self.exceptionsOnly = exceptionsOnly
+    }
+
+    public static let protoName = "accord.v1.GetComplianceRequest"
+    public static let fieldNames: [String] = ["as_of", "agency_id", "exceptions_only"]
+}
+
+extension GetComplianceRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_compliance_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.asOf = r.string(0)
+        self.agencyId = r.string(1)
+        self.exceptionsOnly = r.bool(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.asOf)
+        try w.setString(1, self.agencyId)
+        w.setBool(2, self.exceptionsOnly)
+    }
+}
+
+public struct GetComplianceResponse: ProtoMessage {
+    public var asOf: String?
+    public var certifiedOfficers: UInt32?
+    public var current: UInt32?
+    public var dueSoon: UInt32?
+    public var overdue: UInt32?
+    public var officers: [OfficerCompliance] = []
+    /// Agencies with officers due soon or overdue.
+    public var exceptions: [AgencyExceptions] = []
+    public var rulesVersion: String?
+
+    public init() {}
+
+    public init(
+        asOf: String? = nil,
+        certifiedOfficers: UInt32? = nil,
+        current: UInt32? = nil,
+        dueSoon: UInt32? = nil,
+        overdue: UInt32? = nil,
+        officers: [OfficerCompliance] = [],
+        exceptions: [AgencyExceptions] = [],
+        rulesVersion: String? = nil
+    ) {
+        self.asOf = asOf
+        self.certifiedOfficers = certifiedOfficers
+        self.current = current
+        self.dueSoon = dueSoon
+        self.overdue = overdue
+        self.officers = officers
+        self.exceptions = exceptions
+        self.rulesVersion = rulesVersion
+    }
+
+    public static let protoName = "accord.v1.GetComplianceResponse"
+    public static let fieldNames: [String] = ["as_of", "certified_officers", "current", "due_soon", "overdue", "officers", "exceptions", "rules_version"]
+}
+
+extension GetComplianceResponse: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_compliance_response() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.asOf = r.string(0)
+        self.certifiedOfficers = r.scalar(1, as: UInt32.self)
+        self.current = r.scalar(2, as: UInt32.self)
+        self.dueSoon = r.scalar(3, as: UInt32.self)
+        self.overdue = r.scalar(4, as: UInt32.self)
+        self.officers = r.messages(5, as: OfficerCompliance.self)
+        self.exceptions = r.messages(6, as: AgencyExceptions.self)
+        self.rulesVersion = r.string(7)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.asOf)
+        w.setScalar(1, self.certifiedOfficers)
+        w.setScalar(2, self.current)
+        w.setScalar(3, self.dueSoon)
+        w.setScalar(4, self.overdue)
+        try w.setMessages(5, self.officers)
+        try w.setMessages(6, self.exceptions)
+        try w.setString(7, self.rulesVersion)
+    }
+}
+
 public enum QualificationMethods {
     public static let serviceName = "accord.v1.Qualification"
 
@@ -1184,6 +1539,19 @@ public enum QualificationMethods {
         isIdempotent: true
     )
 
+    public static let recordRecurringTraining = RPCMethod<RecordRecurringTrainingRequest, Officer>(
+        path: "/accord.v1.Qualification/RecordRecurringTraining",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    /// Every certified officer's recurring-training status as of a date.
+    public static let getCompliance = RPCMethod<GetComplianceRequest, GetComplianceResponse>(
+        path: "/accord.v1.Qualification/GetCompliance",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let allPaths: [String] = [
         "/accord.v1.Qualification/EvaluateRequest",
         "/accord.v1.Qualification/GetEvaluation",
@@ -1197,5 +1565,7 @@ public enum QualificationMethods {
         "/accord.v1.Qualification/CertifyOfficer",
         "/accord.v1.Qualification/GetOfficer",
         "/accord.v1.Qualification/ListOfficers",
+        "/accord.v1.Qualification/RecordRecurringTraining",
+        "/accord.v1.Qualification/GetCompliance",
     ]
 }

@@ -64,5 +64,11 @@ const ProtobufCMessageDescriptor *accord_descriptor_certify_officer_request(void
 const ProtobufCMessageDescriptor *accord_descriptor_get_officer_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_officers_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_officers_response(void);
+const ProtobufCMessageDescriptor *accord_descriptor_record_recurring_training_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_course_status(void);
+const ProtobufCMessageDescriptor *accord_descriptor_officer_compliance(void);
+const ProtobufCMessageDescriptor *accord_descriptor_agency_exceptions(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_response(void);
 
 #endif

@@ -952,6 +952,276 @@ void   accord__v1__list_officers_response__free_unpacked
   assert(message->base.descriptor == &accord__v1__list_officers_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__record_recurring_training_request__init
+                     (Accord__V1__RecordRecurringTrainingRequest         *message)
+{
+  static const Accord__V1__RecordRecurringTrainingRequest init_value = ACCORD__V1__RECORD_RECURRING_TRAINING_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__record_recurring_training_request__get_packed_size
+                     (const Accord__V1__RecordRecurringTrainingRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__record_recurring_training_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__record_recurring_training_request__pack
+                     (const Accord__V1__RecordRecurringTrainingRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__record_recurring_training_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__record_recurring_training_request__pack_to_buffer
+                     (const Accord__V1__RecordRecurringTrainingRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__record_recurring_training_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecordRecurringTrainingRequest *
+       accord__v1__record_recurring_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecordRecurringTrainingRequest *)
+     protobuf_c_message_unpack (&accord__v1__record_recurring_training_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__record_recurring_training_request__free_unpacked
+                     (Accord__V1__RecordRecurringTrainingRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__record_recurring_training_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__course_status__init
+                     (Accord__V1__CourseStatus         *message)
+{
+  static const Accord__V1__CourseStatus init_value = ACCORD__V1__COURSE_STATUS__INIT;
+  *message = init_value;
+}
+size_t accord__v1__course_status__get_packed_size
+                     (const Accord__V1__CourseStatus *message)
+{
+  assert(message->base.descriptor == &accord__v1__course_status__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__course_status__pack
+                     (const Accord__V1__CourseStatus *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__course_status__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__course_status__pack_to_buffer
+                     (const Accord__V1__CourseStatus *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__course_status__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__CourseStatus *
+       accord__v1__course_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__CourseStatus *)
+     protobuf_c_message_unpack (&accord__v1__course_status__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__course_status__free_unpacked
+                     (Accord__V1__CourseStatus *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__course_status__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__officer_compliance__init
+                     (Accord__V1__OfficerCompliance         *message)
+{
+  static const Accord__V1__OfficerCompliance init_value = ACCORD__V1__OFFICER_COMPLIANCE__INIT;
+  *message = init_value;
+}
+size_t accord__v1__officer_compliance__get_packed_size
+                     (const Accord__V1__OfficerCompliance *message)
+{
+  assert(message->base.descriptor == &accord__v1__officer_compliance__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__officer_compliance__pack
+                     (const Accord__V1__OfficerCompliance *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__officer_compliance__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__officer_compliance__pack_to_buffer
+                     (const Accord__V1__OfficerCompliance *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__officer_compliance__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__OfficerCompliance *
+       accord__v1__officer_compliance__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__OfficerCompliance *)
+     protobuf_c_message_unpack (&accord__v1__officer_compliance__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__officer_compliance__free_unpacked
+                     (Accord__V1__OfficerCompliance *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__officer_compliance__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__agency_exceptions__init
+                     (Accord__V1__AgencyExceptions         *message)
+{
+  static const Accord__V1__AgencyExceptions init_value = ACCORD__V1__AGENCY_EXCEPTIONS__INIT;
+  *message = init_value;
+}
+size_t accord__v1__agency_exceptions__get_packed_size
+                     (const Accord__V1__AgencyExceptions *message)
+{
+  assert(message->base.descriptor == &accord__v1__agency_exceptions__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__agency_exceptions__pack
+                     (const Accord__V1__AgencyExceptions *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__agency_exceptions__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__agency_exceptions__pack_to_buffer
+                     (const Accord__V1__AgencyExceptions *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__agency_exceptions__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__AgencyExceptions *
+       accord__v1__agency_exceptions__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__AgencyExceptions *)
+     protobuf_c_message_unpack (&accord__v1__agency_exceptions__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__agency_exceptions__free_unpacked
+                     (Accord__V1__AgencyExceptions *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__agency_exceptions__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__get_compliance_request__init
+                     (Accord__V1__GetComplianceRequest         *message)
+{
+  static const Accord__V1__GetComplianceRequest init_value = ACCORD__V1__GET_COMPLIANCE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__get_compliance_request__get_packed_size
+                     (const Accord__V1__GetComplianceRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__get_compliance_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__get_compliance_request__pack
+                     (const Accord__V1__GetComplianceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__get_compliance_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__get_compliance_request__pack_to_buffer
+                     (const Accord__V1__GetComplianceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__get_compliance_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__GetComplianceRequest *
+       accord__v1__get_compliance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__GetComplianceRequest *)
+     protobuf_c_message_unpack (&accord__v1__get_compliance_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__get_compliance_request__free_unpacked
+                     (Accord__V1__GetComplianceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__get_compliance_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__get_compliance_response__init
+                     (Accord__V1__GetComplianceResponse         *message)
+{
+  static const Accord__V1__GetComplianceResponse init_value = ACCORD__V1__GET_COMPLIANCE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t accord__v1__get_compliance_response__get_packed_size
+                     (const Accord__V1__GetComplianceResponse *message)
+{
+  assert(message->base.descriptor == &accord__v1__get_compliance_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__get_compliance_response__pack
+                     (const Accord__V1__GetComplianceResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__get_compliance_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__get_compliance_response__pack_to_buffer
+                     (const Accord__V1__GetComplianceResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__get_compliance_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__GetComplianceResponse *
+       accord__v1__get_compliance_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__GetComplianceResponse *)
+     protobuf_c_message_unpack (&accord__v1__get_compliance_response__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__get_compliance_response__free_unpacked
+                     (Accord__V1__GetComplianceResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__get_compliance_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor accord__v1__evaluate_request_request__field_descriptors[2] =
 {
   {
@@ -2393,6 +2663,481 @@ const ProtobufCMessageDescriptor accord__v1__list_officers_response__descriptor 
   (ProtobufCMessageInit) accord__v1__list_officers_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor accord__v1__record_recurring_training_request__field_descriptors[3] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordRecurringTrainingRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "course",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordRecurringTrainingRequest, course),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_on",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordRecurringTrainingRequest, completed_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__record_recurring_training_request__field_indices_by_name[] = {
+  2,   /* field[2] = completed_on */
+  1,   /* field[1] = course */
+  0,   /* field[0] = officer_id */
+};
+static const ProtobufCIntRange accord__v1__record_recurring_training_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__record_recurring_training_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecordRecurringTrainingRequest",
+  "RecordRecurringTrainingRequest",
+  "Accord__V1__RecordRecurringTrainingRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RecordRecurringTrainingRequest),
+  3,
+  accord__v1__record_recurring_training_request__field_descriptors,
+  accord__v1__record_recurring_training_request__field_indices_by_name,
+  1,  accord__v1__record_recurring_training_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__record_recurring_training_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__course_status__field_descriptors[3] =
+{
+  {
+    "course",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CourseStatus, course),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_on",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CourseStatus, due_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__CourseStatus, has_status),
+    offsetof(Accord__V1__CourseStatus, status),
+    &accord__v1__training_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__course_status__field_indices_by_name[] = {
+  0,   /* field[0] = course */
+  1,   /* field[1] = due_on */
+  2,   /* field[2] = status */
+};
+static const ProtobufCIntRange accord__v1__course_status__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__course_status__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.CourseStatus",
+  "CourseStatus",
+  "Accord__V1__CourseStatus",
+  "accord.v1",
+  sizeof(Accord__V1__CourseStatus),
+  3,
+  accord__v1__course_status__field_descriptors,
+  accord__v1__course_status__field_indices_by_name,
+  1,  accord__v1__course_status__number_ranges,
+  (ProtobufCMessageInit) accord__v1__course_status__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__officer_compliance__field_descriptors[5] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__OfficerCompliance, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_id",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__OfficerCompliance, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__OfficerCompliance, has_model),
+    offsetof(Accord__V1__OfficerCompliance, model),
+    &accord__v1__model__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__OfficerCompliance, has_status),
+    offsetof(Accord__V1__OfficerCompliance, status),
+    &accord__v1__training_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "courses",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__OfficerCompliance, n_courses),
+    offsetof(Accord__V1__OfficerCompliance, courses),
+    &accord__v1__course_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__officer_compliance__field_indices_by_name[] = {
+  1,   /* field[1] = agency_id */
+  4,   /* field[4] = courses */
+  2,   /* field[2] = model */
+  0,   /* field[0] = officer_id */
+  3,   /* field[3] = status */
+};
+static const ProtobufCIntRange accord__v1__officer_compliance__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor accord__v1__officer_compliance__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.OfficerCompliance",
+  "OfficerCompliance",
+  "Accord__V1__OfficerCompliance",
+  "accord.v1",
+  sizeof(Accord__V1__OfficerCompliance),
+  5,
+  accord__v1__officer_compliance__field_descriptors,
+  accord__v1__officer_compliance__field_indices_by_name,
+  1,  accord__v1__officer_compliance__number_ranges,
+  (ProtobufCMessageInit) accord__v1__officer_compliance__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__agency_exceptions__field_descriptors[3] =
+{
+  {
+    "agency_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__AgencyExceptions, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overdue",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__AgencyExceptions, has_overdue),
+    offsetof(Accord__V1__AgencyExceptions, overdue),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_soon",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__AgencyExceptions, has_due_soon),
+    offsetof(Accord__V1__AgencyExceptions, due_soon),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__agency_exceptions__field_indices_by_name[] = {
+  0,   /* field[0] = agency_id */
+  2,   /* field[2] = due_soon */
+  1,   /* field[1] = overdue */
+};
+static const ProtobufCIntRange accord__v1__agency_exceptions__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__agency_exceptions__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.AgencyExceptions",
+  "AgencyExceptions",
+  "Accord__V1__AgencyExceptions",
+  "accord.v1",
+  sizeof(Accord__V1__AgencyExceptions),
+  3,
+  accord__v1__agency_exceptions__field_descriptors,
+  accord__v1__agency_exceptions__field_indices_by_name,
+  1,  accord__v1__agency_exceptions__number_ranges,
+  (ProtobufCMessageInit) accord__v1__agency_exceptions__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__get_compliance_request__field_descriptors[3] =
+{
+  {
+    "as_of",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetComplianceRequest, as_of),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agency_id",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetComplianceRequest, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exceptions_only",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__GetComplianceRequest, has_exceptions_only),
+    offsetof(Accord__V1__GetComplianceRequest, exceptions_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__get_compliance_request__field_indices_by_name[] = {
+  1,   /* field[1] = agency_id */
+  0,   /* field[0] = as_of */
+  2,   /* field[2] = exceptions_only */
+};
+static const ProtobufCIntRange accord__v1__get_compliance_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__get_compliance_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.GetComplianceRequest",
+  "GetComplianceRequest",
+  "Accord__V1__GetComplianceRequest",
+  "accord.v1",
+  sizeof(Accord__V1__GetComplianceRequest),
+  3,
+  accord__v1__get_compliance_request__field_descriptors,
+  accord__v1__get_compliance_request__field_indices_by_name,
+  1,  accord__v1__get_compliance_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__get_compliance_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field_descriptors[8] =
+{
+  {
+    "as_of",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetComplianceResponse, as_of),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "certified_officers",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__GetComplianceResponse, has_certified_officers),
+    offsetof(Accord__V1__GetComplianceResponse, certified_officers),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__GetComplianceResponse, has_current),
+    offsetof(Accord__V1__GetComplianceResponse, current),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "due_soon",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__GetComplianceResponse, has_due_soon),
+    offsetof(Accord__V1__GetComplianceResponse, due_soon),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "overdue",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__GetComplianceResponse, has_overdue),
+    offsetof(Accord__V1__GetComplianceResponse, overdue),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "officers",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__GetComplianceResponse, n_officers),
+    offsetof(Accord__V1__GetComplianceResponse, officers),
+    &accord__v1__officer_compliance__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exceptions",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__GetComplianceResponse, n_exceptions),
+    offsetof(Accord__V1__GetComplianceResponse, exceptions),
+    &accord__v1__agency_exceptions__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rules_version",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetComplianceResponse, rules_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__get_compliance_response__field_indices_by_name[] = {
+  0,   /* field[0] = as_of */
+  1,   /* field[1] = certified_officers */
+  2,   /* field[2] = current */
+  3,   /* field[3] = due_soon */
+  6,   /* field[6] = exceptions */
+  5,   /* field[5] = officers */
+  4,   /* field[4] = overdue */
+  7,   /* field[7] = rules_version */
+};
+static const ProtobufCIntRange accord__v1__get_compliance_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.GetComplianceResponse",
+  "GetComplianceResponse",
+  "Accord__V1__GetComplianceResponse",
+  "accord.v1",
+  sizeof(Accord__V1__GetComplianceResponse),
+  8,
+  accord__v1__get_compliance_response__field_descriptors,
+  accord__v1__get_compliance_response__field_indices_by_name,
+  1,  accord__v1__get_compliance_response__number_ranges,
+  (ProtobufCMessageInit) accord__v1__get_compliance_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue accord__v1__background_result__enum_values_by_number[3] =
 {
   { "BACKGROUND_RESULT_UNSPECIFIED", "ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_UNSPECIFIED", 0 },
@@ -2457,7 +3202,39 @@ const ProtobufCEnumDescriptor accord__v1__officer_status__descriptor =
   accord__v1__officer_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[12] =
+static const ProtobufCEnumValue accord__v1__training_status__enum_values_by_number[4] =
+{
+  { "TRAINING_STATUS_UNSPECIFIED", "ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_UNSPECIFIED", 0 },
+  { "TRAINING_STATUS_CURRENT", "ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_CURRENT", 1 },
+  { "TRAINING_STATUS_DUE_SOON", "ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_DUE_SOON", 2 },
+  { "TRAINING_STATUS_OVERDUE", "ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_OVERDUE", 3 },
+};
+static const ProtobufCIntRange accord__v1__training_status__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex accord__v1__training_status__enum_values_by_name[4] =
+{
+  { "TRAINING_STATUS_CURRENT", 1 },
+  { "TRAINING_STATUS_DUE_SOON", 2 },
+  { "TRAINING_STATUS_OVERDUE", 3 },
+  { "TRAINING_STATUS_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor accord__v1__training_status__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "accord.v1.TrainingStatus",
+  "TrainingStatus",
+  "Accord__V1__TrainingStatus",
+  "accord.v1",
+  4,
+  accord__v1__training_status__enum_values_by_number,
+  4,
+  accord__v1__training_status__enum_values_by_name,
+  1,
+  accord__v1__training_status__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[14] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
   { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
@@ -2471,11 +3248,14 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "CertifyOfficer", &accord__v1__certify_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "GetOfficer", &accord__v1__get_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "ListOfficers", &accord__v1__list_officers_request__descriptor, &accord__v1__list_officers_response__descriptor },
+  { "RecordRecurringTraining", &accord__v1__record_recurring_training_request__descriptor, &accord__v1__officer__descriptor },
+  { "GetCompliance", &accord__v1__get_compliance_request__descriptor, &accord__v1__get_compliance_response__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
   9,        /* CertifyOfficer */
   7,        /* EnrollOfficer */
   0,        /* EvaluateRequest */
+  13,        /* GetCompliance */
   1,        /* GetEvaluation */
   10,        /* GetOfficer */
   3,        /* GetRules */
@@ -2484,6 +3264,7 @@ const unsigned accord__v1__qualification__method_indices_by_name[] = {
   2,        /* RecommendModel */
   5,        /* RecordBackground */
   8,        /* RecordExamAttempt */
+  12,        /* RecordRecurringTraining */
   6         /* SetComplaintFlag */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
@@ -2493,7 +3274,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  12,
+  14,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -2592,6 +3373,22 @@ void accord__v1__qualification__list_officers(ProtobufCService *service,
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__record_recurring_training(ProtobufCService *service,
+                                                          const Accord__V1__RecordRecurringTrainingRequest *input,
+                                                          Accord__V1__Officer_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__qualification__get_compliance(ProtobufCService *service,
+                                               const Accord__V1__GetComplianceRequest *input,
+                                               Accord__V1__GetComplianceResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)

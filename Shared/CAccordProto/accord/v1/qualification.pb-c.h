@@ -38,6 +38,12 @@ typedef struct Accord__V1__CertifyOfficerRequest Accord__V1__CertifyOfficerReque
 typedef struct Accord__V1__GetOfficerRequest Accord__V1__GetOfficerRequest;
 typedef struct Accord__V1__ListOfficersRequest Accord__V1__ListOfficersRequest;
 typedef struct Accord__V1__ListOfficersResponse Accord__V1__ListOfficersResponse;
+typedef struct Accord__V1__RecordRecurringTrainingRequest Accord__V1__RecordRecurringTrainingRequest;
+typedef struct Accord__V1__CourseStatus Accord__V1__CourseStatus;
+typedef struct Accord__V1__OfficerCompliance Accord__V1__OfficerCompliance;
+typedef struct Accord__V1__AgencyExceptions Accord__V1__AgencyExceptions;
+typedef struct Accord__V1__GetComplianceRequest Accord__V1__GetComplianceRequest;
+typedef struct Accord__V1__GetComplianceResponse Accord__V1__GetComplianceResponse;
 
 
 /* --- enums --- */
@@ -65,6 +71,16 @@ typedef enum _Accord__V1__OfficerStatus {
   ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_SUBSTITUTED = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ACCORD__V1__OFFICER_STATUS)
 } Accord__V1__OfficerStatus;
+typedef enum _Accord__V1__TrainingStatus {
+  ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_UNSPECIFIED = 0,
+  ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_CURRENT = 1,
+  /*
+   * Due within the rule set's due_soon_days.
+   */
+  ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_DUE_SOON = 2,
+  ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_OVERDUE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(ACCORD__V1__TRAINING_STATUS)
+} Accord__V1__TrainingStatus;
 
 /* --- messages --- */
 
@@ -434,6 +450,113 @@ struct  Accord__V1__ListOfficersResponse
 #define ACCORD__V1__LIST_OFFICERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_officers_response__descriptor) \
     , 0,NULL, NULL }
+
+
+struct  Accord__V1__RecordRecurringTrainingRequest
+{
+  ProtobufCMessage base;
+  char *officer_id;
+  /*
+   * A course of the rule set's recurring_training, e.g. "Systems access".
+   */
+  char *course;
+  char *completed_on;
+};
+#define ACCORD__V1__RECORD_RECURRING_TRAINING_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__record_recurring_training_request__descriptor) \
+    , NULL, NULL, NULL }
+
+
+struct  Accord__V1__CourseStatus
+{
+  ProtobufCMessage base;
+  char *course;
+  char *due_on;
+  protobuf_c_boolean has_status;
+  Accord__V1__TrainingStatus status;
+};
+#define ACCORD__V1__COURSE_STATUS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__course_status__descriptor) \
+    , NULL, NULL, 0, ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_UNSPECIFIED }
+
+
+struct  Accord__V1__OfficerCompliance
+{
+  ProtobufCMessage base;
+  char *officer_id;
+  char *agency_id;
+  protobuf_c_boolean has_model;
+  Accord__V1__Model model;
+  /*
+   * The worst of its courses.
+   */
+  protobuf_c_boolean has_status;
+  Accord__V1__TrainingStatus status;
+  size_t n_courses;
+  Accord__V1__CourseStatus **courses;
+};
+#define ACCORD__V1__OFFICER_COMPLIANCE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__officer_compliance__descriptor) \
+    , NULL, NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, 0, ACCORD__V1__TRAINING_STATUS__TRAINING_STATUS_UNSPECIFIED, 0,NULL }
+
+
+struct  Accord__V1__AgencyExceptions
+{
+  ProtobufCMessage base;
+  char *agency_id;
+  protobuf_c_boolean has_overdue;
+  uint32_t overdue;
+  protobuf_c_boolean has_due_soon;
+  uint32_t due_soon;
+};
+#define ACCORD__V1__AGENCY_EXCEPTIONS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__agency_exceptions__descriptor) \
+    , NULL, 0, 0, 0, 0 }
+
+
+struct  Accord__V1__GetComplianceRequest
+{
+  ProtobufCMessage base;
+  /*
+   * "YYYY-MM-DD"; absent: today.
+   */
+  char *as_of;
+  char *agency_id;
+  /*
+   * Only officers that are not current.
+   */
+  protobuf_c_boolean has_exceptions_only;
+  protobuf_c_boolean exceptions_only;
+};
+#define ACCORD__V1__GET_COMPLIANCE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_compliance_request__descriptor) \
+    , NULL, NULL, 0, 0 }
+
+
+struct  Accord__V1__GetComplianceResponse
+{
+  ProtobufCMessage base;
+  char *as_of;
+  protobuf_c_boolean has_certified_officers;
+  uint32_t certified_officers;
+  protobuf_c_boolean has_current;
+  uint32_t current;
+  protobuf_c_boolean has_due_soon;
+  uint32_t due_soon;
+  protobuf_c_boolean has_overdue;
+  uint32_t overdue;
+  size_t n_officers;
+  Accord__V1__OfficerCompliance **officers;
+  /*
+   * Agencies with officers due soon or overdue.
+   */
+  size_t n_exceptions;
+  Accord__V1__AgencyExceptions **exceptions;
+  char *rules_version;
+};
+#define ACCORD__V1__GET_COMPLIANCE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_compliance_response__descriptor) \
+    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, NULL }
 
 
 /* Accord__V1__EvaluateRequestRequest methods */
@@ -835,6 +958,120 @@ Accord__V1__ListOfficersResponse *
 void   accord__v1__list_officers_response__free_unpacked
                      (Accord__V1__ListOfficersResponse *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__RecordRecurringTrainingRequest methods */
+void   accord__v1__record_recurring_training_request__init
+                     (Accord__V1__RecordRecurringTrainingRequest         *message);
+size_t accord__v1__record_recurring_training_request__get_packed_size
+                     (const Accord__V1__RecordRecurringTrainingRequest   *message);
+size_t accord__v1__record_recurring_training_request__pack
+                     (const Accord__V1__RecordRecurringTrainingRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__record_recurring_training_request__pack_to_buffer
+                     (const Accord__V1__RecordRecurringTrainingRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RecordRecurringTrainingRequest *
+       accord__v1__record_recurring_training_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__record_recurring_training_request__free_unpacked
+                     (Accord__V1__RecordRecurringTrainingRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__CourseStatus methods */
+void   accord__v1__course_status__init
+                     (Accord__V1__CourseStatus         *message);
+size_t accord__v1__course_status__get_packed_size
+                     (const Accord__V1__CourseStatus   *message);
+size_t accord__v1__course_status__pack
+                     (const Accord__V1__CourseStatus   *message,
+                      uint8_t             *out);
+size_t accord__v1__course_status__pack_to_buffer
+                     (const Accord__V1__CourseStatus   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__CourseStatus *
+       accord__v1__course_status__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__course_status__free_unpacked
+                     (Accord__V1__CourseStatus *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__OfficerCompliance methods */
+void   accord__v1__officer_compliance__init
+                     (Accord__V1__OfficerCompliance         *message);
+size_t accord__v1__officer_compliance__get_packed_size
+                     (const Accord__V1__OfficerCompliance   *message);
+size_t accord__v1__officer_compliance__pack
+                     (const Accord__V1__OfficerCompliance   *message,
+                      uint8_t             *out);
+size_t accord__v1__officer_compliance__pack_to_buffer
+                     (const Accord__V1__OfficerCompliance   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__OfficerCompliance *
+       accord__v1__officer_compliance__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__officer_compliance__free_unpacked
+                     (Accord__V1__OfficerCompliance *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__AgencyExceptions methods */
+void   accord__v1__agency_exceptions__init
+                     (Accord__V1__AgencyExceptions         *message);
+size_t accord__v1__agency_exceptions__get_packed_size
+                     (const Accord__V1__AgencyExceptions   *message);
+size_t accord__v1__agency_exceptions__pack
+                     (const Accord__V1__AgencyExceptions   *message,
+                      uint8_t             *out);
+size_t accord__v1__agency_exceptions__pack_to_buffer
+                     (const Accord__V1__AgencyExceptions   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__AgencyExceptions *
+       accord__v1__agency_exceptions__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__agency_exceptions__free_unpacked
+                     (Accord__V1__AgencyExceptions *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__GetComplianceRequest methods */
+void   accord__v1__get_compliance_request__init
+                     (Accord__V1__GetComplianceRequest         *message);
+size_t accord__v1__get_compliance_request__get_packed_size
+                     (const Accord__V1__GetComplianceRequest   *message);
+size_t accord__v1__get_compliance_request__pack
+                     (const Accord__V1__GetComplianceRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__get_compliance_request__pack_to_buffer
+                     (const Accord__V1__GetComplianceRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__GetComplianceRequest *
+       accord__v1__get_compliance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__get_compliance_request__free_unpacked
+                     (Accord__V1__GetComplianceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__GetComplianceResponse methods */
+void   accord__v1__get_compliance_response__init
+                     (Accord__V1__GetComplianceResponse         *message);
+size_t accord__v1__get_compliance_response__get_packed_size
+                     (const Accord__V1__GetComplianceResponse   *message);
+size_t accord__v1__get_compliance_response__pack
+                     (const Accord__V1__GetComplianceResponse   *message,
+                      uint8_t             *out);
+size_t accord__v1__get_compliance_response__pack_to_buffer
+                     (const Accord__V1__GetComplianceResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__GetComplianceResponse *
+       accord__v1__get_compliance_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__get_compliance_response__free_unpacked
+                     (Accord__V1__GetComplianceResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Accord__V1__EvaluateRequestRequest_Closure)
@@ -900,6 +1137,24 @@ typedef void (*Accord__V1__ListOfficersRequest_Closure)
 typedef void (*Accord__V1__ListOfficersResponse_Closure)
                  (const Accord__V1__ListOfficersResponse *message,
                   void *closure_data);
+typedef void (*Accord__V1__RecordRecurringTrainingRequest_Closure)
+                 (const Accord__V1__RecordRecurringTrainingRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__CourseStatus_Closure)
+                 (const Accord__V1__CourseStatus *message,
+                  void *closure_data);
+typedef void (*Accord__V1__OfficerCompliance_Closure)
+                 (const Accord__V1__OfficerCompliance *message,
+                  void *closure_data);
+typedef void (*Accord__V1__AgencyExceptions_Closure)
+                 (const Accord__V1__AgencyExceptions *message,
+                  void *closure_data);
+typedef void (*Accord__V1__GetComplianceRequest_Closure)
+                 (const Accord__V1__GetComplianceRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__GetComplianceResponse_Closure)
+                 (const Accord__V1__GetComplianceResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -955,6 +1210,14 @@ struct Accord__V1__Qualification_Service
                         const Accord__V1__ListOfficersRequest *input,
                         Accord__V1__ListOfficersResponse_Closure closure,
                         void *closure_data);
+  void (*record_recurring_training)(Accord__V1__Qualification_Service *service,
+                                    const Accord__V1__RecordRecurringTrainingRequest *input,
+                                    Accord__V1__Officer_Closure closure,
+                                    void *closure_data);
+  void (*get_compliance)(Accord__V1__Qualification_Service *service,
+                         const Accord__V1__GetComplianceRequest *input,
+                         Accord__V1__GetComplianceResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Accord__V1__Qualification_ServiceDestroy)(Accord__V1__Qualification_Service *);
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
@@ -974,7 +1237,9 @@ void accord__v1__qualification__init (Accord__V1__Qualification_Service *service
       function_prefix__ ## record_exam_attempt,\
       function_prefix__ ## certify_officer,\
       function_prefix__ ## get_officer,\
-      function_prefix__ ## list_officers  }
+      function_prefix__ ## list_officers,\
+      function_prefix__ ## record_recurring_training,\
+      function_prefix__ ## get_compliance  }
 void accord__v1__qualification__evaluate_request(ProtobufCService *service,
                                                  const Accord__V1__EvaluateRequestRequest *input,
                                                  Accord__V1__EvaluateRequestResponse_Closure closure,
@@ -1023,11 +1288,20 @@ void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               const Accord__V1__ListOfficersRequest *input,
                                               Accord__V1__ListOfficersResponse_Closure closure,
                                               void *closure_data);
+void accord__v1__qualification__record_recurring_training(ProtobufCService *service,
+                                                          const Accord__V1__RecordRecurringTrainingRequest *input,
+                                                          Accord__V1__Officer_Closure closure,
+                                                          void *closure_data);
+void accord__v1__qualification__get_compliance(ProtobufCService *service,
+                                               const Accord__V1__GetComplianceRequest *input,
+                                               Accord__V1__GetComplianceResponse_Closure closure,
+                                               void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    accord__v1__background_result__descriptor;
 extern const ProtobufCEnumDescriptor    accord__v1__officer_status__descriptor;
+extern const ProtobufCEnumDescriptor    accord__v1__training_status__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__evaluate_request_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__evaluate_request_response__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__requirement__descriptor;
@@ -1049,6 +1323,12 @@ extern const ProtobufCMessageDescriptor accord__v1__certify_officer_request__des
 extern const ProtobufCMessageDescriptor accord__v1__get_officer_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_officers_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_officers_response__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__record_recurring_training_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__course_status__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__officer_compliance__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__agency_exceptions__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__get_compliance_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor;
 extern const ProtobufCServiceDescriptor accord__v1__qualification__descriptor;
 
 PROTOBUF_C__END_DECLS
