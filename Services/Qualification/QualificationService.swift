@@ -11,8 +11,8 @@ import Synchronization
 /// decision reported back to intake, model recommendation.
 public final class QualificationService: Sendable {
     let store: SQLiteStore
-    let rules: Mutex<RuleSet>
-    let rulesLoadedAt: Int64
+    /// The rule set in force and when it was published.
+    let rules: Mutex<(set: RuleSet, since: Int64)>
     let now: @Sendable () -> Int64
     let logger: Logger
 
@@ -22,12 +22,16 @@ public final class QualificationService: Sendable {
         logger: Logger,
         now: @escaping @Sendable () -> Int64 = QualificationService.systemNow
     ) throws {
-        self.store = try SQLiteStore(path: databasePath, migrations: Self.migrations, logger: logger)
-        self.rules = Mutex(rules)
+        let store = try SQLiteStore(path: databasePath, migrations: Self.migrations, logger: logger)
+        let current = try Self.recordAndSelect(rules, origin: "files", store: store, at: now(), logger: logger)
+        self.store = store
+        self.rules = Mutex(current)
         self.now = now
-        self.rulesLoadedAt = now()
         self.logger = logger
-        logger.info("Rules loaded", metadata: ["version": "\(rules.version)", "states": "\(rules.stateRules.count)"])
+        logger.info(
+            "Rules in force",
+            metadata: ["version": "\(current.set.version)", "states": "\(current.set.stateRules.count)"]
+        )
     }
 
     public static let systemNow: @Sendable () -> Int64 = {
@@ -56,9 +60,24 @@ public final class QualificationService: Sendable {
         },
         officerMigration,
         recurringMigration,
+        Migration("2026-11-30-qualification-v4-rule-sets") { db in
+            try db.execute(
+                sql: """
+                    -- Every rule set ever in force, so that each decision's version can be read back.
+                    CREATE TABLE rule_set (
+                        version TEXT PRIMARY KEY,
+                        program_json TEXT NOT NULL,
+                        state_law_csv TEXT NOT NULL,
+                        published_by TEXT NOT NULL,
+                        published_at_ms INTEGER NOT NULL,
+                        reason TEXT
+                    );
+                    """
+            )
+        },
     ]
 
-    var currentRules: RuleSet { self.rules.withLock { $0 } }
+    var currentRules: RuleSet { self.rules.withLock { $0.set } }
 
     /// "YYYY-MM-DD" of now, UTC.
     var today: String {
@@ -76,14 +95,9 @@ public final class QualificationService: Sendable {
         self.registerOfficers(into: &router)
         self.registerCompliance(into: &router)
         router.register(QualificationMethods.getRules) { _, _ in
-            let rules = self.currentRules
-            return RuleSetInfo(
-                version: rules.version,
-                stateRules: UInt32(rules.stateRules.values.reduce(0) { $0 + $1.count }),
-                source: rules.source,
-                loadedAtMs: self.rulesLoadedAt
-            )
+            self.rules.withLock { Self.info($0.set, since: $0.since) }
         }
+        router.register(QualificationMethods.publishRules) { try await self.publishRules($0, $1) }
     }
 
     // MARK: Evaluation

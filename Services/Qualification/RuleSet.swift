@@ -1,6 +1,6 @@
 import AccordCSV
 public import AccordMessages
-import Foundation
+public import Foundation
 
 /// Program requirements as data: the State-law table and the model prerequisites, loaded from a
 /// directory (`state-law-287g.csv` and `program.json`) and identified by a version that every
@@ -139,17 +139,27 @@ public struct RuleSet: Sendable {
     public let eligibility: Eligibility
     public let courses: [Model: Course]
     public let recurring: Recurring
+    /// The texts it was built from, kept so that a rule set can be stored and read back whole.
+    public let programText: String
+    public let stateLawText: String
 
     /// Reads `program.json` and `state-law-287g.csv` from `directory`.
     public static func load(directory: String) throws -> RuleSet {
         guard let programData = FileManager.default.contents(atPath: "\(directory)/program.json") else {
             throw Failure(description: "no program.json in \(directory)")
         }
+        let text = try String(contentsOfFile: "\(directory)/state-law-287g.csv", encoding: .utf8)
+        return try self.parse(programJSON: programData, stateLawCSV: text, origin: directory)
+    }
+
+    /// Builds a rule set from the two texts (as published at run time or read from files).
+    public static func parse(programJSON programData: Data, stateLawCSV text: String, origin: String) throws -> RuleSet
+    {
         let program: Program
         do {
             program = try JSONDecoder().decode(Program.self, from: programData)
         } catch {
-            throw Failure(description: "\(directory)/program.json: \(error)")
+            throw Failure(description: "\(origin)/program.json: \(error)")
         }
         var modelRules: [Model: ModelRule] = [:]
         for (name, rule) in program.models {
@@ -170,7 +180,6 @@ public struct RuleSet: Sendable {
             courses[model] = course
         }
         guard courses.count == 3 else { throw Failure(description: "program.json training must give JEM, WSO and TFM") }
-        let text = try String(contentsOfFile: "\(directory)/state-law-287g.csv", encoding: .utf8)
         return RuleSet(
             version: program.version,
             source: program.source,
@@ -180,7 +189,9 @@ public struct RuleSet: Sendable {
             modelRules: modelRules,
             eligibility: program.officerEligibility,
             courses: courses,
-            recurring: program.recurringTraining
+            recurring: program.recurringTraining,
+            programText: String(decoding: programData, as: UTF8.self),
+            stateLawText: text
         )
     }
 

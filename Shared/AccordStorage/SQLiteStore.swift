@@ -53,6 +53,11 @@ public final class SQLiteStore: Sendable {
         try await self.pool.read(body)
     }
 
+    /// Runs `body` in a transaction of its own, blocking the caller: for start-up work only.
+    public func writeAtStartUp<T>(_ body: (Database) throws -> T) throws -> T {
+        try self.pool.write(body)
+    }
+
     /// Runs `body` in the next group commit; returns once its transaction is durable.
     /// If `body` throws, its changes are rolled back and the other writes of the batch commit.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

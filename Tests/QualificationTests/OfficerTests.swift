@@ -88,10 +88,12 @@ struct OfficerServiceTests {
         let task: Task<Void, any Error>
         let client: RPCClient
 
-        static func start() async throws -> Harness {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "accord-qual-\(UUID().uuidString)/q.sqlite"
-            ).path
+        static func start(path: String? = nil) async throws -> Harness {
+            let path =
+                path
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "accord-qual-\(UUID().uuidString)/q.sqlite"
+                ).path
             var logger = Logger(label: "test.qualification")
             logger.logLevel = .critical
             // 2026-06-01T12:00:00Z.

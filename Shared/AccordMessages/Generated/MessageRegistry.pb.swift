@@ -69,5 +69,6 @@ enum MessageRegistry {
         AgencyExceptions.self,
         GetComplianceRequest.self,
         GetComplianceResponse.self,
+        PublishRulesRequest.self,
     ]
 }

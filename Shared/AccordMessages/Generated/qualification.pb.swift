@@ -1463,6 +1463,57 @@ extension GetComplianceResponse: CBackedMessage {
     }
 }
 
+/// A new rule set, published by an operator: it applies to decisions from now on; decisions made
+/// before keep the version that made them.
+public struct PublishRulesRequest: ProtoMessage {
+    /// The text of program.json (its "version" must be new).
+    public var programJson: String?
+    /// The text of the State-law table (CSV).
+    public var stateLawCsv: String?
+    /// Why, for the record.
+    public var reason: String?
+
+    public init() {}
+
+    public init(
+        programJson: String? = nil,
+        stateLawCsv: String? = nil,
+        reason: String? = nil
+    ) {
+        self.programJson = programJson
+        self.stateLawCsv = stateLawCsv
+        self.reason = reason
+    }
+
+    public static let protoName = "accord.v1.PublishRulesRequest"
+    public static let fieldNames: [String] = ["program_json", "state_law_csv", "reason"]
+}
+
+extension PublishRulesRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_publish_rules_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.programJson = r.string(0)
+        self.stateLawCsv = r.string(1)
+        self.reason = r.string(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.programJson)
+        try w.setString(1, self.stateLawCsv)
+        try w.setString(2, self.reason)
+    }
+}
+
 public enum QualificationMethods {
     public static let serviceName = "accord.v1.Qualification"
 
@@ -1488,6 +1539,13 @@ public enum QualificationMethods {
         path: "/accord.v1.Qualification/GetRules",
         kind: .unary,
         isIdempotent: true
+    )
+
+    /// Replaces the rule set in force; a version already published is ALREADY_EXISTS.
+    public static let publishRules = RPCMethod<PublishRulesRequest, RuleSetInfo>(
+        path: "/accord.v1.Qualification/PublishRules",
+        kind: .unary,
+        isIdempotent: false
     )
 
     public static let nominateOfficer = RPCMethod<NominateOfficerRequest, Officer>(
@@ -1557,6 +1615,7 @@ public enum QualificationMethods {
         "/accord.v1.Qualification/GetEvaluation",
         "/accord.v1.Qualification/RecommendModel",
         "/accord.v1.Qualification/GetRules",
+        "/accord.v1.Qualification/PublishRules",
         "/accord.v1.Qualification/NominateOfficer",
         "/accord.v1.Qualification/RecordBackground",
         "/accord.v1.Qualification/SetComplaintFlag",

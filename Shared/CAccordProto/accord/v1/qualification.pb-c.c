@@ -1222,6 +1222,51 @@ void   accord__v1__get_compliance_response__free_unpacked
   assert(message->base.descriptor == &accord__v1__get_compliance_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__publish_rules_request__init
+                     (Accord__V1__PublishRulesRequest         *message)
+{
+  static const Accord__V1__PublishRulesRequest init_value = ACCORD__V1__PUBLISH_RULES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__publish_rules_request__get_packed_size
+                     (const Accord__V1__PublishRulesRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__publish_rules_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__publish_rules_request__pack
+                     (const Accord__V1__PublishRulesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__publish_rules_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__publish_rules_request__pack_to_buffer
+                     (const Accord__V1__PublishRulesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__publish_rules_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__PublishRulesRequest *
+       accord__v1__publish_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__PublishRulesRequest *)
+     protobuf_c_message_unpack (&accord__v1__publish_rules_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__publish_rules_request__free_unpacked
+                     (Accord__V1__PublishRulesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__publish_rules_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor accord__v1__evaluate_request_request__field_descriptors[2] =
 {
   {
@@ -3138,6 +3183,70 @@ const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor
   (ProtobufCMessageInit) accord__v1__get_compliance_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor accord__v1__publish_rules_request__field_descriptors[3] =
+{
+  {
+    "program_json",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__PublishRulesRequest, program_json),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_law_csv",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__PublishRulesRequest, state_law_csv),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__PublishRulesRequest, reason),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__publish_rules_request__field_indices_by_name[] = {
+  0,   /* field[0] = program_json */
+  2,   /* field[2] = reason */
+  1,   /* field[1] = state_law_csv */
+};
+static const ProtobufCIntRange accord__v1__publish_rules_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__publish_rules_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.PublishRulesRequest",
+  "PublishRulesRequest",
+  "Accord__V1__PublishRulesRequest",
+  "accord.v1",
+  sizeof(Accord__V1__PublishRulesRequest),
+  3,
+  accord__v1__publish_rules_request__field_descriptors,
+  accord__v1__publish_rules_request__field_indices_by_name,
+  1,  accord__v1__publish_rules_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__publish_rules_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue accord__v1__background_result__enum_values_by_number[3] =
 {
   { "BACKGROUND_RESULT_UNSPECIFIED", "ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_UNSPECIFIED", 0 },
@@ -3234,12 +3343,13 @@ const ProtobufCEnumDescriptor accord__v1__training_status__descriptor =
   accord__v1__training_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[14] =
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[15] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
   { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
   { "RecommendModel", &accord__v1__recommend_model_request__descriptor, &accord__v1__recommend_model_response__descriptor },
   { "GetRules", &accord__v1__get_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
+  { "PublishRules", &accord__v1__publish_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
   { "NominateOfficer", &accord__v1__nominate_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "RecordBackground", &accord__v1__record_background_request__descriptor, &accord__v1__officer__descriptor },
   { "SetComplaintFlag", &accord__v1__set_complaint_flag_request__descriptor, &accord__v1__officer__descriptor },
@@ -3252,20 +3362,21 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "GetCompliance", &accord__v1__get_compliance_request__descriptor, &accord__v1__get_compliance_response__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
-  9,        /* CertifyOfficer */
-  7,        /* EnrollOfficer */
+  10,        /* CertifyOfficer */
+  8,        /* EnrollOfficer */
   0,        /* EvaluateRequest */
-  13,        /* GetCompliance */
+  14,        /* GetCompliance */
   1,        /* GetEvaluation */
-  10,        /* GetOfficer */
+  11,        /* GetOfficer */
   3,        /* GetRules */
-  11,        /* ListOfficers */
-  4,        /* NominateOfficer */
+  12,        /* ListOfficers */
+  5,        /* NominateOfficer */
+  4,        /* PublishRules */
   2,        /* RecommendModel */
-  5,        /* RecordBackground */
-  8,        /* RecordExamAttempt */
-  12,        /* RecordRecurringTraining */
-  6         /* SetComplaintFlag */
+  6,        /* RecordBackground */
+  9,        /* RecordExamAttempt */
+  13,        /* RecordRecurringTraining */
+  7         /* SetComplaintFlag */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
 {
@@ -3274,7 +3385,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  14,
+  15,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -3310,13 +3421,21 @@ void accord__v1__qualification__get_rules(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__qualification__publish_rules(ProtobufCService *service,
+                                              const Accord__V1__PublishRulesRequest *input,
+                                              Accord__V1__RuleSetInfo_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__qualification__nominate_officer(ProtobufCService *service,
                                                  const Accord__V1__NominateOfficerRequest *input,
                                                  Accord__V1__Officer_Closure closure,
                                                  void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_background(ProtobufCService *service,
                                                   const Accord__V1__RecordBackgroundRequest *input,
@@ -3324,7 +3443,7 @@ void accord__v1__qualification__record_background(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
                                                    const Accord__V1__SetComplaintFlagRequest *input,
@@ -3332,7 +3451,7 @@ void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__enroll_officer(ProtobufCService *service,
                                                const Accord__V1__EnrollOfficerRequest *input,
@@ -3340,7 +3459,7 @@ void accord__v1__qualification__enroll_officer(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     const Accord__V1__RecordExamAttemptRequest *input,
@@ -3348,7 +3467,7 @@ void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 const Accord__V1__CertifyOfficerRequest *input,
@@ -3356,7 +3475,7 @@ void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             const Accord__V1__GetOfficerRequest *input,
@@ -3364,7 +3483,7 @@ void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               const Accord__V1__ListOfficersRequest *input,
@@ -3372,7 +3491,7 @@ void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_recurring_training(ProtobufCService *service,
                                                           const Accord__V1__RecordRecurringTrainingRequest *input,
@@ -3380,7 +3499,7 @@ void accord__v1__qualification__record_recurring_training(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                const Accord__V1__GetComplianceRequest *input,
@@ -3388,7 +3507,7 @@ void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)

@@ -44,6 +44,7 @@ typedef struct Accord__V1__OfficerCompliance Accord__V1__OfficerCompliance;
 typedef struct Accord__V1__AgencyExceptions Accord__V1__AgencyExceptions;
 typedef struct Accord__V1__GetComplianceRequest Accord__V1__GetComplianceRequest;
 typedef struct Accord__V1__GetComplianceResponse Accord__V1__GetComplianceResponse;
+typedef struct Accord__V1__PublishRulesRequest Accord__V1__PublishRulesRequest;
 
 
 /* --- enums --- */
@@ -559,6 +560,31 @@ struct  Accord__V1__GetComplianceResponse
     , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, NULL }
 
 
+/*
+ * A new rule set, published by an operator: it applies to decisions from now on; decisions made
+ * before keep the version that made them.
+ */
+struct  Accord__V1__PublishRulesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The text of program.json (its "version" must be new).
+   */
+  char *program_json;
+  /*
+   * The text of the State-law table (CSV).
+   */
+  char *state_law_csv;
+  /*
+   * Why, for the record.
+   */
+  char *reason;
+};
+#define ACCORD__V1__PUBLISH_RULES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__publish_rules_request__descriptor) \
+    , NULL, NULL, NULL }
+
+
 /* Accord__V1__EvaluateRequestRequest methods */
 void   accord__v1__evaluate_request_request__init
                      (Accord__V1__EvaluateRequestRequest         *message);
@@ -1072,6 +1098,25 @@ Accord__V1__GetComplianceResponse *
 void   accord__v1__get_compliance_response__free_unpacked
                      (Accord__V1__GetComplianceResponse *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__PublishRulesRequest methods */
+void   accord__v1__publish_rules_request__init
+                     (Accord__V1__PublishRulesRequest         *message);
+size_t accord__v1__publish_rules_request__get_packed_size
+                     (const Accord__V1__PublishRulesRequest   *message);
+size_t accord__v1__publish_rules_request__pack
+                     (const Accord__V1__PublishRulesRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__publish_rules_request__pack_to_buffer
+                     (const Accord__V1__PublishRulesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__PublishRulesRequest *
+       accord__v1__publish_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__publish_rules_request__free_unpacked
+                     (Accord__V1__PublishRulesRequest *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Accord__V1__EvaluateRequestRequest_Closure)
@@ -1155,6 +1200,9 @@ typedef void (*Accord__V1__GetComplianceRequest_Closure)
 typedef void (*Accord__V1__GetComplianceResponse_Closure)
                  (const Accord__V1__GetComplianceResponse *message,
                   void *closure_data);
+typedef void (*Accord__V1__PublishRulesRequest_Closure)
+                 (const Accord__V1__PublishRulesRequest *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1178,6 +1226,10 @@ struct Accord__V1__Qualification_Service
                     const Accord__V1__GetRulesRequest *input,
                     Accord__V1__RuleSetInfo_Closure closure,
                     void *closure_data);
+  void (*publish_rules)(Accord__V1__Qualification_Service *service,
+                        const Accord__V1__PublishRulesRequest *input,
+                        Accord__V1__RuleSetInfo_Closure closure,
+                        void *closure_data);
   void (*nominate_officer)(Accord__V1__Qualification_Service *service,
                            const Accord__V1__NominateOfficerRequest *input,
                            Accord__V1__Officer_Closure closure,
@@ -1230,6 +1282,7 @@ void accord__v1__qualification__init (Accord__V1__Qualification_Service *service
       function_prefix__ ## get_evaluation,\
       function_prefix__ ## recommend_model,\
       function_prefix__ ## get_rules,\
+      function_prefix__ ## publish_rules,\
       function_prefix__ ## nominate_officer,\
       function_prefix__ ## record_background,\
       function_prefix__ ## set_complaint_flag,\
@@ -1256,6 +1309,10 @@ void accord__v1__qualification__get_rules(ProtobufCService *service,
                                           const Accord__V1__GetRulesRequest *input,
                                           Accord__V1__RuleSetInfo_Closure closure,
                                           void *closure_data);
+void accord__v1__qualification__publish_rules(ProtobufCService *service,
+                                              const Accord__V1__PublishRulesRequest *input,
+                                              Accord__V1__RuleSetInfo_Closure closure,
+                                              void *closure_data);
 void accord__v1__qualification__nominate_officer(ProtobufCService *service,
                                                  const Accord__V1__NominateOfficerRequest *input,
                                                  Accord__V1__Officer_Closure closure,
@@ -1329,6 +1386,7 @@ extern const ProtobufCMessageDescriptor accord__v1__officer_compliance__descript
 extern const ProtobufCMessageDescriptor accord__v1__agency_exceptions__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__get_compliance_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__publish_rules_request__descriptor;
 extern const ProtobufCServiceDescriptor accord__v1__qualification__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,96 @@
+import AccordMessages
+import AccordRPC
+import AccordWire
+import Foundation
+import Logging
+import Testing
+
+@testable import Qualification
+
+@Suite("Publishing a rule set at run time", .timeLimit(.minutes(1)))
+struct PublishRulesTests {
+    static func evaluate(_ client: RPCClient, id: String) async throws -> Evaluation {
+        let request = ParticipationRequest(
+            id: id,
+            model: .jem,
+            partner: .ice,
+            consent: Consent(officialName: "Pat Smith", office: "Sheriff", signedOn: "2026-05-01"),
+            needs: NeedsAssessment(expectedAnnualEncounters: 900, detentionCapacity: 300, officersProposed: 5),
+            revision: 1
+        )
+        let agency = Agency(id: "ag_1", state: "TX", name: "X", type: .county, hasJail: true, jailCapacity: 300)
+        _ = try await client.unary(
+            QualificationMethods.evaluateRequest,
+            EvaluateRequestRequest(request: request, agency: agency)
+        )
+        return try await client.unary(QualificationMethods.getEvaluation, GetEvaluationRequest(requestId: id))
+    }
+
+    @Test("a new version applies from then on, old decisions keep theirs, and it survives a restart")
+    func publish() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "accord-rules-\(UUID().uuidString)/q.sqlite"
+        ).path
+        let q = try await OfficerServiceTests.Harness.start(path: path)
+        let before = try await Self.evaluate(q.client, id: "rq_1")
+        #expect(before.status == .qualified && before.rulesVersion == "2026-11-30.1")
+
+        let rules = EvaluatorTests.rules
+        let program = rules.programText.replacingOccurrences(of: "\"2026-11-30.1\"", with: "\"2026-12-01.1\"")
+        let table = rules.stateLawText.replacingOccurrences(
+            of: "TX,Texas,REQUIRED,ALL,2026-01-01",
+            with: "TX,Texas,PROHIBITED,JEM,2026-01-01"
+        )
+        #expect(table != rules.stateLawText)
+        let operatorCall = CallOptions(metadata: [TrustMetadata.principal: "operator"])
+        let info = try await q.client.unary(
+            QualificationMethods.publishRules,
+            PublishRulesRequest(programJson: program, stateLawCsv: table, reason: "test"),
+            options: operatorCall
+        )
+        #expect(info.version == "2026-12-01.1")
+        let after = try await Self.evaluate(q.client, id: "rq_2")
+        #expect(after.status == .deficient && after.rulesVersion == "2026-12-01.1")
+        #expect(after.failed.map(\.code) == ["STATE_LAW_PROHIBITS"])
+        #expect(
+            try await q.client.unary(QualificationMethods.getEvaluation, GetEvaluationRequest(requestId: "rq_1"))
+                .rulesVersion == "2026-11-30.1"
+        )
+
+        do {
+            _ = try await q.client.unary(
+                QualificationMethods.publishRules,
+                PublishRulesRequest(programJson: program, stateLawCsv: table),
+                options: operatorCall
+            )
+            Issue.record("published the same version twice")
+        } catch let error as RPCError {
+            #expect(error.code == .alreadyExists)
+        }
+        do {
+            _ = try await q.client.unary(
+                QualificationMethods.publishRules,
+                PublishRulesRequest(programJson: "{\"version\": 1}", stateLawCsv: table),
+                options: operatorCall
+            )
+            Issue.record("published a broken program.json")
+        } catch let error as RPCError {
+            #expect(error.errorDetails?.fieldViolations.first?.field == "program_json")
+        }
+        await #expect(throws: RPCError.self) {
+            try await q.client.unary(
+                QualificationMethods.publishRules,
+                PublishRulesRequest(programJson: program, stateLawCsv: table),
+                options: CallOptions(metadata: [TrustMetadata.principal: "program-office"])
+            )
+        }
+        await q.stop()
+
+        // Restarted on the same data with the old files: the published set stays in force.
+        let restarted = try await OfficerServiceTests.Harness.start(path: path)
+        #expect(
+            try await restarted.client.unary(QualificationMethods.getRules, GetRulesRequest()).version == "2026-12-01.1"
+        )
+        await restarted.stop()
+    }
+}
