@@ -123,6 +123,12 @@ for _ in $(seq $((runs - 1))); do
     taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --concurrency 1 --seed-officers 0 \
         --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
 done
+for clients in 1 16 64; do
+    for _ in $(seq "$runs"); do
+        taskset -c 1 "$bin/accord-load" evaluate --target 127.0.0.1:$port --concurrency $clients \
+            --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
+    done
+done
 kill -TERM $server
 wait $server || true
 rm -rf "$qualification_data"

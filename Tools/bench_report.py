@@ -86,7 +86,25 @@ if intake:
             f"| {lat['p99']} | {lat['p999']} |"
         )
 
-qualification = lines("qualification.jsonl")
+qualification_all = lines("qualification.jsonl")
+qualification = [r for r in qualification_all if r["scenario"] == "compliance"]
+evaluations = {}
+for row in qualification_all:
+    if row["scenario"] == "evaluate":
+        evaluations.setdefault(row["concurrency"], []).append(row)
+if evaluations:
+    text += [
+        "",
+        "### Qualification: evaluations (each one a durable write)",
+        "",
+        "| clients | calls/s (runs) | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for clients, rows in sorted(evaluations.items()):
+        m = median_run(rows)
+        lat = m["latency_us"]
+        runs_text = " / ".join(format(r["throughput"], ",") for r in rows)
+        text.append(f"| {clients} | **{m['throughput']:,}** ({runs_text}) | {lat['p50']} | {lat['p90']} | {lat['p99']} | {lat['p999']} |")
 if qualification:
     m = median_run(qualification)
     lat = m["latency_us"]

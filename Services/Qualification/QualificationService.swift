@@ -81,11 +81,9 @@ public final class QualificationService: Sendable {
 
     /// "YYYY-MM-DD" of now, UTC.
     var today: String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(self.now()) / 1000))
+        let milliseconds = self.now()
+        let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
+        return Day(number: Int(days)).description
     }
 
     public func register(into router: inout RPCRouter) {

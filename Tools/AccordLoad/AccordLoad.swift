@@ -23,7 +23,7 @@ struct AccordLoad: AsyncParsableCommand {
     @Argument(
         help: """
             The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
-            request submissions), read (gets), list (pages); on qualification: compliance (all officers as of a date).
+            request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date).
             """
     )
     var scenario: String
@@ -62,9 +62,9 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["echo", "write", "submit", "read", "list", "compliance"].contains(self.scenario) else {
+        guard ["echo", "write", "submit", "read", "list", "evaluate", "compliance"].contains(self.scenario) else {
             throw ValidationError(
-                "unknown scenario \(self.scenario); this build runs: echo, write, submit, read, list, compliance"
+                "unknown scenario \(self.scenario); this build runs: echo, write, submit, read, list, evaluate, compliance"
             )
         }
         guard Endpoint(self.target) != nil else {
@@ -117,6 +117,29 @@ struct AccordLoad: AsyncParsableCommand {
                 )
                 let bytes = try SubmitRequestRequest(request: request, reason: "accord-load").serializedBytes()
                 return (IntakeMethods.submitRequest.path, ByteBuffer(bytes: bytes))
+            }
+        case "evaluate":
+            // Each call asks qualification to evaluate a new request revision (a durable write).
+            let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+            let agency = Agency(
+                id: "ag_1",
+                state: "TX",
+                name: "Load County",
+                type: .county,
+                hasJail: true,
+                jailCapacity: 300
+            )
+            return { worker, sequence in
+                let request = ParticipationRequest(
+                    id: "rq_\(run)_\(worker)_\(sequence)",
+                    model: .jem,
+                    partner: .ice,
+                    consent: Consent(officialName: "Load Official", office: "Sheriff", signedOn: "2026-05-01"),
+                    needs: NeedsAssessment(expectedAnnualEncounters: 500, detentionCapacity: 200, officersProposed: 3),
+                    revision: 1
+                )
+                let bytes = try EvaluateRequestRequest(request: request, agency: agency).serializedBytes()
+                return (QualificationMethods.evaluateRequest.path, ByteBuffer(bytes: bytes))
             }
         case "compliance":
             // Compliance of every certified officer as of a date, after certifying --seed-officers
