@@ -35,6 +35,11 @@ public final class SQLiteStore: Sendable {
             migrator.registerMigration(migration.name) { db in try migration.apply(db) }
         }
         let applied = try self.pool.read { try migrator.appliedMigrations($0) }
+        if try self.pool.read({ try migrator.hasBeenSuperseded($0) }) {
+            throw StorageError(
+                "\(path) was written by a newer version of this service (it has migrations this one does not know)"
+            )
+        }
         try migrator.migrate(self.pool)
         let pending = migrations.map(\.name).filter { !applied.contains($0) }
         if !pending.isEmpty {

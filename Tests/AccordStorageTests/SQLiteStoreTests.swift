@@ -41,6 +41,19 @@ struct SQLiteStoreTests {
         #expect(applied == ["v1-items", "v2-item-note"])
     }
 
+    @Test("a database written by a newer version (unknown migrations) is refused")
+    func newerDatabase() throws {
+        let path = Self.temporaryPath()
+        _ = try SQLiteStore(
+            path: path,
+            migrations: Self.migrations + [Migration("v3-later") { _ in }],
+            logger: Logger(label: "test")
+        )
+        #expect(throws: StorageError.self) {
+            _ = try SQLiteStore(path: path, migrations: Self.migrations, logger: Logger(label: "test"))
+        }
+    }
+
     @Test("concurrent writes share transactions, and every acknowledged write is there")
     func groupCommit() async throws {
         let store = try SQLiteStore(
