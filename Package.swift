@@ -116,6 +116,18 @@ let package = Package(
         // MARK: CSV, for the sheets and rule tables the services read.
         .target(name: "AccordCSV", path: "Shared/AccordCSV", swiftSettings: swiftSettings),
 
+        // MARK: Paging of lists: tokens tied to their query's filters.
+        .target(
+            name: "AccordPaging",
+            dependencies: [
+                "AccordRPC",
+                "AccordMessages",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Shared/AccordPaging",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Storage: SQLite (WAL) through GRDB, migrations, group commit.
         .target(
             name: "AccordStorage",
@@ -172,6 +184,7 @@ let package = Package(
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
+                "AccordPaging",
                 "AccordCSV",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -214,6 +227,7 @@ let package = Package(
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
+                "AccordPaging",
                 "AccordCSV",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

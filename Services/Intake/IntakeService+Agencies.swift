@@ -1,4 +1,5 @@
 import AccordMessages
+import AccordPaging
 import AccordRPC
 import GRDB
 

@@ -11,9 +11,6 @@ public final class IntakeService: Sendable {
     let now: @Sendable () -> Int64
     let logger: Logger
 
-    /// Default and largest page of a list.
-    static let defaultPageSize: UInt32 = 100
-    static let maxPageSize: UInt32 = 1000
     /// Largest chunk of an ICE sheet per call.
     static let maxRowsPerImport = 1000
 

@@ -1,4 +1,5 @@
 import AccordMessages
+import AccordPaging
 import AccordRPC
 import AccordStorage
 import GRDB
@@ -409,19 +410,18 @@ extension QualificationService {
             }
             agencyID = principal.scope
         }
-        let size = Int(min(max(request.page?.pageSize ?? 100, 1), 1000))
-        var after: Int64 = 0
-        if let token = request.page?.pageToken, !token.isEmpty {
-            guard let value = Int64(token), value > 0 else {
-                throw RPCError.invalidArgument(field: "page.page_token", "is not a token this list gave")
+        let status = try request.status.map { status -> Int32 in
+            guard status.isKnownAndSpecified else {
+                throw RPCError.invalidArgument(field: "status", "\(status.protoName) is not a status")
             }
-            after = value
+            return status.rawValue
         }
-        let status = request.status?.rawValue
+        let filters = ["agency=\(agencyID ?? "")", "status=\(status.map(String.init) ?? "")"]
+        let size = try PageToken.size(request.page)
+        let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let filterAgency = agencyID
-        let start = after
         return try await self.store.read { db in
-            let rowids = try Int64.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT rowid FROM officer WHERE (? IS NULL OR agency_id = ?) AND (? IS NULL OR status = ?)
@@ -429,11 +429,8 @@ extension QualificationService {
                     """,
                 arguments: [filterAgency, filterAgency, status, status, start, size + 1]
             )
-            let page = rowids.prefix(size)
-            return ListOfficersResponse(
-                officers: try page.map { try Self.loadOfficer(db, $0) },
-                page: PageResponse(nextPageToken: rowids.count > size ? page.last.map { String($0) } : nil)
-            )
+            let (page, next) = PageToken.split(rows, size: size, filters: filters)
+            return ListOfficersResponse(officers: try page.map { try Self.loadOfficer(db, $0["rowid"]) }, page: next)
         }
     }
 }

@@ -210,6 +210,12 @@ struct OfficerServiceTests {
                 options: Self.asAgency("ag_4")
             )
         }
+        await #expect(throws: RPCError.self) {  // a made-up page token
+            try await q.client.unary(
+                QualificationMethods.listOfficers,
+                ListOfficersRequest(page: PageRequest(pageToken: "1.zz"))
+            )
+        }
         await #expect(throws: RPCError.self) {  // an agency does not record its own exams
             try await q.client.unary(
                 QualificationMethods.enrollOfficer,

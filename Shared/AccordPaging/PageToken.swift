@@ -1,23 +1,27 @@
-import AccordMessages
+public import AccordMessages
 import AccordRPC
-import GRDB
+public import GRDB
 
 /// A list's position: the last row id returned, tied to the query's filters by a fingerprint, so
 /// that a token from another query (or a made-up one) is refused instead of paging somewhere odd.
-struct PageToken {
-    let afterRowid: Int64
+public struct PageToken: Sendable {
+    public let afterRowid: Int64
+
+    /// Pages hold 100 items unless asked otherwise, and at most 1,000.
+    public static let defaultPageSize: UInt32 = 100
+    public static let maxPageSize: UInt32 = 1000
 
     /// The page size asked for, within bounds.
-    static func size(_ page: PageRequest?) throws -> Int {
+    public static func size(_ page: PageRequest?) throws -> Int {
         let size = page?.pageSize ?? 0
-        guard size <= IntakeService.maxPageSize else {
-            throw RPCError.invalidArgument(field: "page.page_size", "must be at most \(IntakeService.maxPageSize)")
+        guard size <= Self.maxPageSize else {
+            throw RPCError.invalidArgument(field: "page.page_size", "must be at most \(Self.maxPageSize)")
         }
-        return Int(size == 0 ? IntakeService.defaultPageSize : size)
+        return Int(size == 0 ? Self.defaultPageSize : size)
     }
 
     /// The position in `page`, or the start; `filters` must be the same as when it was made.
-    static func decode(_ page: PageRequest?, filters: [String]) throws -> PageToken {
+    public static func decode(_ page: PageRequest?, filters: [String]) throws -> PageToken {
         guard let token = page?.pageToken, !token.isEmpty else { return PageToken(afterRowid: 0) }
         let parts = token.split(separator: ".")
         guard parts.count == 2, let rowid = Int64(parts[0], radix: 36), rowid > 0,
@@ -30,13 +34,14 @@ struct PageToken {
 
     /// Splits the `size + 1` rows a list fetched into the page and the token of the next one
     /// (absent on the last page). The rows carry a `rowid` column.
-    static func split(_ rows: [Row], size: Int, filters: [String]) -> (rows: ArraySlice<Row>, page: PageResponse) {
+    public static func split(_ rows: [Row], size: Int, filters: [String]) -> (rows: ArraySlice<Row>, page: PageResponse)
+    {
         let page = rows.prefix(size)
         guard rows.count > size, let last = page.last else { return (page, PageResponse()) }
         return (page, PageResponse(nextPageToken: self.encode(afterRowid: last["rowid"], filters: filters)))
     }
 
-    static func encode(afterRowid rowid: Int64, filters: [String]) -> String {
+    public static func encode(afterRowid rowid: Int64, filters: [String]) -> String {
         "\(String(rowid, radix: 36)).\(self.fingerprint(filters, rowid))"
     }
 
