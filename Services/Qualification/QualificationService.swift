@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 public import AccordRPC
 import AccordStorage

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import AccordRPC
 import Testing
