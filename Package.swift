@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "accord-echo", targets: ["AccordEchoServer"]),
         .executable(name: "accord-intake", targets: ["AccordIntakeServer"]),
         .executable(name: "accord-qualification", targets: ["AccordQualificationServer"]),
+        .executable(name: "accord-supervision", targets: ["AccordSupervisionServer"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
         .library(name: "AccordMessages", targets: ["AccordMessages"]),
         .library(name: "AccordWire", targets: ["AccordWire"]),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: C: protoc-c output and zlib. Only AccordMessages and AccordRPC import these.
@@ -112,6 +114,9 @@ let package = Package(
             path: "Tests/AccordRPCTests",
             swiftSettings: swiftSettings
         ),
+
+        // MARK: Calendar days, as the program's documents and rules count them.
+        .target(name: "AccordCalendar", path: "Shared/AccordCalendar", swiftSettings: swiftSettings),
 
         // MARK: CSV, for the sheets and rule tables the services read.
         .target(name: "AccordCSV", path: "Shared/AccordCSV", swiftSettings: swiftSettings),
@@ -229,6 +234,7 @@ let package = Package(
                 "AccordStorage",
                 "AccordPaging",
                 "AccordCSV",
+                "AccordCalendar",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -243,6 +249,7 @@ let package = Package(
                 "Qualification",
                 "AccordRPC",
                 "AccordMessages",
+                "AccordCalendar",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/QualificationTests",
@@ -257,6 +264,51 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/QualificationServer",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Supervision: agreements, authorization, delegated actions, oversight, audit trail.
+        .target(
+            name: "Supervision",
+            dependencies: [
+                "AccordRPC",
+                "AccordWire",
+                "AccordMessages",
+                "AccordStorage",
+                "AccordPaging",
+                "AccordCalendar",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Supervision",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SupervisionTests",
+            dependencies: [
+                "Supervision",
+                "AccordRPC",
+                "AccordMessages",
+                "AccordCalendar",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SupervisionTests",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AccordSupervisionServer",
+            dependencies: [
+                "Supervision",
+                "AccordRPC",
+                "AccordServiceRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/SupervisionServer",
             swiftSettings: swiftSettings
         ),
 

@@ -1,3 +1,4 @@
+public import AccordRPC
 public import ArgumentParser
 import Foundation
 public import Logging
@@ -127,6 +128,25 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     /// A port number, or -1 for "off" (and for "-1", as earlier versions wrote it).
     static func parseAdminPort(_ text: String) -> Int? {
         text.lowercased() == "off" ? -1 : Int(text)
+    }
+
+    /// The endpoints of another service: `flag` if given, else the environment variable, else
+    /// `fallback`; a comma-separated list of HOST:PORT.
+    public static func endpoints(
+        flag: String?,
+        option: String,
+        environment: String,
+        fallback: String
+    ) throws
+        -> [Endpoint]
+    {
+        let text = flag ?? Self.processEnvironment()[environment] ?? fallback
+        return try text.split(separator: ",").map { part in
+            guard let endpoint = Endpoint(String(part)) else {
+                throw ValidationError("--\(option): \(part) is not HOST:PORT")
+            }
+            return endpoint
+        }
     }
 
     public static func processEnvironment() -> [String: String] {

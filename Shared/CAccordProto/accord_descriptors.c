@@ -5,6 +5,7 @@
 #include "accord/v1/health.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/qualification.pb-c.h"
+#include "accord/v1/supervision.pb-c.h"
 
 const ProtobufCMessageDescriptor *accord_descriptor_page_request(void) { return &accord__v1__page_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_page_response(void) { return &accord__v1__page_response__descriptor; }
@@ -73,3 +74,62 @@ const ProtobufCMessageDescriptor *accord_descriptor_agency_exceptions(void) { re
 const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_request(void) { return &accord__v1__get_compliance_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_response(void) { return &accord__v1__get_compliance_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_publish_rules_request(void) { return &accord__v1__publish_rules_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_addendum(void) { return &accord__v1__addendum__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_agreement(void) { return &accord__v1__agreement__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_offer_agreement_request(void) { return &accord__v1__offer_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_sign_agreement_request(void) { return &accord__v1__sign_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_suspend_agreement_request(void) { return &accord__v1__suspend_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_reinstate_agreement_request(void) { return &accord__v1__reinstate_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_notice_termination_request(void) { return &accord__v1__notice_termination_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_renew_agreement_request(void) { return &accord__v1__renew_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_add_addendum_request(void) { return &accord__v1__add_addendum_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_review_request(void) { return &accord__v1__record_review_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_agreement_request(void) { return &accord__v1__get_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_agreements_request(void) { return &accord__v1__list_agreements_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_agreements_response(void) { return &accord__v1__list_agreements_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_import_agreement_request(void) { return &accord__v1__import_agreement_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_supervisor(void) { return &accord__v1__supervisor__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_create_supervisor_request(void) { return &accord__v1__create_supervisor_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_assign_supervisor_request(void) { return &accord__v1__assign_supervisor_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_supervisors_request(void) { return &accord__v1__list_supervisors_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_supervisors_response(void) { return &accord__v1__list_supervisors_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_authorization(void) { return &accord__v1__authorization__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_authorize_officer_request(void) { return &accord__v1__authorize_officer_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_notify_certified_request(void) { return &accord__v1__notify_certified_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_notify_certified_response(void) { return &accord__v1__notify_certified_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_revoke_authorization_request(void) { return &accord__v1__revoke_authorization_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_suspend_authorization_request(void) { return &accord__v1__suspend_authorization_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_set_detainer_categories_request(void) { return &accord__v1__set_detainer_categories_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_authorization_request(void) { return &accord__v1__get_authorization_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_authorizations_request(void) { return &accord__v1__list_authorizations_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_authorizations_response(void) { return &accord__v1__list_authorizations_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_delegated_action(void) { return &accord__v1__delegated_action__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_action_request(void) { return &accord__v1__record_action_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_review_action_request(void) { return &accord__v1__review_action_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_sign_charging_document_request(void) { return &accord__v1__sign_charging_document_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_action_request(void) { return &accord__v1__get_action_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_actions_request(void) { return &accord__v1__list_actions_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_actions_response(void) { return &accord__v1__list_actions_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_complaint(void) { return &accord__v1__complaint__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_file_complaint_request(void) { return &accord__v1__file_complaint_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_update_complaint_request(void) { return &accord__v1__update_complaint_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_complaints_request(void) { return &accord__v1__list_complaints_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_complaints_response(void) { return &accord__v1__list_complaints_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_inspection(void) { return &accord__v1__inspection__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_schedule_inspection_request(void) { return &accord__v1__schedule_inspection_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_inspection_request(void) { return &accord__v1__record_inspection_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_close_inspection_request(void) { return &accord__v1__close_inspection_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_inspections_request(void) { return &accord__v1__list_inspections_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_inspections_response(void) { return &accord__v1__list_inspections_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_meeting_request(void) { return &accord__v1__record_meeting_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_meeting(void) { return &accord__v1__meeting__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_program_report_request(void) { return &accord__v1__program_report_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_agreement_count(void) { return &accord__v1__agreement_count__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_action_count(void) { return &accord__v1__action_count__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_program_report(void) { return &accord__v1__program_report__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_model_inspections(void) { return &accord__v1__model_inspections__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_audit_entry(void) { return &accord__v1__audit_entry__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_audit_request(void) { return &accord__v1__list_audit_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_audit_response(void) { return &accord__v1__list_audit_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_verify_audit_request(void) { return &accord__v1__verify_audit_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_verify_audit_response(void) { return &accord__v1__verify_audit_response__descriptor; }

@@ -60,6 +60,12 @@ extension ProtoEnum {
     public var protoName: String {
         Self.protoNames[self.rawValue] ?? String(self.rawValue)
     }
+
+    /// The value the schema names `protoName` (e.g. `MODEL_JEM`), or nil when it names none.
+    public init?(protoName: String) {
+        guard let rawValue = Self.protoNames.first(where: { $0.value == protoName })?.key else { return nil }
+        self.init(rawValue: rawValue)
+    }
 }
 
 /// How a method exchanges messages.

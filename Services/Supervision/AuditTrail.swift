@@ -1,0 +1,236 @@
+import Crypto
+import Foundation
+public import GRDB
+
+/// The tamper-evident audit trail: every change to a supervision record appends an entry that
+/// holds the SHA-256 of the record after the change and the hash of the entry before it, over a
+/// canonical encoding (who, when, what, why). ``verify(_:)`` walks the chain and recomputes every
+/// record's hash, so changing any stored byte — of an entry or of a record — is found, and the
+/// first place where it no longer matches is named.
+public enum AuditTrail {
+    /// The tables whose every row is audited, and the prefix of their public ids ("" = rowid).
+    public static let tables: [(name: String, prefix: String)] = [
+        ("agreement", "mo"), ("agreement_status", ""), ("addendum", ""), ("supervisor", "sv"),
+        ("authorization", "az"), ("authorization_suspension", ""), ("certification", ""), ("action", "ac"),
+        ("complaint", "cp"), ("inspection", "in"), ("meeting", "mt"),
+    ]
+
+    static let prefixes = Dictionary(uniqueKeysWithValues: Self.tables.map { ($0.name, $0.prefix) })
+
+    public static let migration = """
+        CREATE TABLE audit (
+            sequence INTEGER PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            why TEXT,
+            state_hash TEXT NOT NULL,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_entity ON audit (entity, entity_id);
+        """
+
+    /// The hash before the first entry.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func entityID(table: String, rowid: Int64) -> String {
+        let prefix = Self.prefixes[table] ?? ""
+        return prefix.isEmpty ? String(rowid) : "\(prefix)_\(rowid)"
+    }
+
+    static func rowid(table: String, entityID: String) -> Int64? {
+        let prefix = Self.prefixes[table] ?? ""
+        return prefix.isEmpty ? Int64(entityID) : Int64(entityID.dropFirst(prefix.count + 1))
+    }
+
+    /// Appends the entry for a change of one row (read as it now stands, inside the transaction).
+    public static func record(
+        _ db: Database,
+        table: String,
+        rowid: Int64,
+        action: String,
+        who: String,
+        why: String?,
+        at: Int64
+    ) throws {
+        let state = try Self.stateHash(db, table: table, rowid: rowid) ?? ""
+        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        let sequence = (last?["sequence"] as Int64? ?? 0) + 1
+        let previous: String = last?["hash"] ?? Self.genesis
+        let entityID = Self.entityID(table: table, rowid: rowid)
+        let hash = Self.entryHash(
+            sequence: sequence,
+            at: at,
+            who: who,
+            entity: table,
+            entityID: entityID,
+            action: action,
+            why: why,
+            stateHash: state,
+            previousHash: previous
+        )
+        try db.execute(
+            sql: """
+                INSERT INTO audit (sequence, at_ms, who, entity, entity_id, action, why, state_hash, previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [sequence, at, who, table, entityID, action, why, state, previous, hash]
+        )
+    }
+
+    // MARK: Canonical encodings
+
+    /// SHA-256 (hex) of an entry's fields, each written as its byte count, a colon and its bytes;
+    /// an absent `why` is written as "-".
+    static func entryHash(
+        sequence: Int64,
+        at: Int64,
+        who: String,
+        entity: String,
+        entityID: String,
+        action: String,
+        why: String?,
+        stateHash: String,
+        previousHash: String
+    ) -> String {
+        var bytes = Array("accord-audit-v1\n".utf8)
+        for field in [String(sequence), String(at), who, entity, entityID, action] {
+            Self.append(field, to: &bytes)
+        }
+        if let why { Self.append(why, to: &bytes) } else { bytes.append(UInt8(ascii: "-")) }
+        Self.append(stateHash, to: &bytes)
+        Self.append(previousHash, to: &bytes)
+        return Self.hex(SHA256.hash(data: bytes))
+    }
+
+    private static func append(_ text: String, to bytes: inout [UInt8]) {
+        let utf8 = Array(text.utf8)
+        bytes.append(contentsOf: Array(String(utf8.count).utf8))
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(contentsOf: utf8)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// SHA-256 (hex) of a row as stored: every column in table order with its name, storage
+    /// class and value. Nil when the row does not exist.
+    static func stateHash(_ db: Database, table: String, rowid: Int64) throws -> String? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE rowid = ?", arguments: [rowid]) else {
+            return nil
+        }
+        return Self.stateHash(table: table, row: row)
+    }
+
+    static func stateHash(table: String, row: Row) -> String {
+        var bytes = Array("\(table)\n".utf8)
+        for (column, value) in row {
+            Self.append(column, to: &bytes)
+            switch value.storage {
+            case .null: bytes.append(UInt8(ascii: "n"))
+            case .int64(let int): Self.append("i\(int)", to: &bytes)
+            case .double(let double): Self.append("r\(double.bitPattern)", to: &bytes)
+            case .string(let string): Self.append("t\(string)", to: &bytes)
+            case .blob(let data):
+                bytes.append(UInt8(ascii: "b"))
+                Self.append(data.map { String(format: "%02x", $0) }.joined(), to: &bytes)
+            }
+        }
+        return Self.hex(SHA256.hash(data: bytes))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: Verification
+
+    public struct Verdict: Sendable, Equatable {
+        public var intact: Bool
+        public var entriesChecked: UInt64
+        public var recordsChecked: UInt64
+        /// "audit entry 42" or "action ac_17".
+        public var firstBad: String?
+        public var problem: String?
+        public var headHash: String
+    }
+
+    /// Walks the whole chain, then every audited record. Stops at the first mismatch.
+    public static func verify(_ db: Database) throws -> Verdict {
+        var verdict = Verdict(intact: true, entriesChecked: 0, recordsChecked: 0, headHash: Self.genesis)
+        func fail(_ where: String, _ problem: String) -> Verdict {
+            verdict.intact = false
+            verdict.firstBad = `where`
+            verdict.problem = problem
+            return verdict
+        }
+        // The latest state hash of every record the chain speaks of.
+        var latest: [String: [String: String]] = [:]
+        var expected: Int64 = 1
+        var previous = Self.genesis
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY sequence")
+        while let row = try cursor.next() {
+            let sequence: Int64 = row["sequence"]
+            guard sequence == expected else {
+                return fail("audit entry \(expected)", "missing: the next entry stored is \(sequence)")
+            }
+            let previousHash: String = row["previous_hash"]
+            guard previousHash == previous else {
+                return fail("audit entry \(sequence)", "its previous_hash does not match the entry before it")
+            }
+            let entity: String = row["entity"]
+            let entityID: String = row["entity_id"]
+            let stateHash: String = row["state_hash"]
+            let hash = Self.entryHash(
+                sequence: sequence,
+                at: row["at_ms"],
+                who: row["who"],
+                entity: entity,
+                entityID: entityID,
+                action: row["action"],
+                why: row["why"],
+                stateHash: stateHash,
+                previousHash: previousHash
+            )
+            guard hash == (row["hash"] as String) else {
+                return fail("audit entry \(sequence)", "its contents do not match its hash")
+            }
+            latest[entity, default: [:]][entityID] = stateHash
+            previous = hash
+            expected += 1
+            verdict.entriesChecked += 1
+        }
+        verdict.headHash = previous
+        for table in Self.tables {
+            var states = latest[table.name] ?? [:]
+            // Every audited table declares `rowid INTEGER PRIMARY KEY`, so `*` includes it.
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table.name) ORDER BY rowid")
+            while let record = try rows.next() {
+                let rowid: Int64 = record["rowid"]
+                let id = Self.entityID(table: table.name, rowid: rowid)
+                guard let recorded = states.removeValue(forKey: id), !recorded.isEmpty else {
+                    return fail("\(table.name) \(id)", "no audit entry records it")
+                }
+                guard Self.stateHash(table: table.name, row: record) == recorded else {
+                    return fail("\(table.name) \(id)", "it differs from the state its last audit entry records")
+                }
+                verdict.recordsChecked += 1
+            }
+            let missing = states.filter { !$0.value.isEmpty }.keys.sorted {
+                (Self.rowid(table: table.name, entityID: $0) ?? 0) < (Self.rowid(table: table.name, entityID: $1) ?? 0)
+            }
+            if let first = missing.first {
+                return fail("\(table.name) \(first)", "the audit trail records it but it is not stored")
+            }
+        }
+        return verdict
+    }
+}

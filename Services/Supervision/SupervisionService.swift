@@ -1,0 +1,176 @@
+import AccordCalendar
+import AccordMessages
+public import AccordRPC
+import AccordStorage
+import AccordWire
+import Foundation
+import GRDB
+public import Logging
+public import NIOCore
+
+/// The supervision service: agreements, supervisors, authorization of certified officers,
+/// delegated actions checked when they are recorded, review, complaints, inspections, meetings,
+/// program reports and the audit trail. All logic is here; `accord-supervision` only reads its
+/// flags and runs it.
+public final class SupervisionService: Sendable {
+    let store: SQLiteStore
+    let rules: SupervisionRules
+    let backends: Backends
+    /// Unix milliseconds now; tests inject their own clock.
+    let now: @Sendable () -> Int64
+    let logger: Logger
+
+    /// The other services supervision asks at the moment of a decision.
+    public struct Backends: Sendable {
+        /// Checks that an officer is certified when they are authorized.
+        public var qualification: RPCClient?
+        /// Checks that a request is qualified when an agreement is offered from it.
+        public var intake: RPCClient?
+        /// Presented so that the principal "program-office:supervision" is accepted.
+        public var internalCredential: String?
+        public var callTimeout: TimeAmount
+
+        public init(
+            qualification: RPCClient? = nil,
+            intake: RPCClient? = nil,
+            internalCredential: String? = nil,
+            callTimeout: TimeAmount = .seconds(2)
+        ) {
+            self.qualification = qualification
+            self.intake = intake
+            self.internalCredential = internalCredential
+            self.callTimeout = callTimeout
+        }
+
+        var callOptions: CallOptions {
+            var metadata: Metadata = [
+                TrustMetadata.principal: "program-office", TrustMetadata.principalName: "supervision",
+            ]
+            if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
+            return CallOptions(timeout: self.callTimeout, metadata: metadata)
+        }
+    }
+
+    public init(
+        databasePath: String,
+        rules: SupervisionRules,
+        backends: Backends = Backends(),
+        logger: Logger,
+        now: @escaping @Sendable () -> Int64 = SupervisionService.systemNow
+    ) throws {
+        self.store = try SQLiteStore(path: databasePath, migrations: SupervisionSchema.migrations, logger: logger)
+        self.rules = rules
+        self.backends = backends
+        self.now = now
+        self.logger = logger
+    }
+
+    public static let systemNow: @Sendable () -> Int64 = {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    /// Adds every supervision method to `router`.
+    public func register(into router: inout RPCRouter) {
+        self.registerAgreements(into: &router)
+        self.registerAuthorizations(into: &router)
+        self.registerActions(into: &router)
+        self.registerOversight(into: &router)
+        router.register(SupervisionMethods.getProgramReport) { try await self.programReport($0, $1) }
+        router.register(SupervisionMethods.listAudit) { try await self.listAudit($0, $1) }
+        router.register(SupervisionMethods.verifyAudit) { try await self.verifyAudit($0, $1) }
+    }
+
+    public func close() async {
+        await self.backends.qualification?.close()
+        await self.backends.intake?.close()
+    }
+
+    var today: Day { Day(unixMilliseconds: self.now()) }
+
+    // MARK: Access (ARCHITECTURE.md, "Trust")
+
+    func caller(_ context: ServerContext) throws -> Principal {
+        guard let principal = context.principal else {
+            throw RPCError(.unauthenticated, "the call carries no principal")
+        }
+        return principal
+    }
+
+    /// Only these roles do this.
+    func require(_ principal: Principal, _ roles: Set<Principal.Role>, _ action: String) throws {
+        guard roles.contains(principal.role) else {
+            throw RPCError(.permissionDenied, "\(principal.header) may not \(action)")
+        }
+    }
+
+    /// An agency principal reads only its own records.
+    func requireSees(_ principal: Principal, agencyID: String, what: String) throws {
+        if principal.role == .agency && principal.scope != agencyID {
+            throw RPCError(.permissionDenied, "\(principal.header) may not see \(what) of \(agencyID)")
+        }
+    }
+
+    static let programOffice: Set<Principal.Role> = [.programOffice, .operator]
+
+    // MARK: Ids and fields
+
+    static func id(_ prefix: String, _ rowid: Int64) -> String { "\(prefix)_\(rowid)" }
+
+    static func rowid(_ id: String?, prefix: String, field: String, what: String) throws -> Int64 {
+        guard let id, id.hasPrefix("\(prefix)_"), let rowid = Int64(id.dropFirst(prefix.count + 1)), rowid > 0 else {
+            throw RPCError.invalidArgument(field: field, "\(id.map { "\"\($0)\"" } ?? "nothing") is not \(what) id")
+        }
+        return rowid
+    }
+
+    /// Trimmed text with runs of white space made one space; required unless `optional`.
+    static func text(_ value: String?, field: String, max: Int = 200, optional: Bool = false) throws -> String? {
+        let trimmed = value?.split(whereSeparator: \.isWhitespace).joined(separator: " ") ?? ""
+        if trimmed.isEmpty {
+            if optional { return nil }
+            throw RPCError.invalidArgument(field: field, "is required")
+        }
+        guard trimmed.count <= max else {
+            throw RPCError.invalidArgument(field: field, "is longer than \(max) characters")
+        }
+        return trimmed
+    }
+
+    /// A "YYYY-MM-DD" date, or `default` when absent.
+    static func day(_ value: String?, field: String, default fallback: Day? = nil) throws -> Day {
+        guard let value else {
+            if let fallback { return fallback }
+            throw RPCError.invalidArgument(field: field, "is required (YYYY-MM-DD)")
+        }
+        guard let day = Day(value) else {
+            throw RPCError.invalidArgument(field: field, "\"\(value)\" is not a date (YYYY-MM-DD)")
+        }
+        return day
+    }
+
+    static func known<E: ProtoEnum>(_ value: E?, field: String, required: Bool = true) throws -> E? {
+        guard let value else {
+            if required { throw RPCError.invalidArgument(field: field, "is required") }
+            return nil
+        }
+        guard value.isKnownAndSpecified else {
+            throw RPCError.invalidArgument(field: field, "\(value.protoName) is not a valid value")
+        }
+        return value
+    }
+
+    /// Appends the audit entry of a change to one row.
+    static func audit(
+        _ db: Database,
+        _ table: String,
+        _ rowid: Int64,
+        _ action: String,
+        who: String,
+        why: String?,
+        at: Int64
+    ) throws {
+        try AuditTrail.record(db, table: table, rowid: rowid, action: action, who: who, why: why, at: at)
+    }
+}

@@ -1,0 +1,126 @@
+import AccordRPC
+import AccordServiceRuntime
+import ArgumentParser
+import GRDB
+import Logging
+import Supervision
+
+/// The supervision service, and an offline verifier of its audit trail.
+@main
+struct AccordSupervision: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "accord-supervision",
+        abstract: "Accord supervision service: agreements, authorization, delegated actions, oversight, audit trail.",
+        subcommands: [Serve.self, VerifyAudit.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the service (the default).",
+        discussion: """
+            Default RPC port 7403, metrics on 9403, data in <data-dir>/supervision/supervision.sqlite.
+            Officers are checked with qualification (default 127.0.0.1:7402) when authorized; requests with
+            intake (default 127.0.0.1:7401) when an agreement is offered. Stop it with SIGTERM or Ctrl-C.
+            """
+    )
+
+    @OptionGroup var options: ServiceOptions
+
+    @Option(help: "Directory holding supervision.json (ACCORD_RULES_DIR). Default seeds/rules.")
+    var rulesDir: String?
+
+    @Option(help: "Qualification endpoints HOST:PORT[,HOST:PORT…] (ACCORD_QUALIFICATION). Default 127.0.0.1:7402.")
+    var qualification: String?
+
+    @Option(help: "Intake endpoints HOST:PORT[,HOST:PORT…] (ACCORD_INTAKE). Default 127.0.0.1:7401.")
+    var intake: String?
+
+    @Option(help: "Seconds between checks for agreements whose termination notice has run out. Default 60.")
+    var clockSeconds: Int = 60
+
+    mutating func run() async throws {
+        let resolved = try self.options.resolve(defaultPort: 7403, defaultAdminPort: 9403)
+        let rulesDirectory = self.rulesDir ?? ServiceOptions.processEnvironment()["ACCORD_RULES_DIR"] ?? "seeds/rules"
+        let qualification = try ServiceOptions.endpoints(
+            flag: self.qualification,
+            option: "qualification",
+            environment: "ACCORD_QUALIFICATION",
+            fallback: "127.0.0.1:7402"
+        )
+        let intake = try ServiceOptions.endpoints(
+            flag: self.intake,
+            option: "intake",
+            environment: "ACCORD_INTAKE",
+            fallback: "127.0.0.1:7401"
+        )
+        guard self.clockSeconds > 0 else { throw ValidationError("--clock-seconds must be positive") }
+        let rules: SupervisionRules
+        do {
+            rules = try SupervisionRules.load(directory: rulesDirectory)
+        } catch {
+            throw ValidationError("cannot load the supervision rules: \(error)")
+        }
+        let clock = Duration.seconds(self.clockSeconds)
+        let identity = ServiceRunner.Identity(name: "accord-supervision", version: "0.1.0")
+        try await ServiceRunner.run(identity, options: resolved) { router, logger in
+            var configuration = ClientConfiguration()
+            configuration.retry.maxAttempts = 2
+            let backends = SupervisionService.Backends(
+                qualification: RPCClient(endpoints: qualification, configuration: configuration, logger: logger),
+                intake: RPCClient(endpoints: intake, configuration: configuration, logger: logger),
+                internalCredential: resolved.internalCredential
+            )
+            let service = try SupervisionService(
+                databasePath: "\(resolved.dataDirectory)/supervision/supervision.sqlite",
+                rules: rules,
+                backends: backends,
+                logger: logger
+            )
+            service.register(into: &router)
+            logger.info("Supervision rules in force", metadata: ["version": "\(rules.version)"])
+            return [AgreementClock(service: service, interval: clock)]
+        }
+    }
+}
+
+struct VerifyAudit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-audit",
+        abstract: "Verify the audit trail of a supervision database (a copy will do); exit 1 when it is broken.",
+        discussion: """
+            Walks the hash chain from the first entry and recomputes the hash of every audited record, then
+            names the first entry or record that does not match. Opens the database read-only.
+            """
+    )
+
+    @Argument(help: "Path of supervision.sqlite.")
+    var database: String
+
+    func run() throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: self.database, configuration: configuration)
+        } catch {
+            throw ValidationError("cannot open \(self.database): \(error)")
+        }
+        let verdict = try queue.read { db in
+            guard try db.tableExists("audit") else {
+                throw ValidationError("\(self.database) is not a supervision database (no audit table)")
+            }
+            return try AuditTrail.verify(db)
+        }
+        print("entries checked: \(verdict.entriesChecked)")
+        print("records checked: \(verdict.recordsChecked)")
+        print("head hash: \(verdict.headHash)")
+        if verdict.intact {
+            print("intact")
+        } else {
+            print("BROKEN at \(verdict.firstBad ?? "?"): \(verdict.problem ?? "")")
+            throw ExitCode(1)
+        }
+    }
+}
