@@ -12,6 +12,7 @@ struct AccordIntake: AsyncParsableCommand {
         abstract: "Accord intake service: agencies, participation requests, ICE sheet import.",
         discussion: """
             Default RPC port 7401, metrics on 9401, data in <data-dir>/intake/intake.sqlite.
+            Requests go to qualification for evaluation; agreements from ICE sheets go to supervision.
             Stop it with SIGTERM or Ctrl-C; in-flight calls finish first.
             """
     )
@@ -24,20 +25,30 @@ struct AccordIntake: AsyncParsableCommand {
     )
     var qualification: String?
 
+    @Option(
+        help:
+            "Supervision endpoints HOST:PORT[,HOST:PORT…] for handing over imported agreements (ACCORD_SUPERVISION). Default 127.0.0.1:7403."
+    )
+    var supervision: String?
+
     @Option(help: "On a new database, import the ICE sheets (*.csv) in this directory first (ACCORD_SEED_ICE_DIR).")
     var seedIceDir: String?
 
     mutating func run() async throws {
         let resolved = try self.options.resolve(defaultPort: 7401, defaultAdminPort: 9401)
         let identity = ServiceRunner.Identity(name: "accord-intake", version: "0.1.0")
-        let qualificationText =
-            self.qualification ?? ServiceOptions.processEnvironment()["ACCORD_QUALIFICATION"] ?? "127.0.0.1:7402"
-        let qualification = try qualificationText.split(separator: ",").map { text in
-            guard let endpoint = Endpoint(String(text)) else {
-                throw ValidationError("--qualification: \(text) is not HOST:PORT")
-            }
-            return endpoint
-        }
+        let qualification = try ServiceOptions.endpoints(
+            flag: self.qualification,
+            option: "qualification",
+            environment: "ACCORD_QUALIFICATION",
+            fallback: "127.0.0.1:7402"
+        )
+        let supervision = try ServiceOptions.endpoints(
+            flag: self.supervision,
+            option: "supervision",
+            environment: "ACCORD_SUPERVISION",
+            fallback: "127.0.0.1:7403"
+        )
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             let service = try IntakeService(
                 databasePath: "\(resolved.dataDirectory)/intake/intake.sqlite",
@@ -52,7 +63,12 @@ struct AccordIntake: AsyncParsableCommand {
                     service: service,
                     qualification: qualification,
                     internalCredential: resolved.internalCredential
-                )
+                ),
+                AgreementDispatcher(
+                    service: service,
+                    supervision: supervision,
+                    internalCredential: resolved.internalCredential
+                ),
             ]
         }
     }

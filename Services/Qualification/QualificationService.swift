@@ -76,6 +76,16 @@ public final class QualificationService: Sendable {
                     """
             )
         },
+        Migration("2026-11-30-qualification-v5-certification-notices") { db in
+            try db.execute(
+                sql: """
+                    -- Certified officers not yet notified to supervision are the outbox of notices.
+                    ALTER TABLE officer ADD COLUMN supervision_notified_at_ms INTEGER;
+                    CREATE INDEX officer_certified_unnotified ON officer (rowid)
+                        WHERE status = 2 AND supervision_notified_at_ms IS NULL;
+                    """
+            )
+        },
     ]
 
     var currentRules: RuleSet { self.rules.withLock { $0.set } }

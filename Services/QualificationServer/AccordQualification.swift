@@ -13,7 +13,8 @@ struct AccordQualification: AsyncParsableCommand {
         abstract: "Accord qualification service: rules as data, request evaluation, model recommendation.",
         discussion: """
             Default RPC port 7402, metrics on 9402, data in <data-dir>/qualification/qualification.sqlite.
-            Decisions are reported to intake (default 127.0.0.1:7401) until intake has recorded them.
+            Decisions are reported to intake (default 127.0.0.1:7401) until intake has recorded them;
+            certified officers are notified to supervision (default 127.0.0.1:7403) until it has them.
             """
     )
 
@@ -29,17 +30,28 @@ struct AccordQualification: AsyncParsableCommand {
     )
     var intake: String?
 
+    @Option(
+        help:
+            "Supervision endpoints HOST:PORT[,HOST:PORT…] for certification notices (ACCORD_SUPERVISION). Default 127.0.0.1:7403."
+    )
+    var supervision: String?
+
     mutating func run() async throws {
         let resolved = try self.options.resolve(defaultPort: 7402, defaultAdminPort: 9402)
         let environment = ServiceOptions.processEnvironment()
         let rulesDirectory = self.rulesDir ?? environment["ACCORD_RULES_DIR"] ?? "seeds/rules"
-        let intakeText = self.intake ?? environment["ACCORD_INTAKE"] ?? "127.0.0.1:7401"
-        let intake = try intakeText.split(separator: ",").map { text in
-            guard let endpoint = Endpoint(String(text)) else {
-                throw ValidationError("--intake: \(text) is not HOST:PORT")
-            }
-            return endpoint
-        }
+        let intake = try ServiceOptions.endpoints(
+            flag: self.intake,
+            option: "intake",
+            environment: "ACCORD_INTAKE",
+            fallback: "127.0.0.1:7401"
+        )
+        let supervision = try ServiceOptions.endpoints(
+            flag: self.supervision,
+            option: "supervision",
+            environment: "ACCORD_SUPERVISION",
+            fallback: "127.0.0.1:7403"
+        )
         let rules: RuleSet
         do {
             rules = try RuleSet.load(directory: rulesDirectory)
@@ -54,7 +66,14 @@ struct AccordQualification: AsyncParsableCommand {
                 logger: logger
             )
             service.register(into: &router)
-            return [DecisionReporter(service: service, intake: intake, internalCredential: resolved.internalCredential)]
+            return [
+                DecisionReporter(service: service, intake: intake, internalCredential: resolved.internalCredential),
+                CertificationNotifier(
+                    service: service,
+                    supervision: supervision,
+                    internalCredential: resolved.internalCredential
+                ),
+            ]
         }
     }
 }

@@ -392,15 +392,24 @@ extension SupervisionService {
                     arguments: [agencyID, model.rawValue, AgreementStatus.active.rawValue]
                 ) != nil
             guard hasAgreement else { return NotifyCertifiedResponse(recorded: true) }
-            let rowid = try self.authorize(
-                db,
-                certified,
-                terms: AuthorizationTerms(categories: []),
-                who: who,
-                why: "certified on \(certifiedOn)",
-                at: now
-            )
-            return NotifyCertifiedResponse(authorizationId: Self.id("az", rowid), recorded: true)
+            do {
+                let rowid = try self.authorize(
+                    db,
+                    certified,
+                    terms: AuthorizationTerms(categories: []),
+                    who: who,
+                    why: "certified on \(certifiedOn)",
+                    at: now
+                )
+                return NotifyCertifiedResponse(authorizationId: Self.id("az", rowid), recorded: true)
+            } catch let error as RPCError {
+                // Checked before anything is written: the notice stays recorded, authorization waits.
+                self.logger.notice(
+                    "Certified officer not authorized",
+                    metadata: ["officer": "\(officerID)", "error": "\(error)"]
+                )
+                return NotifyCertifiedResponse(recorded: true)
+            }
         }
     }
 

@@ -1,0 +1,354 @@
+import AccordMessages
+import AccordRPC
+import Foundation
+import GRDB
+import Testing
+
+/// accord-intake, accord-qualification and accord-supervision as real processes.
+@Suite("supervision with intake and qualification", .timeLimit(.minutes(3)))
+struct SupervisionProcessTests {
+    static var seeds: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../seeds")
+            .standardized.path
+    }
+
+    /// A loopback port nobody listens on right now.
+    static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+            }
+        }
+        guard bound else { throw CocoaError(.fileWriteUnknown) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func eventually<T: Sendable>(
+        seconds: Int = 30,
+        _ body: @Sendable () async throws -> T?
+    ) async throws -> T? {
+        for _ in 0..<(seconds * 10) {
+            if let value = try? await body() { return value }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    static func options(_ principal: String) -> CallOptions {
+        CallOptions(metadata: [TrustMetadata.principal: principal])
+    }
+
+    @Test("ICE agreements reach supervision; qualification certifies, supervision authorizes, an action is approved")
+    func wholePath() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
+        let supervisionPort = try Self.freePort()
+        let (qualification, qualificationPort) = try EchoProcessTests.startServer(
+            "accord-qualification",
+            arguments: [
+                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--intake", "127.0.0.1:1",
+                "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        )
+        defer { qualification.terminate() }
+        let (supervision, _) = try EchoProcessTests.startServer(
+            "accord-supervision",
+            arguments: [
+                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--port", "\(supervisionPort)",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:1",
+            ]
+        )
+        defer { supervision.terminate() }
+        let (intake, intakePort) = try EchoProcessTests.startServer(
+            "accord-intake",
+            arguments: [
+                "--data-dir", data, "--seed-ice-dir", "\(Self.seeds)/ice", "--qualification", "127.0.0.1:1",
+                "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        )
+        defer { intake.terminate() }
+        let intakeClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: intakePort)])
+        let qualificationClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: qualificationPort)])
+        let supervisionClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: supervisionPort)])
+
+        // Every agreement intake found on the participating sheet arrives in supervision, active.
+        var imported: [ImportedAgreement] = []
+        var token: String?
+        repeat {
+            let page = try await intakeClient.unary(
+                IntakeMethods.listImportedAgreements,
+                ListImportedAgreementsRequest(page: PageRequest(pageSize: 1000, pageToken: token))
+            )
+            imported += page.agreements
+            token = page.page?.nextPageToken
+        } while token != nil
+        #expect(imported.count > 500)
+        let expected = imported.count
+        let arrived = try await Self.eventually {
+            var count = 0
+            var token: String?
+            repeat {
+                let page = try await supervisionClient.unary(
+                    SupervisionMethods.listAgreements,
+                    ListAgreementsRequest(status: .active, page: PageRequest(pageSize: 1000, pageToken: token))
+                )
+                count += page.agreements.count
+                token = page.page?.nextPageToken
+            } while token != nil
+            return count == expected ? count : nil
+        }
+        #expect(arrived == imported.count)
+
+        // A JEM agreement from the sheet, and its agency.
+        let jem = try #require(imported.first { $0.model == .jem })
+        let agencyID = try #require(jem.agencyId)
+        let agreements = try await supervisionClient.unary(
+            SupervisionMethods.listAgreements,
+            ListAgreementsRequest(agencyId: agencyID, model: .jem)
+        )
+        let agreement = try #require(agreements.agreements.first)
+        #expect(agreement.source == "ice-sheet:\(jem.sheet!)" && agreement.effectiveOn == jem.signedOn)
+
+        // Qualification: nominate, vet, train, certify.
+        let officer = try await qualificationClient.unary(
+            QualificationMethods.nominateOfficer,
+            NominateOfficerRequest(
+                officer: Officer(
+                    agencyId: agencyID,
+                    model: .jem,
+                    name: "Sam Ortiz",
+                    usCitizen: true,
+                    swornSince: "2015-01-01"
+                )
+            )
+        )
+        _ = try await qualificationClient.unary(
+            QualificationMethods.recordBackground,
+            RecordBackgroundRequest(officerId: officer.id, result: .favorable, completedOn: "2026-04-01")
+        )
+        _ = try await qualificationClient.unary(
+            QualificationMethods.enrollOfficer,
+            EnrollOfficerRequest(officerId: officer.id)
+        )
+        for exam in ["module-1", "module-2", "module-3", "final"] {
+            _ = try await qualificationClient.unary(
+                QualificationMethods.recordExamAttempt,
+                RecordExamAttemptRequest(officerId: officer.id, exam: exam, score: 85, takenOn: "2026-05-10")
+            )
+        }
+        _ = try await qualificationClient.unary(
+            QualificationMethods.certifyOfficer,
+            CertifyOfficerRequest(officerId: officer.id)
+        )
+
+        // Supervision hears of it and authorizes the officer under the active JEM agreement.
+        let authorization = try #require(
+            try await Self.eventually {
+                try await supervisionClient.unary(
+                    SupervisionMethods.getAuthorization,
+                    GetAuthorizationRequest(officerId: officer.id)
+                )
+            }
+        )
+        #expect(authorization.agreementId == agreement.id && authorization.status == .active)
+        #expect(authorization.functions.contains(.detainer) && !authorization.functions.contains(.warrantlessArrest))
+
+        // An explicit authorization asks qualification at that moment: this one is taken already,
+        // an uncertified nominee is refused.
+        let nominee = try await qualificationClient.unary(
+            QualificationMethods.nominateOfficer,
+            NominateOfficerRequest(
+                officer: Officer(
+                    agencyId: agencyID,
+                    model: .jem,
+                    name: "Kim Lee",
+                    usCitizen: true,
+                    swornSince: "2018-01-01"
+                )
+            )
+        )
+        do {
+            _ = try await supervisionClient.unary(
+                SupervisionMethods.authorizeOfficer,
+                AuthorizeOfficerRequest(officerId: nominee.id)
+            )
+            Issue.record("authorized an officer who is not certified")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition && error.errorDetails?.reason == "NOT_CERTIFIED")
+        }
+
+        // A supervisor, an action, a review.
+        let supervisor = try await supervisionClient.unary(
+            SupervisionMethods.createSupervisor,
+            CreateSupervisorRequest(supervisor: Supervisor(name: "Ana Diaz", component: .ice, office: "ERO Atlanta"))
+        )
+        _ = try await supervisionClient.unary(
+            SupervisionMethods.assignSupervisor,
+            AssignSupervisorRequest(supervisorId: supervisor.id, agreementId: agreement.id)
+        )
+        let action = try await supervisionClient.unary(
+            SupervisionMethods.recordAction,
+            RecordActionRequest(
+                action: DelegatedAction(
+                    officerId: officer.id,
+                    function: .detainer,
+                    performedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+                    place: .jail,
+                    subjectRef: "BK-2026-0042",
+                    outcome: "detainer issued"
+                )
+            ),
+            options: Self.options("agency:\(agencyID)")
+        )
+        #expect(action.decision == .accepted && action.review == .pending && action.late == false)
+        let approved = try await supervisionClient.unary(
+            SupervisionMethods.reviewAction,
+            ReviewActionRequest(actionId: action.id, review: .approved),
+            options: Self.options("supervisor:\(supervisor.id!)")
+        )
+        #expect(approved.review == .approved)
+
+        await intakeClient.close()
+        await qualificationClient.close()
+        await supervisionClient.close()
+    }
+
+    actor Acknowledged {
+        var ids: [String] = []
+        func add(_ id: String) { self.ids.append(id) }
+    }
+
+    static func verifier(_ database: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = EchoProcessTests.binDirectory.appendingPathComponent("accord-supervision")
+        process.arguments = ["verify-audit", database]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test("SIGKILL during action writes loses no acknowledged action; the audit trail verifies offline")
+    func killDuringWrites() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
+        let arguments = ["--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--qualification", "127.0.0.1:1"]
+        let (first, port) = try EchoProcessTests.startServer("accord-supervision", arguments: arguments)
+        let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
+        let agreement = try await client.unary(
+            SupervisionMethods.importAgreement,
+            ImportAgreementRequest(
+                agencyId: "ag_5",
+                agencyName: "Test County",
+                state: "GA",
+                model: .jem,
+                signedOn: "2025-01-01"
+            )
+        )
+        let supervisor = try await client.unary(
+            SupervisionMethods.createSupervisor,
+            CreateSupervisorRequest(supervisor: Supervisor(name: "Ana Diaz", component: .ice, office: "ERO Atlanta"))
+        )
+        _ = try await client.unary(
+            SupervisionMethods.assignSupervisor,
+            AssignSupervisorRequest(supervisorId: supervisor.id, agreementId: agreement.id)
+        )
+        let officers = (0..<16).map { "of_\($0 + 1)" }
+        for officer in officers {
+            _ = try await client.unary(
+                SupervisionMethods.notifyCertified,
+                NotifyCertifiedRequest(
+                    officerId: officer,
+                    agencyId: "ag_5",
+                    model: .jem,
+                    name: officer,
+                    certifiedOn: "2025-02-01"
+                )
+            )
+        }
+        let acknowledged = Acknowledged()
+        let writers = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for officer in officers {
+                    group.addTask {
+                        for index in 0..<100_000 {
+                            guard
+                                let action = try? await client.unary(
+                                    SupervisionMethods.recordAction,
+                                    RecordActionRequest(
+                                        action: DelegatedAction(
+                                            officerId: officer,
+                                            function: .transport,
+                                            performedAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+                                            place: .jail,
+                                            subjectRef: "\(officer)-\(index)"
+                                        )
+                                    ),
+                                    options: Self.options("agency:ag_5")
+                                )
+                            else { return }
+                            await acknowledged.add(action.id!)
+                        }
+                    }
+                }
+            }
+        }
+        // Let the writers get going (or give up after 30 s: then the writers failed), then kill.
+        for _ in 0..<3000 where await acknowledged.ids.count < 2000 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await acknowledged.ids.count >= 2000, "the writers did not get going")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        await writers.value
+        await client.close()
+        #expect(first.terminationReason == .uncaughtSignal)
+        let ids = await acknowledged.ids
+
+        let (second, secondPort) = try EchoProcessTests.startServer("accord-supervision", arguments: arguments)
+        let reader = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: secondPort)])
+        var stored = Set<String>()
+        var token: String?
+        repeat {
+            let page = try await reader.unary(
+                SupervisionMethods.listActions,
+                ListActionsRequest(page: PageRequest(pageSize: 1000, pageToken: token)),
+                options: Self.options("auditor")
+            )
+            for action in page.actions where action.decision == .accepted { stored.insert(action.id!) }
+            token = page.page?.nextPageToken
+        } while token != nil
+        let lost = ids.filter { !stored.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) acknowledged actions lost, e.g. \(lost.prefix(5))")
+        let verdict = try await reader.unary(
+            SupervisionMethods.verifyAudit,
+            VerifyAuditRequest(),
+            options: Self.options("auditor")
+        )
+        #expect(verdict.intact == true, "\(verdict.firstBad ?? "") \(verdict.problem ?? "")")
+        #expect(verdict.entriesChecked! >= UInt64(ids.count))
+        await reader.close()
+        second.terminate()
+        second.waitUntilExit()
+
+        // The offline verifier on a copy: intact, then broken after one byte changes.
+        let database = "\(data)/supervision/supervision.sqlite"
+        let copy = "\(data)/copy.sqlite"
+        // As an operator would copy it (sqlite3's .backup): the WAL's pages come along.
+        try DatabaseQueue(path: database).backup(to: DatabaseQueue(path: copy))
+        let clean = try Self.verifier(copy)
+        #expect(clean.status == 0 && clean.output.contains("intact"), "\(clean.output)")
+        let queue = try DatabaseQueue(path: copy)
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE action SET subject_ref = 'of_1-X' WHERE rowid = 10")
+        }
+        try queue.close()
+        let broken = try Self.verifier(copy)
+        #expect(broken.status == 1 && broken.output.contains("BROKEN at action ac_10"), "\(broken.output)")
+    }
+}
