@@ -57,7 +57,9 @@ public enum AuditTrail {
         at: Int64
     ) throws {
         let state = try Self.stateHash(db, table: table, rowid: rowid) ?? ""
-        let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        let last = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
+        )
         let sequence = (last?["sequence"] as Int64? ?? 0) + 1
         let previous: String = last?["hash"] ?? Self.genesis
         let entityID = Self.entityID(table: table, rowid: rowid)
@@ -72,13 +74,12 @@ public enum AuditTrail {
             stateHash: state,
             previousHash: previous
         )
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO audit (sequence, at_ms, who, entity, entity_id, action, why, state_hash, previous_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [sequence, at, who, table, entityID, action, why, state, previous, hash]
-        )
+                """
+        ).execute(arguments: [sequence, at, who, table, entityID, action, why, state, previous, hash])
     }
 
     // MARK: Canonical encodings
@@ -117,7 +118,8 @@ public enum AuditTrail {
     /// SHA-256 (hex) of a row as stored: every column in table order with its name, storage
     /// class and value. Nil when the row does not exist.
     static func stateHash(_ db: Database, table: String, rowid: Int64) throws -> String? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE rowid = ?", arguments: [rowid]) else {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE rowid = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [rowid]) else {
             return nil
         }
         return Self.stateHash(table: table, row: row)

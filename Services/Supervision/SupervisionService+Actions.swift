@@ -49,7 +49,8 @@ extension SupervisionService {
     }
 
     static func loadAction(_ db: Database, _ rowid: Int64) throws -> DelegatedAction {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM action WHERE rowid = ?", arguments: [rowid]) else {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM action WHERE rowid = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [rowid]) else {
             throw RPCError(.notFound, "action \(Self.id("ac", rowid)) not found")
         }
         return Self.action(row)
@@ -132,11 +133,12 @@ extension SupervisionService {
             )
         }
         if let suspension = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT reason FROM authorization_suspension WHERE authorization_rowid = ? AND from_ms <= ?
-                AND (until_ms IS NULL OR until_ms > ?) LIMIT 1
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT reason FROM authorization_suspension WHERE authorization_rowid = ? AND from_ms <= ?
+                    AND (until_ms IS NULL OR until_ms > ?) LIMIT 1
+                    """
+            ),
             arguments: [authorization, t, t]
         ) {
             return .failure(
@@ -161,7 +163,10 @@ extension SupervisionService {
         // 4. A federal supervisor is assigned to the officer or the agreement.
         let supervisor =
             try (row["supervisor_rowid"] as Int64?)
-            ?? Int64.fetchOne(db, sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?", arguments: [agreement])
+            ?? Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?"),
+                arguments: [agreement]
+            )
         guard let supervisor else {
             return .failure(
                 Refusal(
@@ -205,11 +210,12 @@ extension SupervisionService {
         let outcome: Result<DelegatedAction, Refusal> = try await self.store.write { db in
             // The officer's authorization in force at that moment, else their latest.
             let authorization = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM authorization WHERE officer_id = ?
-                    ORDER BY (authorized_at_ms <= ?) DESC, authorized_at_ms DESC, rowid DESC LIMIT 1
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM authorization WHERE officer_id = ?
+                        ORDER BY (authorized_at_ms <= ?) DESC, authorized_at_ms DESC, rowid DESC LIMIT 1
+                        """
+                ),
                 arguments: [report.officerID, performedAt]
             )
             if principal.role == .agency, let authorization, (authorization["agency_id"] as String) != principal.scope {
@@ -222,8 +228,7 @@ extension SupervisionService {
             if let authorization {
                 let agreement: Int64 = authorization["agreement_rowid"]
                 let start = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT min(at_ms) FROM agreement_status WHERE agreement_rowid = ?",
+                    db.cachedStatement(sql: "SELECT min(at_ms) FROM agreement_status WHERE agreement_rowid = ?"),
                     arguments: [agreement]
                 )
                 if let start, performedAt < start {
@@ -271,14 +276,15 @@ extension SupervisionService {
             case .failure(let failure):
                 refusal = failure
             }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO action (officer_id, agency_id, agreement_rowid, authorization_rowid, function, performed_at_ms,
                         place, location, subject_ref, outcome, citizenship_claimed, detainer_category, decision,
                         rejection_code, rejection_reason, recorded_at_ms, recorded_by, notify_by_ms, late, supervisor_rowid,
                         review, draft)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     report.officerID, columns.agency, columns.agreement, columns.authorization,
                     report.function.rawValue,

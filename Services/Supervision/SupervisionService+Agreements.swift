@@ -129,11 +129,12 @@ extension SupervisionService {
     static func status(_ db: Database, agreement: Int64, at moment: Int64) throws -> AgreementStatus? {
         guard
             let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT s.status, a.termination_effective_on FROM agreement_status s JOIN agreement a ON a.rowid = s.agreement_rowid
-                    WHERE s.agreement_rowid = ? AND s.at_ms <= ? ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT s.status, a.termination_effective_on FROM agreement_status s JOIN agreement a ON a.rowid = s.agreement_rowid
+                        WHERE s.agreement_rowid = ? AND s.at_ms <= ? ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1
+                        """
+                ),
                 arguments: [agreement, moment]
             )
         else { return nil }

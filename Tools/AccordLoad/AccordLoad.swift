@@ -23,7 +23,7 @@ struct AccordLoad: AsyncParsableCommand {
     @Argument(
         help: """
             The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
-            request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date).
+            request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date);             on supervision: act (durable delegated-action records), report (program reports).
             """
     )
     var scenario: String
@@ -52,8 +52,17 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "submit: agencies registered first; each takes six submissions (3 models × 2 partners).")
     var seedAgencies: Int = 20_000
 
-    @Option(help: "compliance: officers certified first through the qualification API.")
+    @Option(
+        help:
+            "compliance: officers certified first through the qualification API; act, report: officers authorized first."
+    )
     var seedOfficers: Int = 10_000
+
+    @Option(help: "act, report: JEM agreements imported first, each with a supervisor.")
+    var seedAgreements: Int = 1000
+
+    @Option(help: "report: delegated actions recorded first (act records its own).")
+    var seedActions: Int = 0
 
     @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
     var compress = false
@@ -62,10 +71,14 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard ["echo", "write", "submit", "read", "list", "evaluate", "compliance"].contains(self.scenario) else {
+        let scenarios = ["echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report"]
+        guard scenarios.contains(self.scenario) else {
             throw ValidationError(
-                "unknown scenario \(self.scenario); this build runs: echo, write, submit, read, list, evaluate, compliance"
+                "unknown scenario \(self.scenario); this build runs: \(scenarios.joined(separator: ", "))"
             )
+        }
+        guard self.seedAgreements >= 1, self.seedOfficers >= 1, self.seedActions >= 0 else {
+            throw ValidationError("--seed-agreements and --seed-officers must be at least 1, --seed-actions at least 0")
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
@@ -147,6 +160,30 @@ struct AccordLoad: AsyncParsableCommand {
             try await Self.certifyOfficers(self.seedOfficers, at: endpoint)
             let request = ByteBuffer(bytes: try GetComplianceRequest(asOf: "2027-06-02").serializedBytes())
             return { _, _ in (QualificationMethods.getCompliance.path, request) }
+        case "act":
+            // Each call records a delegated action of a seeded officer: checks, one durable row, an audit entry.
+            try await SupervisionSeed.seed(
+                agreements: self.seedAgreements,
+                officers: self.seedOfficers,
+                actions: 0,
+                at: endpoint
+            )
+            let officers = self.seedOfficers
+            let workers = self.concurrency
+            return { worker, sequence in
+                let call = worker + workers * (sequence - 1)
+                let bytes = try SupervisionSeed.action(officer: call % officers, sequence: call).serializedBytes()
+                return (SupervisionMethods.recordAction.path, ByteBuffer(bytes: bytes))
+            }
+        case "report":
+            try await SupervisionSeed.seed(
+                agreements: self.seedAgreements,
+                officers: self.seedOfficers,
+                actions: self.seedActions,
+                at: endpoint
+            )
+            let request = ByteBuffer(bytes: try ProgramReportRequest().serializedBytes())
+            return { _, _ in (SupervisionMethods.getProgramReport.path, request) }
         case "list":
             let request = ByteBuffer(
                 bytes: try ListAgenciesRequest(state: "TX", page: PageRequest(pageSize: 50)).serializedBytes()
