@@ -115,8 +115,10 @@ public enum AuditTrail {
         bytes.append(UInt8(ascii: "\n"))
     }
 
-    /// SHA-256 (hex) of a row as stored: every column in table order with its name, storage
-    /// class and value. Nil when the row does not exist.
+    /// SHA-256 (hex) of a row as stored: every non-NULL column in table order with its name,
+    /// storage class and value. NULL columns are left out, so that a column added by a later
+    /// migration (NULL in old rows) leaves the hashes of old rows as they were. Nil when the row
+    /// does not exist.
     static func stateHash(_ db: Database, table: String, rowid: Int64) throws -> String? {
         let statement = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE rowid = ?")
         guard let row = try Row.fetchOne(statement, arguments: [rowid]) else {
@@ -128,9 +130,10 @@ public enum AuditTrail {
     static func stateHash(table: String, row: Row) -> String {
         var bytes = Array("\(table)\n".utf8)
         for (column, value) in row {
+            if value.isNull { continue }
             Self.append(column, to: &bytes)
             switch value.storage {
-            case .null: bytes.append(UInt8(ascii: "n"))
+            case .null: continue
             case .int64(let int): Self.append("i\(int)", to: &bytes)
             case .double(let double): Self.append("r\(double.bitPattern)", to: &bytes)
             case .string(let string): Self.append("t\(string)", to: &bytes)

@@ -186,6 +186,11 @@ enum SupervisionSchema {
                     """
             )
             try db.execute(sql: AuditTrail.migration)
-        }
+        },
+        Migration("2026-11-30-supervision-v2-suspension-cause") { db in
+            // Why an authority is suspended: "manual", "complaint" or "training" (recurring
+            // training overdue, lifted by the compliance sweep once current again).
+            try db.execute(sql: "ALTER TABLE authorization_suspension ADD COLUMN cause TEXT")
+        },
     ]
 }

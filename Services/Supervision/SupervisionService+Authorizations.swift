@@ -432,7 +432,7 @@ extension SupervisionService {
         let now = self.now()
         let authorization = try await self.store.write { db in
             let current = try Self.loadAuthorization(db, rowid)
-            try self.requireSupervises(principal, current)
+            try self.requireSupervises(db, principal, current)
             guard current.status == .active || current.status == .suspended else {
                 throw RPCError(.failedPrecondition, "authorization \(current.id!) is \(current.status!.protoName)")
             }
@@ -446,10 +446,25 @@ extension SupervisionService {
         return self.present(authorization)
     }
 
-    /// A supervisor acts only on the officers and agreements assigned to them.
-    func requireSupervises(_ principal: Principal, _ authorization: Authorization) throws {
+    /// A supervisor acts only on the officers assigned to them, or, for an officer without a
+    /// supervisor of their own, on those under an agreement assigned to them.
+    func requireSupervises(_ db: Database, _ principal: Principal, _ authorization: Authorization) throws {
         guard principal.role == .supervisor else { return }
-        guard let scope = principal.scope, authorization.supervisorId == scope else {
+        let agreementRowid = try Self.rowid(
+            authorization.agreementId,
+            prefix: "mo",
+            field: "agreement_id",
+            what: "an agreement"
+        )
+        let supervisor =
+            try authorization.supervisorId
+            ?? Int64.fetchOne(
+                db,
+                sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?",
+                arguments: [agreementRowid]
+            )
+            .map { Self.id("sv", $0) }
+        guard let scope = principal.scope, supervisor == scope else {
             throw RPCError(
                 .permissionDenied,
                 "\(principal.header) does not supervise officer \(authorization.officerId ?? "?")"
@@ -477,9 +492,9 @@ extension SupervisionService {
         let now = self.now()
         let authorization = try await self.store.write { db in
             let current = try Self.loadAuthorization(db, rowid)
-            try self.requireSupervises(principal, current)
+            try self.requireSupervises(db, principal, current)
             if suspend {
-                try Self.suspend(db, rowid, reason: reason, complaint: nil, who: who, at: now)
+                try Self.suspend(db, rowid, reason: reason, cause: .manual, who: who, at: now)
             } else {
                 guard current.status == .suspended else {
                     throw RPCError(
@@ -487,7 +502,7 @@ extension SupervisionService {
                         "authorization \(current.id!) is \(current.status!.protoName), not suspended"
                     )
                 }
-                try Self.lift(db, rowid, complaint: nil, who: who, why: reason, at: now)
+                try Self.lift(db, rowid, cause: .manual, who: who, why: reason, at: now)
             }
             return try Self.loadAuthorization(db, rowid)
         }
@@ -516,7 +531,7 @@ extension SupervisionService {
         let now = self.now()
         let authorization = try await self.store.write { db in
             let current = try Self.loadAuthorization(db, rowid)
-            try self.requireSupervises(principal, current)
+            try self.requireSupervises(db, principal, current)
             guard current.status == .active || current.status == .suspended else {
                 throw RPCError(.failedPrecondition, "authorization \(current.id!) is \(current.status!.protoName)")
             }
@@ -533,12 +548,32 @@ extension SupervisionService {
         return self.present(authorization)
     }
 
+    /// Why an authority is suspended; each kind of suspension is lifted by its own event.
+    enum SuspensionCause: Sendable, Equatable {
+        case manual
+        case complaint(Int64)
+        case training
+
+        var name: String {
+            switch self {
+            case .manual: "manual"
+            case .complaint: "complaint"
+            case .training: "training"
+            }
+        }
+
+        var complaint: Int64? {
+            if case .complaint(let rowid) = self { return rowid }
+            return nil
+        }
+    }
+
     /// Suspends an authority in force (opens a suspension interval), in the caller's transaction.
     static func suspend(
         _ db: Database,
         _ rowid: Int64,
         reason: String,
-        complaint: Int64?,
+        cause: SuspensionCause,
         who: String,
         at: Int64
     ) throws {
@@ -547,9 +582,11 @@ extension SupervisionService {
             throw RPCError(.failedPrecondition, "authorization \(current.id!) is \(current.status!.protoName)")
         }
         try db.execute(
-            sql:
-                "INSERT INTO authorization_suspension (authorization_rowid, from_ms, reason, complaint_rowid) VALUES (?, ?, ?, ?)",
-            arguments: [rowid, at, reason, complaint]
+            sql: """
+                INSERT INTO authorization_suspension (authorization_rowid, from_ms, reason, complaint_rowid, cause)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [rowid, at, reason, cause.complaint, cause.name]
         )
         try Self.audit(db, "authorization_suspension", db.lastInsertedRowID, "open", who: who, why: reason, at: at)
         try db.execute(
@@ -559,16 +596,24 @@ extension SupervisionService {
         try Self.audit(db, "authorization", rowid, "suspend", who: who, why: reason, at: at)
     }
 
-    /// Ends the open suspensions (those of one complaint, or those of no complaint), and makes the
-    /// authority active again when none is left open.
-    static func lift(_ db: Database, _ rowid: Int64, complaint: Int64?, who: String, why: String?, at: Int64) throws {
+    /// Ends the open suspensions of one cause, and makes the authority active again when none is
+    /// left open. Returns whether it closed any.
+    @discardableResult
+    static func lift(
+        _ db: Database,
+        _ rowid: Int64,
+        cause: SuspensionCause,
+        who: String,
+        why: String?,
+        at: Int64
+    ) throws -> Bool {
         let open = try Int64.fetchAll(
             db,
             sql: """
                 SELECT rowid FROM authorization_suspension WHERE authorization_rowid = ? AND until_ms IS NULL
-                AND complaint_rowid IS ?
+                AND complaint_rowid IS ? AND coalesce(cause, CASE WHEN complaint_rowid IS NULL THEN 'manual' ELSE 'complaint' END) = ?
                 """,
-            arguments: [rowid, complaint]
+            arguments: [rowid, cause.complaint, cause.name]
         )
         for suspension in open {
             try db.execute(
@@ -590,6 +635,54 @@ extension SupervisionService {
                 arguments: [AuthorizationStatus.active.rawValue, rowid]
             )
             try Self.audit(db, "authorization", rowid, "reinstate", who: who, why: why, at: at)
+        }
+        return !open.isEmpty
+    }
+
+    /// Suspends the authority of every authorized officer whose recurring training is overdue
+    /// (`overdue`, from qualification's compliance as of now) and lifts the training suspension of
+    /// those who are current again. Returns how many it suspended and lifted.
+    public func applyTrainingCompliance(overdue: Set<String>) async throws -> (suspended: Int, lifted: Int) {
+        let now = self.now()
+        return try await self.store.write { db in
+            var suspended = 0
+            var lifted = 0
+            let live = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.rowid, a.officer_id, EXISTS (
+                        SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
+                        AND s.until_ms IS NULL AND s.cause = 'training') AS training
+                    FROM authorization a WHERE a.status IN (1, 2)
+                    """
+            )
+            for row in live {
+                let rowid: Int64 = row["rowid"]
+                let isOverdue = overdue.contains(row["officer_id"] as String)
+                let suspendedForTraining: Bool = row["training"]
+                if isOverdue && !suspendedForTraining {
+                    try Self.suspend(
+                        db,
+                        rowid,
+                        reason: "recurring training overdue",
+                        cause: .training,
+                        who: "supervision (compliance)",
+                        at: now
+                    )
+                    suspended += 1
+                } else if !isOverdue && suspendedForTraining {
+                    try Self.lift(
+                        db,
+                        rowid,
+                        cause: .training,
+                        who: "supervision (compliance)",
+                        why: "recurring training current",
+                        at: now
+                    )
+                    lifted += 1
+                }
+            }
+            return (suspended, lifted)
         }
     }
 

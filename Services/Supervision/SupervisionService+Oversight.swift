@@ -156,7 +156,7 @@ extension SupervisionService {
                     db,
                     authorization,
                     reason: "complaint \(Self.id("cp", rowid)) pending",
-                    complaint: rowid,
+                    cause: .complaint(rowid),
                     who: who,
                     at: now
                 )
@@ -230,7 +230,14 @@ extension SupervisionService {
                     arguments: [rowid]
                 )
                 for authorization in suspended {
-                    try Self.lift(db, authorization, complaint: rowid, who: who, why: "complaint resolved", at: now)
+                    try Self.lift(
+                        db,
+                        authorization,
+                        cause: .complaint(rowid),
+                        who: who,
+                        why: "complaint resolved",
+                        at: now
+                    )
                 }
             }
             if let reported = request.outcomeReportedAtMs {

@@ -40,6 +40,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between checks for agreements whose termination notice has run out. Default 60.")
     var clockSeconds: Int = 60
 
+    @Option(
+        help:
+            "Seconds between sweeps of qualification's training compliance (overdue officers are suspended). Default 900."
+    )
+    var complianceSeconds: Int = 900
+
     mutating func run() async throws {
         let resolved = try self.options.resolve(defaultPort: 7403, defaultAdminPort: 9403)
         let rulesDirectory = self.rulesDir ?? ServiceOptions.processEnvironment()["ACCORD_RULES_DIR"] ?? "seeds/rules"
@@ -56,6 +62,8 @@ struct Serve: AsyncParsableCommand {
             fallback: "127.0.0.1:7401"
         )
         guard self.clockSeconds > 0 else { throw ValidationError("--clock-seconds must be positive") }
+        guard self.complianceSeconds > 0 else { throw ValidationError("--compliance-seconds must be positive") }
+        let sweep = Duration.seconds(self.complianceSeconds)
         let rules: SupervisionRules
         do {
             rules = try SupervisionRules.load(directory: rulesDirectory)
@@ -80,7 +88,10 @@ struct Serve: AsyncParsableCommand {
             )
             service.register(into: &router)
             logger.info("Supervision rules in force", metadata: ["version": "\(rules.version)"])
-            return [AgreementClock(service: service, interval: clock)]
+            return [
+                AgreementClock(service: service, interval: clock),
+                ComplianceSweep(service: service, interval: sweep),
+            ]
         }
     }
 }

@@ -316,6 +316,47 @@ struct LifecycleTests {
         )
     }
 
+    @Test("overdue recurring training suspends an officer's authority; completing it lifts only that suspension")
+    func trainingCompliance() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let world = try await h.world()
+        let jem = world.officers[.jem]!
+        #expect(try await h.service.applyTrainingCompliance(overdue: [jem]) == (1, 0))
+        #expect(try await h.service.applyTrainingCompliance(overdue: [jem]) == (0, 0))
+        h.clock.advance(minutes: 1)
+        let refused = await h.actionCode(jem, .detainer, .jail)
+        #expect(refused?.errorDetails?.reason == "AUTHORITY_SUSPENDED")
+        #expect(refused?.message.contains("recurring training overdue") == true)
+        // A supervisor's own suspension is not lifted by the training sweep.
+        _ = try await h.call(
+            SupervisionMethods.suspendAuthorization,
+            SuspendAuthorizationRequest(
+                authorizationId: world.authorizations[.jem],
+                suspend: true,
+                reason: "under review"
+            ),
+            as: "supervisor:\(world.supervisor)"
+        )
+        #expect(try await h.service.applyTrainingCompliance(overdue: []) == (0, 1))
+        h.clock.advance(minutes: 1)
+        let still = await h.actionCode(jem, .detainer, .jail)
+        #expect(still?.message.contains("under review") == true)
+        _ = try await h.call(
+            SupervisionMethods.suspendAuthorization,
+            SuspendAuthorizationRequest(
+                authorizationId: world.authorizations[.jem],
+                suspend: false,
+                reason: "review done"
+            ),
+            as: "supervisor:\(world.supervisor)"
+        )
+        h.clock.advance(minutes: 1)
+        #expect(await h.actionCode(jem, .detainer, .jail) == nil)
+        let report = try await h.call(SupervisionMethods.getProgramReport, ProgramReportRequest())
+        #expect(report.officersAuthorized == 3 && report.officersSuspended == 0)
+    }
+
     @Test("renewal supersedes the old agreement and carries its officers")
     func renewal() async throws {
         let h = try await Harness.start()
