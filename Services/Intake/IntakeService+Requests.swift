@@ -10,6 +10,14 @@ enum RequestStateMachine {
     static func canDecide(from status: RequestStatus) -> Bool { status == .received || status == .underReview }
     static func canAmend(from status: RequestStatus) -> Bool { status == .deficient }
     static func canWithdraw(from status: RequestStatus) -> Bool { self.open.contains(status) }
+    /// Supervision moves a qualified request to AGREEMENT_OFFERED, then to SIGNED.
+    static func progressFrom(_ status: RequestStatus) -> RequestStatus? {
+        switch status {
+        case .agreementOffered: .qualified
+        case .signed: .agreementOffered
+        default: nil
+        }
+    }
 
     static func refuse(_ action: String, _ id: String, _ status: RequestStatus) -> RPCError {
         RPCError(
@@ -469,6 +477,46 @@ extension IntakeService {
                 who: who,
                 at: now,
                 why: rulesVersion
+            )
+            return try Self.loadRequest(db, id, field: "request_id").request
+        }
+    }
+
+    func recordAgreementProgress(
+        _ request: RecordAgreementProgressRequest,
+        _ context: ServerContext
+    ) async throws -> ParticipationRequest {
+        try self.requireProgramOffice(try self.principal(context), "record agreement progress")
+        let id = try IntakeValidation.text(request.requestId, field: "request_id", maxLength: 40)
+        let status = try IntakeValidation.known(request.status, field: "status")
+        guard let from = RequestStateMachine.progressFrom(status) else {
+            throw RPCError.invalidArgument(
+                field: "status",
+                "agreement progress is REQUEST_STATUS_AGREEMENT_OFFERED or REQUEST_STATUS_SIGNED"
+            )
+        }
+        let agreement = try IntakeValidation.text(request.agreementId, field: "agreement_id", maxLength: 40)
+        let who = self.who(context)
+        let now = self.now()
+        return try await self.store.write { db in
+            let (rowid, current) = try Self.loadRequest(db, id, field: "request_id")
+            if current.status == status { return current }  // the same progress delivered again
+            guard current.status == from else {
+                throw RequestStateMachine.refuse("moved to \(status.protoName)", id, current.status!)
+            }
+            try db.execute(
+                sql:
+                    "UPDATE request SET status = ?, updated_by = ?, updated_at_ms = ?, updated_why = ? WHERE rowid = ?",
+                arguments: [status.rawValue, who, now, "agreement \(agreement)", rowid]
+            )
+            try IntakeRecords.appendChange(
+                db,
+                entity: "request",
+                id: id,
+                action: "agreement:\(status.protoName)",
+                who: who,
+                at: now,
+                why: agreement
             )
             return try Self.loadRequest(db, id, field: "request_id").request
         }

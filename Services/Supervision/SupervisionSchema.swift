@@ -192,5 +192,33 @@ enum SupervisionSchema {
             // training overdue, lifted by the compliance sweep once current again).
             try db.execute(sql: "ALTER TABLE authorization_suspension ADD COLUMN cause TEXT")
         },
+        Migration("2026-11-30-supervision-v3-request-outbox") { db in
+            try db.execute(
+                sql: """
+                    -- Progress of participation requests to tell intake (offered, signed), written in
+                    -- the transaction of the change and delivered later.
+                    CREATE TABLE outbox (
+                        rowid INTEGER PRIMARY KEY,
+                        request_id TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        agreement_rowid INTEGER NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        delivered_at_ms INTEGER
+                    );
+                    CREATE INDEX outbox_pending ON outbox (rowid) WHERE delivered_at_ms IS NULL;
+                    """
+            )
+        },
+        Migration("2026-11-30-supervision-v4-report-indexes") { db in
+            try db.execute(
+                sql: """
+                    -- The report counts actions by function, decision and review up to a moment: an
+                    -- index in that order is scanned without sorting; late ones have their own.
+                    DROP INDEX action_report;
+                    CREATE INDEX action_counts ON action (function, decision, review, performed_at_ms);
+                    CREATE INDEX action_late ON action (performed_at_ms) WHERE late = 1;
+                    """
+            )
+        },
     ]
 }

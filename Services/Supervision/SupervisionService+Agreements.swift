@@ -237,6 +237,7 @@ extension SupervisionService {
             let rowid = db.lastInsertedRowID
             try Self.audit(db, "agreement", rowid, "offer", who: who, why: reason, at: now)
             try Self.setStatus(db, rowid, .offered, at: now, who: who, why: reason, recordedAt: now)
+            try Self.queueProgress(db, requestID: requestID, .agreementOffered, agreement: rowid, at: now)
             return try Self.loadAgreement(db, rowid)
         }
     }
@@ -290,6 +291,9 @@ extension SupervisionService {
                     why: "signed by both parties",
                     recordedAt: now
                 )
+                if let requestID = agreement.requestId, agreement.supersedes == nil {
+                    try Self.queueProgress(db, requestID: requestID, .signed, agreement: rowid, at: now)
+                }
                 if let old = try Int64.fetchOne(
                     db,
                     sql: "SELECT supersedes FROM agreement WHERE rowid = ?",
@@ -300,6 +304,22 @@ extension SupervisionService {
             }
             return try Self.loadAgreement(db, rowid)
         }
+    }
+
+    /// Queues the request's progress for intake, in the caller's transaction.
+    static func queueProgress(
+        _ db: Database,
+        requestID: String,
+        _ status: RequestStatus,
+        agreement: Int64,
+        at: Int64
+    )
+        throws
+    {
+        try db.execute(
+            sql: "INSERT INTO outbox (request_id, status, agreement_rowid, created_at_ms) VALUES (?, ?, ?, ?)",
+            arguments: [requestID, status.rawValue, agreement, at]
+        )
     }
 
     /// A signed renewal replaces the agreement it renews; the officers authorized under the old

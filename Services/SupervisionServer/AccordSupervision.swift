@@ -91,6 +91,7 @@ struct Serve: AsyncParsableCommand {
             return [
                 AgreementClock(service: service, interval: clock),
                 ComplianceSweep(service: service, interval: sweep),
+                RequestProgressReporter(service: service),
             ]
         }
     }

@@ -35,6 +35,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_get_request_request(void) { 
 const ProtobufCMessageDescriptor *accord_descriptor_list_requests_request(void) { return &accord__v1__list_requests_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_requests_response(void) { return &accord__v1__list_requests_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_record_decision_request(void) { return &accord__v1__record_decision_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_record_agreement_progress_request(void) { return &accord__v1__record_agreement_progress_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_sheet_row(void) { return &accord__v1__sheet_row__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_request(void) { return &accord__v1__import_sheet_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_row_rejection(void) { return &accord__v1__row_rejection__descriptor; }

@@ -45,14 +45,17 @@ struct SupervisionProcessTests {
         CallOptions(metadata: [TrustMetadata.principal: principal])
     }
 
-    @Test("ICE agreements reach supervision; qualification certifies, supervision authorizes, an action is approved")
+    @Test(
+        "ICE agreements reach supervision; a request is qualified, offered and signed; the officer is certified, authorized, acts and is reviewed"
+    )
     func wholePath() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
+        let intakePort = try Self.freePort()
         let supervisionPort = try Self.freePort()
         let (qualification, qualificationPort) = try EchoProcessTests.startServer(
             "accord-qualification",
             arguments: [
-                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--intake", "127.0.0.1:1",
+                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--intake", "127.0.0.1:\(intakePort)",
                 "--supervision", "127.0.0.1:\(supervisionPort)",
             ]
         )
@@ -61,15 +64,15 @@ struct SupervisionProcessTests {
             "accord-supervision",
             arguments: [
                 "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--port", "\(supervisionPort)",
-                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:1",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
             ]
         )
         defer { supervision.terminate() }
-        let (intake, intakePort) = try EchoProcessTests.startServer(
+        let (intake, _) = try EchoProcessTests.startServer(
             "accord-intake",
             arguments: [
-                "--data-dir", data, "--seed-ice-dir", "\(Self.seeds)/ice", "--qualification", "127.0.0.1:1",
-                "--supervision", "127.0.0.1:\(supervisionPort)",
+                "--data-dir", data, "--seed-ice-dir", "\(Self.seeds)/ice", "--port", "\(intakePort)",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
             ]
         )
         defer { intake.terminate() }
@@ -103,17 +106,69 @@ struct SupervisionProcessTests {
             } while token != nil
             return count == expected ? count : nil
         }
-        #expect(arrived == imported.count)
-
-        // A JEM agreement from the sheet, and its agency.
-        let jem = try #require(imported.first { $0.model == .jem })
-        let agencyID = try #require(jem.agencyId)
-        let agreements = try await supervisionClient.unary(
+        #expect(arrived == expected)
+        let sheet = try #require(imported.first { $0.model == .jem })
+        let fromSheet = try await supervisionClient.unary(
             SupervisionMethods.listAgreements,
-            ListAgreementsRequest(agencyId: agencyID, model: .jem)
+            ListAgreementsRequest(agencyId: sheet.agencyId, model: .jem)
+        ).agreements.first
+        #expect(fromSheet?.source == "ice-sheet:\(sheet.sheet!)" && fromSheet?.effectiveOn == sheet.signedOn)
+
+        // A new agency's request: evaluated by qualification, offered and signed in supervision,
+        // and intake follows each step.
+        let agency = try await intakeClient.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(
+                agency: Agency(
+                    state: "TX",
+                    name: "Lone Star County Sheriff's Office",
+                    type: .county,
+                    hasJail: true,
+                    jailCapacity: 400
+                )
+            )
         )
-        let agreement = try #require(agreements.agreements.first)
-        #expect(agreement.source == "ice-sheet:\(jem.sheet!)" && agreement.effectiveOn == jem.signedOn)
+        let agencyID = try #require(agency.id)
+        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        let submitted = try await intakeClient.unary(
+            IntakeMethods.submitRequest,
+            SubmitRequestRequest(
+                request: ParticipationRequest(
+                    agencyId: agencyID,
+                    model: .jem,
+                    partner: .ice,
+                    consent: Consent(officialName: "Pat Smith", office: "Sheriff", signedOn: today),
+                    needs: NeedsAssessment(expectedAnnualEncounters: 900, detentionCapacity: 300, officersProposed: 5)
+                )
+            )
+        )
+        @Sendable func status(_ wanted: RequestStatus) async throws -> ParticipationRequest? {
+            try await Self.eventually {
+                let request = try await intakeClient.unary(
+                    IntakeMethods.getRequest,
+                    GetRequestRequest(requestId: submitted.id)
+                )
+                return request.status == wanted ? request : nil
+            }
+        }
+        #expect(try await status(.qualified) != nil)
+        let offered = try await supervisionClient.unary(
+            SupervisionMethods.offerAgreement,
+            OfferAgreementRequest(requestId: submitted.id, office: "ERO Houston")
+        )
+        #expect(offered.status == .offered && offered.agencyName == agency.name && offered.state == "TX")
+        #expect(try await status(.agreementOffered) != nil)
+        _ = try await supervisionClient.unary(
+            SupervisionMethods.signAgreement,
+            SignAgreementRequest(agreementId: offered.id, party: .agency, signedBy: "Sheriff Pat Smith"),
+            options: Self.options("agency:\(agencyID)")
+        )
+        let agreement = try await supervisionClient.unary(
+            SupervisionMethods.signAgreement,
+            SignAgreementRequest(agreementId: offered.id, party: .federal, signedBy: "Field Office Director")
+        )
+        #expect(agreement.status == .active)
+        #expect(try await status(.signed) != nil)
 
         // Qualification: nominate, vet, train, certify.
         let officer = try await qualificationClient.unary(

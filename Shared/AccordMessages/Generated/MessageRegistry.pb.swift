@@ -31,6 +31,7 @@ enum MessageRegistry {
         ListRequestsRequest.self,
         ListRequestsResponse.self,
         RecordDecisionRequest.self,
+        RecordAgreementProgressRequest.self,
         SheetRow.self,
         ImportSheetRequest.self,
         RowRejection.self,

@@ -1265,6 +1265,54 @@ extension RecordDecisionRequest: CBackedMessage {
     }
 }
 
+/// Supervision's word that an agreement was offered from a request, or signed.
+public struct RecordAgreementProgressRequest: ProtoMessage {
+    public var requestId: String?
+    /// REQUEST_STATUS_AGREEMENT_OFFERED or REQUEST_STATUS_SIGNED.
+    public var status: RequestStatus?
+    public var agreementId: String?
+
+    public init() {}
+
+    public init(
+        requestId: String? = nil,
+        status: RequestStatus? = nil,
+        agreementId: String? = nil
+    ) {
+        self.requestId = requestId
+        self.status = status
+        self.agreementId = agreementId
+    }
+
+    public static let protoName = "accord.v1.RecordAgreementProgressRequest"
+    public static let fieldNames: [String] = ["request_id", "status", "agreement_id"]
+}
+
+extension RecordAgreementProgressRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_agreement_progress_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.requestId = r.string(0)
+        self.status = r.enumValue(1).map(RequestStatus.init(rawValue:))
+        self.agreementId = r.string(2)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.requestId)
+        w.setEnumValue(1, self.status?.rawValue)
+        try w.setString(2, self.agreementId)
+    }
+}
+
 /// One row of an ICE sheet, as read from the file.
 public struct SheetRow: ProtoMessage {
     /// The row's line in the file (the header is line 1).
@@ -1933,6 +1981,13 @@ public enum IntakeMethods {
         isIdempotent: true
     )
 
+    /// QUALIFIED -> AGREEMENT_OFFERED -> SIGNED; the same progress twice is answered as once.
+    public static let recordAgreementProgress = RPCMethod<RecordAgreementProgressRequest, ParticipationRequest>(
+        path: "/accord.v1.Intake/RecordAgreementProgress",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let importSheet = RPCMethod<ImportSheetRequest, ImportSheetResponse>(
         path: "/accord.v1.Intake/ImportSheet",
         kind: .unary,
@@ -1959,6 +2014,7 @@ public enum IntakeMethods {
         "/accord.v1.Intake/GetRequest",
         "/accord.v1.Intake/ListRequests",
         "/accord.v1.Intake/RecordDecision",
+        "/accord.v1.Intake/RecordAgreementProgress",
         "/accord.v1.Intake/ImportSheet",
         "/accord.v1.Intake/ListImportedAgreements",
     ]

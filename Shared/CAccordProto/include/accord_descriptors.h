@@ -32,6 +32,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_get_request_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_requests_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_requests_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_record_decision_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_record_agreement_progress_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_sheet_row(void);
 const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_row_rejection(void);

@@ -862,6 +862,51 @@ void   accord__v1__record_decision_request__free_unpacked
   assert(message->base.descriptor == &accord__v1__record_decision_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__record_agreement_progress_request__init
+                     (Accord__V1__RecordAgreementProgressRequest         *message)
+{
+  static const Accord__V1__RecordAgreementProgressRequest init_value = ACCORD__V1__RECORD_AGREEMENT_PROGRESS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__record_agreement_progress_request__get_packed_size
+                     (const Accord__V1__RecordAgreementProgressRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__record_agreement_progress_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__record_agreement_progress_request__pack
+                     (const Accord__V1__RecordAgreementProgressRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__record_agreement_progress_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__record_agreement_progress_request__pack_to_buffer
+                     (const Accord__V1__RecordAgreementProgressRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__record_agreement_progress_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RecordAgreementProgressRequest *
+       accord__v1__record_agreement_progress_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RecordAgreementProgressRequest *)
+     protobuf_c_message_unpack (&accord__v1__record_agreement_progress_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__record_agreement_progress_request__free_unpacked
+                     (Accord__V1__RecordAgreementProgressRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__record_agreement_progress_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__sheet_row__init
                      (Accord__V1__SheetRow         *message)
 {
@@ -2755,6 +2800,70 @@ const ProtobufCMessageDescriptor accord__v1__record_decision_request__descriptor
   (ProtobufCMessageInit) accord__v1__record_decision_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor accord__v1__record_agreement_progress_request__field_descriptors[3] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordAgreementProgressRequest, request_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__RecordAgreementProgressRequest, has_status),
+    offsetof(Accord__V1__RecordAgreementProgressRequest, status),
+    &accord__v1__request_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agreement_id",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RecordAgreementProgressRequest, agreement_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__record_agreement_progress_request__field_indices_by_name[] = {
+  2,   /* field[2] = agreement_id */
+  0,   /* field[0] = request_id */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange accord__v1__record_agreement_progress_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__record_agreement_progress_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RecordAgreementProgressRequest",
+  "RecordAgreementProgressRequest",
+  "Accord__V1__RecordAgreementProgressRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RecordAgreementProgressRequest),
+  3,
+  accord__v1__record_agreement_progress_request__field_descriptors,
+  accord__v1__record_agreement_progress_request__field_indices_by_name,
+  1,  accord__v1__record_agreement_progress_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__record_agreement_progress_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor accord__v1__sheet_row__field_descriptors[9] =
 {
   {
@@ -3862,7 +3971,7 @@ const ProtobufCEnumDescriptor accord__v1__engagement_outcome__descriptor =
   accord__v1__engagement_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[15] =
+static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[16] =
 {
   { "RecordEngagement", &accord__v1__record_engagement_request__descriptor, &accord__v1__engagement__descriptor },
   { "ListEngagements", &accord__v1__list_engagements_request__descriptor, &accord__v1__list_engagements_response__descriptor },
@@ -3877,6 +3986,7 @@ static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[15
   { "GetRequest", &accord__v1__get_request_request__descriptor, &accord__v1__participation_request__descriptor },
   { "ListRequests", &accord__v1__list_requests_request__descriptor, &accord__v1__list_requests_response__descriptor },
   { "RecordDecision", &accord__v1__record_decision_request__descriptor, &accord__v1__participation_request__descriptor },
+  { "RecordAgreementProgress", &accord__v1__record_agreement_progress_request__descriptor, &accord__v1__participation_request__descriptor },
   { "ImportSheet", &accord__v1__import_sheet_request__descriptor, &accord__v1__import_sheet_response__descriptor },
   { "ListImportedAgreements", &accord__v1__list_imported_agreements_request__descriptor, &accord__v1__list_imported_agreements_response__descriptor },
 };
@@ -3885,11 +3995,12 @@ const unsigned accord__v1__intake__method_indices_by_name[] = {
   6,        /* ExportAgencies */
   4,        /* GetAgency */
   10,        /* GetRequest */
-  13,        /* ImportSheet */
+  14,        /* ImportSheet */
   5,        /* ListAgencies */
   1,        /* ListEngagements */
-  14,        /* ListImportedAgreements */
+  15,        /* ListImportedAgreements */
   11,        /* ListRequests */
+  13,        /* RecordAgreementProgress */
   12,        /* RecordDecision */
   0,        /* RecordEngagement */
   2,        /* RegisterAgency */
@@ -3904,7 +4015,7 @@ const ProtobufCServiceDescriptor accord__v1__intake__descriptor =
   "Intake",
   "Accord__V1__Intake",
   "accord.v1",
-  15,
+  16,
   accord__v1__intake__method_descriptors,
   accord__v1__intake__method_indices_by_name
 };
@@ -4012,13 +4123,21 @@ void accord__v1__intake__record_decision(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__intake__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__intake__record_agreement_progress(ProtobufCService *service,
+                                                   const Accord__V1__RecordAgreementProgressRequest *input,
+                                                   Accord__V1__ParticipationRequest_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__intake__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__intake__import_sheet(ProtobufCService *service,
                                       const Accord__V1__ImportSheetRequest *input,
                                       Accord__V1__ImportSheetResponse_Closure closure,
                                       void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__list_imported_agreements(ProtobufCService *service,
                                                   const Accord__V1__ListImportedAgreementsRequest *input,
@@ -4026,7 +4145,7 @@ void accord__v1__intake__list_imported_agreements(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__init (Accord__V1__Intake_Service *service,
                                Accord__V1__Intake_ServiceDestroy destroy)

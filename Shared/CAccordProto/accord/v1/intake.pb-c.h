@@ -35,6 +35,7 @@ typedef struct Accord__V1__GetRequestRequest Accord__V1__GetRequestRequest;
 typedef struct Accord__V1__ListRequestsRequest Accord__V1__ListRequestsRequest;
 typedef struct Accord__V1__ListRequestsResponse Accord__V1__ListRequestsResponse;
 typedef struct Accord__V1__RecordDecisionRequest Accord__V1__RecordDecisionRequest;
+typedef struct Accord__V1__RecordAgreementProgressRequest Accord__V1__RecordAgreementProgressRequest;
 typedef struct Accord__V1__SheetRow Accord__V1__SheetRow;
 typedef struct Accord__V1__ImportSheetRequest Accord__V1__ImportSheetRequest;
 typedef struct Accord__V1__RowRejection Accord__V1__RowRejection;
@@ -467,6 +468,25 @@ struct  Accord__V1__RecordDecisionRequest
 #define ACCORD__V1__RECORD_DECISION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__record_decision_request__descriptor) \
     , NULL, 0, 0, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, 0,NULL, NULL }
+
+
+/*
+ * Supervision's word that an agreement was offered from a request, or signed.
+ */
+struct  Accord__V1__RecordAgreementProgressRequest
+{
+  ProtobufCMessage base;
+  char *request_id;
+  /*
+   * REQUEST_STATUS_AGREEMENT_OFFERED or REQUEST_STATUS_SIGNED.
+   */
+  protobuf_c_boolean has_status;
+  Accord__V1__RequestStatus status;
+  char *agreement_id;
+};
+#define ACCORD__V1__RECORD_AGREEMENT_PROGRESS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__record_agreement_progress_request__descriptor) \
+    , NULL, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, NULL }
 
 
 /*
@@ -1037,6 +1057,25 @@ Accord__V1__RecordDecisionRequest *
 void   accord__v1__record_decision_request__free_unpacked
                      (Accord__V1__RecordDecisionRequest *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__RecordAgreementProgressRequest methods */
+void   accord__v1__record_agreement_progress_request__init
+                     (Accord__V1__RecordAgreementProgressRequest         *message);
+size_t accord__v1__record_agreement_progress_request__get_packed_size
+                     (const Accord__V1__RecordAgreementProgressRequest   *message);
+size_t accord__v1__record_agreement_progress_request__pack
+                     (const Accord__V1__RecordAgreementProgressRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__record_agreement_progress_request__pack_to_buffer
+                     (const Accord__V1__RecordAgreementProgressRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RecordAgreementProgressRequest *
+       accord__v1__record_agreement_progress_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__record_agreement_progress_request__free_unpacked
+                     (Accord__V1__RecordAgreementProgressRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Accord__V1__SheetRow methods */
 void   accord__v1__sheet_row__init
                      (Accord__V1__SheetRow         *message);
@@ -1305,6 +1344,9 @@ typedef void (*Accord__V1__ListRequestsResponse_Closure)
 typedef void (*Accord__V1__RecordDecisionRequest_Closure)
                  (const Accord__V1__RecordDecisionRequest *message,
                   void *closure_data);
+typedef void (*Accord__V1__RecordAgreementProgressRequest_Closure)
+                 (const Accord__V1__RecordAgreementProgressRequest *message,
+                  void *closure_data);
 typedef void (*Accord__V1__SheetRow_Closure)
                  (const Accord__V1__SheetRow *message,
                   void *closure_data);
@@ -1397,6 +1439,10 @@ struct Accord__V1__Intake_Service
                           const Accord__V1__RecordDecisionRequest *input,
                           Accord__V1__ParticipationRequest_Closure closure,
                           void *closure_data);
+  void (*record_agreement_progress)(Accord__V1__Intake_Service *service,
+                                    const Accord__V1__RecordAgreementProgressRequest *input,
+                                    Accord__V1__ParticipationRequest_Closure closure,
+                                    void *closure_data);
   void (*import_sheet)(Accord__V1__Intake_Service *service,
                        const Accord__V1__ImportSheetRequest *input,
                        Accord__V1__ImportSheetResponse_Closure closure,
@@ -1426,6 +1472,7 @@ void accord__v1__intake__init (Accord__V1__Intake_Service *service,
       function_prefix__ ## get_request,\
       function_prefix__ ## list_requests,\
       function_prefix__ ## record_decision,\
+      function_prefix__ ## record_agreement_progress,\
       function_prefix__ ## import_sheet,\
       function_prefix__ ## list_imported_agreements  }
 void accord__v1__intake__record_engagement(ProtobufCService *service,
@@ -1480,6 +1527,10 @@ void accord__v1__intake__record_decision(ProtobufCService *service,
                                          const Accord__V1__RecordDecisionRequest *input,
                                          Accord__V1__ParticipationRequest_Closure closure,
                                          void *closure_data);
+void accord__v1__intake__record_agreement_progress(ProtobufCService *service,
+                                                   const Accord__V1__RecordAgreementProgressRequest *input,
+                                                   Accord__V1__ParticipationRequest_Closure closure,
+                                                   void *closure_data);
 void accord__v1__intake__import_sheet(ProtobufCService *service,
                                       const Accord__V1__ImportSheetRequest *input,
                                       Accord__V1__ImportSheetResponse_Closure closure,
@@ -1517,6 +1568,7 @@ extern const ProtobufCMessageDescriptor accord__v1__get_request_request__descrip
 extern const ProtobufCMessageDescriptor accord__v1__list_requests_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_requests_response__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__record_decision_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__record_agreement_progress_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__sheet_row__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__import_sheet_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__row_rejection__descriptor;
