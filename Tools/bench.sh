@@ -7,15 +7,17 @@
 # Server pinned to core 0, load to core 1 (taskset). For each row: RUNS runs of SECONDS after a
 # 1 s warm-up; the table shows the median run. Rows: plain SwiftNIO echo (the reference),
 # Accord echo at 1 and 64 in flight x 64 B and 1 KiB (compression off, and 1 KiB with it on),
-# 10,000 idle connections held while echo keeps answering (server memory per connection), and
-# the micro-benchmarks of Benchmarks/ (encode/decode time and mallocs).
+# 10,000 idle connections held while echo keeps answering (server memory per connection), durable
+# writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
+# over 1,000 agreements, 20,000 officers and 1,000,000 actions, and the micro-benchmarks of
+# Benchmarks/ (encode/decode time and mallocs).
 set -euo pipefail
 bin=${1:?usage: bench.sh BIN_DIR [RUNS] [SECONDS]}
 runs=${2:-3}
 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Raw results stay in .build-bench/ (ignored by git): Tools/bench_report.py can redo the tables.
-# BENCH_ONLY=echo|idle|intake|qualification|micro runs one part and keeps the others' last results.
+# BENCH_ONLY=echo|idle|intake|qualification|supervision|micro runs one part and keeps the others' last results.
 out="$root/.build-bench"
 only=${BENCH_ONLY:-all}
 mkdir -p "$out"
@@ -132,6 +134,44 @@ done
 kill -TERM $server
 wait $server || true
 rm -rf "$qualification_data"
+fi
+
+if part supervision; then
+echo "supervision: durable delegated-action records, then the report over 1,000,000 actions..." >&2
+rm -f "$out/supervision.jsonl" "$out/supervision_report.jsonl" "$out/supervision_rss.json"
+supervision_data=$(mktemp -d)
+taskset -c 0 "$bin/accord-supervision" --port $port --admin-port off --log-level warning \
+    --data-dir "$supervision_data" --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:1 --intake 127.0.0.1:1 &
+server=$!
+sleep 1
+# 1,000 agreements and 20,000 authorized officers (seeding again is a no-op), then actions.
+for clients in 1 16 64; do
+    for _ in $(seq "$runs"); do
+        taskset -c 1 "$bin/accord-load" act --target 127.0.0.1:$port --concurrency $clients --seed-agreements 1000 \
+            --seed-officers 20000 --duration "${seconds}s" --warmup 1s --json >> "$out/supervision.jsonl"
+    done
+done
+kill -TERM $server
+wait $server || true
+rm -rf "$supervision_data"
+# A fresh database for the report: 1,000 agreements, 20,000 officers, 1,000,000 actions.
+supervision_data=$(mktemp -d)
+taskset -c 0 "$bin/accord-supervision" --port $port --admin-port off --log-level warning \
+    --data-dir "$supervision_data" --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:1 --intake 127.0.0.1:1 &
+server=$!
+sleep 1
+taskset -c 1 "$bin/accord-load" report --target 127.0.0.1:$port --concurrency 1 --seed-agreements 1000 \
+    --seed-officers 20000 --seed-actions 1000000 --duration "${seconds}s" --warmup 1s --json \
+    >> "$out/supervision_report.jsonl"
+for _ in $(seq $((runs - 1))); do
+    taskset -c 1 "$bin/accord-load" report --target 127.0.0.1:$port --concurrency 1 --seed-agreements 1000 \
+        --seed-officers 20000 --duration "${seconds}s" --warmup 1s --json >> "$out/supervision_report.jsonl"
+done
+echo "{\"rss_peak_kib\":$(awk '/VmHWM/{print $2}' /proc/$server/status),\"database_bytes\":$(stat -c %s "$supervision_data/supervision/supervision.sqlite")}" \
+    > "$out/supervision_rss.json"
+kill -TERM $server
+wait $server || true
+rm -rf "$supervision_data"
 fi
 
 if part micro; then
