@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "accord-intake", targets: ["AccordIntakeServer"]),
         .executable(name: "accord-qualification", targets: ["AccordQualificationServer"]),
         .executable(name: "accord-supervision", targets: ["AccordSupervisionServer"]),
+        .executable(name: "accord-gateway", targets: ["AccordGatewayServer"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
         .library(name: "AccordMessages", targets: ["AccordMessages"]),
         .library(name: "AccordWire", targets: ["AccordWire"]),
@@ -309,6 +310,52 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/SupervisionServer",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Gateway: authentication by token, routing, fan-out, backend health.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "AccordRPC",
+                "AccordWire",
+                "AccordMessages",
+                "AccordStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Gateway",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway",
+                "Intake",
+                "Qualification",
+                "Supervision",
+                "AccordRPC",
+                "AccordMessages",
+                "AccordServiceRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/GatewayTests",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AccordGatewayServer",
+            dependencies: [
+                "Gateway",
+                "AccordRPC",
+                "AccordServiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Services/GatewayServer",
             swiftSettings: swiftSettings
         ),
 

@@ -356,6 +356,11 @@ def gen_service(s):
     out += "\n    public static let allPaths: [String] = [\n"
     for meth in s.methods:
         out += f"        \"/accord.v1.{s.name}/{meth.name}\",\n"
+    out += "    ]\n"
+    out += "\n    /// Every method with its kind and idempotence, for code that routes by path.\n"
+    out += "    public static let allMethods: [AnyRPCMethod] = [\n"
+    for meth in s.methods:
+        out += f"        AnyRPCMethod({escape(camel(snake_from_camel(meth.name)))}),\n"
     out += "    ]\n}\n"
     return out
 

@@ -521,4 +521,49 @@ extension IntakeService {
             return try Self.loadRequest(db, id, field: "request_id").request
         }
     }
+
+    /// Requests by state, model, partner and status; days from submission to first decision.
+    func requestReport(_ request: RequestReportRequest, _ context: ServerContext) async throws -> RequestReport {
+        let principal = try self.principal(context)
+        guard principal.role != .agency else {
+            throw RPCError(.permissionDenied, "\(principal.header) may not read the program's request report")
+        }
+        return try await self.store.read { db in
+            let counts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT agency.state, request.model, request.partner, request.status, count(*) AS n
+                    FROM request JOIN agency ON agency.rowid = request.agency_rowid
+                    GROUP BY agency.state, request.model, request.partner, request.status
+                    ORDER BY agency.state, request.model, request.partner, request.status
+                    """
+            ).map {
+                RequestCount(
+                    state: $0["state"],
+                    model: Model(rawValue: $0["model"]),
+                    partner: FederalPartner(rawValue: $0["partner"]),
+                    status: RequestStatus(rawValue: $0["status"]),
+                    count: UInt32(clamping: $0["n"] as Int64)
+                )
+            }
+            let days = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT (min(change_log.at_ms) - request.created_at_ms) / 86400000 AS days
+                    FROM request JOIN change_log ON change_log.entity = 'request'
+                        AND change_log.entity_id = 'rq_' || request.rowid AND change_log.action LIKE 'decide:%'
+                    GROUP BY request.rowid ORDER BY days
+                    """
+            )
+            func percentile(_ q: Double) -> UInt32? {
+                days.isEmpty ? nil : UInt32(clamping: days[min(days.count - 1, Int(Double(days.count) * q))])
+            }
+            return RequestReport(
+                counts: counts,
+                decided: UInt32(days.count),
+                medianDaysToDecision: percentile(0.5),
+                p90DaysToDecision: percentile(0.9)
+            )
+        }
+    }
 }

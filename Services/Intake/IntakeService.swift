@@ -45,6 +45,7 @@ public final class IntakeService: Sendable {
         router.register(IntakeMethods.listRequests) { try await self.listRequests($0, $1) }
         router.register(IntakeMethods.recordDecision) { try await self.recordDecision($0, $1) }
         router.register(IntakeMethods.recordAgreementProgress) { try await self.recordAgreementProgress($0, $1) }
+        router.register(IntakeMethods.getRequestReport) { try await self.requestReport($0, $1) }
         router.register(IntakeMethods.importSheet) { try await self.importSheet($0, $1) }
         router.register(IntakeMethods.listImportedAgreements) { try await self.listImportedAgreements($0, $1) }
         router.register(IntakeMethods.recordEngagement) { try await self.recordEngagement($0, $1) }

@@ -415,7 +415,14 @@ extension SupervisionService {
             arguments += [value]
             tokens.append("\(name)=\(value)")
         }
-        if principal.role == .agency { add("agency_id = ?", principal.scope, "agency") }
+        if principal.role == .agency {
+            guard request.agencyId == nil || request.agencyId == principal.scope else {
+                throw RPCError(.permissionDenied, "an agency sees only its own actions")
+            }
+            add("agency_id = ?", principal.scope, "agency")
+        } else {
+            add("agency_id = ?", request.agencyId, "agency")
+        }
         add("officer_id = ?", request.officerId, "officer")
         add(
             "agreement_rowid = ?",
@@ -444,17 +451,22 @@ extension SupervisionService {
     func listActions(_ request: ListActionsRequest, _ context: ServerContext) async throws -> ListActionsResponse {
         let principal = try self.caller(context)
         let filter = try self.actionFilter(request, principal)
+        let newestFirst = request.newestFirst ?? false
+        let tokenFilters = filter.tokenFilters + ["newest=\(newestFirst)"]
         let size = try PageToken.size(request.page)
-        let start = try PageToken.decode(request.page, filters: filter.tokenFilters).afterRowid
+        let token = try PageToken.decode(request.page, filters: tokenFilters).afterRowid
+        // Newest first pages downwards: the token then holds the last (smallest) row id seen.
+        let start = newestFirst && token == 0 ? Int64.max : token
         return try await self.store.read { db in
             var arguments = filter.arguments
             arguments += [start, size + 1]
+            let order = newestFirst ? "rowid < ? ORDER BY rowid DESC" : "rowid > ? ORDER BY rowid"
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM action WHERE \(filter.sql) AND rowid > ? ORDER BY rowid LIMIT ?",
+                sql: "SELECT * FROM action WHERE \(filter.sql) AND \(order) LIMIT ?",
                 arguments: arguments
             )
-            let (page, next) = PageToken.split(rows, size: size, filters: filter.tokenFilters)
+            let (page, next) = PageToken.split(rows, size: size, filters: tokenFilters)
             return ListActionsResponse(actions: page.map(Self.action), page: next)
         }
     }

@@ -274,7 +274,10 @@ extension SupervisionService {
             try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
         }
         let status = try Self.known(request.status, field: "status", required: false)?.rawValue
-        let agency = principal.role == .agency ? principal.scope : nil
+        if principal.role == .agency && request.agencyId != nil && request.agencyId != principal.scope {
+            throw RPCError(.permissionDenied, "an agency sees only its own complaints")
+        }
+        let agency = principal.role == .agency ? principal.scope : request.agencyId
         let overdueOnly = request.overdueOnly ?? false
         let filters = [
             "agreement=\(agreement.map(String.init) ?? "")", "status=\(status.map(String.init) ?? "")",

@@ -35,6 +35,35 @@ public enum ServiceRunner {
         extraServices: [any Service] = [],
         registerServices: (inout RPCRouter, Logger) async throws -> [any Service] = { _, _ in [] }
     ) async throws {
+        try await self.run(identity, options: options, interceptors: interceptors, extraServices: extraServices) {
+            router,
+            logger in
+            Setup(work: try await registerServices(&router, logger))
+        }
+    }
+
+    /// What a server's set-up returns: its background work and, for a server that authenticates
+    /// its callers itself (the gateway), the interceptor that does it, in place of the trust of
+    /// the internal credential.
+    public struct Setup: Sendable {
+        public var work: [any Service]
+        public var authenticator: (any ServerInterceptor)?
+
+        public init(work: [any Service], authenticator: (any ServerInterceptor)? = nil) {
+            self.work = work
+            self.authenticator = authenticator
+        }
+    }
+
+    /// Builds and runs the server until a signal stops it (see the other form); `setUp` may
+    /// also name the interceptor that authenticates callers.
+    public static func run(
+        _ identity: Identity,
+        options: ServiceOptions.Resolved,
+        interceptors: [any ServerInterceptor] = [],
+        extraServices: [any Service] = [],
+        setUp: (inout RPCRouter, Logger) async throws -> Setup
+    ) async throws {
         LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: options.logLevel) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -43,8 +72,11 @@ public enum ServiceRunner {
 
         var router = RPCRouter()
         var serviceWork: [any Service] = []
+        var authenticator: (any ServerInterceptor)?
         do {
-            serviceWork = try await registerServices(&router, logger)
+            let setup = try await setUp(&router, logger)
+            serviceWork = setup.work
+            authenticator = setup.authenticator
         } catch {
             logger.critical("Cannot start", metadata: ["error": "\(error)"])
             throw error
@@ -57,13 +89,14 @@ public enum ServiceRunner {
         configuration.compression.enabled = options.compressionThreshold != nil
         configuration.compression.thresholdBytes = options.compressionThreshold ?? Int.max
         configuration.timeouts.drain = .seconds(Int64(options.drainSeconds))
-        if options.internalCredential == nil {
+        if options.internalCredential == nil && authenticator == nil {
             logger.warning("No internal credential is set: every caller is trusted with the principal it asserts")
         }
+        let trust = authenticator ?? PrincipalInterceptor(internalCredential: options.internalCredential)
         let server = RPCServer(
             configuration: configuration,
             router: router,
-            interceptors: [PrincipalInterceptor(internalCredential: options.internalCredential)] + interceptors,
+            interceptors: [trust] + interceptors,
             logger: logger
         )
 

@@ -2,6 +2,7 @@
 #include "accord_descriptors.h"
 #include "accord/v1/common.pb-c.h"
 #include "accord/v1/echo.pb-c.h"
+#include "accord/v1/gateway.pb-c.h"
 #include "accord/v1/health.pb-c.h"
 #include "accord/v1/intake.pb-c.h"
 #include "accord/v1/qualification.pb-c.h"
@@ -14,6 +15,19 @@ const ProtobufCMessageDescriptor *accord_descriptor_error_details(void) { return
 const ProtobufCMessageDescriptor *accord_descriptor_key_value(void) { return &accord__v1__key_value__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_echo_request(void) { return &accord__v1__echo_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_echo_response(void) { return &accord__v1__echo_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_token_info(void) { return &accord__v1__token_info__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_create_token_request(void) { return &accord__v1__create_token_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_create_token_response(void) { return &accord__v1__create_token_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_tokens_request(void) { return &accord__v1__list_tokens_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_list_tokens_response(void) { return &accord__v1__list_tokens_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_revoke_token_request(void) { return &accord__v1__revoke_token_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_dossier_request(void) { return &accord__v1__get_dossier_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_dossier(void) { return &accord__v1__dossier__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_program_overview_request(void) { return &accord__v1__get_program_overview_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_program_overview(void) { return &accord__v1__program_overview__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_backend(void) { return &accord__v1__backend__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_backends_request(void) { return &accord__v1__get_backends_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_backends_response(void) { return &accord__v1__get_backends_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_health_check_request(void) { return &accord__v1__health_check_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_health_check_response(void) { return &accord__v1__health_check_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_change_info(void) { return &accord__v1__change_info__descriptor; }
@@ -36,6 +50,9 @@ const ProtobufCMessageDescriptor *accord_descriptor_list_requests_request(void) 
 const ProtobufCMessageDescriptor *accord_descriptor_list_requests_response(void) { return &accord__v1__list_requests_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_record_decision_request(void) { return &accord__v1__record_decision_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_record_agreement_progress_request(void) { return &accord__v1__record_agreement_progress_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_request_report_request(void) { return &accord__v1__request_report_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_request_count(void) { return &accord__v1__request_count__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_request_report(void) { return &accord__v1__request_report__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_sheet_row(void) { return &accord__v1__sheet_row__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_import_sheet_request(void) { return &accord__v1__import_sheet_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_row_rejection(void) { return &accord__v1__row_rejection__descriptor; }

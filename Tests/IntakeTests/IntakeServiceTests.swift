@@ -211,6 +211,30 @@ struct IntakeServiceTests {
             ListRequestsRequest(state: "TX", status: .received)
         )
         #expect(listed.requests.count == 2)
+
+        // Supervision's progress: only a qualified request is offered, only an offered one signed.
+        let cbp = listed.requests.first { $0.partner == .cbp }!
+        func progress(_ status: RequestStatus) async throws -> ParticipationRequest {
+            try await intake.client.unary(
+                IntakeMethods.recordAgreementProgress,
+                RecordAgreementProgressRequest(requestId: cbp.id, status: status, agreementId: "mo_1")
+            )
+        }
+        do {
+            _ = try await progress(.agreementOffered)
+            Issue.record("offered an agreement on a request that is not qualified")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition && error.message.contains("REQUEST_STATUS_RECEIVED"))
+        }
+        await #expect(throws: RPCError.self) { try await progress(.withdrawn) }
+        _ = try await intake.client.unary(
+            IntakeMethods.recordDecision,
+            RecordDecisionRequest(requestId: cbp.id, revision: 1, status: .qualified, rulesVersion: "rules-1")
+        )
+        await #expect(throws: RPCError.self) { try await progress(.signed) }
+        #expect(try await progress(.agreementOffered).status == .agreementOffered)
+        #expect(try await progress(.agreementOffered).status == .agreementOffered)  // redelivered
+        #expect(try await progress(.signed).status == .signed)
         await intake.stop()
     }
 

@@ -123,4 +123,10 @@ public enum EchoMethods {
         "/accord.v1.Echo/Unary",
         "/accord.v1.Echo/Stream",
     ]
+
+    /// Every method with its kind and idempotence, for code that routes by path.
+    public static let allMethods: [AnyRPCMethod] = [
+        AnyRPCMethod(unary),
+        AnyRPCMethod(stream),
+    ]
 }

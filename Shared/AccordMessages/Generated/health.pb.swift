@@ -144,4 +144,9 @@ public enum HealthMethods {
     public static let allPaths: [String] = [
         "/accord.v1.Health/Check",
     ]
+
+    /// Every method with its kind and idempotence, for code that routes by path.
+    public static let allMethods: [AnyRPCMethod] = [
+        AnyRPCMethod(check),
+    ]
 }

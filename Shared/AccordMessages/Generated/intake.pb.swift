@@ -1313,6 +1313,141 @@ extension RecordAgreementProgressRequest: CBackedMessage {
     }
 }
 
+public struct RequestReportRequest: ProtoMessage {
+
+    public init() {}
+
+    public static let protoName = "accord.v1.RequestReportRequest"
+    public static let fieldNames: [String] = []
+}
+
+extension RequestReportRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_request_report_request() }
+    static let fieldNumbers: [UInt32] = []
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {}
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {}
+}
+
+public struct RequestCount: ProtoMessage {
+    public var state: String?
+    public var model: Model?
+    public var partner: FederalPartner?
+    public var status: RequestStatus?
+    public var count: UInt32?
+
+    public init() {}
+
+    public init(
+        state: String? = nil,
+        model: Model? = nil,
+        partner: FederalPartner? = nil,
+        status: RequestStatus? = nil,
+        count: UInt32? = nil
+    ) {
+        self.state = state
+        self.model = model
+        self.partner = partner
+        self.status = status
+        self.count = count
+    }
+
+    public static let protoName = "accord.v1.RequestCount"
+    public static let fieldNames: [String] = ["state", "model", "partner", "status", "count"]
+}
+
+extension RequestCount: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_request_count() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.state = r.string(0)
+        self.model = r.enumValue(1).map(Model.init(rawValue:))
+        self.partner = r.enumValue(2).map(FederalPartner.init(rawValue:))
+        self.status = r.enumValue(3).map(RequestStatus.init(rawValue:))
+        self.count = r.scalar(4, as: UInt32.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.state)
+        w.setEnumValue(1, self.model?.rawValue)
+        w.setEnumValue(2, self.partner?.rawValue)
+        w.setEnumValue(3, self.status?.rawValue)
+        w.setScalar(4, self.count)
+    }
+}
+
+/// Participation requests by state, model, partner and status, and how long decisions take.
+public struct RequestReport: ProtoMessage {
+    public var counts: [RequestCount] = []
+    /// Requests that have had a first decision, and the median and 90th percentile of the days
+    /// from submission to that decision.
+    public var decided: UInt32?
+    public var medianDaysToDecision: UInt32?
+    public var p90DaysToDecision: UInt32?
+
+    public init() {}
+
+    public init(
+        counts: [RequestCount] = [],
+        decided: UInt32? = nil,
+        medianDaysToDecision: UInt32? = nil,
+        p90DaysToDecision: UInt32? = nil
+    ) {
+        self.counts = counts
+        self.decided = decided
+        self.medianDaysToDecision = medianDaysToDecision
+        self.p90DaysToDecision = p90DaysToDecision
+    }
+
+    public static let protoName = "accord.v1.RequestReport"
+    public static let fieldNames: [String] = ["counts", "decided", "median_days_to_decision", "p90_days_to_decision"]
+}
+
+extension RequestReport: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_request_report() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.counts = r.messages(0, as: RequestCount.self)
+        self.decided = r.scalar(1, as: UInt32.self)
+        self.medianDaysToDecision = r.scalar(2, as: UInt32.self)
+        self.p90DaysToDecision = r.scalar(3, as: UInt32.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessages(0, self.counts)
+        w.setScalar(1, self.decided)
+        w.setScalar(2, self.medianDaysToDecision)
+        w.setScalar(3, self.p90DaysToDecision)
+    }
+}
+
 /// One row of an ICE sheet, as read from the file.
 public struct SheetRow: ProtoMessage {
     /// The row's line in the file (the header is line 1).
@@ -1981,6 +2116,12 @@ public enum IntakeMethods {
         isIdempotent: true
     )
 
+    public static let getRequestReport = RPCMethod<RequestReportRequest, RequestReport>(
+        path: "/accord.v1.Intake/GetRequestReport",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     /// QUALIFIED -> AGREEMENT_OFFERED -> SIGNED; the same progress twice is answered as once.
     public static let recordAgreementProgress = RPCMethod<RecordAgreementProgressRequest, ParticipationRequest>(
         path: "/accord.v1.Intake/RecordAgreementProgress",
@@ -2014,8 +2155,30 @@ public enum IntakeMethods {
         "/accord.v1.Intake/GetRequest",
         "/accord.v1.Intake/ListRequests",
         "/accord.v1.Intake/RecordDecision",
+        "/accord.v1.Intake/GetRequestReport",
         "/accord.v1.Intake/RecordAgreementProgress",
         "/accord.v1.Intake/ImportSheet",
         "/accord.v1.Intake/ListImportedAgreements",
+    ]
+
+    /// Every method with its kind and idempotence, for code that routes by path.
+    public static let allMethods: [AnyRPCMethod] = [
+        AnyRPCMethod(recordEngagement),
+        AnyRPCMethod(listEngagements),
+        AnyRPCMethod(registerAgency),
+        AnyRPCMethod(updateAgency),
+        AnyRPCMethod(getAgency),
+        AnyRPCMethod(listAgencies),
+        AnyRPCMethod(exportAgencies),
+        AnyRPCMethod(submitRequest),
+        AnyRPCMethod(amendRequest),
+        AnyRPCMethod(withdrawRequest),
+        AnyRPCMethod(getRequest),
+        AnyRPCMethod(listRequests),
+        AnyRPCMethod(recordDecision),
+        AnyRPCMethod(getRequestReport),
+        AnyRPCMethod(recordAgreementProgress),
+        AnyRPCMethod(importSheet),
+        AnyRPCMethod(listImportedAgreements),
     ]
 }

@@ -1627,4 +1627,23 @@ public enum QualificationMethods {
         "/accord.v1.Qualification/RecordRecurringTraining",
         "/accord.v1.Qualification/GetCompliance",
     ]
+
+    /// Every method with its kind and idempotence, for code that routes by path.
+    public static let allMethods: [AnyRPCMethod] = [
+        AnyRPCMethod(evaluateRequest),
+        AnyRPCMethod(getEvaluation),
+        AnyRPCMethod(recommendModel),
+        AnyRPCMethod(getRules),
+        AnyRPCMethod(publishRules),
+        AnyRPCMethod(nominateOfficer),
+        AnyRPCMethod(recordBackground),
+        AnyRPCMethod(setComplaintFlag),
+        AnyRPCMethod(enrollOfficer),
+        AnyRPCMethod(recordExamAttempt),
+        AnyRPCMethod(certifyOfficer),
+        AnyRPCMethod(getOfficer),
+        AnyRPCMethod(listOfficers),
+        AnyRPCMethod(recordRecurringTraining),
+        AnyRPCMethod(getCompliance),
+    ]
 }

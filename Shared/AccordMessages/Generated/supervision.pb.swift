@@ -2351,6 +2351,9 @@ public struct ListActionsRequest: ProtoMessage {
     /// Only actions reported late.
     public var lateOnly: Bool?
     public var page: PageRequest?
+    public var agencyId: String?
+    /// Newest first (a page then continues with older ones).
+    public var newestFirst: Bool?
 
     public init() {}
 
@@ -2361,7 +2364,9 @@ public struct ListActionsRequest: ProtoMessage {
         decision: ActionDecision? = nil,
         review: ReviewStatus? = nil,
         lateOnly: Bool? = nil,
-        page: PageRequest? = nil
+        page: PageRequest? = nil,
+        agencyId: String? = nil,
+        newestFirst: Bool? = nil
     ) {
         self.officerId = officerId
         self.agreementId = agreementId
@@ -2370,15 +2375,17 @@ public struct ListActionsRequest: ProtoMessage {
         self.review = review
         self.lateOnly = lateOnly
         self.page = page
+        self.agencyId = agencyId
+        self.newestFirst = newestFirst
     }
 
     public static let protoName = "accord.v1.ListActionsRequest"
-    public static let fieldNames: [String] = ["officer_id", "agreement_id", "supervisor_id", "decision", "review", "late_only", "page"]
+    public static let fieldNames: [String] = ["officer_id", "agreement_id", "supervisor_id", "decision", "review", "late_only", "page", "agency_id", "newest_first"]
 }
 
 extension ListActionsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_actions_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -2396,6 +2403,8 @@ extension ListActionsRequest: CBackedMessage {
         self.review = r.enumValue(4).map(ReviewStatus.init(rawValue:))
         self.lateOnly = r.bool(5)
         self.page = r.message(6, as: PageRequest.self)
+        self.agencyId = r.string(7)
+        self.newestFirst = r.bool(8)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -2406,6 +2415,8 @@ extension ListActionsRequest: CBackedMessage {
         w.setEnumValue(4, self.review?.rawValue)
         w.setBool(5, self.lateOnly)
         try w.setMessage(6, self.page)
+        try w.setString(7, self.agencyId)
+        w.setBool(8, self.newestFirst)
     }
 }
 
@@ -2673,6 +2684,7 @@ public struct ListComplaintsRequest: ProtoMessage {
     /// Only complaints with a missed deadline.
     public var overdueOnly: Bool?
     public var page: PageRequest?
+    public var agencyId: String?
 
     public init() {}
 
@@ -2680,21 +2692,23 @@ public struct ListComplaintsRequest: ProtoMessage {
         agreementId: String? = nil,
         status: ComplaintStatus? = nil,
         overdueOnly: Bool? = nil,
-        page: PageRequest? = nil
+        page: PageRequest? = nil,
+        agencyId: String? = nil
     ) {
         self.agreementId = agreementId
         self.status = status
         self.overdueOnly = overdueOnly
         self.page = page
+        self.agencyId = agencyId
     }
 
     public static let protoName = "accord.v1.ListComplaintsRequest"
-    public static let fieldNames: [String] = ["agreement_id", "status", "overdue_only", "page"]
+    public static let fieldNames: [String] = ["agreement_id", "status", "overdue_only", "page", "agency_id"]
 }
 
 extension ListComplaintsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_complaints_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -2709,6 +2723,7 @@ extension ListComplaintsRequest: CBackedMessage {
         self.status = r.enumValue(1).map(ComplaintStatus.init(rawValue:))
         self.overdueOnly = r.bool(2)
         self.page = r.message(3, as: PageRequest.self)
+        self.agencyId = r.string(4)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -2716,6 +2731,7 @@ extension ListComplaintsRequest: CBackedMessage {
         w.setEnumValue(1, self.status?.rawValue)
         w.setBool(2, self.overdueOnly)
         try w.setMessage(3, self.page)
+        try w.setString(4, self.agencyId)
     }
 }
 
@@ -4010,5 +4026,47 @@ public enum SupervisionMethods {
         "/accord.v1.Supervision/GetProgramReport",
         "/accord.v1.Supervision/ListAudit",
         "/accord.v1.Supervision/VerifyAudit",
+    ]
+
+    /// Every method with its kind and idempotence, for code that routes by path.
+    public static let allMethods: [AnyRPCMethod] = [
+        AnyRPCMethod(offerAgreement),
+        AnyRPCMethod(signAgreement),
+        AnyRPCMethod(suspendAgreement),
+        AnyRPCMethod(reinstateAgreement),
+        AnyRPCMethod(noticeTermination),
+        AnyRPCMethod(renewAgreement),
+        AnyRPCMethod(addAddendum),
+        AnyRPCMethod(recordReview),
+        AnyRPCMethod(getAgreement),
+        AnyRPCMethod(listAgreements),
+        AnyRPCMethod(importAgreement),
+        AnyRPCMethod(createSupervisor),
+        AnyRPCMethod(assignSupervisor),
+        AnyRPCMethod(listSupervisors),
+        AnyRPCMethod(authorizeOfficer),
+        AnyRPCMethod(notifyCertified),
+        AnyRPCMethod(revokeAuthorization),
+        AnyRPCMethod(suspendAuthorization),
+        AnyRPCMethod(setDetainerCategories),
+        AnyRPCMethod(getAuthorization),
+        AnyRPCMethod(listAuthorizations),
+        AnyRPCMethod(recordAction),
+        AnyRPCMethod(reviewAction),
+        AnyRPCMethod(signChargingDocument),
+        AnyRPCMethod(getAction),
+        AnyRPCMethod(listActions),
+        AnyRPCMethod(exportActions),
+        AnyRPCMethod(fileComplaint),
+        AnyRPCMethod(updateComplaint),
+        AnyRPCMethod(listComplaints),
+        AnyRPCMethod(scheduleInspection),
+        AnyRPCMethod(recordInspection),
+        AnyRPCMethod(closeInspection),
+        AnyRPCMethod(listInspections),
+        AnyRPCMethod(recordMeeting),
+        AnyRPCMethod(getProgramReport),
+        AnyRPCMethod(listAudit),
+        AnyRPCMethod(verifyAudit),
     ]
 }

@@ -77,6 +77,22 @@ public enum RPCKind: Sendable, Hashable {
 }
 
 /// A method of a service: its path on the wire and its request and response types.
+/// A method's path, kind and idempotence without its message types, for routing by path.
+public struct AnyRPCMethod: Sendable, Hashable {
+    public let path: String
+    public let kind: RPCKind
+    public let isIdempotent: Bool
+
+    public init<Request, Response>(_ method: RPCMethod<Request, Response>) {
+        self.path = method.path
+        self.kind = method.kind
+        self.isIdempotent = method.isIdempotent
+    }
+
+    /// `accord.v1.Intake` of `/accord.v1.Intake/GetAgency`.
+    public var serviceName: Substring { self.path.dropFirst().prefix { $0 != "/" } }
+}
+
 public struct RPCMethod<Request: ProtoMessage, Response: ProtoMessage>: Sendable, Hashable {
     /// `/accord.v1.Service/Method`.
     public let path: String

@@ -76,6 +76,12 @@ extension ServerContext {
         )
     }
 
+    /// Establishes the caller for the handlers that follow (an authenticating interceptor does).
+    public mutating func setPrincipal(_ principal: Principal) {
+        self.attributes[TrustMetadata.attribute] = principal.header
+        self.attributes[TrustMetadata.nameAttribute] = principal.name
+    }
+
     /// The caller, as established by the ``PrincipalInterceptor``; nil when it did not run.
     public var principal: Principal? {
         guard let header = self.attributes[TrustMetadata.attribute], var principal = Principal(header: header) else {

@@ -1,5 +1,5 @@
 public import AccordMessages
-import NIOCore
+public import NIOCore
 
 /// Sends the responses of a server-streaming call.
 public struct ResponseStream<Response: ProtoMessage>: Sendable {
@@ -66,6 +66,31 @@ public struct RPCRouter: Sendable {
                 let request = try decode(Request.self, from: bytes, limits: limits)
                 try await handler(request, context, ResponseStream(raw: stream))
             }
+        )
+    }
+
+    /// Registers a unary handler of encoded messages, for a server that forwards calls without
+    /// decoding them (a proxy). The request arrives after decompression and size checks.
+    public mutating func registerRaw(
+        path: String,
+        unary handler: @escaping @Sendable (ByteBuffer, ServerContext) async throws -> ByteBuffer
+    ) {
+        precondition(self.routes[path] == nil, "\(path) is registered twice")
+        self.routes[path] = Route(
+            path: path,
+            handler: .unary { bytes, _, context in try await handler(bytes, context) }
+        )
+    }
+
+    /// Registers a server-streaming handler of encoded messages (see the unary form).
+    public mutating func registerRaw(
+        path: String,
+        serverStreaming handler: @escaping @Sendable (ByteBuffer, ServerContext, RawResponseStream) async throws -> Void
+    ) {
+        precondition(self.routes[path] == nil, "\(path) is registered twice")
+        self.routes[path] = Route(
+            path: path,
+            handler: .serverStreaming { bytes, _, context, stream in try await handler(bytes, context, stream) }
         )
     }
 

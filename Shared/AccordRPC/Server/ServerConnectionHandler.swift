@@ -1,7 +1,7 @@
 import AccordMessages
 import AccordWire
 import Logging
-import NIOCore
+public import NIOCore
 
 /// Asks a server connection to shut down gracefully: GOAWAY, finish in-flight calls, close.
 struct DrainConnectionEvent: Sendable {}
@@ -612,7 +612,8 @@ public struct RawResponseStream: Sendable {
     let connection: NIOLoopBound<ServerConnectionHandler>
     let callID: UInt32
 
-    func send(_ message: ByteBuffer) async throws {
+    /// Sends one encoded response; waits while the connection cannot take more (backpressure).
+    public func send(_ message: ByteBuffer) async throws {
         let connection = self.connection
         let id = self.callID
         try await connection.eventLoop.flatSubmit { connection.value.streamSend(id, message) }.get()

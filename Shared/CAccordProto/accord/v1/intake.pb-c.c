@@ -907,6 +907,141 @@ void   accord__v1__record_agreement_progress_request__free_unpacked
   assert(message->base.descriptor == &accord__v1__record_agreement_progress_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__request_report_request__init
+                     (Accord__V1__RequestReportRequest         *message)
+{
+  static const Accord__V1__RequestReportRequest init_value = ACCORD__V1__REQUEST_REPORT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__request_report_request__get_packed_size
+                     (const Accord__V1__RequestReportRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__request_report_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__request_report_request__pack
+                     (const Accord__V1__RequestReportRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__request_report_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__request_report_request__pack_to_buffer
+                     (const Accord__V1__RequestReportRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__request_report_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RequestReportRequest *
+       accord__v1__request_report_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RequestReportRequest *)
+     protobuf_c_message_unpack (&accord__v1__request_report_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__request_report_request__free_unpacked
+                     (Accord__V1__RequestReportRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__request_report_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__request_count__init
+                     (Accord__V1__RequestCount         *message)
+{
+  static const Accord__V1__RequestCount init_value = ACCORD__V1__REQUEST_COUNT__INIT;
+  *message = init_value;
+}
+size_t accord__v1__request_count__get_packed_size
+                     (const Accord__V1__RequestCount *message)
+{
+  assert(message->base.descriptor == &accord__v1__request_count__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__request_count__pack
+                     (const Accord__V1__RequestCount *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__request_count__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__request_count__pack_to_buffer
+                     (const Accord__V1__RequestCount *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__request_count__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RequestCount *
+       accord__v1__request_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RequestCount *)
+     protobuf_c_message_unpack (&accord__v1__request_count__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__request_count__free_unpacked
+                     (Accord__V1__RequestCount *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__request_count__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__request_report__init
+                     (Accord__V1__RequestReport         *message)
+{
+  static const Accord__V1__RequestReport init_value = ACCORD__V1__REQUEST_REPORT__INIT;
+  *message = init_value;
+}
+size_t accord__v1__request_report__get_packed_size
+                     (const Accord__V1__RequestReport *message)
+{
+  assert(message->base.descriptor == &accord__v1__request_report__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__request_report__pack
+                     (const Accord__V1__RequestReport *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__request_report__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__request_report__pack_to_buffer
+                     (const Accord__V1__RequestReport *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__request_report__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__RequestReport *
+       accord__v1__request_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__RequestReport *)
+     protobuf_c_message_unpack (&accord__v1__request_report__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__request_report__free_unpacked
+                     (Accord__V1__RequestReport *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__request_report__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__sheet_row__init
                      (Accord__V1__SheetRow         *message)
 {
@@ -2864,6 +2999,191 @@ const ProtobufCMessageDescriptor accord__v1__record_agreement_progress_request__
   (ProtobufCMessageInit) accord__v1__record_agreement_progress_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define accord__v1__request_report_request__field_descriptors NULL
+#define accord__v1__request_report_request__field_indices_by_name NULL
+#define accord__v1__request_report_request__number_ranges NULL
+const ProtobufCMessageDescriptor accord__v1__request_report_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RequestReportRequest",
+  "RequestReportRequest",
+  "Accord__V1__RequestReportRequest",
+  "accord.v1",
+  sizeof(Accord__V1__RequestReportRequest),
+  0,
+  accord__v1__request_report_request__field_descriptors,
+  accord__v1__request_report_request__field_indices_by_name,
+  0,  accord__v1__request_report_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__request_report_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__request_count__field_descriptors[5] =
+{
+  {
+    "state",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RequestCount, state),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__RequestCount, has_model),
+    offsetof(Accord__V1__RequestCount, model),
+    &accord__v1__model__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "partner",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__RequestCount, has_partner),
+    offsetof(Accord__V1__RequestCount, partner),
+    &accord__v1__federal_partner__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__RequestCount, has_status),
+    offsetof(Accord__V1__RequestCount, status),
+    &accord__v1__request_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__RequestCount, has_count),
+    offsetof(Accord__V1__RequestCount, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__request_count__field_indices_by_name[] = {
+  4,   /* field[4] = count */
+  1,   /* field[1] = model */
+  2,   /* field[2] = partner */
+  0,   /* field[0] = state */
+  3,   /* field[3] = status */
+};
+static const ProtobufCIntRange accord__v1__request_count__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor accord__v1__request_count__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RequestCount",
+  "RequestCount",
+  "Accord__V1__RequestCount",
+  "accord.v1",
+  sizeof(Accord__V1__RequestCount),
+  5,
+  accord__v1__request_count__field_descriptors,
+  accord__v1__request_count__field_indices_by_name,
+  1,  accord__v1__request_count__number_ranges,
+  (ProtobufCMessageInit) accord__v1__request_count__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__request_report__field_descriptors[4] =
+{
+  {
+    "counts",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__RequestReport, n_counts),
+    offsetof(Accord__V1__RequestReport, counts),
+    &accord__v1__request_count__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decided",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__RequestReport, has_decided),
+    offsetof(Accord__V1__RequestReport, decided),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "median_days_to_decision",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__RequestReport, has_median_days_to_decision),
+    offsetof(Accord__V1__RequestReport, median_days_to_decision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "p90_days_to_decision",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__RequestReport, has_p90_days_to_decision),
+    offsetof(Accord__V1__RequestReport, p90_days_to_decision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__request_report__field_indices_by_name[] = {
+  0,   /* field[0] = counts */
+  1,   /* field[1] = decided */
+  2,   /* field[2] = median_days_to_decision */
+  3,   /* field[3] = p90_days_to_decision */
+};
+static const ProtobufCIntRange accord__v1__request_report__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor accord__v1__request_report__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.RequestReport",
+  "RequestReport",
+  "Accord__V1__RequestReport",
+  "accord.v1",
+  sizeof(Accord__V1__RequestReport),
+  4,
+  accord__v1__request_report__field_descriptors,
+  accord__v1__request_report__field_indices_by_name,
+  1,  accord__v1__request_report__number_ranges,
+  (ProtobufCMessageInit) accord__v1__request_report__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor accord__v1__sheet_row__field_descriptors[9] =
 {
   {
@@ -3971,7 +4291,7 @@ const ProtobufCEnumDescriptor accord__v1__engagement_outcome__descriptor =
   accord__v1__engagement_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[16] =
+static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[17] =
 {
   { "RecordEngagement", &accord__v1__record_engagement_request__descriptor, &accord__v1__engagement__descriptor },
   { "ListEngagements", &accord__v1__list_engagements_request__descriptor, &accord__v1__list_engagements_response__descriptor },
@@ -3986,6 +4306,7 @@ static const ProtobufCMethodDescriptor accord__v1__intake__method_descriptors[16
   { "GetRequest", &accord__v1__get_request_request__descriptor, &accord__v1__participation_request__descriptor },
   { "ListRequests", &accord__v1__list_requests_request__descriptor, &accord__v1__list_requests_response__descriptor },
   { "RecordDecision", &accord__v1__record_decision_request__descriptor, &accord__v1__participation_request__descriptor },
+  { "GetRequestReport", &accord__v1__request_report_request__descriptor, &accord__v1__request_report__descriptor },
   { "RecordAgreementProgress", &accord__v1__record_agreement_progress_request__descriptor, &accord__v1__participation_request__descriptor },
   { "ImportSheet", &accord__v1__import_sheet_request__descriptor, &accord__v1__import_sheet_response__descriptor },
   { "ListImportedAgreements", &accord__v1__list_imported_agreements_request__descriptor, &accord__v1__list_imported_agreements_response__descriptor },
@@ -3995,12 +4316,13 @@ const unsigned accord__v1__intake__method_indices_by_name[] = {
   6,        /* ExportAgencies */
   4,        /* GetAgency */
   10,        /* GetRequest */
-  14,        /* ImportSheet */
+  13,        /* GetRequestReport */
+  15,        /* ImportSheet */
   5,        /* ListAgencies */
   1,        /* ListEngagements */
-  15,        /* ListImportedAgreements */
+  16,        /* ListImportedAgreements */
   11,        /* ListRequests */
-  13,        /* RecordAgreementProgress */
+  14,        /* RecordAgreementProgress */
   12,        /* RecordDecision */
   0,        /* RecordEngagement */
   2,        /* RegisterAgency */
@@ -4015,7 +4337,7 @@ const ProtobufCServiceDescriptor accord__v1__intake__descriptor =
   "Intake",
   "Accord__V1__Intake",
   "accord.v1",
-  16,
+  17,
   accord__v1__intake__method_descriptors,
   accord__v1__intake__method_indices_by_name
 };
@@ -4123,13 +4445,21 @@ void accord__v1__intake__record_decision(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__intake__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__intake__get_request_report(ProtobufCService *service,
+                                            const Accord__V1__RequestReportRequest *input,
+                                            Accord__V1__RequestReport_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__intake__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__intake__record_agreement_progress(ProtobufCService *service,
                                                    const Accord__V1__RecordAgreementProgressRequest *input,
                                                    Accord__V1__ParticipationRequest_Closure closure,
                                                    void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__import_sheet(ProtobufCService *service,
                                       const Accord__V1__ImportSheetRequest *input,
@@ -4137,7 +4467,7 @@ void accord__v1__intake__import_sheet(ProtobufCService *service,
                                       void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__list_imported_agreements(ProtobufCService *service,
                                                   const Accord__V1__ListImportedAgreementsRequest *input,
@@ -4145,7 +4475,7 @@ void accord__v1__intake__list_imported_agreements(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__intake__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__intake__init (Accord__V1__Intake_Service *service,
                                Accord__V1__Intake_ServiceDestroy destroy)

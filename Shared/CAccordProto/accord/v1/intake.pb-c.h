@@ -36,6 +36,9 @@ typedef struct Accord__V1__ListRequestsRequest Accord__V1__ListRequestsRequest;
 typedef struct Accord__V1__ListRequestsResponse Accord__V1__ListRequestsResponse;
 typedef struct Accord__V1__RecordDecisionRequest Accord__V1__RecordDecisionRequest;
 typedef struct Accord__V1__RecordAgreementProgressRequest Accord__V1__RecordAgreementProgressRequest;
+typedef struct Accord__V1__RequestReportRequest Accord__V1__RequestReportRequest;
+typedef struct Accord__V1__RequestCount Accord__V1__RequestCount;
+typedef struct Accord__V1__RequestReport Accord__V1__RequestReport;
 typedef struct Accord__V1__SheetRow Accord__V1__SheetRow;
 typedef struct Accord__V1__ImportSheetRequest Accord__V1__ImportSheetRequest;
 typedef struct Accord__V1__RowRejection Accord__V1__RowRejection;
@@ -487,6 +490,57 @@ struct  Accord__V1__RecordAgreementProgressRequest
 #define ACCORD__V1__RECORD_AGREEMENT_PROGRESS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__record_agreement_progress_request__descriptor) \
     , NULL, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, NULL }
+
+
+struct  Accord__V1__RequestReportRequest
+{
+  ProtobufCMessage base;
+};
+#define ACCORD__V1__REQUEST_REPORT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__request_report_request__descriptor) \
+     }
+
+
+struct  Accord__V1__RequestCount
+{
+  ProtobufCMessage base;
+  char *state;
+  protobuf_c_boolean has_model;
+  Accord__V1__Model model;
+  protobuf_c_boolean has_partner;
+  Accord__V1__FederalPartner partner;
+  protobuf_c_boolean has_status;
+  Accord__V1__RequestStatus status;
+  protobuf_c_boolean has_count;
+  uint32_t count;
+};
+#define ACCORD__V1__REQUEST_COUNT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__request_count__descriptor) \
+    , NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, 0, ACCORD__V1__FEDERAL_PARTNER__FEDERAL_PARTNER_UNSPECIFIED, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, 0, 0 }
+
+
+/*
+ * Participation requests by state, model, partner and status, and how long decisions take.
+ */
+struct  Accord__V1__RequestReport
+{
+  ProtobufCMessage base;
+  size_t n_counts;
+  Accord__V1__RequestCount **counts;
+  /*
+   * Requests that have had a first decision, and the median and 90th percentile of the days
+   * from submission to that decision.
+   */
+  protobuf_c_boolean has_decided;
+  uint32_t decided;
+  protobuf_c_boolean has_median_days_to_decision;
+  uint32_t median_days_to_decision;
+  protobuf_c_boolean has_p90_days_to_decision;
+  uint32_t p90_days_to_decision;
+};
+#define ACCORD__V1__REQUEST_REPORT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__request_report__descriptor) \
+    , 0,NULL, 0, 0, 0, 0, 0, 0 }
 
 
 /*
@@ -1076,6 +1130,63 @@ Accord__V1__RecordAgreementProgressRequest *
 void   accord__v1__record_agreement_progress_request__free_unpacked
                      (Accord__V1__RecordAgreementProgressRequest *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__RequestReportRequest methods */
+void   accord__v1__request_report_request__init
+                     (Accord__V1__RequestReportRequest         *message);
+size_t accord__v1__request_report_request__get_packed_size
+                     (const Accord__V1__RequestReportRequest   *message);
+size_t accord__v1__request_report_request__pack
+                     (const Accord__V1__RequestReportRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__request_report_request__pack_to_buffer
+                     (const Accord__V1__RequestReportRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RequestReportRequest *
+       accord__v1__request_report_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__request_report_request__free_unpacked
+                     (Accord__V1__RequestReportRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__RequestCount methods */
+void   accord__v1__request_count__init
+                     (Accord__V1__RequestCount         *message);
+size_t accord__v1__request_count__get_packed_size
+                     (const Accord__V1__RequestCount   *message);
+size_t accord__v1__request_count__pack
+                     (const Accord__V1__RequestCount   *message,
+                      uint8_t             *out);
+size_t accord__v1__request_count__pack_to_buffer
+                     (const Accord__V1__RequestCount   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RequestCount *
+       accord__v1__request_count__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__request_count__free_unpacked
+                     (Accord__V1__RequestCount *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__RequestReport methods */
+void   accord__v1__request_report__init
+                     (Accord__V1__RequestReport         *message);
+size_t accord__v1__request_report__get_packed_size
+                     (const Accord__V1__RequestReport   *message);
+size_t accord__v1__request_report__pack
+                     (const Accord__V1__RequestReport   *message,
+                      uint8_t             *out);
+size_t accord__v1__request_report__pack_to_buffer
+                     (const Accord__V1__RequestReport   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__RequestReport *
+       accord__v1__request_report__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__request_report__free_unpacked
+                     (Accord__V1__RequestReport *message,
+                      ProtobufCAllocator *allocator);
 /* Accord__V1__SheetRow methods */
 void   accord__v1__sheet_row__init
                      (Accord__V1__SheetRow         *message);
@@ -1347,6 +1458,15 @@ typedef void (*Accord__V1__RecordDecisionRequest_Closure)
 typedef void (*Accord__V1__RecordAgreementProgressRequest_Closure)
                  (const Accord__V1__RecordAgreementProgressRequest *message,
                   void *closure_data);
+typedef void (*Accord__V1__RequestReportRequest_Closure)
+                 (const Accord__V1__RequestReportRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__RequestCount_Closure)
+                 (const Accord__V1__RequestCount *message,
+                  void *closure_data);
+typedef void (*Accord__V1__RequestReport_Closure)
+                 (const Accord__V1__RequestReport *message,
+                  void *closure_data);
 typedef void (*Accord__V1__SheetRow_Closure)
                  (const Accord__V1__SheetRow *message,
                   void *closure_data);
@@ -1439,6 +1559,10 @@ struct Accord__V1__Intake_Service
                           const Accord__V1__RecordDecisionRequest *input,
                           Accord__V1__ParticipationRequest_Closure closure,
                           void *closure_data);
+  void (*get_request_report)(Accord__V1__Intake_Service *service,
+                             const Accord__V1__RequestReportRequest *input,
+                             Accord__V1__RequestReport_Closure closure,
+                             void *closure_data);
   void (*record_agreement_progress)(Accord__V1__Intake_Service *service,
                                     const Accord__V1__RecordAgreementProgressRequest *input,
                                     Accord__V1__ParticipationRequest_Closure closure,
@@ -1472,6 +1596,7 @@ void accord__v1__intake__init (Accord__V1__Intake_Service *service,
       function_prefix__ ## get_request,\
       function_prefix__ ## list_requests,\
       function_prefix__ ## record_decision,\
+      function_prefix__ ## get_request_report,\
       function_prefix__ ## record_agreement_progress,\
       function_prefix__ ## import_sheet,\
       function_prefix__ ## list_imported_agreements  }
@@ -1527,6 +1652,10 @@ void accord__v1__intake__record_decision(ProtobufCService *service,
                                          const Accord__V1__RecordDecisionRequest *input,
                                          Accord__V1__ParticipationRequest_Closure closure,
                                          void *closure_data);
+void accord__v1__intake__get_request_report(ProtobufCService *service,
+                                            const Accord__V1__RequestReportRequest *input,
+                                            Accord__V1__RequestReport_Closure closure,
+                                            void *closure_data);
 void accord__v1__intake__record_agreement_progress(ProtobufCService *service,
                                                    const Accord__V1__RecordAgreementProgressRequest *input,
                                                    Accord__V1__ParticipationRequest_Closure closure,
@@ -1569,6 +1698,9 @@ extern const ProtobufCMessageDescriptor accord__v1__list_requests_request__descr
 extern const ProtobufCMessageDescriptor accord__v1__list_requests_response__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__record_decision_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__record_agreement_progress_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__request_report_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__request_count__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__request_report__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__sheet_row__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__import_sheet_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__row_rejection__descriptor;

@@ -5631,7 +5631,7 @@ const ProtobufCMessageDescriptor accord__v1__get_action_request__descriptor =
   (ProtobufCMessageInit) accord__v1__get_action_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__list_actions_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor accord__v1__list_actions_request__field_descriptors[9] =
 {
   {
     "officer_id",
@@ -5717,11 +5717,37 @@ static const ProtobufCFieldDescriptor accord__v1__list_actions_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "agency_id",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListActionsRequest, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "newest_first",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__ListActionsRequest, has_newest_first),
+    offsetof(Accord__V1__ListActionsRequest, newest_first),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__list_actions_request__field_indices_by_name[] = {
+  7,   /* field[7] = agency_id */
   1,   /* field[1] = agreement_id */
   3,   /* field[3] = decision */
   5,   /* field[5] = late_only */
+  8,   /* field[8] = newest_first */
   0,   /* field[0] = officer_id */
   6,   /* field[6] = page */
   4,   /* field[4] = review */
@@ -5730,7 +5756,7 @@ static const unsigned accord__v1__list_actions_request__field_indices_by_name[] 
 static const ProtobufCIntRange accord__v1__list_actions_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor accord__v1__list_actions_request__descriptor =
 {
@@ -5740,7 +5766,7 @@ const ProtobufCMessageDescriptor accord__v1__list_actions_request__descriptor =
   "Accord__V1__ListActionsRequest",
   "accord.v1",
   sizeof(Accord__V1__ListActionsRequest),
-  7,
+  9,
   accord__v1__list_actions_request__field_descriptors,
   accord__v1__list_actions_request__field_indices_by_name,
   1,  accord__v1__list_actions_request__number_ranges,
@@ -6172,7 +6198,7 @@ const ProtobufCMessageDescriptor accord__v1__update_complaint_request__descripto
   (ProtobufCMessageInit) accord__v1__update_complaint_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__list_complaints_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor accord__v1__list_complaints_request__field_descriptors[5] =
 {
   {
     "agreement_id",
@@ -6222,8 +6248,21 @@ static const ProtobufCFieldDescriptor accord__v1__list_complaints_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "agency_id",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ListComplaintsRequest, agency_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__list_complaints_request__field_indices_by_name[] = {
+  4,   /* field[4] = agency_id */
   0,   /* field[0] = agreement_id */
   2,   /* field[2] = overdue_only */
   3,   /* field[3] = page */
@@ -6232,7 +6271,7 @@ static const unsigned accord__v1__list_complaints_request__field_indices_by_name
 static const ProtobufCIntRange accord__v1__list_complaints_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor accord__v1__list_complaints_request__descriptor =
 {
@@ -6242,7 +6281,7 @@ const ProtobufCMessageDescriptor accord__v1__list_complaints_request__descriptor
   "Accord__V1__ListComplaintsRequest",
   "accord.v1",
   sizeof(Accord__V1__ListComplaintsRequest),
-  4,
+  5,
   accord__v1__list_complaints_request__field_descriptors,
   accord__v1__list_complaints_request__field_indices_by_name,
   1,  accord__v1__list_complaints_request__number_ranges,

@@ -882,10 +882,16 @@ struct  Accord__V1__ListActionsRequest
   protobuf_c_boolean has_late_only;
   protobuf_c_boolean late_only;
   Accord__V1__PageRequest *page;
+  char *agency_id;
+  /*
+   * Newest first (a page then continues with older ones).
+   */
+  protobuf_c_boolean has_newest_first;
+  protobuf_c_boolean newest_first;
 };
 #define ACCORD__V1__LIST_ACTIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_actions_request__descriptor) \
-    , NULL, NULL, NULL, 0, ACCORD__V1__ACTION_DECISION__ACTION_DECISION_UNSPECIFIED, 0, ACCORD__V1__REVIEW_STATUS__REVIEW_STATUS_UNSPECIFIED, 0, 0, NULL }
+    , NULL, NULL, NULL, 0, ACCORD__V1__ACTION_DECISION__ACTION_DECISION_UNSPECIFIED, 0, ACCORD__V1__REVIEW_STATUS__REVIEW_STATUS_UNSPECIFIED, 0, 0, NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__ListActionsResponse
@@ -1002,10 +1008,11 @@ struct  Accord__V1__ListComplaintsRequest
   protobuf_c_boolean has_overdue_only;
   protobuf_c_boolean overdue_only;
   Accord__V1__PageRequest *page;
+  char *agency_id;
 };
 #define ACCORD__V1__LIST_COMPLAINTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_complaints_request__descriptor) \
-    , NULL, 0, ACCORD__V1__COMPLAINT_STATUS__COMPLAINT_STATUS_UNSPECIFIED, 0, 0, NULL }
+    , NULL, 0, ACCORD__V1__COMPLAINT_STATUS__COMPLAINT_STATUS_UNSPECIFIED, 0, 0, NULL, NULL }
 
 
 struct  Accord__V1__ListComplaintsResponse

@@ -1,0 +1,240 @@
+public import AccordMessages
+public import AccordRPC
+import AccordWire
+public import Logging
+public import NIOCore
+import Synchronization
+
+/// The endpoints (replicas) of one service behind the gateway: round-robin over the healthy
+/// ones, a cap on calls in flight per endpoint (beyond it: RESOURCE_EXHAUSTED, not a queue), and
+/// the health each endpoint last showed. An endpoint that fails its health check, or answers a
+/// call UNAVAILABLE, gets no calls until a health check passes again.
+public final class BackendPool: Sendable {
+    public enum Health: Sendable, Equatable {
+        case unknown
+        case healthy
+        case unhealthy(String)
+    }
+
+    final class Member: Sendable {
+        let endpoint: Endpoint
+        let client: RPCClient
+        struct State {
+            var health: Health = .unknown
+            var inFlight = 0
+            var checkedAt: Int64?
+        }
+        let state = Mutex(State())
+
+        init(endpoint: Endpoint, logger: Logger) {
+            self.endpoint = endpoint
+            var configuration = ClientConfiguration()
+            configuration.retry.maxAttempts = 1  // the pool retries on another endpoint itself
+            self.client = RPCClient(endpoints: [endpoint], configuration: configuration, logger: logger)
+        }
+    }
+
+    public let service: String
+    let members: [Member]
+    let maxInFlight: Int
+    let logger: Logger
+    private let cursor = Mutex(0)
+
+    public init(service: String, endpoints: [Endpoint], maxInFlight: Int, logger: Logger) {
+        precondition(!endpoints.isEmpty, "\(service) needs at least one endpoint")
+        self.service = service
+        self.members = endpoints.map { Member(endpoint: $0, logger: logger) }
+        self.maxInFlight = maxInFlight
+        self.logger = logger
+    }
+
+    /// Picks an endpoint and counts the call in flight there; the caller must `release` it.
+    func acquire(excluding excluded: Member? = nil) throws -> Member {
+        let start = self.cursor.withLock { cursor -> Int in
+            cursor = (cursor + 1) % self.members.count
+            return cursor
+        }
+        var full = 0
+        var candidates = 0
+        // Healthy endpoints first; endpoints not checked yet only when no endpoint is known healthy.
+        for pass in 0..<2 {
+            for offset in 0..<self.members.count {
+                let member = self.members[(start + offset) % self.members.count]
+                if member === excluded { continue }
+                let taken = member.state.withLock { state -> Bool? in
+                    switch (pass, state.health) {
+                    case (0, .healthy), (1, .unknown): break
+                    default: return nil
+                    }
+                    guard state.inFlight < self.maxInFlight else { return false }
+                    state.inFlight += 1
+                    return true
+                }
+                switch taken {
+                case true?: return member
+                case false?:
+                    full += 1
+                    candidates += 1
+                case nil: break
+                }
+            }
+            if candidates > 0 { break }
+        }
+        if full > 0 {
+            throw RPCError(
+                .resourceExhausted,
+                "\(self.service) has \(self.maxInFlight) calls in flight on each healthy endpoint; try again shortly"
+            )
+        }
+        throw RPCError(.unavailable, "no healthy \(self.service) endpoint (\(self.describeEndpoints()))")
+    }
+
+    func release(_ member: Member) {
+        member.state.withLock { $0.inFlight -= 1 }
+    }
+
+    func markUnhealthy(_ member: Member, _ reason: String) {
+        member.state.withLock { $0.health = .unhealthy(reason) }
+    }
+
+    private func describeEndpoints() -> String {
+        self.members.map { member in
+            let health = member.state.withLock { $0.health }
+            switch health {
+            case .unknown: return "\(member.endpoint) not checked yet"
+            case .healthy: return "\(member.endpoint) healthy"
+            case .unhealthy(let reason): return "\(member.endpoint) \(reason)"
+            }
+        }.joined(separator: "; ")
+    }
+
+    /// Forwards a unary call's bytes; an idempotent call that finds its endpoint UNAVAILABLE is
+    /// tried once more on another.
+    public func unary(
+        path: String,
+        request: ByteBuffer,
+        options: CallOptions,
+        idempotent: Bool
+    ) async throws
+        -> ByteBuffer
+    {
+        var tried: Member?
+        for attempt in 0..<2 {
+            let member = try self.acquire(excluding: tried)
+            defer { self.release(member) }
+            do {
+                return try await member.client.unaryRaw(
+                    path: path,
+                    request: request,
+                    options: options,
+                    retryable: false
+                )
+            } catch let error as RPCError where error.code == .unavailable {
+                self.markUnhealthy(member, error.message)
+                guard idempotent, attempt == 0, self.members.count > 1 else { throw error }
+                tried = member
+            }
+        }
+        throw RPCError(.unavailable, "\(self.service) did not answer")
+    }
+
+    /// A typed unary call to the service (for the gateway's composite calls).
+    public func call<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ request: Request,
+        options: CallOptions
+    ) async throws -> Response {
+        let bytes = try await self.unary(
+            path: method.path,
+            request: ByteBuffer(bytes: try request.serializedBytes()),
+            options: options,
+            idempotent: method.isIdempotent
+        )
+        return try Response(serializedBytes: Array(bytes.readableBytesView))
+    }
+
+    /// Forwards a server-streaming call's responses as they come.
+    public func serverStreaming(
+        path: String,
+        request: ByteBuffer,
+        options: CallOptions,
+        send: @Sendable (ByteBuffer) async throws -> Void
+    ) async throws {
+        let member = try self.acquire()
+        defer { self.release(member) }
+        do {
+            for try await message in try await member.client.serverStreamingRaw(
+                path: path,
+                request: request,
+                options: options
+            ) {
+                try await send(message)
+            }
+        } catch let error as RPCError where error.code == .unavailable {
+            self.markUnhealthy(member, error.message)
+            throw error
+        }
+    }
+
+    /// Asks every endpoint's health method; runs every few seconds.
+    public func checkHealth(timeout: TimeAmount, now: Int64) async {
+        await withTaskGroup(of: Void.self) { group in
+            for member in self.members {
+                group.addTask {
+                    let health: Health
+                    do {
+                        let answer = try await member.client.unary(
+                            HealthMethods.check,
+                            HealthCheckRequest(),
+                            options: CallOptions(timeout: timeout)
+                        )
+                        health =
+                            answer.status == .serving
+                            ? .healthy : .unhealthy("reports \(answer.status?.protoName ?? "?")")
+                    } catch {
+                        health = .unhealthy("\(error)")
+                    }
+                    let before = member.state.withLock { state -> Health in
+                        let before = state.health
+                        state.health = health
+                        state.checkedAt = now
+                        return before
+                    }
+                    if before != health {
+                        self.logger.notice(
+                            "Backend health changed",
+                            metadata: [
+                                "service": "\(self.service)", "endpoint": "\(member.endpoint)", "health": "\(health)",
+                            ]
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    public var backends: [Backend] {
+        self.members.map { member in
+            member.state.withLock { state in
+                var backend = Backend(
+                    service: self.service,
+                    endpoint: member.endpoint.description,
+                    inFlight: UInt32(clamping: state.inFlight),
+                    checkedAtMs: state.checkedAt
+                )
+                switch state.health {
+                case .unknown: backend.state = .unknown
+                case .healthy: backend.state = .healthy
+                case .unhealthy(let reason):
+                    backend.state = .unhealthy
+                    backend.lastError = reason
+                }
+                return backend
+            }
+        }
+    }
+
+    public func close() async {
+        for member in self.members { await member.client.close() }
+    }
+}

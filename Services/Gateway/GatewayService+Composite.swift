@@ -1,0 +1,224 @@
+import AccordMessages
+import AccordRPC
+import NIOCore
+
+/// Composite calls: each fans out to the services in parallel, each branch with its own
+/// deadline inside the caller's; a branch that fails or is late leaves its part out and is named
+/// in `missing`, and the answer is marked partial.
+extension GatewayService {
+    /// One branch's result: what to put into the answer, or what is missing and why.
+    enum Branch<Answer: Sendable>: Sendable {
+        case done(@Sendable (inout Answer) -> Void)
+        case missing(String)
+    }
+
+    static func branch<Answer: Sendable, Response: Sendable>(
+        _ name: String,
+        _ call: @escaping @Sendable () async throws -> Response,
+        _ apply: @escaping @Sendable (inout Answer, Response) -> Void
+    ) -> @Sendable () async -> Branch<Answer> {
+        {
+            do {
+                let response = try await call()
+                return .done { apply(&$0, response) }
+            } catch let error as RPCError {
+                return .missing("\(name) (\(error.code.name): \(error.message))")
+            } catch {
+                return .missing("\(name) (\(error))")
+            }
+        }
+    }
+
+    static func gather<Answer: Sendable>(
+        into answer: inout Answer,
+        _ branches: [@Sendable () async -> Branch<Answer>]
+    ) async -> [String] {
+        var missing: [String] = []
+        await withTaskGroup(of: Branch<Answer>.self) { group in
+            for branch in branches { group.addTask { await branch() } }
+            for await result in group {
+                switch result {
+                case .done(let apply): apply(&answer)
+                case .missing(let what): missing.append(what)
+                }
+            }
+        }
+        return missing.sorted()
+    }
+
+    func dossier(_ request: GetDossierRequest, _ context: ServerContext) async throws -> Dossier {
+        let principal = try self.caller(context)
+        guard let key = request.agency?.trimmingCharacters(in: .whitespaces), !key.isEmpty else {
+            throw RPCError.invalidArgument(field: "agency", "is required: an agency id or an ORI")
+        }
+        var dossier = Dossier()
+        var missing: [String] = []
+        let agencyID: String
+        do {
+            let agency = try await self.backends.intake.call(
+                IntakeMethods.getAgency,
+                GetAgencyRequest(agency: key),
+                options: try self.forwardOptions(context, cap: self.branchTimeout)
+            )
+            dossier.agency = agency
+            agencyID = agency.id ?? key
+        } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {
+            // Without intake an ORI cannot be resolved; an agency id still can be used as it is.
+            guard key.hasPrefix("ag_") else { throw error }
+            missing.append("intake: agency (\(error.code.name): \(error.message))")
+            agencyID = key
+        }
+        if principal.role == .agency && principal.scope != agencyID {
+            throw RPCError(.permissionDenied, "\(principal.header) may not see the dossier of \(agencyID)")
+        }
+        let options = try self.forwardOptions(context, cap: self.branchTimeout)
+        let intake = self.backends.intake
+        let qualification = self.backends.qualification
+        let supervision = self.backends.supervision
+        let all = PageRequest(pageSize: 1000)
+        let branches: [@Sendable () async -> Branch<Dossier>] = [
+            Self.branch(
+                "intake: requests",
+                {
+                    try await intake.call(
+                        IntakeMethods.listRequests,
+                        ListRequestsRequest(agencyId: agencyID, page: all),
+                        options: options
+                    )
+                },
+                { $0.requests = $1.requests }
+            ),
+            Self.branch(
+                "qualification: officers",
+                {
+                    try await qualification.call(
+                        QualificationMethods.listOfficers,
+                        ListOfficersRequest(agencyId: agencyID, page: all),
+                        options: options
+                    )
+                },
+                { $0.officers = $1.officers }
+            ),
+            Self.branch(
+                "qualification: training",
+                {
+                    try await qualification.call(
+                        QualificationMethods.getCompliance,
+                        GetComplianceRequest(agencyId: agencyID),
+                        options: options
+                    )
+                },
+                { $0.training = $1.officers }
+            ),
+            Self.branch(
+                "supervision: agreements",
+                { () async throws -> (ListAgreementsResponse, [Supervisor]) in
+                    let agreements = try await supervision.call(
+                        SupervisionMethods.listAgreements,
+                        ListAgreementsRequest(agencyId: agencyID, page: all),
+                        options: options
+                    )
+                    let wanted = Set(agreements.agreements.compactMap(\.supervisorId))
+                    guard !wanted.isEmpty else { return (agreements, []) }
+                    let supervisors = try await supervision.call(
+                        SupervisionMethods.listSupervisors,
+                        ListSupervisorsRequest(page: all),
+                        options: options
+                    )
+                    return (agreements, supervisors.supervisors.filter { wanted.contains($0.id ?? "") })
+                },
+                {
+                    $0.agreements = $1.0.agreements
+                    $0.supervisors = $1.1
+                }
+            ),
+            Self.branch(
+                "supervision: authorizations",
+                {
+                    try await supervision.call(
+                        SupervisionMethods.listAuthorizations,
+                        ListAuthorizationsRequest(agencyId: agencyID, page: all),
+                        options: options
+                    )
+                },
+                { $0.authorizations = $1.authorizations }
+            ),
+            Self.branch(
+                "supervision: actions",
+                {
+                    try await supervision.call(
+                        SupervisionMethods.listActions,
+                        ListActionsRequest(page: PageRequest(pageSize: 20), agencyId: agencyID, newestFirst: true),
+                        options: options
+                    )
+                },
+                { $0.recentActions = $1.actions }
+            ),
+            Self.branch(
+                "supervision: complaints",
+                {
+                    try await supervision.call(
+                        SupervisionMethods.listComplaints,
+                        ListComplaintsRequest(status: .open, page: all, agencyId: agencyID),
+                        options: options
+                    )
+                },
+                { $0.openComplaints = $1.complaints }
+            ),
+        ]
+        missing += await Self.gather(into: &dossier, branches)
+        dossier.partial = !missing.isEmpty
+        dossier.missing = missing
+        if !missing.isEmpty {
+            context.logger.warning("Partial dossier", metadata: ["agency": "\(agencyID)", "missing": "\(missing)"])
+        }
+        return dossier
+    }
+
+    func overview(_ request: GetProgramOverviewRequest, _ context: ServerContext) async throws -> ProgramOverview {
+        let principal = try self.caller(context)
+        guard [.programOffice, .operator, .auditor].contains(principal.role) else {
+            throw RPCError(.permissionDenied, "\(principal.header) may not read the program overview")
+        }
+        let options = try self.forwardOptions(context, cap: self.branchTimeout)
+        let intake = self.backends.intake
+        let qualification = self.backends.qualification
+        let supervision = self.backends.supervision
+        var overview = ProgramOverview()
+        let missing = await Self.gather(
+            into: &overview,
+            [
+                Self.branch(
+                    "intake: requests",
+                    { try await intake.call(IntakeMethods.getRequestReport, RequestReportRequest(), options: options) },
+                    { $0.requests = $1 }
+                ),
+                Self.branch(
+                    "qualification: training",
+                    {
+                        try await qualification.call(
+                            QualificationMethods.getCompliance,
+                            GetComplianceRequest(exceptionsOnly: true),
+                            options: options
+                        )
+                    },
+                    { $0.training = $1 }
+                ),
+                Self.branch(
+                    "supervision: report",
+                    {
+                        try await supervision.call(
+                            SupervisionMethods.getProgramReport,
+                            ProgramReportRequest(asOfMs: request.asOfMs),
+                            options: options
+                        )
+                    },
+                    { $0.supervision = $1 }
+                ),
+            ]
+        )
+        overview.partial = !missing.isEmpty
+        overview.missing = missing
+        return overview
+    }
+}

@@ -1,0 +1,167 @@
+import AccordMessages
+public import AccordRPC
+import AccordWire
+import Foundation
+public import Logging
+public import NIOCore
+
+/// The gateway: routes every method of intake, qualification and supervision to the owning
+/// service, forwarding message bytes as they are; asserts the authenticated caller to the
+/// services with the internal credential; answers tokens, composite calls and backend state.
+public final class GatewayService: Sendable {
+    public struct Backends: Sendable {
+        public var intake: BackendPool
+        public var qualification: BackendPool
+        public var supervision: BackendPool
+
+        public init(intake: BackendPool, qualification: BackendPool, supervision: BackendPool) {
+            self.intake = intake
+            self.qualification = qualification
+            self.supervision = supervision
+        }
+
+        var all: [BackendPool] { [self.intake, self.qualification, self.supervision] }
+    }
+
+    let backends: Backends
+    let tokens: TokenStore
+    let internalCredential: String?
+    /// The deadline of a forwarded call whose caller set none.
+    let defaultTimeout: TimeAmount
+    /// Each branch of a composite call gets at most this, within the caller's deadline.
+    let branchTimeout: TimeAmount
+    let logger: Logger
+
+    public init(
+        backends: Backends,
+        tokens: TokenStore,
+        internalCredential: String?,
+        defaultTimeout: TimeAmount = .seconds(30),
+        branchTimeout: TimeAmount = .seconds(2),
+        logger: Logger
+    ) {
+        self.backends = backends
+        self.tokens = tokens
+        self.internalCredential = internalCredential
+        self.defaultTimeout = defaultTimeout
+        self.branchTimeout = branchTimeout
+        self.logger = logger
+    }
+
+    public func register(into router: inout RPCRouter) {
+        let routes: [(BackendPool, [AnyRPCMethod])] = [
+            (self.backends.intake, IntakeMethods.allMethods),
+            (self.backends.qualification, QualificationMethods.allMethods),
+            (self.backends.supervision, SupervisionMethods.allMethods),
+        ]
+        for (pool, methods) in routes {
+            for method in methods {
+                switch method.kind {
+                case .unary:
+                    router.registerRaw(path: method.path) { bytes, context in
+                        try await pool.unary(
+                            path: method.path,
+                            request: bytes,
+                            options: try self.forwardOptions(context),
+                            idempotent: method.isIdempotent
+                        )
+                    }
+                case .serverStreaming:
+                    router.registerRaw(path: method.path) { bytes, context, stream in
+                        try await pool.serverStreaming(
+                            path: method.path,
+                            request: bytes,
+                            options: try self.forwardOptions(context),
+                            send: { try await stream.send($0) }
+                        )
+                    }
+                }
+            }
+        }
+        router.register(GatewayMethods.createToken) { try await self.createToken($0, $1) }
+        router.register(GatewayMethods.listTokens) { try await self.listTokens($0, $1) }
+        router.register(GatewayMethods.revokeToken) { try await self.revokeToken($0, $1) }
+        router.register(GatewayMethods.getDossier) { try await self.dossier($0, $1) }
+        router.register(GatewayMethods.getProgramOverview) { try await self.overview($0, $1) }
+        router.register(GatewayMethods.getBackends) { _, context in
+            _ = try self.caller(context)
+            return GetBackendsResponse(backends: self.backends.all.flatMap(\.backends))
+        }
+    }
+
+    func caller(_ context: ServerContext) throws -> Principal {
+        guard let principal = context.principal else {
+            throw RPCError(.unauthenticated, "the call carries no principal")
+        }
+        return principal
+    }
+
+    /// The metadata a forwarded call carries: the caller as principal (with the internal
+    /// credential), its trace id (one is made when the caller sent none), and what is left of
+    /// its deadline.
+    func forwardOptions(
+        _ context: ServerContext,
+        principal override: Principal? = nil,
+        cap: TimeAmount? = nil
+    ) throws
+        -> CallOptions
+    {
+        let principal = try override ?? self.caller(context)
+        var metadata: Metadata = [TrustMetadata.principal: principal.header]
+        if let name = principal.name { metadata.add(TrustMetadata.principalName, name) }
+        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
+        metadata.add(MetadataKey.traceID, context.metadata[MetadataKey.traceID] ?? Self.traceID())
+        var timeout = context.timeRemaining ?? self.defaultTimeout
+        if let cap { timeout = min(timeout, cap) }
+        guard timeout > .zero else { throw RPCError(.deadlineExceeded, "the deadline passed in the gateway") }
+        return CallOptions(timeout: timeout, metadata: metadata)
+    }
+
+    static func traceID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(UInt64.random(in: 0...UInt64.max, using: &generator), radix: 16)
+    }
+
+    public func close() async {
+        for pool in self.backends.all { await pool.close() }
+    }
+
+    // MARK: Tokens (operators only)
+
+    func requireOperator(_ context: ServerContext, _ action: String) throws -> Principal {
+        let principal = try self.caller(context)
+        guard principal.role == .operator else {
+            throw RPCError(.permissionDenied, "\(principal.header) may not \(action): operators do")
+        }
+        return principal
+    }
+
+    func createToken(_ request: CreateTokenRequest, _ context: ServerContext) async throws -> CreateTokenResponse {
+        let principal = try self.requireOperator(context, "create tokens")
+        guard let role = request.role else { throw RPCError.invalidArgument(field: "role", "is required") }
+        let created = try await self.tokens.create(
+            role: role,
+            scope: request.scope,
+            name: request.name ?? "",
+            by: principal.description
+        )
+        context.logger.notice(
+            "Token created",
+            metadata: ["token": "\(created.info?.id ?? "")", "role": "\(role)", "by": "\(principal)"]
+        )
+        return created
+    }
+
+    func listTokens(_ request: ListTokensRequest, _ context: ServerContext) async throws -> ListTokensResponse {
+        _ = try self.requireOperator(context, "list tokens")
+        return ListTokensResponse(tokens: self.tokens.list(includeRevoked: request.includeRevoked ?? false))
+    }
+
+    func revokeToken(_ request: RevokeTokenRequest, _ context: ServerContext) async throws -> TokenInfo {
+        let principal = try self.requireOperator(context, "revoke tokens")
+        guard let id = request.tokenId else { throw RPCError.invalidArgument(field: "token_id", "is required") }
+        let info = try await self.tokens.revoke(id: id)
+        context.logger.notice("Token revoked", metadata: ["token": "\(id)", "by": "\(principal)"])
+        return info
+    }
+}

@@ -1,0 +1,200 @@
+public import AccordMessages
+public import AccordRPC
+import AccordStorage
+import Crypto
+import Foundation
+import GRDB
+public import Logging
+import Synchronization
+
+/// Bearer tokens: random, stored only as SHA-256 hashes, each with a role and, for agency and
+/// supervisor roles, a scope. A token reads `acc_<id>_<secret>`; the id finds the row, the
+/// secret's hash must match. Tokens are kept in memory too (they are few); revocation takes
+/// effect at once.
+public final class TokenStore: Sendable {
+    struct Entry: Sendable {
+        var info: TokenInfo
+        var hash: [UInt8]
+        var principal: Principal
+    }
+
+    let store: SQLiteStore
+    let now: @Sendable () -> Int64
+    private let cache: Mutex<[Int64: Entry]>
+
+    static let migrations = [
+        Migration("2026-11-30-gateway-v1-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE token (
+                        rowid INTEGER PRIMARY KEY,
+                        secret_sha256 BLOB NOT NULL,
+                        role TEXT NOT NULL,
+                        scope TEXT,
+                        name TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        created_by TEXT NOT NULL,
+                        revoked_at_ms INTEGER
+                    );
+                    """
+            )
+        }
+    ]
+
+    public init(databasePath: String, logger: Logger, now: @escaping @Sendable () -> Int64) throws {
+        let store = try SQLiteStore(path: databasePath, migrations: Self.migrations, logger: logger)
+        self.store = store
+        self.now = now
+        let rows = try store.writeAtStartUp { db in try Row.fetchAll(db, sql: "SELECT * FROM token") }
+        var entries: [Int64: Entry] = [:]
+        for row in rows {
+            if let entry = Self.entry(row) { entries[row["rowid"]] = entry }
+        }
+        self.cache = Mutex(entries)
+    }
+
+    static func entry(_ row: Row) -> Entry? {
+        let role: String = row["role"]
+        let scope: String? = row["scope"]
+        guard var principal = Principal(header: scope.map { "\(role):\($0)" } ?? role) else { return nil }
+        principal.name = row["name"]
+        let info = TokenInfo(
+            id: "tk_\(row["rowid"] as Int64)",
+            role: role,
+            scope: scope,
+            name: row["name"],
+            createdAtMs: row["created_at_ms"],
+            createdBy: row["created_by"],
+            revokedAtMs: row["revoked_at_ms"]
+        )
+        return Entry(info: info, hash: Array(row["secret_sha256"] as Data), principal: principal)
+    }
+
+    /// Issues a token; the secret is returned once and never stored.
+    public func create(
+        role: String,
+        scope: String?,
+        name: String,
+        by creator: String
+    ) async throws
+        -> CreateTokenResponse
+    {
+        guard let roleValue = Principal.Role(rawValue: role) else {
+            throw RPCError.invalidArgument(
+                field: "role",
+                "\"\(role)\" is not one of \(Principal.Role.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let scoped = roleValue == .agency || roleValue == .supervisor
+        if scoped {
+            guard let scope, !scope.isEmpty, scope.count <= 40, !scope.contains(":") else {
+                throw RPCError.invalidArgument(
+                    field: "scope",
+                    "a \(role) token needs a scope (an agency or supervisor id)"
+                )
+            }
+        } else if let scope, !scope.isEmpty {
+            throw RPCError.invalidArgument(field: "scope", "a \(role) token takes no scope")
+        }
+        let trimmed = name.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard !trimmed.isEmpty, trimmed.count <= 100 else {
+            throw RPCError.invalidArgument(field: "name", "is required (up to 100 characters): whom the token is for")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let secretText = Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let hash = Array(SHA256.hash(data: Array(secretText.utf8)))
+        let now = self.now()
+        let storedScope = scoped ? scope : nil
+        let row = try await self.store.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO token (secret_sha256, role, scope, name, created_at_ms, created_by) VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [Data(hash), role, storedScope, trimmed, now, creator]
+            )
+            let rowid = db.lastInsertedRowID
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM token WHERE rowid = ?", arguments: [rowid])!
+            return (rowid, Self.entry(row)!)
+        }
+        let (rowid, entry) = row
+        self.cache.withLock { $0[rowid] = entry }
+        return CreateTokenResponse(info: entry.info, token: "acc_\(rowid)_\(secretText)")
+    }
+
+    public func list(includeRevoked: Bool) -> [TokenInfo] {
+        self.cache.withLock { cache in
+            cache.sorted { $0.key < $1.key }.map(\.value.info).filter { includeRevoked || $0.revokedAtMs == nil }
+        }
+    }
+
+    public func revoke(id: String) async throws -> TokenInfo {
+        guard id.hasPrefix("tk_"), let rowid = Int64(id.dropFirst(3)) else {
+            throw RPCError.invalidArgument(field: "token_id", "\"\(id)\" is not a token id (tk_N)")
+        }
+        let now = self.now()
+        let row = try await self.store.write { db in
+            try db.execute(
+                sql: "UPDATE token SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE rowid = ?",
+                arguments: [now, rowid]
+            )
+            return try Row.fetchOne(db, sql: "SELECT * FROM token WHERE rowid = ?", arguments: [rowid]).flatMap(
+                Self.entry
+            )
+        }
+        guard let entry = row else { throw RPCError(.notFound, "token \(id) not found") }
+        self.cache.withLock { $0[rowid] = entry }
+        return entry.info
+    }
+
+    /// The principal of a bearer token, or UNAUTHENTICATED saying why not.
+    public func authenticate(_ token: String) throws -> Principal {
+        let parts = token.split(separator: "_", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "acc", let rowid = Int64(parts[1]) else {
+            throw RPCError(.unauthenticated, "the bearer token is not an Accord token")
+        }
+        let presented = Array(SHA256.hash(data: Array(parts[2].utf8)))
+        guard let entry = self.cache.withLock({ $0[rowid] }), Self.equal(entry.hash, presented) else {
+            throw RPCError(.unauthenticated, "the bearer token is not valid")
+        }
+        guard entry.info.revokedAtMs == nil else {
+            throw RPCError(.unauthenticated, "the bearer token was revoked")
+        }
+        return entry.principal
+    }
+
+    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+}
+
+/// Authenticates every call but health by its bearer token (`authorization: Bearer …`) and
+/// establishes the token's principal for the handlers.
+public struct BearerAuthenticator: ServerInterceptor {
+    let tokens: TokenStore
+
+    public init(tokens: TokenStore) {
+        self.tokens = tokens
+    }
+
+    public func intercept<Result: Sendable>(
+        context: ServerContext,
+        next: @Sendable (ServerContext) async throws -> Result
+    ) async throws -> Result {
+        if context.method.hasPrefix("/accord.v1.Health/") { return try await next(context) }
+        guard let header = context.metadata[MetadataKey.authorization] else {
+            throw RPCError(.unauthenticated, "the call carries no bearer token (authorization: Bearer <token>)")
+        }
+        guard header.hasPrefix("Bearer ") else {
+            throw RPCError(.unauthenticated, "the authorization metadata is not \"Bearer <token>\"")
+        }
+        let principal = try self.tokens.authenticate(String(header.dropFirst("Bearer ".count)))
+        var context = context
+        context.setPrincipal(principal)
+        return try await next(context)
+    }
+}

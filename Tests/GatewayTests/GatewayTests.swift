@@ -1,0 +1,359 @@
+import AccordMessages
+import AccordRPC
+import AccordServiceRuntime
+import Foundation
+import Intake
+import Logging
+import NIOCore
+import Qualification
+import Supervision
+import Testing
+
+@testable import Gateway
+
+/// The three services and the gateway in one process, each on its own loopback port and SQLite
+/// file, with the internal credential between them.
+struct Deployment {
+    static let credential = "test-internal-credential"
+    static let rulesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../seeds/rules").standardized.path
+
+    struct Served {
+        let server: RPCServer
+        let task: Task<Void, any Error>
+        let port: Int
+
+        func stop() async {
+            self.server.beginGracefulShutdown()
+            _ = await self.task.result
+        }
+    }
+
+    let intake: Served
+    let qualification: Served
+    let supervision: Served
+    let supervisionService: SupervisionService
+    let gateway: Served
+    let gatewayService: GatewayService
+    let tokens: TokenStore
+    let client: RPCClient
+    let directory: URL
+    let operatorToken: String
+
+    static var logger: Logger {
+        var logger = Logger(label: "test.gateway")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    static func serve(
+        _ register: (inout RPCRouter) -> Void,
+        port: Int = 0,
+        interceptor: (any ServerInterceptor)? = nil
+    )
+        async throws -> Served
+    {
+        var router = RPCRouter()
+        register(&router)
+        Diagnostics.registerHealth(into: &router, serverName: "test")
+        var configuration = ServerConfiguration()
+        configuration.port = port
+        let server = RPCServer(
+            configuration: configuration,
+            router: router,
+            interceptors: [interceptor ?? PrincipalInterceptor(internalCredential: Self.credential)],
+            logger: Self.logger
+        )
+        let task = Task { try await server.run() }
+        return Served(server: server, task: task, port: try await server.localAddress.port!)
+    }
+
+    static func start(maxInFlight: Int = 64, branchTimeout: TimeAmount = .seconds(2)) async throws -> Deployment {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-gw-\(UUID().uuidString)")
+        let logger = Self.logger
+        let intakeService = try IntakeService(
+            databasePath: directory.appendingPathComponent("i.sqlite").path,
+            logger: logger
+        )
+        let qualificationService = try QualificationService(
+            databasePath: directory.appendingPathComponent("q.sqlite").path,
+            rules: try RuleSet.load(directory: Self.rulesDirectory),
+            logger: logger
+        )
+        let supervisionService = try SupervisionService(
+            databasePath: directory.appendingPathComponent("s.sqlite").path,
+            rules: try SupervisionRules.load(directory: Self.rulesDirectory),
+            logger: logger
+        )
+        let intake = try await Self.serve { intakeService.register(into: &$0) }
+        let qualification = try await Self.serve { qualificationService.register(into: &$0) }
+        let supervision = try await Self.serve { supervisionService.register(into: &$0) }
+        let tokens = try TokenStore(
+            databasePath: directory.appendingPathComponent("g.sqlite").path,
+            logger: logger,
+            now: { Int64(Date().timeIntervalSince1970 * 1000) }
+        )
+        func pool(_ name: String, _ port: Int) -> BackendPool {
+            BackendPool(
+                service: name,
+                endpoints: [Endpoint(host: "127.0.0.1", port: port)],
+                maxInFlight: maxInFlight,
+                logger: logger
+            )
+        }
+        let gatewayService = GatewayService(
+            backends: .init(
+                intake: pool("intake", intake.port),
+                qualification: pool("qualification", qualification.port),
+                supervision: pool("supervision", supervision.port)
+            ),
+            tokens: tokens,
+            internalCredential: Self.credential,
+            branchTimeout: branchTimeout,
+            logger: logger
+        )
+        for pool in gatewayService.backends.all { await pool.checkHealth(timeout: .seconds(1), now: 0) }
+        let gateway = try await Self.serve(
+            { gatewayService.register(into: &$0) },
+            interceptor: BearerAuthenticator(tokens: tokens)
+        )
+        let operatorToken = try await tokens.create(role: "operator", scope: nil, name: "test operator", by: "test")
+            .token!
+        return Deployment(
+            intake: intake,
+            qualification: qualification,
+            supervision: supervision,
+            supervisionService: supervisionService,
+            gateway: gateway,
+            gatewayService: gatewayService,
+            tokens: tokens,
+            client: RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: gateway.port)]),
+            directory: directory,
+            operatorToken: operatorToken
+        )
+    }
+
+    func stop() async {
+        await self.client.close()
+        await self.gateway.stop()
+        await self.gatewayService.close()
+        await self.intake.stop()
+        await self.qualification.stop()
+        await self.supervision.stop()
+    }
+
+    static func bearer(_ token: String) -> CallOptions {
+        CallOptions(timeout: .seconds(5), metadata: [MetadataKey.authorization: "Bearer \(token)"])
+    }
+
+    func token(_ role: String, scope: String? = nil, name: String = "someone") async throws -> String {
+        try await self.client.unary(
+            GatewayMethods.createToken,
+            CreateTokenRequest(role: role, scope: scope, name: name),
+            options: Self.bearer(self.operatorToken)
+        ).token!
+    }
+
+    func error<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ request: Request,
+        token: String?
+    ) async
+        -> RPCError?
+    {
+        do {
+            _ = try await self.client.unary(
+                method,
+                request,
+                options: token.map(Self.bearer) ?? CallOptions(timeout: .seconds(5))
+            )
+            return nil
+        } catch let error as RPCError {
+            return error
+        } catch {
+            return RPCError(.unknown, "\(error)")
+        }
+    }
+}
+
+@Suite("The gateway: tokens, routing, trust, fan-out, backends", .timeLimit(.minutes(1)))
+struct GatewayTests {
+    static let agency = Agency(
+        state: "TX",
+        name: "Travis County Sheriff's Office",
+        type: .county,
+        hasJail: true,
+        jailCapacity: 300
+    )
+
+    @Test("no token, a forged one, a revoked one: UNAUTHENTICATED; tokens are stored only as hashes")
+    func authentication() async throws {
+        let d = try await Deployment.start()
+        defer { Task { await d.stop() } }
+        let list = ListAgenciesRequest()
+        #expect(await d.error(IntakeMethods.listAgencies, list, token: nil)?.code == .unauthenticated)
+        #expect(await d.error(IntakeMethods.listAgencies, list, token: "acc_1_forged")?.code == .unauthenticated)
+        #expect(await d.error(IntakeMethods.listAgencies, list, token: "not-a-token")?.code == .unauthenticated)
+        let auditor = try await d.token("auditor", name: "Inspector Gadget")
+        #expect(await d.error(IntakeMethods.listAgencies, list, token: auditor) == nil)
+        let listed = try await d.client.unary(
+            GatewayMethods.listTokens,
+            ListTokensRequest(),
+            options: Deployment.bearer(d.operatorToken)
+        )
+        let id = try #require(listed.tokens.first { $0.name == "Inspector Gadget" }?.id)
+        _ = try await d.client.unary(
+            GatewayMethods.revokeToken,
+            RevokeTokenRequest(tokenId: id),
+            options: Deployment.bearer(d.operatorToken)
+        )
+        let revoked = await d.error(IntakeMethods.listAgencies, list, token: auditor)
+        #expect(revoked?.code == .unauthenticated && revoked?.message.contains("revoked") == true)
+        // Only operators manage tokens; a scoped role needs its scope.
+        let office = try await d.token("program-office")
+        #expect(
+            await d.error(GatewayMethods.createToken, CreateTokenRequest(role: "operator", name: "x"), token: office)?
+                .code == .permissionDenied
+        )
+        let unscoped = await d.error(
+            GatewayMethods.createToken,
+            CreateTokenRequest(role: "agency", name: "x"),
+            token: d.operatorToken
+        )
+        #expect(unscoped?.code == .invalidArgument && unscoped?.message.hasPrefix("scope") == true)
+        // The database holds no token text.
+        let bytes = try Data(contentsOf: d.directory.appendingPathComponent("g.sqlite"))
+        let secret = String(auditor.split(separator: "_")[2])
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+        // The services refuse callers without the internal credential, even with a principal.
+        let direct = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: d.intake.port)])
+        await #expect(throws: RPCError.self) {
+            try await direct.unary(
+                IntakeMethods.listAgencies,
+                list,
+                options: CallOptions(metadata: [TrustMetadata.principal: "operator"])
+            )
+        }
+        await direct.close()
+    }
+
+    @Test("calls are routed with the caller as principal; an agency sees only its own dossier; auditors do not write")
+    func routingAndScope() async throws {
+        let d = try await Deployment.start()
+        defer { Task { await d.stop() } }
+        let office = try await d.token("program-office", name: "Program Office Desk")
+        let registered = try await d.client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            options: Deployment.bearer(office)
+        )
+        #expect(registered.created?.who?.contains("Program Office Desk") == true)
+        let other = try await d.client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Agency(state: "TX", name: "Bexar County Sheriff's Office", type: .county)),
+            options: Deployment.bearer(office)
+        )
+        let agencyToken = try await d.token("agency", scope: registered.id, name: "Travis coordinator")
+        let own = try await d.client.unary(
+            GatewayMethods.getDossier,
+            GetDossierRequest(agency: registered.id),
+            options: Deployment.bearer(agencyToken)
+        )
+        #expect(own.agency?.name == Self.agency.name && own.partial == false && own.missing.isEmpty)
+        let foreign = await d.error(GatewayMethods.getDossier, GetDossierRequest(agency: other.id), token: agencyToken)
+        #expect(foreign?.code == .permissionDenied)
+        let auditor = try await d.token("auditor")
+        let write = await d.error(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            token: auditor
+        )
+        #expect(write?.code == .permissionDenied)
+        // A streaming method is forwarded too.
+        var streamed = 0
+        for try await _ in try await d.client.serverStreaming(
+            IntakeMethods.exportAgencies,
+            ExportAgenciesRequest(),
+            options: Deployment.bearer(auditor)
+        ) { streamed += 1 }
+        #expect(streamed == 2)
+        let backends = try await d.client.unary(
+            GatewayMethods.getBackends,
+            GetBackendsRequest(),
+            options: Deployment.bearer(auditor)
+        )
+        #expect(backends.backends.count == 3 && backends.backends.allSatisfy { $0.state == .healthy })
+    }
+
+    @Test("a backend down during a dossier: the answer comes within the deadline, partial, naming what is missing")
+    func partialDossier() async throws {
+        let d = try await Deployment.start(branchTimeout: .milliseconds(500))
+        defer { Task { await d.stop() } }
+        let office = try await d.token("program-office")
+        let agency = try await d.client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            options: Deployment.bearer(office)
+        )
+        await d.supervision.stop()
+        let started = ContinuousClock.now
+        let dossier = try await d.client.unary(
+            GatewayMethods.getDossier,
+            GetDossierRequest(agency: agency.id),
+            options: Deployment.bearer(office)
+        )
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(dossier.partial == true && dossier.agency?.id == agency.id)
+        #expect(dossier.missing.count == 4 && dossier.missing.allSatisfy { $0.hasPrefix("supervision: ") })
+        // The supervision backend comes back on its port: the health check brings it back.
+        let port = d.supervision.port
+        let restarted = try await Deployment.serve({ d.supervisionService.register(into: &$0) }, port: port)
+        defer { Task { await restarted.stop() } }
+        // The health checks bring it back once its connection is re-established (after backoff).
+        let pool = d.gatewayService.backends.supervision
+        for _ in 0..<100 where pool.backends.first?.state != .healthy {
+            await pool.checkHealth(timeout: .seconds(1), now: 1)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(pool.backends.first?.state == .healthy)
+        let whole = try await d.client.unary(
+            GatewayMethods.getDossier,
+            GetDossierRequest(agency: agency.id),
+            options: Deployment.bearer(office)
+        )
+        #expect(whole.partial == false)
+        let overview = try await d.client.unary(
+            GatewayMethods.getProgramOverview,
+            GetProgramOverviewRequest(),
+            options: Deployment.bearer(office)
+        )
+        #expect(overview.partial == false && overview.requests?.counts.isEmpty == true && overview.supervision != nil)
+    }
+
+    @Test("beyond the in-flight cap a call is RESOURCE_EXHAUSTED, not queued; no healthy endpoint is UNAVAILABLE")
+    func inFlightCap() async throws {
+        let pool = BackendPool(
+            service: "intake",
+            endpoints: [Endpoint(host: "127.0.0.1", port: 1)],
+            maxInFlight: 1,
+            logger: Deployment.logger
+        )
+        // Not checked yet: the endpoint may be tried.
+        let first = try pool.acquire()
+        #expect(throws: RPCError.self) { _ = try pool.acquire() }
+        do {
+            _ = try pool.acquire()
+        } catch let error as RPCError {
+            #expect(error.code == .resourceExhausted)
+        }
+        pool.release(first)
+        await pool.checkHealth(timeout: .milliseconds(200), now: 0)
+        do {
+            _ = try pool.acquire()
+            Issue.record("picked an endpoint that failed its health check")
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable && error.message.contains("no healthy intake endpoint"))
+        }
+        await pool.close()
+    }
+}
