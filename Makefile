@@ -6,12 +6,13 @@ BIN := $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)
 RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 GENERATE_PACKAGES := protobuf-c-compiler
 
-.PHONY: build test run generate check-generated lint format deps deps-generate bench clean help
+.PHONY: build test run demo generate check-generated lint format deps deps-generate bench clean help
 
 help:
 	@echo "make build     release build of every executable"
 	@echo "make test      install what is missing, build, lint, check generated code, run every test"
-	@echo "make run       build (release) and run the servers in the foreground; Ctrl-C stops them"
+	@echo "make run       build (release) and run the whole set in the foreground; Ctrl-C stops it"
+	@echo "make demo      walk through the whole lifecycle with the accord CLI (against make run)"
 	@echo "make generate  regenerate C and Swift code from proto/accord/v1/*.proto"
 	@echo "make bench     release benchmarks, results into docs/PERFORMANCE.md"
 
@@ -45,6 +46,9 @@ test: deps check-generated lint
 
 run: build
 	Tools/run-local.sh "$(BIN)"
+
+demo:
+	Tools/demo.sh "$(BIN)"
 
 bench: build
 	Tools/bench.sh "$(BIN)"

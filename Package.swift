@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "accord-qualification", targets: ["AccordQualificationServer"]),
         .executable(name: "accord-supervision", targets: ["AccordSupervisionServer"]),
         .executable(name: "accord-gateway", targets: ["AccordGatewayServer"]),
+        .executable(name: "accord", targets: ["AccordCLI"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
         .library(name: "AccordMessages", targets: ["AccordMessages"]),
         .library(name: "AccordWire", targets: ["AccordWire"]),
@@ -122,6 +123,14 @@ let package = Package(
         // MARK: CSV, for the sheets and rule tables the services read.
         .target(name: "AccordCSV", path: "Shared/AccordCSV", swiftSettings: swiftSettings),
 
+        // MARK: ICE's published sheets, read by intake's seeding and the CLI.
+        .target(
+            name: "AccordSheets",
+            dependencies: ["AccordCSV", "AccordMessages"],
+            path: "Shared/AccordSheets",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Paging of lists: tokens tied to their query's filters.
         .target(
             name: "AccordPaging",
@@ -192,6 +201,7 @@ let package = Package(
                 "AccordStorage",
                 "AccordPaging",
                 "AccordCSV",
+                "AccordSheets",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -207,6 +217,7 @@ let package = Package(
                 "AccordRPC",
                 "AccordWire",
                 "AccordMessages",
+                "AccordSheets",
                 "AccordServiceRuntime",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -369,6 +380,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/EchoServer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AccordCLI",
+            dependencies: [
+                "AccordRPC",
+                "AccordWire",
+                "AccordMessages",
+                "AccordSheets",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/AccordCLI",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -316,6 +316,20 @@ def gen_message(m, messages, enums):
     out += f"    public static let protoName = \"accord.v1.{m.name}\"\n"
     out += "    public static let fieldNames: [String] = [" + ", ".join(f'"{f.name}"' for f in ordered) + "]\n"
     out += "}\n\n"
+    out += f"extension {m.name}: JSONRepresentable {{\n"
+    out += "    public var json: JSONValue {\n"
+    if m.fields:
+        out += "        var fields: [(String, JSONValue)] = []\n"
+        for f in ordered:
+            p = "self." + camel(f.name)
+            if f.label == "repeated":
+                out += f"        if !{p}.isEmpty {{ fields.append((\"{f.name}\", .array({p}.map {{ JSONValue.of($0) }}))) }}\n"
+            else:
+                out += f"        if let value = {p} {{ fields.append((\"{f.name}\", JSONValue.of(value))) }}\n"
+        out += "        return .object(fields)\n"
+    else:
+        out += "        .object([])\n"
+    out += "    }\n}\n\n"
     out += f"extension {m.name}: CBackedMessage {{\n"
     out += f"    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {{ {c_function(m.name)}() }}\n"
     out += "    static let fieldNumbers: [UInt32] = [" + ", ".join(str(f.number) for f in ordered) + "]\n\n"

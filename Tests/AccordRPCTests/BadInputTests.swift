@@ -167,7 +167,9 @@ struct BadInputTests {
             try await raw.sendPreface()
             for id in 1...3 as ClosedRange<UInt32> {
                 try await raw.send(.headers(EchoMethods.unary.path, id: id))
-                try await raw.send(.message(EchoRequest(delayMs: 200), id: id))
+                // Long enough that the first two are still running when the third arrives, even
+                // on a loaded machine.
+                try await raw.send(.message(EchoRequest(delayMs: 2000), id: id))
             }
             let events = try await raw.read { $0.trailers?.id == 3 }
             #expect(events.compactMap(\.trailers).first?.trailers.code == .resourceExhausted)

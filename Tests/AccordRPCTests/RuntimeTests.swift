@@ -182,7 +182,9 @@ struct RuntimeTests {
         let raw = try await RawConnection(server.endpoint)
         try await raw.sendPreface()
         try await raw.send(.headers(TestMethods.slow.path, id: 1))
-        try await raw.send(.message(EchoRequest(delayMs: 500), id: 1))
+        // Still running when call 2 arrives, even on a loaded machine: the connection closes
+        // once its last call is done.
+        try await raw.send(.message(EchoRequest(delayMs: 3000), id: 1))
         #expect(await probe.eventually { probe.started.load(ordering: .relaxed) == 1 })
         server.server.beginGracefulShutdown()
         let untilGoAway = try await raw.read { $0.goAway != nil }

@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordSheets
 import Testing
 
 @testable import Intake

@@ -1,6 +1,7 @@
 import AccordMessages
 import AccordRPC
 import AccordServiceRuntime
+import AccordSheets
 import Foundation
 import Intake
 import Logging

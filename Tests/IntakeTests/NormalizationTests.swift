@@ -1,4 +1,5 @@
 import AccordMessages
+import AccordSheets
 import Testing
 
 @testable import Intake

@@ -23,6 +23,15 @@ public struct PageRequest: ProtoMessage {
     public static let fieldNames: [String] = ["page_size", "page_token"]
 }
 
+extension PageRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.pageSize { fields.append(("page_size", JSONValue.of(value))) }
+        if let value = self.pageToken { fields.append(("page_token", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension PageRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_page_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -61,6 +70,14 @@ public struct PageResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.PageResponse"
     public static let fieldNames: [String] = ["next_page_token"]
+}
+
+extension PageResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.nextPageToken { fields.append(("next_page_token", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension PageResponse: CBackedMessage {
@@ -103,6 +120,15 @@ public struct FieldViolation: ProtoMessage {
 
     public static let protoName = "accord.v1.FieldViolation"
     public static let fieldNames: [String] = ["field", "description"]
+}
+
+extension FieldViolation: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.field { fields.append(("field", JSONValue.of(value))) }
+        if let value = self.description { fields.append(("description", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension FieldViolation: CBackedMessage {
@@ -156,6 +182,17 @@ public struct ErrorDetails: ProtoMessage {
     public static let fieldNames: [String] = ["reason", "field_violations", "retry_after_ms", "metadata"]
 }
 
+extension ErrorDetails: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        if !self.fieldViolations.isEmpty { fields.append(("field_violations", .array(self.fieldViolations.map { JSONValue.of($0) }))) }
+        if let value = self.retryAfterMs { fields.append(("retry_after_ms", JSONValue.of(value))) }
+        if !self.metadata.isEmpty { fields.append(("metadata", .array(self.metadata.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
 extension ErrorDetails: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_error_details() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
@@ -199,6 +236,15 @@ public struct KeyValue: ProtoMessage {
 
     public static let protoName = "accord.v1.KeyValue"
     public static let fieldNames: [String] = ["key", "value"]
+}
+
+extension KeyValue: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.key { fields.append(("key", JSONValue.of(value))) }
+        if let value = self.value { fields.append(("value", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension KeyValue: CBackedMessage {

@@ -33,6 +33,18 @@ public struct EchoRequest: ProtoMessage {
     public static let fieldNames: [String] = ["payload", "delay_ms", "fail_code", "fail_message", "count"]
 }
 
+extension EchoRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.payload { fields.append(("payload", JSONValue.of(value))) }
+        if let value = self.delayMs { fields.append(("delay_ms", JSONValue.of(value))) }
+        if let value = self.failCode { fields.append(("fail_code", JSONValue.of(value))) }
+        if let value = self.failMessage { fields.append(("fail_message", JSONValue.of(value))) }
+        if let value = self.count { fields.append(("count", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension EchoRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_echo_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -79,6 +91,15 @@ public struct EchoResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.EchoResponse"
     public static let fieldNames: [String] = ["payload", "sequence"]
+}
+
+extension EchoResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.payload { fields.append(("payload", JSONValue.of(value))) }
+        if let value = self.sequence { fields.append(("sequence", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension EchoResponse: CBackedMessage {

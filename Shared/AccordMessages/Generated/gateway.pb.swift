@@ -79,6 +79,20 @@ public struct TokenInfo: ProtoMessage {
     public static let fieldNames: [String] = ["id", "role", "scope", "name", "created_at_ms", "created_by", "revoked_at_ms"]
 }
 
+extension TokenInfo: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.role { fields.append(("role", JSONValue.of(value))) }
+        if let value = self.scope { fields.append(("scope", JSONValue.of(value))) }
+        if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        if let value = self.createdAtMs { fields.append(("created_at_ms", JSONValue.of(value))) }
+        if let value = self.createdBy { fields.append(("created_by", JSONValue.of(value))) }
+        if let value = self.revokedAtMs { fields.append(("revoked_at_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension TokenInfo: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_token_info() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
@@ -133,6 +147,16 @@ public struct CreateTokenRequest: ProtoMessage {
     public static let fieldNames: [String] = ["role", "scope", "name"]
 }
 
+extension CreateTokenRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.role { fields.append(("role", JSONValue.of(value))) }
+        if let value = self.scope { fields.append(("scope", JSONValue.of(value))) }
+        if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension CreateTokenRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_create_token_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -177,6 +201,15 @@ public struct CreateTokenResponse: ProtoMessage {
     public static let fieldNames: [String] = ["info", "token"]
 }
 
+extension CreateTokenResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.info { fields.append(("info", JSONValue.of(value))) }
+        if let value = self.token { fields.append(("token", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension CreateTokenResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_create_token_response() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -216,6 +249,14 @@ public struct ListTokensRequest: ProtoMessage {
     public static let fieldNames: [String] = ["include_revoked"]
 }
 
+extension ListTokensRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.includeRevoked { fields.append(("include_revoked", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListTokensRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_tokens_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -250,6 +291,14 @@ public struct ListTokensResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListTokensResponse"
     public static let fieldNames: [String] = ["tokens"]
+}
+
+extension ListTokensResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.tokens.isEmpty { fields.append(("tokens", .array(self.tokens.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension ListTokensResponse: CBackedMessage {
@@ -288,6 +337,14 @@ public struct RevokeTokenRequest: ProtoMessage {
     public static let fieldNames: [String] = ["token_id"]
 }
 
+extension RevokeTokenRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.tokenId { fields.append(("token_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RevokeTokenRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_revoke_token_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -323,6 +380,14 @@ public struct GetDossierRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetDossierRequest"
     public static let fieldNames: [String] = ["agency"]
+}
+
+extension GetDossierRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetDossierRequest: CBackedMessage {
@@ -398,6 +463,24 @@ public struct Dossier: ProtoMessage {
     public static let fieldNames: [String] = ["agency", "requests", "officers", "training", "agreements", "supervisors", "authorizations", "recent_actions", "open_complaints", "partial", "missing"]
 }
 
+extension Dossier: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        if !self.requests.isEmpty { fields.append(("requests", .array(self.requests.map { JSONValue.of($0) }))) }
+        if !self.officers.isEmpty { fields.append(("officers", .array(self.officers.map { JSONValue.of($0) }))) }
+        if !self.training.isEmpty { fields.append(("training", .array(self.training.map { JSONValue.of($0) }))) }
+        if !self.agreements.isEmpty { fields.append(("agreements", .array(self.agreements.map { JSONValue.of($0) }))) }
+        if !self.supervisors.isEmpty { fields.append(("supervisors", .array(self.supervisors.map { JSONValue.of($0) }))) }
+        if !self.authorizations.isEmpty { fields.append(("authorizations", .array(self.authorizations.map { JSONValue.of($0) }))) }
+        if !self.recentActions.isEmpty { fields.append(("recent_actions", .array(self.recentActions.map { JSONValue.of($0) }))) }
+        if !self.openComplaints.isEmpty { fields.append(("open_complaints", .array(self.openComplaints.map { JSONValue.of($0) }))) }
+        if let value = self.partial { fields.append(("partial", JSONValue.of(value))) }
+        if !self.missing.isEmpty { fields.append(("missing", .array(self.missing.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
 extension Dossier: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_dossier() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
@@ -455,6 +538,14 @@ public struct GetProgramOverviewRequest: ProtoMessage {
     public static let fieldNames: [String] = ["as_of_ms"]
 }
 
+extension GetProgramOverviewRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension GetProgramOverviewRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_program_overview_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -501,6 +592,18 @@ public struct ProgramOverview: ProtoMessage {
 
     public static let protoName = "accord.v1.ProgramOverview"
     public static let fieldNames: [String] = ["requests", "training", "supervision", "partial", "missing"]
+}
+
+extension ProgramOverview: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requests { fields.append(("requests", JSONValue.of(value))) }
+        if let value = self.training { fields.append(("training", JSONValue.of(value))) }
+        if let value = self.supervision { fields.append(("supervision", JSONValue.of(value))) }
+        if let value = self.partial { fields.append(("partial", JSONValue.of(value))) }
+        if !self.missing.isEmpty { fields.append(("missing", .array(self.missing.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension ProgramOverview: CBackedMessage {
@@ -564,6 +667,19 @@ public struct Backend: ProtoMessage {
     public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms"]
 }
 
+extension Backend: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.service { fields.append(("service", JSONValue.of(value))) }
+        if let value = self.endpoint { fields.append(("endpoint", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.inFlight { fields.append(("in_flight", JSONValue.of(value))) }
+        if let value = self.lastError { fields.append(("last_error", JSONValue.of(value))) }
+        if let value = self.checkedAtMs { fields.append(("checked_at_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Backend: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_backend() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
@@ -603,6 +719,12 @@ public struct GetBackendsRequest: ProtoMessage {
     public static let fieldNames: [String] = []
 }
 
+extension GetBackendsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        .object([])
+    }
+}
+
 extension GetBackendsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_backends_request() }
     static let fieldNumbers: [UInt32] = []
@@ -633,6 +755,14 @@ public struct GetBackendsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.GetBackendsResponse"
     public static let fieldNames: [String] = ["backends"]
+}
+
+extension GetBackendsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.backends.isEmpty { fields.append(("backends", .array(self.backends.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension GetBackendsResponse: CBackedMessage {

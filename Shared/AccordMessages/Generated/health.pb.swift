@@ -57,6 +57,14 @@ public struct HealthCheckRequest: ProtoMessage {
     public static let fieldNames: [String] = ["service"]
 }
 
+extension HealthCheckRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.service { fields.append(("service", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension HealthCheckRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_health_check_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -103,6 +111,17 @@ public struct HealthCheckResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.HealthCheckResponse"
     public static let fieldNames: [String] = ["status", "server", "services", "uptime_ms"]
+}
+
+extension HealthCheckResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.server { fields.append(("server", JSONValue.of(value))) }
+        if !self.services.isEmpty { fields.append(("services", .array(self.services.map { JSONValue.of($0) }))) }
+        if let value = self.uptimeMs { fields.append(("uptime_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension HealthCheckResponse: CBackedMessage {

@@ -319,6 +319,16 @@ public struct ChangeInfo: ProtoMessage {
     public static let fieldNames: [String] = ["who", "at_ms", "why"]
 }
 
+extension ChangeInfo: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.who { fields.append(("who", JSONValue.of(value))) }
+        if let value = self.atMs { fields.append(("at_ms", JSONValue.of(value))) }
+        if let value = self.why { fields.append(("why", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ChangeInfo: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_change_info() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -391,6 +401,23 @@ public struct Agency: ProtoMessage {
     public static let fieldNames: [String] = ["id", "state", "name", "type", "county", "ori", "has_jail", "jail_capacity", "created", "updated"]
 }
 
+extension Agency: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        if let value = self.type { fields.append(("type", JSONValue.of(value))) }
+        if let value = self.county { fields.append(("county", JSONValue.of(value))) }
+        if let value = self.ori { fields.append(("ori", JSONValue.of(value))) }
+        if let value = self.hasJail { fields.append(("has_jail", JSONValue.of(value))) }
+        if let value = self.jailCapacity { fields.append(("jail_capacity", JSONValue.of(value))) }
+        if let value = self.created { fields.append(("created", JSONValue.of(value))) }
+        if let value = self.updated { fields.append(("updated", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Agency: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_agency() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
@@ -449,6 +476,15 @@ public struct RegisterAgencyRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agency", "reason"]
 }
 
+extension RegisterAgencyRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RegisterAgencyRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_register_agency_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -491,6 +527,15 @@ public struct UpdateAgencyRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agency", "reason"]
 }
 
+extension UpdateAgencyRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension UpdateAgencyRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_update_agency_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -528,6 +573,14 @@ public struct GetAgencyRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetAgencyRequest"
     public static let fieldNames: [String] = ["agency"]
+}
+
+extension GetAgencyRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetAgencyRequest: CBackedMessage {
@@ -579,6 +632,18 @@ public struct ListAgenciesRequest: ProtoMessage {
     public static let fieldNames: [String] = ["state", "type", "county", "name_prefix", "page"]
 }
 
+extension ListAgenciesRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.type { fields.append(("type", JSONValue.of(value))) }
+        if let value = self.county { fields.append(("county", JSONValue.of(value))) }
+        if let value = self.namePrefix { fields.append(("name_prefix", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListAgenciesRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_agencies_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -626,6 +691,15 @@ public struct ListAgenciesResponse: ProtoMessage {
     public static let fieldNames: [String] = ["agencies", "page"]
 }
 
+extension ListAgenciesResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.agencies.isEmpty { fields.append(("agencies", .array(self.agencies.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListAgenciesResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_agencies_response() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -662,6 +736,14 @@ public struct ExportAgenciesRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.ExportAgenciesRequest"
     public static let fieldNames: [String] = ["state"]
+}
+
+extension ExportAgenciesRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ExportAgenciesRequest: CBackedMessage {
@@ -707,6 +789,16 @@ public struct Consent: ProtoMessage {
 
     public static let protoName = "accord.v1.Consent"
     public static let fieldNames: [String] = ["official_name", "office", "signed_on"]
+}
+
+extension Consent: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officialName { fields.append(("official_name", JSONValue.of(value))) }
+        if let value = self.office { fields.append(("office", JSONValue.of(value))) }
+        if let value = self.signedOn { fields.append(("signed_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension Consent: CBackedMessage {
@@ -755,6 +847,16 @@ public struct NeedsAssessment: ProtoMessage {
     public static let fieldNames: [String] = ["expected_annual_encounters", "detention_capacity", "officers_proposed"]
 }
 
+extension NeedsAssessment: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.expectedAnnualEncounters { fields.append(("expected_annual_encounters", JSONValue.of(value))) }
+        if let value = self.detentionCapacity { fields.append(("detention_capacity", JSONValue.of(value))) }
+        if let value = self.officersProposed { fields.append(("officers_proposed", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension NeedsAssessment: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_needs_assessment() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -798,6 +900,15 @@ public struct Deficiency: ProtoMessage {
 
     public static let protoName = "accord.v1.Deficiency"
     public static let fieldNames: [String] = ["code", "message"]
+}
+
+extension Deficiency: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.code { fields.append(("code", JSONValue.of(value))) }
+        if let value = self.message { fields.append(("message", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension Deficiency: CBackedMessage {
@@ -878,6 +989,26 @@ public struct ParticipationRequest: ProtoMessage {
     public static let fieldNames: [String] = ["id", "agency_id", "model", "partner", "consent", "needs", "status", "revision", "deficiencies", "rules_version", "created", "updated", "source"]
 }
 
+extension ParticipationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
+        if let value = self.consent { fields.append(("consent", JSONValue.of(value))) }
+        if let value = self.needs { fields.append(("needs", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.revision { fields.append(("revision", JSONValue.of(value))) }
+        if !self.deficiencies.isEmpty { fields.append(("deficiencies", .array(self.deficiencies.map { JSONValue.of($0) }))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        if let value = self.created { fields.append(("created", JSONValue.of(value))) }
+        if let value = self.updated { fields.append(("updated", JSONValue.of(value))) }
+        if let value = self.source { fields.append(("source", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ParticipationRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_participation_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
@@ -942,6 +1073,15 @@ public struct SubmitRequestRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request", "reason"]
 }
 
+extension SubmitRequestRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.request { fields.append(("request", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension SubmitRequestRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_submit_request_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -993,6 +1133,18 @@ public struct AmendRequestRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "revision", "consent", "needs", "reason"]
 }
 
+extension AmendRequestRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.revision { fields.append(("revision", JSONValue.of(value))) }
+        if let value = self.consent { fields.append(("consent", JSONValue.of(value))) }
+        if let value = self.needs { fields.append(("needs", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension AmendRequestRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_amend_request_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -1040,6 +1192,15 @@ public struct WithdrawRequestRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "reason"]
 }
 
+extension WithdrawRequestRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension WithdrawRequestRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_withdraw_request_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -1076,6 +1237,14 @@ public struct GetRequestRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetRequestRequest"
     public static let fieldNames: [String] = ["request_id"]
+}
+
+extension GetRequestRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetRequestRequest: CBackedMessage {
@@ -1133,6 +1302,20 @@ public struct ListRequestsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["state", "status", "model", "partner", "agency_id", "min_age_days", "page"]
 }
 
+extension ListRequestsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.minAgeDays { fields.append(("min_age_days", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListRequestsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_requests_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
@@ -1182,6 +1365,15 @@ public struct ListRequestsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListRequestsResponse"
     public static let fieldNames: [String] = ["requests", "page"]
+}
+
+extension ListRequestsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.requests.isEmpty { fields.append(("requests", .array(self.requests.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListRequestsResponse: CBackedMessage {
@@ -1236,6 +1428,18 @@ public struct RecordDecisionRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "revision", "status", "deficiencies", "rules_version"]
 }
 
+extension RecordDecisionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.revision { fields.append(("revision", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if !self.deficiencies.isEmpty { fields.append(("deficiencies", .array(self.deficiencies.map { JSONValue.of($0) }))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordDecisionRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_decision_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -1288,6 +1492,16 @@ public struct RecordAgreementProgressRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "status", "agreement_id"]
 }
 
+extension RecordAgreementProgressRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordAgreementProgressRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_agreement_progress_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1319,6 +1533,12 @@ public struct RequestReportRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.RequestReportRequest"
     public static let fieldNames: [String] = []
+}
+
+extension RequestReportRequest: JSONRepresentable {
+    public var json: JSONValue {
+        .object([])
+    }
 }
 
 extension RequestReportRequest: CBackedMessage {
@@ -1363,6 +1583,18 @@ public struct RequestCount: ProtoMessage {
 
     public static let protoName = "accord.v1.RequestCount"
     public static let fieldNames: [String] = ["state", "model", "partner", "status", "count"]
+}
+
+extension RequestCount: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.count { fields.append(("count", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RequestCount: CBackedMessage {
@@ -1419,6 +1651,17 @@ public struct RequestReport: ProtoMessage {
 
     public static let protoName = "accord.v1.RequestReport"
     public static let fieldNames: [String] = ["counts", "decided", "median_days_to_decision", "p90_days_to_decision"]
+}
+
+extension RequestReport: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.counts.isEmpty { fields.append(("counts", .array(self.counts.map { JSONValue.of($0) }))) }
+        if let value = self.decided { fields.append(("decided", JSONValue.of(value))) }
+        if let value = self.medianDaysToDecision { fields.append(("median_days_to_decision", JSONValue.of(value))) }
+        if let value = self.p90DaysToDecision { fields.append(("p90_days_to_decision", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RequestReport: CBackedMessage {
@@ -1489,6 +1732,22 @@ public struct SheetRow: ProtoMessage {
     public static let fieldNames: [String] = ["line", "state", "agency", "type", "county", "support_type", "signed", "moa", "addendum"]
 }
 
+extension SheetRow: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.line { fields.append(("line", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        if let value = self.type { fields.append(("type", JSONValue.of(value))) }
+        if let value = self.county { fields.append(("county", JSONValue.of(value))) }
+        if let value = self.supportType { fields.append(("support_type", JSONValue.of(value))) }
+        if let value = self.signed { fields.append(("signed", JSONValue.of(value))) }
+        if let value = self.moa { fields.append(("moa", JSONValue.of(value))) }
+        if let value = self.addendum { fields.append(("addendum", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension SheetRow: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_sheet_row() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
@@ -1550,6 +1809,16 @@ public struct ImportSheetRequest: ProtoMessage {
     public static let fieldNames: [String] = ["kind", "sheet", "rows"]
 }
 
+extension ImportSheetRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.kind { fields.append(("kind", JSONValue.of(value))) }
+        if let value = self.sheet { fields.append(("sheet", JSONValue.of(value))) }
+        if !self.rows.isEmpty { fields.append(("rows", .array(self.rows.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
 extension ImportSheetRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_import_sheet_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1591,6 +1860,15 @@ public struct RowRejection: ProtoMessage {
 
     public static let protoName = "accord.v1.RowRejection"
     public static let fieldNames: [String] = ["line", "reason"]
+}
+
+extension RowRejection: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.line { fields.append(("line", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RowRejection: CBackedMessage {
@@ -1643,6 +1921,18 @@ public struct ImportSheetResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ImportSheetResponse"
     public static let fieldNames: [String] = ["read", "imported", "unchanged", "rejected", "rejections"]
+}
+
+extension ImportSheetResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.read { fields.append(("read", JSONValue.of(value))) }
+        if let value = self.imported { fields.append(("imported", JSONValue.of(value))) }
+        if let value = self.unchanged { fields.append(("unchanged", JSONValue.of(value))) }
+        if let value = self.rejected { fields.append(("rejected", JSONValue.of(value))) }
+        if !self.rejections.isEmpty { fields.append(("rejections", .array(self.rejections.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension ImportSheetResponse: CBackedMessage {
@@ -1703,6 +1993,18 @@ public struct ImportedAgreement: ProtoMessage {
     public static let fieldNames: [String] = ["agency_id", "model", "signed_on", "moa_link", "sheet"]
 }
 
+extension ImportedAgreement: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.signedOn { fields.append(("signed_on", JSONValue.of(value))) }
+        if let value = self.moaLink { fields.append(("moa_link", JSONValue.of(value))) }
+        if let value = self.sheet { fields.append(("sheet", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ImportedAgreement: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_imported_agreement() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -1750,6 +2052,15 @@ public struct ListImportedAgreementsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agency_id", "page"]
 }
 
+extension ListImportedAgreementsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListImportedAgreementsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_imported_agreements_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -1789,6 +2100,15 @@ public struct ListImportedAgreementsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListImportedAgreementsResponse"
     public static let fieldNames: [String] = ["agreements", "page"]
+}
+
+extension ListImportedAgreementsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.agreements.isEmpty { fields.append(("agreements", .array(self.agreements.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListImportedAgreementsResponse: CBackedMessage {
@@ -1864,6 +2184,24 @@ public struct Engagement: ProtoMessage {
     public static let fieldNames: [String] = ["id", "state", "official_name", "office", "agency_id", "contacted_on", "channel", "outcome", "follow_up_on", "notes", "created"]
 }
 
+extension Engagement: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.officialName { fields.append(("official_name", JSONValue.of(value))) }
+        if let value = self.office { fields.append(("office", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.contactedOn { fields.append(("contacted_on", JSONValue.of(value))) }
+        if let value = self.channel { fields.append(("channel", JSONValue.of(value))) }
+        if let value = self.outcome { fields.append(("outcome", JSONValue.of(value))) }
+        if let value = self.followUpOn { fields.append(("follow_up_on", JSONValue.of(value))) }
+        if let value = self.notes { fields.append(("notes", JSONValue.of(value))) }
+        if let value = self.created { fields.append(("created", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Engagement: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_engagement() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
@@ -1921,6 +2259,14 @@ public struct RecordEngagementRequest: ProtoMessage {
     public static let fieldNames: [String] = ["engagement"]
 }
 
+extension RecordEngagementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.engagement { fields.append(("engagement", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordEngagementRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_engagement_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -1967,6 +2313,17 @@ public struct ListEngagementsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["state", "outcome", "overdue_follow_up", "page"]
 }
 
+extension ListEngagementsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.outcome { fields.append(("outcome", JSONValue.of(value))) }
+        if let value = self.overdueFollowUp { fields.append(("overdue_follow_up", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListEngagementsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_engagements_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
@@ -2010,6 +2367,15 @@ public struct ListEngagementsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListEngagementsResponse"
     public static let fieldNames: [String] = ["engagements", "page"]
+}
+
+extension ListEngagementsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.engagements.isEmpty { fields.append(("engagements", .array(self.engagements.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListEngagementsResponse: CBackedMessage {

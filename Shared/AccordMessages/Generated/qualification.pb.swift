@@ -143,6 +143,15 @@ public struct EvaluateRequestRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request", "agency"]
 }
 
+extension EvaluateRequestRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.request { fields.append(("request", JSONValue.of(value))) }
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension EvaluateRequestRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_evaluate_request_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -180,6 +189,14 @@ public struct EvaluateRequestResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.EvaluateRequestResponse"
     public static let fieldNames: [String] = ["queued"]
+}
+
+extension EvaluateRequestResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.queued { fields.append(("queued", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension EvaluateRequestResponse: CBackedMessage {
@@ -224,6 +241,16 @@ public struct Requirement: ProtoMessage {
 
     public static let protoName = "accord.v1.Requirement"
     public static let fieldNames: [String] = ["code", "message", "source"]
+}
+
+extension Requirement: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.code { fields.append(("code", JSONValue.of(value))) }
+        if let value = self.message { fields.append(("message", JSONValue.of(value))) }
+        if let value = self.source { fields.append(("source", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension Requirement: CBackedMessage {
@@ -292,6 +319,21 @@ public struct Evaluation: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "revision", "status", "failed", "rules_version", "decided_on", "decided_at_ms", "reported"]
 }
 
+extension Evaluation: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.revision { fields.append(("revision", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if !self.failed.isEmpty { fields.append(("failed", .array(self.failed.map { JSONValue.of($0) }))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        if let value = self.decidedOn { fields.append(("decided_on", JSONValue.of(value))) }
+        if let value = self.decidedAtMs { fields.append(("decided_at_ms", JSONValue.of(value))) }
+        if let value = self.reported { fields.append(("reported", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Evaluation: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_evaluation() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -346,6 +388,15 @@ public struct GetEvaluationRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "revision"]
 }
 
+extension GetEvaluationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.revision { fields.append(("revision", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension GetEvaluationRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_evaluation_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -390,6 +441,16 @@ public struct RecommendModelRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.RecommendModelRequest"
     public static let fieldNames: [String] = ["agency", "needs", "requested"]
+}
+
+extension RecommendModelRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        if let value = self.needs { fields.append(("needs", JSONValue.of(value))) }
+        if let value = self.requested { fields.append(("requested", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RecommendModelRequest: CBackedMessage {
@@ -437,6 +498,16 @@ public struct ModelFit: ProtoMessage {
 
     public static let protoName = "accord.v1.ModelFit"
     public static let fieldNames: [String] = ["model", "score", "reasons"]
+}
+
+extension ModelFit: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.score { fields.append(("score", JSONValue.of(value))) }
+        if !self.reasons.isEmpty { fields.append(("reasons", .array(self.reasons.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension ModelFit: CBackedMessage {
@@ -487,6 +558,16 @@ public struct RecommendModelResponse: ProtoMessage {
     public static let fieldNames: [String] = ["ranking", "requested_note", "rules_version"]
 }
 
+extension RecommendModelResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.ranking.isEmpty { fields.append(("ranking", .array(self.ranking.map { JSONValue.of($0) }))) }
+        if let value = self.requestedNote { fields.append(("requested_note", JSONValue.of(value))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecommendModelResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_recommend_model_response() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -518,6 +599,12 @@ public struct GetRulesRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetRulesRequest"
     public static let fieldNames: [String] = []
+}
+
+extension GetRulesRequest: JSONRepresentable {
+    public var json: JSONValue {
+        .object([])
+    }
 }
 
 extension GetRulesRequest: CBackedMessage {
@@ -559,6 +646,17 @@ public struct RuleSetInfo: ProtoMessage {
 
     public static let protoName = "accord.v1.RuleSetInfo"
     public static let fieldNames: [String] = ["version", "state_rules", "source", "loaded_at_ms"]
+}
+
+extension RuleSetInfo: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.version { fields.append(("version", JSONValue.of(value))) }
+        if let value = self.stateRules { fields.append(("state_rules", JSONValue.of(value))) }
+        if let value = self.source { fields.append(("source", JSONValue.of(value))) }
+        if let value = self.loadedAtMs { fields.append(("loaded_at_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RuleSetInfo: CBackedMessage {
@@ -612,6 +710,17 @@ public struct ExamAttempt: ProtoMessage {
 
     public static let protoName = "accord.v1.ExamAttempt"
     public static let fieldNames: [String] = ["exam", "score", "passed", "taken_on"]
+}
+
+extension ExamAttempt: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.exam { fields.append(("exam", JSONValue.of(value))) }
+        if let value = self.score { fields.append(("score", JSONValue.of(value))) }
+        if let value = self.passed { fields.append(("passed", JSONValue.of(value))) }
+        if let value = self.takenOn { fields.append(("taken_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ExamAttempt: CBackedMessage {
@@ -708,6 +817,30 @@ public struct Officer: ProtoMessage {
     public static let fieldNames: [String] = ["id", "agency_id", "model", "name", "us_citizen", "sworn_since", "security_clearance", "background", "background_on", "disqualifying_findings", "pending_complaint", "enrolled", "attempts", "status", "certified_on", "rules_version", "disqualified_because"]
 }
 
+extension Officer: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        if let value = self.usCitizen { fields.append(("us_citizen", JSONValue.of(value))) }
+        if let value = self.swornSince { fields.append(("sworn_since", JSONValue.of(value))) }
+        if let value = self.securityClearance { fields.append(("security_clearance", JSONValue.of(value))) }
+        if let value = self.background { fields.append(("background", JSONValue.of(value))) }
+        if let value = self.backgroundOn { fields.append(("background_on", JSONValue.of(value))) }
+        if !self.disqualifyingFindings.isEmpty { fields.append(("disqualifying_findings", .array(self.disqualifyingFindings.map { JSONValue.of($0) }))) }
+        if let value = self.pendingComplaint { fields.append(("pending_complaint", JSONValue.of(value))) }
+        if let value = self.enrolled { fields.append(("enrolled", JSONValue.of(value))) }
+        if !self.attempts.isEmpty { fields.append(("attempts", .array(self.attempts.map { JSONValue.of($0) }))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.certifiedOn { fields.append(("certified_on", JSONValue.of(value))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        if let value = self.disqualifiedBecause { fields.append(("disqualified_because", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Officer: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_officer() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
@@ -781,6 +914,15 @@ public struct NominateOfficerRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer", "substitutes"]
 }
 
+extension NominateOfficerRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officer { fields.append(("officer", JSONValue.of(value))) }
+        if let value = self.substitutes { fields.append(("substitutes", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension NominateOfficerRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_nominate_officer_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -826,6 +968,17 @@ public struct RecordBackgroundRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.RecordBackgroundRequest"
     public static let fieldNames: [String] = ["officer_id", "result", "completed_on", "disqualifying_findings"]
+}
+
+extension RecordBackgroundRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.result { fields.append(("result", JSONValue.of(value))) }
+        if let value = self.completedOn { fields.append(("completed_on", JSONValue.of(value))) }
+        if !self.disqualifyingFindings.isEmpty { fields.append(("disqualifying_findings", .array(self.disqualifyingFindings.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension RecordBackgroundRequest: CBackedMessage {
@@ -876,6 +1029,16 @@ public struct SetComplaintFlagRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "pending", "reason"]
 }
 
+extension SetComplaintFlagRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.pending { fields.append(("pending", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension SetComplaintFlagRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_set_complaint_flag_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -914,6 +1077,14 @@ public struct EnrollOfficerRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.EnrollOfficerRequest"
     public static let fieldNames: [String] = ["officer_id"]
+}
+
+extension EnrollOfficerRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension EnrollOfficerRequest: CBackedMessage {
@@ -961,6 +1132,17 @@ public struct RecordExamAttemptRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "exam", "score", "taken_on"]
 }
 
+extension RecordExamAttemptRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.exam { fields.append(("exam", JSONValue.of(value))) }
+        if let value = self.score { fields.append(("score", JSONValue.of(value))) }
+        if let value = self.takenOn { fields.append(("taken_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordExamAttemptRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_exam_attempt_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
@@ -1003,6 +1185,14 @@ public struct CertifyOfficerRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id"]
 }
 
+extension CertifyOfficerRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension CertifyOfficerRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_certify_officer_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -1037,6 +1227,14 @@ public struct GetOfficerRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetOfficerRequest"
     public static let fieldNames: [String] = ["officer_id"]
+}
+
+extension GetOfficerRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetOfficerRequest: CBackedMessage {
@@ -1081,6 +1279,16 @@ public struct ListOfficersRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agency_id", "status", "page"]
 }
 
+extension ListOfficersRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListOfficersRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_officers_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1122,6 +1330,15 @@ public struct ListOfficersResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListOfficersResponse"
     public static let fieldNames: [String] = ["officers", "page"]
+}
+
+extension ListOfficersResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.officers.isEmpty { fields.append(("officers", .array(self.officers.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListOfficersResponse: CBackedMessage {
@@ -1169,6 +1386,16 @@ public struct RecordRecurringTrainingRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "course", "completed_on"]
 }
 
+extension RecordRecurringTrainingRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.course { fields.append(("course", JSONValue.of(value))) }
+        if let value = self.completedOn { fields.append(("completed_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordRecurringTrainingRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_recurring_training_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1213,6 +1440,16 @@ public struct CourseStatus: ProtoMessage {
 
     public static let protoName = "accord.v1.CourseStatus"
     public static let fieldNames: [String] = ["course", "due_on", "status"]
+}
+
+extension CourseStatus: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.course { fields.append(("course", JSONValue.of(value))) }
+        if let value = self.dueOn { fields.append(("due_on", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension CourseStatus: CBackedMessage {
@@ -1268,6 +1505,18 @@ public struct OfficerCompliance: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "agency_id", "model", "status", "courses"]
 }
 
+extension OfficerCompliance: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if !self.courses.isEmpty { fields.append(("courses", .array(self.courses.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
 extension OfficerCompliance: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_officer_compliance() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -1318,6 +1567,16 @@ public struct AgencyExceptions: ProtoMessage {
     public static let fieldNames: [String] = ["agency_id", "overdue", "due_soon"]
 }
 
+extension AgencyExceptions: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.overdue { fields.append(("overdue", JSONValue.of(value))) }
+        if let value = self.dueSoon { fields.append(("due_soon", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension AgencyExceptions: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_agency_exceptions() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1364,6 +1623,16 @@ public struct GetComplianceRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetComplianceRequest"
     public static let fieldNames: [String] = ["as_of", "agency_id", "exceptions_only"]
+}
+
+extension GetComplianceRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.asOf { fields.append(("as_of", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.exceptionsOnly { fields.append(("exceptions_only", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetComplianceRequest: CBackedMessage {
@@ -1428,6 +1697,21 @@ public struct GetComplianceResponse: ProtoMessage {
     public static let fieldNames: [String] = ["as_of", "certified_officers", "current", "due_soon", "overdue", "officers", "exceptions", "rules_version"]
 }
 
+extension GetComplianceResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.asOf { fields.append(("as_of", JSONValue.of(value))) }
+        if let value = self.certifiedOfficers { fields.append(("certified_officers", JSONValue.of(value))) }
+        if let value = self.current { fields.append(("current", JSONValue.of(value))) }
+        if let value = self.dueSoon { fields.append(("due_soon", JSONValue.of(value))) }
+        if let value = self.overdue { fields.append(("overdue", JSONValue.of(value))) }
+        if !self.officers.isEmpty { fields.append(("officers", .array(self.officers.map { JSONValue.of($0) }))) }
+        if !self.exceptions.isEmpty { fields.append(("exceptions", .array(self.exceptions.map { JSONValue.of($0) }))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension GetComplianceResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_compliance_response() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -1487,6 +1771,16 @@ public struct PublishRulesRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.PublishRulesRequest"
     public static let fieldNames: [String] = ["program_json", "state_law_csv", "reason"]
+}
+
+extension PublishRulesRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.programJson { fields.append(("program_json", JSONValue.of(value))) }
+        if let value = self.stateLawCsv { fields.append(("state_law_csv", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension PublishRulesRequest: CBackedMessage {

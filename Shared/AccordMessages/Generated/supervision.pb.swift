@@ -447,6 +447,16 @@ public struct Addendum: ProtoMessage {
     public static let fieldNames: [String] = ["title", "link", "signed_on"]
 }
 
+extension Addendum: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.title { fields.append(("title", JSONValue.of(value))) }
+        if let value = self.link { fields.append(("link", JSONValue.of(value))) }
+        if let value = self.signedOn { fields.append(("signed_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Addendum: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_addendum() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -582,6 +592,42 @@ public struct Agreement: ProtoMessage {
     public static let fieldNames: [String] = ["id", "agency_id", "agency_name", "state", "model", "partner", "office", "status", "request_id", "agency_signed_by", "agency_signed_on", "federal_signed_by", "federal_signed_on", "effective_on", "review_due_on", "moa_link", "addenda", "suspension_reason", "suspension_days", "suspension_response", "termination_reason", "termination_noticed_on", "termination_effective_on", "supersedes", "superseded_by", "supervisor_id", "created", "updated", "source"]
 }
 
+extension Agreement: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.agencyName { fields.append(("agency_name", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
+        if let value = self.office { fields.append(("office", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.agencySignedBy { fields.append(("agency_signed_by", JSONValue.of(value))) }
+        if let value = self.agencySignedOn { fields.append(("agency_signed_on", JSONValue.of(value))) }
+        if let value = self.federalSignedBy { fields.append(("federal_signed_by", JSONValue.of(value))) }
+        if let value = self.federalSignedOn { fields.append(("federal_signed_on", JSONValue.of(value))) }
+        if let value = self.effectiveOn { fields.append(("effective_on", JSONValue.of(value))) }
+        if let value = self.reviewDueOn { fields.append(("review_due_on", JSONValue.of(value))) }
+        if let value = self.moaLink { fields.append(("moa_link", JSONValue.of(value))) }
+        if !self.addenda.isEmpty { fields.append(("addenda", .array(self.addenda.map { JSONValue.of($0) }))) }
+        if let value = self.suspensionReason { fields.append(("suspension_reason", JSONValue.of(value))) }
+        if let value = self.suspensionDays { fields.append(("suspension_days", JSONValue.of(value))) }
+        if let value = self.suspensionResponse { fields.append(("suspension_response", JSONValue.of(value))) }
+        if let value = self.terminationReason { fields.append(("termination_reason", JSONValue.of(value))) }
+        if let value = self.terminationNoticedOn { fields.append(("termination_noticed_on", JSONValue.of(value))) }
+        if let value = self.terminationEffectiveOn { fields.append(("termination_effective_on", JSONValue.of(value))) }
+        if let value = self.supersedes { fields.append(("supersedes", JSONValue.of(value))) }
+        if let value = self.supersededBy { fields.append(("superseded_by", JSONValue.of(value))) }
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        if let value = self.created { fields.append(("created", JSONValue.of(value))) }
+        if let value = self.updated { fields.append(("updated", JSONValue.of(value))) }
+        if let value = self.source { fields.append(("source", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Agreement: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_agreement() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29]
@@ -681,6 +727,16 @@ public struct OfferAgreementRequest: ProtoMessage {
     public static let fieldNames: [String] = ["request_id", "office", "reason"]
 }
 
+extension OfferAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.office { fields.append(("office", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension OfferAgreementRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_offer_agreement_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -729,6 +785,17 @@ public struct SignAgreementRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.SignAgreementRequest"
     public static let fieldNames: [String] = ["agreement_id", "party", "signed_by", "signed_on"]
+}
+
+extension SignAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.party { fields.append(("party", JSONValue.of(value))) }
+        if let value = self.signedBy { fields.append(("signed_by", JSONValue.of(value))) }
+        if let value = self.signedOn { fields.append(("signed_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension SignAgreementRequest: CBackedMessage {
@@ -784,6 +851,17 @@ public struct SuspendAgreementRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "reason", "days", "response"]
 }
 
+extension SuspendAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        if let value = self.days { fields.append(("days", JSONValue.of(value))) }
+        if let value = self.response { fields.append(("response", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension SuspendAgreementRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_suspend_agreement_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
@@ -829,6 +907,15 @@ public struct ReinstateAgreementRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "reason"]
 }
 
+extension ReinstateAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ReinstateAgreementRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_reinstate_agreement_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -872,6 +959,16 @@ public struct NoticeTerminationRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.NoticeTerminationRequest"
     public static let fieldNames: [String] = ["agreement_id", "reason", "noticed_on"]
+}
+
+extension NoticeTerminationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        if let value = self.noticedOn { fields.append(("noticed_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension NoticeTerminationRequest: CBackedMessage {
@@ -920,6 +1017,16 @@ public struct RenewAgreementRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "office", "reason"]
 }
 
+extension RenewAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.office { fields.append(("office", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RenewAgreementRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_renew_agreement_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -961,6 +1068,15 @@ public struct AddAddendumRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.AddAddendumRequest"
     public static let fieldNames: [String] = ["agreement_id", "addendum"]
+}
+
+extension AddAddendumRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.addendum { fields.append(("addendum", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension AddAddendumRequest: CBackedMessage {
@@ -1008,6 +1124,16 @@ public struct RecordReviewRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "reviewed_on", "reason"]
 }
 
+extension RecordReviewRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.reviewedOn { fields.append(("reviewed_on", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordReviewRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_review_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1046,6 +1172,14 @@ public struct GetAgreementRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetAgreementRequest"
     public static let fieldNames: [String] = ["agreement_id"]
+}
+
+extension GetAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetAgreementRequest: CBackedMessage {
@@ -1099,6 +1233,19 @@ public struct ListAgreementsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agency_id", "state", "model", "partner", "status", "page"]
 }
 
+extension ListAgreementsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListAgreementsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_agreements_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
@@ -1146,6 +1293,15 @@ public struct ListAgreementsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListAgreementsResponse"
     public static let fieldNames: [String] = ["agreements", "page"]
+}
+
+extension ListAgreementsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.agreements.isEmpty { fields.append(("agreements", .array(self.agreements.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListAgreementsResponse: CBackedMessage {
@@ -1204,6 +1360,20 @@ public struct ImportAgreementRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.ImportAgreementRequest"
     public static let fieldNames: [String] = ["agency_id", "agency_name", "state", "model", "signed_on", "moa_link", "sheet"]
+}
+
+extension ImportAgreementRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.agencyName { fields.append(("agency_name", JSONValue.of(value))) }
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.signedOn { fields.append(("signed_on", JSONValue.of(value))) }
+        if let value = self.moaLink { fields.append(("moa_link", JSONValue.of(value))) }
+        if let value = self.sheet { fields.append(("sheet", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ImportAgreementRequest: CBackedMessage {
@@ -1267,6 +1437,18 @@ public struct Supervisor: ProtoMessage {
     public static let fieldNames: [String] = ["id", "name", "component", "office", "created"]
 }
 
+extension Supervisor: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        if let value = self.component { fields.append(("component", JSONValue.of(value))) }
+        if let value = self.office { fields.append(("office", JSONValue.of(value))) }
+        if let value = self.created { fields.append(("created", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Supervisor: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_supervisor() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -1309,6 +1491,14 @@ public struct CreateSupervisorRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.CreateSupervisorRequest"
     public static let fieldNames: [String] = ["supervisor"]
+}
+
+extension CreateSupervisorRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.supervisor { fields.append(("supervisor", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension CreateSupervisorRequest: CBackedMessage {
@@ -1357,6 +1547,17 @@ public struct AssignSupervisorRequest: ProtoMessage {
     public static let fieldNames: [String] = ["supervisor_id", "agreement_id", "officer_id", "reason"]
 }
 
+extension AssignSupervisorRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension AssignSupervisorRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_assign_supervisor_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
@@ -1399,6 +1600,14 @@ public struct ListSupervisorsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["page"]
 }
 
+extension ListSupervisorsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListSupervisorsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_supervisors_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -1436,6 +1645,15 @@ public struct ListSupervisorsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListSupervisorsResponse"
     public static let fieldNames: [String] = ["supervisors", "page"]
+}
+
+extension ListSupervisorsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.supervisors.isEmpty { fields.append(("supervisors", .array(self.supervisors.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListSupervisorsResponse: CBackedMessage {
@@ -1526,6 +1744,29 @@ public struct Authorization: ProtoMessage {
     public static let fieldNames: [String] = ["id", "officer_id", "officer_name", "agency_id", "agreement_id", "model", "status", "functions", "authorized_at_ms", "expires_at_ms", "credential_serial", "detainer_categories", "supervisor_id", "revoked_because", "suspended_because", "certified_rules_version"]
 }
 
+extension Authorization: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.officerName { fields.append(("officer_name", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if !self.functions.isEmpty { fields.append(("functions", .array(self.functions.map { JSONValue.of($0) }))) }
+        if let value = self.authorizedAtMs { fields.append(("authorized_at_ms", JSONValue.of(value))) }
+        if let value = self.expiresAtMs { fields.append(("expires_at_ms", JSONValue.of(value))) }
+        if let value = self.credentialSerial { fields.append(("credential_serial", JSONValue.of(value))) }
+        if !self.detainerCategories.isEmpty { fields.append(("detainer_categories", .array(self.detainerCategories.map { JSONValue.of($0) }))) }
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        if let value = self.revokedBecause { fields.append(("revoked_because", JSONValue.of(value))) }
+        if let value = self.suspendedBecause { fields.append(("suspended_because", JSONValue.of(value))) }
+        if let value = self.certifiedRulesVersion { fields.append(("certified_rules_version", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Authorization: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_authorization() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
@@ -1608,6 +1849,19 @@ public struct AuthorizeOfficerRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "agreement_id", "credential_serial", "detainer_categories", "supervisor_id", "reason"]
 }
 
+extension AuthorizeOfficerRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.credentialSerial { fields.append(("credential_serial", JSONValue.of(value))) }
+        if !self.detainerCategories.isEmpty { fields.append(("detainer_categories", .array(self.detainerCategories.map { JSONValue.of($0) }))) }
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension AuthorizeOfficerRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_authorize_officer_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
@@ -1670,6 +1924,19 @@ public struct NotifyCertifiedRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "agency_id", "model", "name", "certified_on", "rules_version"]
 }
 
+extension NotifyCertifiedRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        if let value = self.certifiedOn { fields.append(("certified_on", JSONValue.of(value))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension NotifyCertifiedRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_notify_certified_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
@@ -1721,6 +1988,15 @@ public struct NotifyCertifiedResponse: ProtoMessage {
     public static let fieldNames: [String] = ["authorization_id", "recorded"]
 }
 
+extension NotifyCertifiedResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.authorizationId { fields.append(("authorization_id", JSONValue.of(value))) }
+        if let value = self.recorded { fields.append(("recorded", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension NotifyCertifiedResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_notify_certified_response() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -1760,6 +2036,15 @@ public struct RevokeAuthorizationRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.RevokeAuthorizationRequest"
     public static let fieldNames: [String] = ["authorization_id", "reason"]
+}
+
+extension RevokeAuthorizationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.authorizationId { fields.append(("authorization_id", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RevokeAuthorizationRequest: CBackedMessage {
@@ -1806,6 +2091,16 @@ public struct SuspendAuthorizationRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.SuspendAuthorizationRequest"
     public static let fieldNames: [String] = ["authorization_id", "suspend", "reason"]
+}
+
+extension SuspendAuthorizationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.authorizationId { fields.append(("authorization_id", JSONValue.of(value))) }
+        if let value = self.suspend { fields.append(("suspend", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension SuspendAuthorizationRequest: CBackedMessage {
@@ -1855,6 +2150,16 @@ public struct SetDetainerCategoriesRequest: ProtoMessage {
     public static let fieldNames: [String] = ["authorization_id", "categories", "reason"]
 }
 
+extension SetDetainerCategoriesRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.authorizationId { fields.append(("authorization_id", JSONValue.of(value))) }
+        if !self.categories.isEmpty { fields.append(("categories", .array(self.categories.map { JSONValue.of($0) }))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension SetDetainerCategoriesRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_set_detainer_categories_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -1897,6 +2202,15 @@ public struct GetAuthorizationRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetAuthorizationRequest"
     public static let fieldNames: [String] = ["authorization_id", "officer_id"]
+}
+
+extension GetAuthorizationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.authorizationId { fields.append(("authorization_id", JSONValue.of(value))) }
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetAuthorizationRequest: CBackedMessage {
@@ -1946,6 +2260,17 @@ public struct ListAuthorizationsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "agency_id", "status", "page"]
 }
 
+extension ListAuthorizationsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListAuthorizationsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_authorizations_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
@@ -1989,6 +2314,15 @@ public struct ListAuthorizationsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListAuthorizationsResponse"
     public static let fieldNames: [String] = ["authorizations", "page"]
+}
+
+extension ListAuthorizationsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.authorizations.isEmpty { fields.append(("authorizations", .array(self.authorizations.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListAuthorizationsResponse: CBackedMessage {
@@ -2110,6 +2444,38 @@ public struct DelegatedAction: ProtoMessage {
     public static let fieldNames: [String] = ["id", "officer_id", "agency_id", "agreement_id", "authorization_id", "function", "performed_at_ms", "place", "location", "subject_ref", "outcome", "citizenship_claimed", "detainer_category", "decision", "rejection_code", "rejection_reason", "recorded_at_ms", "notify_by_ms", "late", "supervisor_id", "review", "review_reason", "reviewed_at_ms", "draft", "signed_by"]
 }
 
+extension DelegatedAction: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.authorizationId { fields.append(("authorization_id", JSONValue.of(value))) }
+        if let value = self.function { fields.append(("function", JSONValue.of(value))) }
+        if let value = self.performedAtMs { fields.append(("performed_at_ms", JSONValue.of(value))) }
+        if let value = self.place { fields.append(("place", JSONValue.of(value))) }
+        if let value = self.location { fields.append(("location", JSONValue.of(value))) }
+        if let value = self.subjectRef { fields.append(("subject_ref", JSONValue.of(value))) }
+        if let value = self.outcome { fields.append(("outcome", JSONValue.of(value))) }
+        if let value = self.citizenshipClaimed { fields.append(("citizenship_claimed", JSONValue.of(value))) }
+        if let value = self.detainerCategory { fields.append(("detainer_category", JSONValue.of(value))) }
+        if let value = self.decision { fields.append(("decision", JSONValue.of(value))) }
+        if let value = self.rejectionCode { fields.append(("rejection_code", JSONValue.of(value))) }
+        if let value = self.rejectionReason { fields.append(("rejection_reason", JSONValue.of(value))) }
+        if let value = self.recordedAtMs { fields.append(("recorded_at_ms", JSONValue.of(value))) }
+        if let value = self.notifyByMs { fields.append(("notify_by_ms", JSONValue.of(value))) }
+        if let value = self.late { fields.append(("late", JSONValue.of(value))) }
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        if let value = self.review { fields.append(("review", JSONValue.of(value))) }
+        if let value = self.reviewReason { fields.append(("review_reason", JSONValue.of(value))) }
+        if let value = self.reviewedAtMs { fields.append(("reviewed_at_ms", JSONValue.of(value))) }
+        if let value = self.draft { fields.append(("draft", JSONValue.of(value))) }
+        if let value = self.signedBy { fields.append(("signed_by", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension DelegatedAction: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_delegated_action() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]
@@ -2196,6 +2562,14 @@ public struct RecordActionRequest: ProtoMessage {
     public static let fieldNames: [String] = ["action"]
 }
 
+extension RecordActionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.action { fields.append(("action", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension RecordActionRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_record_action_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -2237,6 +2611,16 @@ public struct ReviewActionRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.ReviewActionRequest"
     public static let fieldNames: [String] = ["action_id", "review", "reason"]
+}
+
+extension ReviewActionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.actionId { fields.append(("action_id", JSONValue.of(value))) }
+        if let value = self.review { fields.append(("review", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ReviewActionRequest: CBackedMessage {
@@ -2283,6 +2667,15 @@ public struct SignChargingDocumentRequest: ProtoMessage {
     public static let fieldNames: [String] = ["action_id", "signed_by"]
 }
 
+extension SignChargingDocumentRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.actionId { fields.append(("action_id", JSONValue.of(value))) }
+        if let value = self.signedBy { fields.append(("signed_by", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension SignChargingDocumentRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_sign_charging_document_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -2319,6 +2712,14 @@ public struct GetActionRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.GetActionRequest"
     public static let fieldNames: [String] = ["action_id"]
+}
+
+extension GetActionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.actionId { fields.append(("action_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension GetActionRequest: CBackedMessage {
@@ -2383,6 +2784,22 @@ public struct ListActionsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["officer_id", "agreement_id", "supervisor_id", "decision", "review", "late_only", "page", "agency_id", "newest_first"]
 }
 
+extension ListActionsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        if let value = self.decision { fields.append(("decision", JSONValue.of(value))) }
+        if let value = self.review { fields.append(("review", JSONValue.of(value))) }
+        if let value = self.lateOnly { fields.append(("late_only", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.newestFirst { fields.append(("newest_first", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListActionsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_actions_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
@@ -2436,6 +2853,15 @@ public struct ListActionsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListActionsResponse"
     public static let fieldNames: [String] = ["actions", "page"]
+}
+
+extension ListActionsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.actions.isEmpty { fields.append(("actions", .array(self.actions.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListActionsResponse: CBackedMessage {
@@ -2532,6 +2958,30 @@ public struct Complaint: ProtoMessage {
     public static let fieldNames: [String] = ["id", "agreement_id", "agency_id", "officer_id", "source", "summary", "received_at_ms", "may_lead_to_discipline", "status", "notified_at_ms", "notice_due_ms", "resolution_due_ms", "resolved_at_ms", "resolution", "outcome_reported_at_ms", "outcome_report_due_ms", "overdue"]
 }
 
+extension Complaint: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.source { fields.append(("source", JSONValue.of(value))) }
+        if let value = self.summary { fields.append(("summary", JSONValue.of(value))) }
+        if let value = self.receivedAtMs { fields.append(("received_at_ms", JSONValue.of(value))) }
+        if let value = self.mayLeadToDiscipline { fields.append(("may_lead_to_discipline", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.notifiedAtMs { fields.append(("notified_at_ms", JSONValue.of(value))) }
+        if let value = self.noticeDueMs { fields.append(("notice_due_ms", JSONValue.of(value))) }
+        if let value = self.resolutionDueMs { fields.append(("resolution_due_ms", JSONValue.of(value))) }
+        if let value = self.resolvedAtMs { fields.append(("resolved_at_ms", JSONValue.of(value))) }
+        if let value = self.resolution { fields.append(("resolution", JSONValue.of(value))) }
+        if let value = self.outcomeReportedAtMs { fields.append(("outcome_reported_at_ms", JSONValue.of(value))) }
+        if let value = self.outcomeReportDueMs { fields.append(("outcome_report_due_ms", JSONValue.of(value))) }
+        if !self.overdue.isEmpty { fields.append(("overdue", .array(self.overdue.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
 extension Complaint: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_complaint() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
@@ -2601,6 +3051,14 @@ public struct FileComplaintRequest: ProtoMessage {
     public static let fieldNames: [String] = ["complaint"]
 }
 
+extension FileComplaintRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.complaint { fields.append(("complaint", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension FileComplaintRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_file_complaint_request() }
     static let fieldNumbers: [UInt32] = [1]
@@ -2647,6 +3105,18 @@ public struct UpdateComplaintRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.UpdateComplaintRequest"
     public static let fieldNames: [String] = ["complaint_id", "notified_at_ms", "resolved_at_ms", "resolution", "outcome_reported_at_ms"]
+}
+
+extension UpdateComplaintRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.complaintId { fields.append(("complaint_id", JSONValue.of(value))) }
+        if let value = self.notifiedAtMs { fields.append(("notified_at_ms", JSONValue.of(value))) }
+        if let value = self.resolvedAtMs { fields.append(("resolved_at_ms", JSONValue.of(value))) }
+        if let value = self.resolution { fields.append(("resolution", JSONValue.of(value))) }
+        if let value = self.outcomeReportedAtMs { fields.append(("outcome_reported_at_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension UpdateComplaintRequest: CBackedMessage {
@@ -2706,6 +3176,18 @@ public struct ListComplaintsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "status", "overdue_only", "page", "agency_id"]
 }
 
+extension ListComplaintsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.overdueOnly { fields.append(("overdue_only", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListComplaintsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_complaints_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -2751,6 +3233,15 @@ public struct ListComplaintsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListComplaintsResponse"
     public static let fieldNames: [String] = ["complaints", "page"]
+}
+
+extension ListComplaintsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.complaints.isEmpty { fields.append(("complaints", .array(self.complaints.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListComplaintsResponse: CBackedMessage {
@@ -2813,6 +3304,21 @@ public struct Inspection: ProtoMessage {
     public static let fieldNames: [String] = ["id", "agreement_id", "scheduled_on", "status", "findings", "corrective_actions", "inspected_on", "closed_on"]
 }
 
+extension Inspection: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.scheduledOn { fields.append(("scheduled_on", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if !self.findings.isEmpty { fields.append(("findings", .array(self.findings.map { JSONValue.of($0) }))) }
+        if !self.correctiveActions.isEmpty { fields.append(("corrective_actions", .array(self.correctiveActions.map { JSONValue.of($0) }))) }
+        if let value = self.inspectedOn { fields.append(("inspected_on", JSONValue.of(value))) }
+        if let value = self.closedOn { fields.append(("closed_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Inspection: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_inspection() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -2866,6 +3372,15 @@ public struct ScheduleInspectionRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "scheduled_on"]
 }
 
+extension ScheduleInspectionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.scheduledOn { fields.append(("scheduled_on", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ScheduleInspectionRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_schedule_inspection_request() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -2911,6 +3426,17 @@ public struct RecordInspectionRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.RecordInspectionRequest"
     public static let fieldNames: [String] = ["inspection_id", "inspected_on", "findings", "corrective_actions"]
+}
+
+extension RecordInspectionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.inspectionId { fields.append(("inspection_id", JSONValue.of(value))) }
+        if let value = self.inspectedOn { fields.append(("inspected_on", JSONValue.of(value))) }
+        if !self.findings.isEmpty { fields.append(("findings", .array(self.findings.map { JSONValue.of($0) }))) }
+        if !self.correctiveActions.isEmpty { fields.append(("corrective_actions", .array(self.correctiveActions.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
 }
 
 extension RecordInspectionRequest: CBackedMessage {
@@ -2961,6 +3487,16 @@ public struct CloseInspectionRequest: ProtoMessage {
     public static let fieldNames: [String] = ["inspection_id", "closed_on", "reason"]
 }
 
+extension CloseInspectionRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.inspectionId { fields.append(("inspection_id", JSONValue.of(value))) }
+        if let value = self.closedOn { fields.append(("closed_on", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension CloseInspectionRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_close_inspection_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -3007,6 +3543,16 @@ public struct ListInspectionsRequest: ProtoMessage {
     public static let fieldNames: [String] = ["agreement_id", "status", "page"]
 }
 
+extension ListInspectionsRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListInspectionsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_inspections_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -3048,6 +3594,15 @@ public struct ListInspectionsResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.ListInspectionsResponse"
     public static let fieldNames: [String] = ["inspections", "page"]
+}
+
+extension ListInspectionsResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.inspections.isEmpty { fields.append(("inspections", .array(self.inspections.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ListInspectionsResponse: CBackedMessage {
@@ -3095,6 +3650,17 @@ public struct RecordMeetingRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.RecordMeetingRequest"
     public static let fieldNames: [String] = ["agreement_id", "kind", "held_on", "notes"]
+}
+
+extension RecordMeetingRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.kind { fields.append(("kind", JSONValue.of(value))) }
+        if let value = self.heldOn { fields.append(("held_on", JSONValue.of(value))) }
+        if let value = self.notes { fields.append(("notes", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension RecordMeetingRequest: CBackedMessage {
@@ -3151,6 +3717,18 @@ public struct Meeting: ProtoMessage {
     public static let fieldNames: [String] = ["id", "agreement_id", "kind", "held_on", "notes"]
 }
 
+extension Meeting: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.id { fields.append(("id", JSONValue.of(value))) }
+        if let value = self.agreementId { fields.append(("agreement_id", JSONValue.of(value))) }
+        if let value = self.kind { fields.append(("kind", JSONValue.of(value))) }
+        if let value = self.heldOn { fields.append(("held_on", JSONValue.of(value))) }
+        if let value = self.notes { fields.append(("notes", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension Meeting: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_meeting() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
@@ -3194,6 +3772,14 @@ public struct ProgramReportRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.ProgramReportRequest"
     public static let fieldNames: [String] = ["as_of_ms"]
+}
+
+extension ProgramReportRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ProgramReportRequest: CBackedMessage {
@@ -3242,6 +3828,18 @@ public struct AgreementCount: ProtoMessage {
 
     public static let protoName = "accord.v1.AgreementCount"
     public static let fieldNames: [String] = ["state", "model", "partner", "status", "count"]
+}
+
+extension AgreementCount: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if let value = self.count { fields.append(("count", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension AgreementCount: CBackedMessage {
@@ -3295,6 +3893,17 @@ public struct ActionCount: ProtoMessage {
 
     public static let protoName = "accord.v1.ActionCount"
     public static let fieldNames: [String] = ["function", "decision", "review", "count"]
+}
+
+extension ActionCount: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.function { fields.append(("function", JSONValue.of(value))) }
+        if let value = self.decision { fields.append(("decision", JSONValue.of(value))) }
+        if let value = self.review { fields.append(("review", JSONValue.of(value))) }
+        if let value = self.count { fields.append(("count", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension ActionCount: CBackedMessage {
@@ -3394,6 +4003,30 @@ public struct ProgramReport: ProtoMessage {
     public static let fieldNames: [String] = ["as_of_ms", "agreements", "officers_authorized", "officers_suspended", "actions", "agreements_without_supervisor", "agreements_without_yearly_meeting", "agreements_without_first_review", "inspections", "complaints_open", "complaints_past_notice", "complaints_past_resolution", "complaints_past_outcome_report", "actions_awaiting_review", "oldest_review_age_ms", "notifications_late", "computed_in_ms"]
 }
 
+extension ProgramReport: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
+        if !self.agreements.isEmpty { fields.append(("agreements", .array(self.agreements.map { JSONValue.of($0) }))) }
+        if let value = self.officersAuthorized { fields.append(("officers_authorized", JSONValue.of(value))) }
+        if let value = self.officersSuspended { fields.append(("officers_suspended", JSONValue.of(value))) }
+        if !self.actions.isEmpty { fields.append(("actions", .array(self.actions.map { JSONValue.of($0) }))) }
+        if !self.agreementsWithoutSupervisor.isEmpty { fields.append(("agreements_without_supervisor", .array(self.agreementsWithoutSupervisor.map { JSONValue.of($0) }))) }
+        if !self.agreementsWithoutYearlyMeeting.isEmpty { fields.append(("agreements_without_yearly_meeting", .array(self.agreementsWithoutYearlyMeeting.map { JSONValue.of($0) }))) }
+        if !self.agreementsWithoutFirstReview.isEmpty { fields.append(("agreements_without_first_review", .array(self.agreementsWithoutFirstReview.map { JSONValue.of($0) }))) }
+        if !self.inspections.isEmpty { fields.append(("inspections", .array(self.inspections.map { JSONValue.of($0) }))) }
+        if let value = self.complaintsOpen { fields.append(("complaints_open", JSONValue.of(value))) }
+        if let value = self.complaintsPastNotice { fields.append(("complaints_past_notice", JSONValue.of(value))) }
+        if let value = self.complaintsPastResolution { fields.append(("complaints_past_resolution", JSONValue.of(value))) }
+        if let value = self.complaintsPastOutcomeReport { fields.append(("complaints_past_outcome_report", JSONValue.of(value))) }
+        if let value = self.actionsAwaitingReview { fields.append(("actions_awaiting_review", JSONValue.of(value))) }
+        if let value = self.oldestReviewAgeMs { fields.append(("oldest_review_age_ms", JSONValue.of(value))) }
+        if let value = self.notificationsLate { fields.append(("notifications_late", JSONValue.of(value))) }
+        if let value = self.computedInMs { fields.append(("computed_in_ms", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ProgramReport: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_program_report() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
@@ -3468,6 +4101,16 @@ public struct ModelInspections: ProtoMessage {
     public static let fieldNames: [String] = ["model", "active_agreements", "inspected_in_last_year"]
 }
 
+extension ModelInspections: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.model { fields.append(("model", JSONValue.of(value))) }
+        if let value = self.activeAgreements { fields.append(("active_agreements", JSONValue.of(value))) }
+        if let value = self.inspectedInLastYear { fields.append(("inspected_in_last_year", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ModelInspections: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_model_inspections() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -3537,6 +4180,23 @@ public struct AuditEntry: ProtoMessage {
     public static let fieldNames: [String] = ["sequence", "at_ms", "who", "entity", "entity_id", "action", "why", "state_hash", "previous_hash", "hash"]
 }
 
+extension AuditEntry: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.sequence { fields.append(("sequence", JSONValue.of(value))) }
+        if let value = self.atMs { fields.append(("at_ms", JSONValue.of(value))) }
+        if let value = self.who { fields.append(("who", JSONValue.of(value))) }
+        if let value = self.entity { fields.append(("entity", JSONValue.of(value))) }
+        if let value = self.entityId { fields.append(("entity_id", JSONValue.of(value))) }
+        if let value = self.action { fields.append(("action", JSONValue.of(value))) }
+        if let value = self.why { fields.append(("why", JSONValue.of(value))) }
+        if let value = self.stateHash { fields.append(("state_hash", JSONValue.of(value))) }
+        if let value = self.previousHash { fields.append(("previous_hash", JSONValue.of(value))) }
+        if let value = self.hash { fields.append(("hash", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension AuditEntry: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_audit_entry() }
     static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
@@ -3597,6 +4257,16 @@ public struct ListAuditRequest: ProtoMessage {
     public static let fieldNames: [String] = ["entity", "entity_id", "page"]
 }
 
+extension ListAuditRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.entity { fields.append(("entity", JSONValue.of(value))) }
+        if let value = self.entityId { fields.append(("entity_id", JSONValue.of(value))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListAuditRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_audit_request() }
     static let fieldNumbers: [UInt32] = [1, 2, 3]
@@ -3640,6 +4310,15 @@ public struct ListAuditResponse: ProtoMessage {
     public static let fieldNames: [String] = ["entries", "page"]
 }
 
+extension ListAuditResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.entries.isEmpty { fields.append(("entries", .array(self.entries.map { JSONValue.of($0) }))) }
+        if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
 extension ListAuditResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_audit_response() }
     static let fieldNumbers: [UInt32] = [1, 2]
@@ -3669,6 +4348,12 @@ public struct VerifyAuditRequest: ProtoMessage {
 
     public static let protoName = "accord.v1.VerifyAuditRequest"
     public static let fieldNames: [String] = []
+}
+
+extension VerifyAuditRequest: JSONRepresentable {
+    public var json: JSONValue {
+        .object([])
+    }
 }
 
 extension VerifyAuditRequest: CBackedMessage {
@@ -3718,6 +4403,19 @@ public struct VerifyAuditResponse: ProtoMessage {
 
     public static let protoName = "accord.v1.VerifyAuditResponse"
     public static let fieldNames: [String] = ["intact", "entries_checked", "records_checked", "first_bad", "problem", "head_hash"]
+}
+
+extension VerifyAuditResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.intact { fields.append(("intact", JSONValue.of(value))) }
+        if let value = self.entriesChecked { fields.append(("entries_checked", JSONValue.of(value))) }
+        if let value = self.recordsChecked { fields.append(("records_checked", JSONValue.of(value))) }
+        if let value = self.firstBad { fields.append(("first_bad", JSONValue.of(value))) }
+        if let value = self.problem { fields.append(("problem", JSONValue.of(value))) }
+        if let value = self.headHash { fields.append(("head_hash", JSONValue.of(value))) }
+        return .object(fields)
+    }
 }
 
 extension VerifyAuditResponse: CBackedMessage {

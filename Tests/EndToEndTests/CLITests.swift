@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+
+/// The whole set as real processes — intake, qualification, supervision, the gateway — with the
+/// internal credential between them, driven only through the `accord` CLI.
+@Suite("the accord CLI against the whole set", .timeLimit(.minutes(3)))
+struct CLITests {
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
+    }
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// Runs an executable of the build (or a script) to the end.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL =
+            executable.hasPrefix("/")
+            ? URL(fileURLWithPath: executable) : EchoProcessTests.binDirectory.appendingPathComponent(executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes while it runs so that neither fills up.
+        let collected = DispatchGroup()
+        nonisolated(unsafe) var errorData = Data()
+        collected.enter()
+        DispatchQueue.global().async {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            collected.leave()
+        }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        collected.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: outputData, as: UTF8.self),
+            errors: String(decoding: errorData, as: UTF8.self)
+        )
+    }
+
+    struct Set {
+        var processes: [String: Process]
+        let gateway: String
+        let data: String
+        let tokens: [String: String]
+
+        func stop() {
+            for process in self.processes.values where process.isRunning { process.terminate() }
+        }
+
+        func accord(_ arguments: [String], as role: String) throws -> Result {
+            try CLITests.run(
+                "accord",
+                arguments,
+                environment: ["ACCORD_GATEWAY": self.gateway, "ACCORD_TOKEN": self.tokens[role] ?? ""]
+            )
+        }
+    }
+
+    static func start() throws -> Set {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let credential = "\(data)/credential"
+        try "cli-test-\(UUID().uuidString)".write(toFile: credential, atomically: true, encoding: .utf8)
+        var tokens: [String: String] = [:]
+        var lines = ""
+        for (role, scope) in [("operator", nil), ("program-office", nil), ("auditor", nil), ("agency", "ag_1")]
+            as [(String, String?)]
+        {
+            var arguments = ["create-token", "--data-dir", data, "--role", role, "--name", "test \(role)"]
+            if let scope { arguments += ["--scope", scope] }
+            let created = try Self.run("accord-gateway", arguments)
+            let token = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            tokens[role] = token
+            lines += "ACCORD_TOKEN_\(role.uppercased().replacingOccurrences(of: "-", with: "_"))=\(token)\n"
+        }
+        try lines.write(toFile: "\(data)/tokens.env", atomically: true, encoding: .utf8)
+        let ports = try (0..<3).map { _ in try SupervisionProcessTests.freePort() }
+        let (intakePort, qualificationPort, supervisionPort) = (ports[0], ports[1], ports[2])
+        let common = ["--data-dir", data, "--internal-credential-file", credential]
+        var processes: [String: Process] = [:]
+        processes["qualification"] = try EchoProcessTests.startServer(
+            "accord-qualification",
+            arguments: common + [
+                "--port", "\(qualificationPort)", "--rules-dir", "\(Self.root)/seeds/rules",
+                "--intake", "127.0.0.1:\(intakePort)", "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        ).0
+        processes["supervision"] = try EchoProcessTests.startServer(
+            "accord-supervision",
+            arguments: common + [
+                "--port", "\(supervisionPort)", "--rules-dir", "\(Self.root)/seeds/rules",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
+            ]
+        ).0
+        processes["intake"] = try EchoProcessTests.startServer(
+            "accord-intake",
+            arguments: common + [
+                "--port", "\(intakePort)", "--seed-ice-dir", "\(Self.root)/seeds/ice",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        ).0
+        let (gateway, gatewayPort) = try EchoProcessTests.startServer(
+            "accord-gateway",
+            arguments: common + [
+                "--intake", "127.0.0.1:\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
+                "--supervision", "127.0.0.1:\(supervisionPort)", "--health-seconds", "1", "--branch-timeout-ms", "1000",
+            ]
+        )
+        processes["gateway"] = gateway
+        return Set(processes: processes, gateway: "127.0.0.1:\(gatewayPort)", data: data, tokens: tokens)
+    }
+
+    @Test("the scripted lifecycle (Tools/demo.sh) runs from outreach to audit verification")
+    func lifecycle() throws {
+        let set = try Self.start()
+        defer { set.stop() }
+        // Wait until the gateway has seen every backend healthy.
+        for _ in 0..<50 {
+            let health = try set.accord(["health", "--json"], as: "operator")
+            if health.status == 0 && health.output.components(separatedBy: "BACKEND_STATE_HEALTHY").count == 4 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let demo = try Self.run(
+            "\(Self.root)/Tools/demo.sh",
+            [EchoProcessTests.binDirectory.path],
+            environment: ["ACCORD_GATEWAY": set.gateway, "ACCORD_TOKENS_FILE": "\(set.data)/tokens.env"]
+        )
+        #expect(demo.status == 0, "\(demo.output)\n\(demo.errors)")
+        for marker in [
+            "QUALIFIED", "CERTIFIED", "ACTIVE", "DETAINER", "PERMISSION_DENIED: JEM does not delegate",
+            "APPROVED", "RESOLVED", "Recent actions", "intact",
+        ] {
+            #expect(
+                demo.output.contains(marker) || demo.errors.contains(marker),
+                "the walk-through never showed \(marker)"
+            )
+        }
+    }
+
+    @Test("bad tokens and scopes, an auditor writing, a backend killed during a dossier: clear errors, partial answers")
+    func faults() throws {
+        let set = try Self.start()
+        defer { set.stop() }
+        let noToken = try Self.run(
+            "accord",
+            ["agency", "list"],
+            environment: ["ACCORD_GATEWAY": set.gateway, "ACCORD_TOKEN": ""]
+        )
+        #expect(noToken.status == 1 && noToken.errors.hasPrefix("UNAUTHENTICATED"), "\(noToken.errors)")
+        let forged = try Self.run(
+            "accord",
+            ["agency", "list"],
+            environment: [
+                "ACCORD_GATEWAY": set.gateway, "ACCORD_TOKEN": "acc_1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            ]
+        )
+        #expect(forged.status == 1 && forged.errors.hasPrefix("UNAUTHENTICATED"), "\(forged.errors)")
+        let foreign = try set.accord(["dossier", "ag_2"], as: "agency")
+        #expect(foreign.status == 1 && foreign.errors.hasPrefix("PERMISSION_DENIED"), "\(foreign.errors)")
+        let own = try set.accord(["dossier", "ag_1", "--json"], as: "agency")
+        #expect(own.status == 0 && own.output.contains("\"partial\": false"), "\(own.output)\(own.errors)")
+        let write = try set.accord(
+            ["agency", "register", "--state", "TX", "--name", "Auditor County", "--type", "county"],
+            as: "auditor"
+        )
+        #expect(write.status == 1 && write.errors.hasPrefix("PERMISSION_DENIED"), "\(write.errors)")
+        let badInput = try set.accord(
+            ["agency", "register", "--state", "ZZ", "--name", "X", "--type", "county"],
+            as: "program-office"
+        )
+        #expect(
+            badInput.status == 1 && badInput.errors.hasPrefix("INVALID_ARGUMENT: agency.state"),
+            "\(badInput.errors)"
+        )
+        // Supervision killed: the dossier still comes, partial, naming what is missing.
+        let supervision = set.processes["supervision"]!
+        kill(supervision.processIdentifier, SIGKILL)
+        supervision.waitUntilExit()
+        let started = Date()
+        let partial = try set.accord(["dossier", "ag_1", "--json"], as: "program-office")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(
+            partial.status == 0 && partial.output.contains("\"partial\": true"),
+            "\(partial.output)\(partial.errors)"
+        )
+        #expect(partial.output.contains("supervision: agreements"))
+        let human = try set.accord(["dossier", "ag_1"], as: "program-office")
+        #expect(human.output.contains("PARTIAL: missing supervision"))
+    }
+}
