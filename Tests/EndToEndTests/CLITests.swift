@@ -181,6 +181,18 @@ struct CLITests {
             badInput.status == 1 && badInput.errors.hasPrefix("INVALID_ARGUMENT: agency.state"),
             "\(badInput.errors)"
         )
+        // The participating sheet again (intake seeded it at start): nothing new, one row refused
+        // with its line; the same as a table for people.
+        let sheet = "\(Self.root)/seeds/ice/ice-287g-participating-2025-05-16.csv"
+        let again = try set.accord(["import", "ice-sheet", sheet, "--json"], as: "program-office")
+        #expect(again.status == 0, "\(again.errors)")
+        let summary = try JSONSerialization.jsonObject(with: Data(again.output.utf8)) as? [String: Any]
+        #expect(summary?["read"] as? Int == 571 && summary?["imported"] as? Int == 0)
+        #expect(summary?["unchanged"] as? Int == 570 && summary?["rejected"] as? Int == 1)
+        let rejections = summary?["rejections"] as? [[String: Any]]
+        #expect(rejections?.first?["line"] as? Int == 545)
+        let missing = try set.accord(["import", "ice-sheet", "/nonexistent.csv"], as: "program-office")
+        #expect(missing.status != 0 && missing.errors.contains("cannot read /nonexistent.csv"))
         // Supervision killed: the dossier still comes, partial, naming what is missing.
         let supervision = set.processes["supervision"]!
         kill(supervision.processIdentifier, SIGKILL)

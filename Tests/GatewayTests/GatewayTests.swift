@@ -330,6 +330,36 @@ struct GatewayTests {
         #expect(overview.partial == false && overview.requests?.counts.isEmpty == true && overview.supervision != nil)
     }
 
+    @Test("two replicas: calls go round-robin; with one stopped, idempotent calls still succeed and it is taken out")
+    func replicas() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-gw-\(UUID().uuidString)")
+        let intake = try IntakeService(
+            databasePath: directory.appendingPathComponent("i.sqlite").path,
+            logger: Deployment.logger
+        )
+        let first = try await Deployment.serve { intake.register(into: &$0) }
+        let second = try await Deployment.serve { intake.register(into: &$0) }
+        let pool = BackendPool(
+            service: "intake",
+            endpoints: [first, second].map { Endpoint(host: "127.0.0.1", port: $0.port) },
+            maxInFlight: 8,
+            logger: Deployment.logger
+        )
+        await pool.checkHealth(timeout: .seconds(1), now: 0)
+        #expect(pool.backends.allSatisfy { $0.state == .healthy })
+        var options = CallOptions(timeout: .seconds(5))
+        options.metadata.add(TrustMetadata.principal, "auditor")
+        options.metadata.add(TrustMetadata.internalCredential, Deployment.credential)
+        for _ in 0..<4 { _ = try await pool.call(IntakeMethods.listAgencies, ListAgenciesRequest(), options: options) }
+        await second.stop()
+        // Whichever replica a call picks, it is answered: the dead one is skipped or retried past.
+        for _ in 0..<6 { _ = try await pool.call(IntakeMethods.listAgencies, ListAgenciesRequest(), options: options) }
+        await pool.checkHealth(timeout: .seconds(1), now: 1)
+        #expect(pool.backends.map(\.state) == [.healthy, .unhealthy])
+        await pool.close()
+        await first.stop()
+    }
+
     @Test("beyond the in-flight cap a call is RESOURCE_EXHAUSTED, not queued; no healthy endpoint is UNAVAILABLE")
     func inFlightCap() async throws {
         let pool = BackendPool(
