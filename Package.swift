@@ -349,6 +349,7 @@ let package = Package(
                 "Qualification",
                 "Supervision",
                 "AccordRPC",
+                "AccordWire",
                 "AccordMessages",
                 "AccordServiceRuntime",
                 .product(name: "Logging", package: "swift-log"),

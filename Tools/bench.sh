@@ -9,7 +9,8 @@
 # Accord echo at 1 and 64 in flight x 64 B and 1 KiB (compression off, and 1 KiB with it on),
 # 10,000 idle connections held while echo keeps answering (server memory per connection), durable
 # writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
-# over 1,000 agreements, 20,000 officers and 1,000,000 actions, and the micro-benchmarks of
+# over 1,000 agreements, 20,000 officers and 1,000,000 actions, gets routed through the gateway
+# against the same gets made directly, the gateway's dossier fan-out, and the micro-benchmarks of
 # Benchmarks/ (encode/decode time and mallocs).
 set -euo pipefail
 bin=${1:?usage: bench.sh BIN_DIR [RUNS] [SECONDS]}
@@ -17,7 +18,7 @@ runs=${2:-3}
 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Raw results stay in .build-bench/ (ignored by git): Tools/bench_report.py can redo the tables.
-# BENCH_ONLY=echo|idle|intake|qualification|supervision|micro runs one part and keeps the others' last results.
+# BENCH_ONLY=echo|idle|intake|qualification|supervision|gateway|micro runs one part and keeps the others' last results.
 out="$root/.build-bench"
 only=${BENCH_ONLY:-all}
 mkdir -p "$out"
@@ -172,6 +173,45 @@ echo "{\"rss_peak_kib\":$(awk '/VmHWM/{print $2}' /proc/$server/status),\"databa
 kill -TERM $server
 wait $server || true
 rm -rf "$supervision_data"
+fi
+
+if part gateway; then
+echo "gateway: routed gets against direct ones, and dossiers..." >&2
+rm -f "$out/gateway.jsonl"
+gateway_data=$(mktemp -d)
+# The set without an internal credential (the check is one comparison per call); the services
+# and the gateway on core 0, the load on core 1, as in the other rows.
+taskset -c 0 "$bin/accord-intake" --port 17401 --admin-port off --log-level warning --data-dir "$gateway_data" \
+    --seed-ice-dir "$root/seeds/ice" --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
+intake=$!
+taskset -c 0 "$bin/accord-qualification" --port 17402 --admin-port off --log-level warning --data-dir "$gateway_data" \
+    --rules-dir "$root/seeds/rules" --intake 127.0.0.1:17401 --supervision 127.0.0.1:17403 &
+qualification=$!
+taskset -c 0 "$bin/accord-supervision" --port 17403 --admin-port off --log-level warning --data-dir "$gateway_data" \
+    --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:17402 --intake 127.0.0.1:17401 &
+supervision=$!
+token=$("$bin/accord-gateway" create-token --data-dir "$gateway_data" --role operator --name bench 2>/dev/null)
+taskset -c 0 "$bin/accord-gateway" --port 17400 --admin-port off --log-level warning --data-dir "$gateway_data" \
+    --intake 127.0.0.1:17401 --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
+gateway=$!
+sleep 4
+for clients in 1 64; do
+    for _ in $(seq "$runs"); do
+        taskset -c 1 "$bin/accord-load" read --target 127.0.0.1:17401 --concurrency $clients \
+            --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"direct",/' >> "$out/gateway.jsonl"
+        taskset -c 1 "$bin/accord-load" read --target 127.0.0.1:17400 --token "$token" --concurrency $clients \
+            --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
+    done
+done
+for clients in 1 16; do
+    for _ in $(seq "$runs"); do
+        taskset -c 1 "$bin/accord-load" dossier --target 127.0.0.1:17400 --token "$token" --concurrency $clients \
+            --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
+    done
+done
+kill -TERM $gateway $intake $qualification $supervision
+wait $gateway $intake $qualification $supervision || true
+rm -rf "$gateway_data"
 fi
 
 if part micro; then

@@ -159,6 +159,35 @@ if reports:
         f"(runs, p50: {report_runs}).{memory}",
     ]
 
+gateway = {}
+for row in lines("gateway.jsonl"):
+    gateway.setdefault((row["scenario"], row["via"], row["concurrency"]), []).append(row)
+if gateway:
+    text += [
+        "",
+        "### Gateway: a routed call against the same call made directly, and the dossier fan-out",
+        "",
+        "`read` gets an agency by id from intake (over the seeded ICE lists), once directly and once through the",
+        "gateway, which authenticates the bearer token and forwards the message bytes; `dossier` asks the gateway",
+        "for an agency's dossier, which it gathers from the three services in parallel (eight calls).",
+        "",
+        "| scenario | via | clients | calls/s (runs) | gateway / direct | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = {"read": 0, "dossier": 1}
+    for (scenario, via, clients), rows in sorted(gateway.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][2], kv[0][1] != "direct")):
+        m = median_run(rows)
+        lat = m["latency_us"]
+        runs_text = " / ".join(format(r["throughput"], ",") for r in rows)
+        direct = gateway.get((scenario, "direct", clients))
+        ratio = "–"
+        if via == "gateway" and direct:
+            ratio = f"{100 * m['throughput'] / median_run(direct)['throughput']:.0f} %"
+        text.append(
+            f"| {scenario} | {via} | {clients} | **{m['throughput']:,}** ({runs_text}) | {ratio} | {lat['p50']} | {lat['p90']} "
+            f"| {lat['p99']} | {lat['p999']} |"
+        )
+
 idle = lines("idle.json")
 rss = lines("idle_rss.json")
 if idle and rss:

@@ -1,6 +1,7 @@
 import AccordMessages
 import AccordRPC
 import AccordServiceRuntime
+import AccordWire
 import Foundation
 import Intake
 import Logging
@@ -328,6 +329,26 @@ struct GatewayTests {
             options: Deployment.bearer(office)
         )
         #expect(overview.partial == false && overview.requests?.counts.isEmpty == true && overview.supervision != nil)
+    }
+
+    @Test(
+        "a flood beyond the in-flight cap: the excess is RESOURCE_EXHAUSTED at once, the rest answered, the gateway stays up"
+    )
+    func flood() async throws {
+        let d = try await Deployment.start(maxInFlight: 1)
+        defer { Task { await d.stop() } }
+        let auditor = try await d.token("auditor")
+        let codes = await withTaskGroup(of: StatusCode.self) { group in
+            for _ in 0..<200 {
+                group.addTask {
+                    await d.error(IntakeMethods.listAgencies, ListAgenciesRequest(), token: auditor)?.code ?? .ok
+                }
+            }
+            return await group.reduce(into: [StatusCode: Int]()) { $0[$1, default: 0] += 1 }
+        }
+        #expect((codes[.resourceExhausted] ?? 0) > 0, "\(codes)")
+        #expect((codes[.ok] ?? 0) > 0 && (codes[.ok] ?? 0) + (codes[.resourceExhausted] ?? 0) == 200, "\(codes)")
+        #expect(await d.error(IntakeMethods.listAgencies, ListAgenciesRequest(), token: auditor) == nil)
     }
 
     @Test("two replicas: calls go round-robin; with one stopped, idempotent calls still succeed and it is taken out")

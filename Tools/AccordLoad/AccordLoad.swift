@@ -23,7 +23,8 @@ struct AccordLoad: AsyncParsableCommand {
     @Argument(
         help: """
             The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
-            request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date);             on supervision: act (durable delegated-action records), report (program reports).
+            request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date);             on supervision: act (durable delegated-action records), report (program reports); on the gateway (with --token): \
+            read (routed gets), dossier (fan-out to every service).
             """
     )
     var scenario: String
@@ -64,6 +65,9 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "report: delegated actions recorded first (act records its own).")
     var seedActions: Int = 0
 
+    @Option(help: "Bearer token for calls through the gateway (ACCORD_TOKEN).")
+    var token: String?
+
     @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
     var compress = false
 
@@ -71,7 +75,9 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        let scenarios = ["echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report"]
+        let scenarios = [
+            "echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report", "dossier",
+        ]
         guard scenarios.contains(self.scenario) else {
             throw ValidationError(
                 "unknown scenario \(self.scenario); this build runs: \(scenarios.joined(separator: ", "))"
@@ -93,23 +99,40 @@ struct AccordLoad: AsyncParsableCommand {
         _ = try Self.parseDuration(self.warmup)
     }
 
+    /// The metadata of every call: the bearer token when one is given (calls through the gateway).
+    var callOptions: CallOptions {
+        var options = CallOptions()
+        if let token = self.token ?? ProcessInfo.processInfo.environment["ACCORD_TOKEN"] {
+            options.metadata.add(MetadataKey.authorization, "Bearer \(token)")
+        }
+        return options
+    }
+
     /// The method and encoded request of each call: `echo` sends the same echo every time;
     /// `write` registers a new agency with the intake service (one durable write per call).
     func callMaker(_ endpoint: Endpoint) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
         switch self.scenario {
-        case "read":
-            // Gets of the agencies the target holds (the seeded ICE lists, for example).
+        case "read", "dossier":
+            // Gets (or dossiers, through the gateway) of the agencies the target holds (the seeded
+            // ICE lists, for example).
             let client = RPCClient(endpoints: [endpoint])
             let ids = try await client.unary(
                 IntakeMethods.listAgencies,
-                ListAgenciesRequest(page: PageRequest(pageSize: 1000))
+                ListAgenciesRequest(page: PageRequest(pageSize: 1000)),
+                options: self.callOptions
             ).agencies.compactMap(\.id)
             await client.close()
             guard !ids.isEmpty else { throw ValidationError("the target holds no agency to read; seed it first") }
-            let requests = try ids.map { ByteBuffer(bytes: try GetAgencyRequest(agency: $0).serializedBytes()) }
-            return { worker, sequence in
-                (IntakeMethods.getAgency.path, requests[(worker &* 7919 &+ sequence) % requests.count])
+            let dossier = self.scenario == "dossier"
+            let requests = try ids.map {
+                ByteBuffer(
+                    bytes: dossier
+                        ? try GetDossierRequest(agency: $0).serializedBytes()
+                        : try GetAgencyRequest(agency: $0).serializedBytes()
+                )
             }
+            let path = dossier ? GatewayMethods.getDossier.path : IntakeMethods.getAgency.path
+            return { worker, sequence in (path, requests[(worker &* 7919 &+ sequence) % requests.count]) }
         case "submit":
             // Each call submits a new participation request: agency × model × partner gives six
             // per agency, so the run first registers enough agencies for the calls to come.
@@ -342,6 +365,7 @@ struct AccordLoad: AsyncParsableCommand {
         }
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
         let makeCall = try await self.callMaker(endpoint)
+        let callOptions = self.callOptions
         let clock = ContinuousClock()
         let start = clock.now
         let measureFrom = start + warmup
@@ -363,7 +387,7 @@ struct AccordLoad: AsyncParsableCommand {
                         sequence += 1
                         let (path, request) = try makeCall(worker, sequence)
                         do {
-                            _ = try await connection.unary(path: path, request: request, options: CallOptions())
+                            _ = try await connection.unary(path: path, request: request, options: callOptions)
                         } catch {
                             if sent >= measureFrom { errors += 1 }
                             continue
