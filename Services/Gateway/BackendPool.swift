@@ -39,6 +39,9 @@ public final class BackendPool: Sendable {
     let maxInFlight: Int
     let logger: Logger
     private let cursor = Mutex(0)
+    /// Retries spend a token; each success earns a tenth of one, up to ten: when a service is
+    /// failing everywhere, retries stop adding to its load.
+    private let retryTokens = Mutex(10.0)
 
     public init(service: String, endpoints: [Endpoint], maxInFlight: Int, logger: Logger) {
         precondition(!endpoints.isEmpty, "\(service) needs at least one endpoint")
@@ -109,7 +112,7 @@ public final class BackendPool: Sendable {
     }
 
     /// Forwards a unary call's bytes; an idempotent call that finds its endpoint UNAVAILABLE is
-    /// tried once more on another.
+    /// tried once more on another, while the retry budget lasts.
     public func unary(
         path: String,
         request: ByteBuffer,
@@ -123,15 +126,23 @@ public final class BackendPool: Sendable {
             let member = try self.acquire(excluding: tried)
             defer { self.release(member) }
             do {
-                return try await member.client.unaryRaw(
+                let response = try await member.client.unaryRaw(
                     path: path,
                     request: request,
                     options: options,
                     retryable: false
                 )
+                self.retryTokens.withLock { $0 = min(10, $0 + 0.1) }
+                return response
             } catch let error as RPCError where error.code == .unavailable {
                 self.markUnhealthy(member, error.message)
                 guard idempotent, attempt == 0, self.members.count > 1 else { throw error }
+                let allowed = self.retryTokens.withLock { tokens -> Bool in
+                    guard tokens >= 1 else { return false }
+                    tokens -= 1
+                    return true
+                }
+                guard allowed else { throw error }
                 tried = member
             }
         }

@@ -15,9 +15,10 @@ struct Accord: AsyncParsableCommand {
             """,
         subcommands: [
             Health.self, TokenCommand.self, AgencyCommand.self, EngagementCommand.self, RequestCommand.self,
-            OfficerCommand.self, Compliance.self, AgreementCommand.self, SupervisorCommand.self, Authorize.self,
-            ActionCommand.self, ComplaintCommand.self, InspectionCommand.self, Dossier.self, Report.self,
-            AuditCommand.self, ImportCommand.self,
+            Evaluation.self, Recommend.self, RulesCommand.self, OfficerCommand.self, Compliance.self,
+            AgreementCommand.self, SupervisorCommand.self, Authorize.self, AuthorizationCommand.self,
+            ActionCommand.self, ComplaintCommand.self, InspectionCommand.self, MeetingCommand.self, Dossier.self,
+            Report.self, AuditCommand.self, ImportCommand.self,
         ]
     )
 }

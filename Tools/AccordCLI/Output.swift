@@ -18,7 +18,7 @@ enum Output {
             case .object,
                 .array(_) where Self.isNested(value):
                 text = value.serialized()
-            default: text = Self.short(value)
+            default: text = Self.cell(key, value)
             }
             print(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + text)
         }
@@ -27,6 +27,17 @@ enum Output {
     private static func isNested(_ value: JSONValue) -> Bool {
         if case .array(let items) = value { return items.contains { if case .object = $0 { true } else { false } } }
         return false
+    }
+
+    /// A value for people: instants (fields ending in `_ms`) as UTC times, enums short.
+    static func cell(_ key: String, _ value: JSONValue) -> String {
+        if key.hasSuffix("_ms") && !key.hasSuffix("age_ms"), case .number(let text) = value,
+            let milliseconds = Double(text)
+        {
+            let formatter = ISO8601DateFormatter()
+            return formatter.string(from: Date(timeIntervalSince1970: milliseconds / 1000))
+        }
+        return Self.short(value)
     }
 
     /// Enum names without their type prefix (MODEL_JEM reads JEM).
@@ -58,7 +69,7 @@ enum Output {
             columns.map { column -> String in
                 var value: JSONValue? = item.json
                 for key in column.split(separator: ".") { value = value?[String(key)] }
-                return value.map(Self.short) ?? ""
+                return value.map { Self.cell(column, $0) } ?? ""
             }
         }
         let headers = columns.map { $0.split(separator: ".").last.map(String.init)?.uppercased() ?? $0 }

@@ -6,7 +6,10 @@ struct OfficerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "officer",
         abstract: "Officers: nomination, vetting, training, certification.",
-        subcommands: [Nominate.self, Show.self, List.self, Background.self, Enroll.self, Exam.self, Certify.self]
+        subcommands: [
+            Nominate.self, Show.self, List.self, Background.self, Enroll.self, Exam.self, Certify.self,
+            OfficerFlag.self, OfficerTraining.self,
+        ]
     )
 
     static let columns = ["id", "agency_id", "model", "name", "status", "background", "certified_on"]

@@ -8,6 +8,7 @@ struct AgreementCommand: AsyncParsableCommand {
         abstract: "Agreements (MOAs) and their lifecycle.",
         subcommands: [
             Offer.self, Sign.self, Show.self, List.self, Suspend.self, Reinstate.self, Terminate.self, Renew.self,
+            AgreementAddendum.self, AgreementReview.self,
         ]
     )
 
@@ -298,7 +299,7 @@ struct ActionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "action",
         abstract: "Delegated actions and their review.",
-        subcommands: [Record.self, List.self, Review.self]
+        subcommands: [Record.self, List.self, Review.self, ActionShow.self, ActionSign.self]
     )
 
     struct Record: GatewayCommand {
@@ -524,7 +525,7 @@ struct InspectionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspection",
         abstract: "Inspections of agreements (every model, WSO included).",
-        subcommands: [Schedule.self, Record.self, Close.self]
+        subcommands: [Schedule.self, Record.self, Close.self, InspectionList.self]
     )
 
     struct Schedule: GatewayCommand {
@@ -704,7 +705,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The tamper-evident audit trail.",
-        subcommands: [Verify.self]
+        subcommands: [Verify.self, AuditList.self]
     )
 
     struct Verify: GatewayCommand {
