@@ -2,8 +2,8 @@
 # Runs the Accord set on loopback, in the foreground: intake, qualification, supervision, the
 # gateway in front of them, and the echo diagnostics server; Ctrl-C stops them gracefully.
 # Data lives under ./data. The first run imports the ICE lists into intake, makes the internal
-# credential the services share, issues a demo token per role into data/tokens.env and creates
-# a demo supervisor.
+# credential the services share, issues a demo token per role into data/tokens.env, and makes a
+# demo supervisor and two certified officers through the CLI.
 # Usage: Tools/run-local.sh BIN_DIR
 set -euo pipefail
 bin=${1:?usage: run-local.sh BIN_DIR}
@@ -65,8 +65,25 @@ sleep 3
 # shellcheck disable=SC1091
 source data/tokens.env
 if $first_run; then
-    ACCORD_GATEWAY="127.0.0.1:$gateway_port" ACCORD_TOKEN="$ACCORD_TOKEN_PROGRAM_OFFICE" "$bin/accord" supervisor create \
-        --name "Demo Supervisor" --component ICE --office "ERO Houston" > /dev/null || true
+    # A demo supervisor (sv_1, the supervisor token's scope) assigned to the first seeded agency's JEM
+    # agreement, and two certified officers of that agency, whom supervision authorizes under it.
+    export ACCORD_GATEWAY="127.0.0.1:$gateway_port"
+    demo() { ACCORD_TOKEN="$ACCORD_TOKEN_PROGRAM_OFFICE" "$bin/accord" "$@"; }
+    {
+        demo supervisor create --name "Demo Supervisor" --component ICE --office "ERO Houston"
+        agreement=$(demo agreement list --agency ag_1 --model JEM --json | grep -o '"id": "mo_[0-9]*"' | head -1 | cut -d'"' -f4)
+        [ -n "$agreement" ] && demo supervisor assign sv_1 --agreement "$agreement"
+        for name in "Demo Officer Avery Hill" "Demo Officer Jordan Reyes"; do
+            officer=$(demo officer nominate --agency ag_1 --model JEM --name "$name" --citizen --sworn-since 2015-06-01 --json \
+                | grep -o '"id": "of_[0-9]*"' | cut -d'"' -f4)
+            demo officer background "$officer" --result favorable --on "$(date -u +%F)"
+            demo officer enroll "$officer"
+            for exam in module-1 module-2 module-3 final; do
+                demo officer exam "$officer" --exam "$exam" --score 90 --on "$(date -u +%F)"
+            done
+            demo officer certify "$officer"
+        done
+    } > data/demo-seed.log 2>&1 || echo "some demo records could not be made: see data/demo-seed.log"
 fi
 cat <<MSG
 accord-gateway       127.0.0.1:$gateway_port  (the front door)  logs data/gateway.log
