@@ -396,9 +396,22 @@ let package = Package(
             path: "Tools/AccordCLI",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "AccordLoadKit",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Tools/AccordLoadKit",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AccordLoadTests",
+            dependencies: ["AccordLoadKit", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Tests/AccordLoadTests",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "AccordLoad",
             dependencies: [
+                "AccordLoadKit",
                 "AccordRPC",
                 "AccordMessages",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -10,7 +10,8 @@
 # 10,000 idle connections held while echo keeps answering (server memory per connection), durable
 # writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
 # over 1,000 agreements, 20,000 officers and 1,000,000 actions, gets routed through the gateway
-# against the same gets made directly, the gateway's dossier fan-out, and the micro-benchmarks of
+# against the same gets made directly, the gateway's dossier fan-out, the mixed scenario at its
+# saturation point and at half of it with each process's peak memory, and the micro-benchmarks of
 # Benchmarks/ (encode/decode time and mallocs).
 set -euo pipefail
 bin=${1:?usage: bench.sh BIN_DIR [RUNS] [SECONDS]}
@@ -18,7 +19,7 @@ runs=${2:-3}
 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Raw results stay in .build-bench/ (ignored by git): Tools/bench_report.py can redo the tables.
-# BENCH_ONLY=echo|idle|intake|qualification|supervision|gateway|micro runs one part and keeps the others' last results.
+# BENCH_ONLY=echo|idle|intake|qualification|supervision|gateway|mixed|micro runs one part and keeps the others' last results.
 out="$root/.build-bench"
 only=${BENCH_ONLY:-all}
 mkdir -p "$out"
@@ -212,6 +213,51 @@ done
 kill -TERM $gateway $intake $qualification $supervision
 wait $gateway $intake $qualification $supervision || true
 rm -rf "$gateway_data"
+fi
+
+if part mixed; then
+echo "mixed: a day's traffic through the gateway, at saturation and at half of it..." >&2
+rm -f "$out/mixed.jsonl" "$out/mixed_rss.json"
+mixed_data=$(mktemp -d)
+taskset -c 0 "$bin/accord-intake" --port 17401 --admin-port off --log-level warning --data-dir "$mixed_data" \
+    --seed-ice-dir "$root/seeds/ice" --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
+intake=$!
+taskset -c 0 "$bin/accord-qualification" --port 17402 --admin-port off --log-level warning --data-dir "$mixed_data" \
+    --rules-dir "$root/seeds/rules" --intake 127.0.0.1:17401 --supervision 127.0.0.1:17403 &
+qualification=$!
+taskset -c 0 "$bin/accord-supervision" --port 17403 --admin-port off --log-level warning --data-dir "$mixed_data" \
+    --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:17402 --intake 127.0.0.1:17401 &
+supervision=$!
+token=$("$bin/accord-gateway" create-token --data-dir "$mixed_data" --role operator --name bench 2>/dev/null)
+taskset -c 0 "$bin/accord-gateway" --port 17400 --admin-port off --log-level warning --data-dir "$mixed_data" \
+    --intake 127.0.0.1:17401 --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
+gateway=$!
+sleep 4
+# The real ICE lists plus 10,000 generated agencies (intake) and 100,000 officers (certified in
+# qualification, authorized in supervision under 1,000 agreements), all through the API.
+taskset -c 1 "$bin/accord-load" submit --target 127.0.0.1:17401 --seed-agencies 10000 --duration 1s --warmup 0s \
+    --max-error-rate 1 --json > /dev/null
+taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:17402 --seed-officers 100000 --duration 1s --warmup 0s \
+    --max-error-rate 1 --json > /dev/null
+taskset -c 1 "$bin/accord-load" act --target 127.0.0.1:17403 --seed-agreements 1000 --seed-officers 100000 \
+    --duration 1s --warmup 0s --max-error-rate 1 --json > /dev/null
+mixed=(--target 127.0.0.1:17400 --token "$token" --seed-agreements 1000 --seed-officers 100000)
+for _ in $(seq "$runs"); do
+    taskset -c 1 "$bin/accord-load" mixed "${mixed[@]}" --concurrency 64 --duration "${seconds}s" --warmup 1s \
+        --max-error-rate 1 --json >> "$out/mixed.jsonl"
+done
+saturation=$(python3 -c "import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; \
+rows.sort(key=lambda r: r['throughput']); print(rows[len(rows)//2]['throughput'])" "$out/mixed.jsonl")
+for _ in $(seq "$runs"); do
+    taskset -c 1 "$bin/accord-load" mixed "${mixed[@]}" --rate $((saturation / 2)) --duration "${seconds}s" --warmup 1s \
+        --max-error-rate 1 --json >> "$out/mixed.jsonl"
+done
+rss() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+echo "{\"intake\":$(rss $intake),\"qualification\":$(rss $qualification),\"supervision\":$(rss $supervision),\"gateway\":$(rss $gateway)}" \
+    > "$out/mixed_rss.json"
+kill -TERM $gateway $intake $qualification $supervision
+wait $gateway $intake $qualification $supervision || true
+rm -rf "$mixed_data"
 fi
 
 if part micro; then

@@ -1,5 +1,6 @@
 import AccordCalendar
 import AccordMessages
+import AccordPaging
 import AccordRPC
 import AccordStorage
 import GRDB
@@ -78,14 +79,13 @@ extension QualificationService {
         let rules = self.currentRules
         let filterAgency = agencyID
         let (officers, completions) = try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("agency_id", filterAgency)
+            filter.add("status = ? AND certified_on <= ?", [OfficerStatus.certified.rawValue, asOf])
             let officers = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT rowid, agency_id, model, certified_on FROM officer
-                    WHERE status = ? AND certified_on <= ? AND (? IS NULL OR agency_id = ?)
-                    ORDER BY rowid
-                    """,
-                arguments: [OfficerStatus.certified.rawValue, asOf, filterAgency, filterAgency]
+                sql: "SELECT rowid, agency_id, model, certified_on FROM officer WHERE \(filter.sql) ORDER BY rowid",
+                arguments: filter.arguments
             ).map {
                 (
                     rowid: $0[0] as Int64, agency: $0[1] as String, model: Model(rawValue: $0[2]),
@@ -97,9 +97,10 @@ extension QualificationService {
                 db,
                 sql: """
                     SELECT officer_rowid, course, MAX(completed_on) FROM recurring_completion
-                    WHERE completed_on <= ? GROUP BY officer_rowid, course
+                    WHERE completed_on <= ? AND (?2 IS NULL OR officer_rowid IN (SELECT rowid FROM officer WHERE agency_id = ?2))
+                    GROUP BY officer_rowid, course
                     """,
-                arguments: [asOf]
+                arguments: [asOf, filterAgency]
             ) {
                 completions[row[0], default: [:]][row[1]] = row[2]
             }

@@ -107,6 +107,36 @@ extension QualificationService {
             sql: "SELECT exam, score, taken_on FROM exam_attempt WHERE officer_rowid = ? ORDER BY rowid",
             arguments: [rowid]
         ).map { ExamAttempt(exam: $0[0], score: UInt32(clamping: $0[1] as Int64), takenOn: $0[2]) }
+        return Self.officer(row, attempts: attempts)
+    }
+
+    /// Officers of a page in two queries (the rows, then every exam attempt of them), in order.
+    static func loadOfficers(_ db: Database, _ rowids: [Int64]) throws -> [Officer] {
+        guard !rowids.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
+        let arguments = StatementArguments(rowids)
+        var attempts: [Int64: [ExamAttempt]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql:
+                "SELECT officer_rowid, exam, score, taken_on FROM exam_attempt WHERE officer_rowid IN (\(marks)) ORDER BY rowid",
+            arguments: arguments
+        ) {
+            attempts[row[0], default: []].append(
+                ExamAttempt(exam: row[1], score: UInt32(clamping: row[2] as Int64), takenOn: row[3])
+            )
+        }
+        let rows = try Row.fetchAll(db, sql: "SELECT * FROM officer WHERE rowid IN (\(marks))", arguments: arguments)
+        var byRowid: [Int64: Officer] = [:]
+        for row in rows {
+            let rowid: Int64 = row["rowid"]
+            byRowid[rowid] = Self.officer(row, attempts: attempts[rowid] ?? [])
+        }
+        return rowids.compactMap { byRowid[$0] }
+    }
+
+    static func officer(_ row: Row, attempts: [ExamAttempt]) -> Officer {
+        let rowid: Int64 = row["rowid"]
         return Officer(
             id: self.officerID(rowid),
             agencyId: row["agency_id"],
@@ -421,16 +451,17 @@ extension QualificationService {
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let filterAgency = agencyID
         return try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("agency_id", filterAgency)
+            filter.equal("status", status)
+            filter.add("rowid > ?", [start])
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT rowid FROM officer WHERE (? IS NULL OR agency_id = ?) AND (? IS NULL OR status = ?)
-                    AND rowid > ? ORDER BY rowid LIMIT ?
-                    """,
-                arguments: [filterAgency, filterAgency, status, status, start, size + 1]
+                sql: "SELECT rowid FROM officer WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [size + 1]
             )
             let (page, next) = PageToken.split(rows, size: size, filters: filters)
-            return ListOfficersResponse(officers: try page.map { try Self.loadOfficer(db, $0["rowid"]) }, page: next)
+            return ListOfficersResponse(officers: try Self.loadOfficers(db, page.map { $0["rowid"] }), page: next)
         }
     }
 }

@@ -220,5 +220,15 @@ enum SupervisionSchema {
                     """
             )
         },
+        Migration("2026-11-30-supervision-v5-agency-indexes") { db in
+            try db.execute(
+                sql: """
+                    -- An agency's authorizations, complaints and latest actions (the gateway's dossier).
+                    CREATE INDEX authorization_agency ON authorization (agency_id);
+                    CREATE INDEX complaint_agency ON complaint (agency_id);
+                    CREATE INDEX action_agency ON action (agency_id);
+                    """
+            )
+        },
     ]
 }

@@ -588,14 +588,17 @@ extension SupervisionService {
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let agency = agencyID
         return try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("agency_id", agency)
+            filter.equal("state", state)
+            filter.equal("model", model)
+            filter.equal("partner", partner)
+            filter.equal("status", status)
+            filter.add("rowid > ?", [start])
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT * FROM agreement WHERE (?1 IS NULL OR agency_id = ?1) AND (?2 IS NULL OR state = ?2)
-                    AND (?3 IS NULL OR model = ?3) AND (?4 IS NULL OR partner = ?4) AND (?5 IS NULL OR status = ?5)
-                    AND rowid > ?6 ORDER BY rowid LIMIT ?7
-                    """,
-                arguments: [agency, state, model, partner, status, start, size + 1]
+                sql: "SELECT * FROM agreement WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [size + 1]
             )
             let (page, next) = PageToken.split(rows, size: size, filters: filters)
             return ListAgreementsResponse(

@@ -741,13 +741,15 @@ extension SupervisionService {
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let agency = agencyID
         let rows = try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("agency_id", agency)
+            filter.equal("agreement_rowid", agreement)
+            filter.equal("status", status)
+            filter.add("rowid > ?", [start])
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT * FROM authorization WHERE (?1 IS NULL OR agency_id = ?1) AND (?2 IS NULL OR agreement_rowid = ?2)
-                    AND (?3 IS NULL OR status = ?3) AND rowid > ?4 ORDER BY rowid LIMIT ?5
-                    """,
-                arguments: [agency, agreement, status, start, size + 1]
+                sql: "SELECT * FROM authorization WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [size + 1]
             )
             let (page, next) = PageToken.split(rows, size: size, filters: filters)
             return (page.map { Self.authorization($0, functions: []) }, next)

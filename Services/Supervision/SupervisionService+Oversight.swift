@@ -293,13 +293,15 @@ extension SupervisionService {
         scan: while true {
             let start = after
             let batch = try await self.store.read { db in
-                try Row.fetchAll(
+                var filter = SQLFilter()
+                filter.equal("agreement_rowid", agreement)
+                filter.equal("status", status)
+                filter.equal("agency_id", agency)
+                filter.add("rowid > ?", [start])
+                return try Row.fetchAll(
                     db,
-                    sql: """
-                        SELECT * FROM complaint WHERE (?1 IS NULL OR agreement_rowid = ?1) AND (?2 IS NULL OR status = ?2)
-                        AND (?3 IS NULL OR agency_id = ?3) AND rowid > ?4 ORDER BY rowid LIMIT 500
-                        """,
-                    arguments: [agreement, status, agency, start]
+                    sql: "SELECT * FROM complaint WHERE \(filter.sql) ORDER BY rowid LIMIT 500",
+                    arguments: filter.arguments
                 ).map { (rowid: $0["rowid"] as Int64, complaint: Self.complaint($0, now: now)) }
             }
             for (rowid, complaint) in batch {

@@ -1,3 +1,4 @@
+import AccordLoadKit
 import AccordMessages
 import AccordRPC
 import ArgumentParser
@@ -5,6 +6,7 @@ import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Load generator. This version runs the `echo` and `write` scenarios in a closed loop: `--concurrency`
 /// callers share `--connections` connections, each sending its next call when the last answered.
@@ -68,6 +70,24 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "Bearer token for calls through the gateway (ACCORD_TOKEN).")
     var token: String?
 
+    @Option(help: "Open loop: calls per second, scheduled whatever the server does (latency from the scheduled time).")
+    var rate: Double?
+
+    @Option(help: "Open loop: constant or poisson arrivals.")
+    var arrival: String = "constant"
+
+    @Option(help: "Open loop: at most this many calls in flight.")
+    var maxOutstanding: Int = 10_000
+
+    @Option(help: "mixed: scenario weights, NAME=WEIGHT,… over read, list, dossier, write, submit, act.")
+    var weights: String = "read=40,list=10,dossier=5,write=10,act=35"
+
+    @Option(help: "Exit 1 when the share of failed calls is above this (0 to 1).")
+    var maxErrorRate: Double = 0
+
+    @Option(help: "Write the latency histogram (HdrHistogram percentile distribution, milliseconds) to this file.")
+    var hdrOut: String?
+
     @Flag(help: "Compress messages of 1 KiB or more (zlib); off by default.")
     var compress = false
 
@@ -76,7 +96,7 @@ struct AccordLoad: AsyncParsableCommand {
 
     func validate() throws {
         let scenarios = [
-            "echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report", "dossier",
+            "echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report", "dossier", "mixed",
         ]
         guard scenarios.contains(self.scenario) else {
             throw ValidationError(
@@ -97,6 +117,17 @@ struct AccordLoad: AsyncParsableCommand {
         }
         _ = try Self.parseDuration(self.duration)
         _ = try Self.parseDuration(self.warmup)
+        if let rate = self.rate, !(rate > 0 && rate <= 10_000_000) {
+            throw ValidationError("--rate must be between 0 and 10000000 calls per second")
+        }
+        guard Arrival(rawValue: self.arrival) != nil else {
+            throw ValidationError("--arrival must be constant or poisson")
+        }
+        guard self.maxOutstanding >= 1 else { throw ValidationError("--max-outstanding must be at least 1") }
+        guard (0...1).contains(self.maxErrorRate) else {
+            throw ValidationError("--max-error-rate must be between 0 and 1")
+        }
+        if self.scenario == "mixed" { _ = try Self.parseWeights(self.weights) }
     }
 
     /// The metadata of every call: the bearer token when one is given (calls through the gateway).
@@ -110,8 +141,11 @@ struct AccordLoad: AsyncParsableCommand {
 
     /// The method and encoded request of each call: `echo` sends the same echo every time;
     /// `write` registers a new agency with the intake service (one durable write per call).
-    func callMaker(_ endpoint: Endpoint) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
-        switch self.scenario {
+    func callMaker(
+        _ scenario: String,
+        _ endpoint: Endpoint
+    ) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
+        switch scenario {
         case "read", "dossier":
             // Gets (or dossiers, through the gateway) of the agencies the target holds (the seeded
             // ICE lists, for example).
@@ -123,7 +157,7 @@ struct AccordLoad: AsyncParsableCommand {
             ).agencies.compactMap(\.id)
             await client.close()
             guard !ids.isEmpty else { throw ValidationError("the target holds no agency to read; seed it first") }
-            let dossier = self.scenario == "dossier"
+            let dossier = scenario == "dossier"
             let requests = try ids.map {
                 ByteBuffer(
                     bytes: dossier
@@ -136,7 +170,7 @@ struct AccordLoad: AsyncParsableCommand {
         case "submit":
             // Each call submits a new participation request: agency × model × partner gives six
             // per agency, so the run first registers enough agencies for the calls to come.
-            let agencies = try await Self.registerAgencies(self.seedAgencies, at: endpoint)
+            let agencies = try await Self.registerAgencies(self.seedAgencies, at: endpoint, options: self.callOptions)
             let combinations: [(Model, FederalPartner)] = [
                 (.jem, .ice), (.wso, .ice), (.tfm, .ice), (.jem, .cbp), (.wso, .cbp), (.tfm, .cbp),
             ]
@@ -180,7 +214,7 @@ struct AccordLoad: AsyncParsableCommand {
         case "compliance":
             // Compliance of every certified officer as of a date, after certifying --seed-officers
             // officers through the API (nominate, background, enrol, exam, certify).
-            try await Self.certifyOfficers(self.seedOfficers, at: endpoint)
+            try await Self.certifyOfficers(self.seedOfficers, at: endpoint, options: self.callOptions)
             let request = ByteBuffer(bytes: try GetComplianceRequest(asOf: "2027-06-02").serializedBytes())
             return { _, _ in (QualificationMethods.getCompliance.path, request) }
         case "act":
@@ -189,7 +223,8 @@ struct AccordLoad: AsyncParsableCommand {
                 agreements: self.seedAgreements,
                 officers: self.seedOfficers,
                 actions: 0,
-                at: endpoint
+                at: endpoint,
+                options: self.callOptions
             )
             let officers = self.seedOfficers
             let workers = self.concurrency
@@ -203,7 +238,8 @@ struct AccordLoad: AsyncParsableCommand {
                 agreements: self.seedAgreements,
                 officers: self.seedOfficers,
                 actions: self.seedActions,
-                at: endpoint
+                at: endpoint,
+                options: self.callOptions
             )
             let request = ByteBuffer(bytes: try ProgramReportRequest().serializedBytes())
             return { _, _ in (SupervisionMethods.getProgramReport.path, request) }
@@ -233,7 +269,7 @@ struct AccordLoad: AsyncParsableCommand {
     }
 
     /// Certifies `count` WSO officers spread over 100 agencies, 64 at a time.
-    static func certifyOfficers(_ count: Int, at endpoint: Endpoint) async throws {
+    static func certifyOfficers(_ count: Int, at endpoint: Endpoint, options: CallOptions) async throws {
         let client = RPCClient(endpoints: [endpoint])
         var done = 0
         while done < count {
@@ -252,7 +288,8 @@ struct AccordLoad: AsyncParsableCommand {
                                     usCitizen: true,
                                     swornSince: "2015-01-01"
                                 )
-                            )
+                            ),
+                            options: options
                         )
                         _ = try await client.unary(
                             QualificationMethods.recordBackground,
@@ -260,11 +297,13 @@ struct AccordLoad: AsyncParsableCommand {
                                 officerId: officer.id,
                                 result: .favorable,
                                 completedOn: "2025-01-01"
-                            )
+                            ),
+                            options: options
                         )
                         _ = try await client.unary(
                             QualificationMethods.enrollOfficer,
-                            EnrollOfficerRequest(officerId: officer.id)
+                            EnrollOfficerRequest(officerId: officer.id),
+                            options: options
                         )
                         _ = try await client.unary(
                             QualificationMethods.recordExamAttempt,
@@ -273,11 +312,13 @@ struct AccordLoad: AsyncParsableCommand {
                                 exam: "final",
                                 score: 90,
                                 takenOn: "2025-02-01"
-                            )
+                            ),
+                            options: options
                         )
                         _ = try await client.unary(
                             QualificationMethods.certifyOfficer,
-                            CertifyOfficerRequest(officerId: officer.id)
+                            CertifyOfficerRequest(officerId: officer.id),
+                            options: options
                         )
                     }
                 }
@@ -290,7 +331,7 @@ struct AccordLoad: AsyncParsableCommand {
     }
 
     /// Registers `count` new agencies (64 at a time) and returns their ids.
-    static func registerAgencies(_ count: Int, at endpoint: Endpoint) async throws -> [String] {
+    static func registerAgencies(_ count: Int, at endpoint: Endpoint, options: CallOptions) async throws -> [String] {
         let client = RPCClient(endpoints: [endpoint])
         let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
         var ids: [String] = []
@@ -311,7 +352,8 @@ struct AccordLoad: AsyncParsableCommand {
                                     hasJail: true,
                                     jailCapacity: 100
                                 )
-                            )
+                            ),
+                            options: options
                         ).id!
                     }
                 }
@@ -353,6 +395,44 @@ struct AccordLoad: AsyncParsableCommand {
         throw ValidationError("\(text) is not a duration like 10s, 500ms or 1m")
     }
 
+    /// The operation a call counts under: its method's name.
+    static func operation(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }
+
+    /// The mixed scenario: each call picks one of the named scenarios by weight.
+    func mixedMaker(_ endpoint: Endpoint) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
+        let weights = try Self.parseWeights(self.weights)
+        var makers: [(weight: Int, make: @Sendable (Int, Int) throws -> (String, ByteBuffer))] = []
+        for (name, weight) in weights where weight > 0 {
+            makers.append((weight, try await self.callMaker(name, endpoint)))
+        }
+        let total = makers.reduce(0) { $0 + $1.weight }
+        let chosen = makers
+        return { worker, sequence in
+            var random = SplitMix64(seed: UInt64(truncatingIfNeeded: worker &* 1_000_003 &+ sequence))
+            var pick = Int(random.next() % UInt64(total))
+            for maker in chosen {
+                if pick < maker.weight { return try maker.make(worker, sequence) }
+                pick -= maker.weight
+            }
+            return try chosen[0].make(worker, sequence)
+        }
+    }
+
+    /// "get=40,list=10,…" into scenario names and weights.
+    static func parseWeights(_ text: String) throws -> [(String, Int)] {
+        let allowed = ["read", "list", "dossier", "write", "submit", "act"]
+        return try text.split(separator: ",").map { part in
+            let pieces = part.split(separator: "=")
+            guard pieces.count == 2, let weight = Int(pieces[1]), weight >= 0, allowed.contains(String(pieces[0]))
+            else {
+                throw ValidationError(
+                    "--weights: \(part) is not NAME=WEIGHT with NAME one of \(allowed.joined(separator: ", "))"
+                )
+            }
+            return (String(pieces[0]), weight)
+        }
+    }
+
     func run() async throws {
         let endpoint = Endpoint(self.target)!
         let measure = try Self.parseDuration(self.duration)
@@ -364,76 +444,202 @@ struct AccordLoad: AsyncParsableCommand {
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
-        let makeCall = try await self.callMaker(endpoint)
+        let makeCall =
+            self.scenario == "mixed"
+            ? try await self.mixedMaker(endpoint) : try await self.callMaker(self.scenario, endpoint)
         let callOptions = self.callOptions
-        let clock = ContinuousClock()
-        let start = clock.now
-        let measureFrom = start + warmup
-        let end = measureFrom + measure
         let connections = pool
-        let results = try await withThrowingTaskGroup(of: (Histogram<UInt64>, Int).self) { group in
-            for worker in 0..<self.concurrency {
+        let live = LiveProgress(enabled: !self.json && isatty(STDERR_FILENO) != 0)
+        let progress = Task { await live.run() }
+        let results: Results
+        if let rate = self.rate {
+            // The sender runs on the first connection's event loop: waking it and handing each
+            // call to the connection then need no thread switch (which a pinned core makes slow).
+            let arrival = Arrival(rawValue: self.arrival)!
+            let total = warmup + measure
+            let maxOutstanding = self.maxOutstanding
+            results = try await Task(executorPreference: connections[0].executor) {
+                try await Self.openLoop(
+                    schedule: Schedule(
+                        rate: rate,
+                        arrival: arrival,
+                        durationNanoseconds: UInt64(total.components.seconds) * 1_000_000_000
+                            + UInt64(total.components.attoseconds / 1_000_000_000)
+                    ),
+                    warmup: warmup,
+                    connections: connections,
+                    maxOutstanding: maxOutstanding,
+                    options: callOptions,
+                    live: live,
+                    makeCall: makeCall
+                )
+            }.value
+        } else {
+            results = try await Self.closedLoop(
+                concurrency: self.concurrency,
+                warmup: warmup,
+                measure: measure,
+                connections: connections,
+                options: callOptions,
+                live: live,
+                makeCall: makeCall
+            )
+        }
+        progress.cancel()
+        live.finish()
+        for connection in pool { await connection.close() }
+        await withTaskGroup(of: Void.self) { group in
+            for connection in idle { group.addTask { await connection.close() } }
+        }
+        let seconds = Double(measure.components.seconds) + Double(measure.components.attoseconds) / 1e18
+        var settings: [(String, String)] = [
+            ("target", "\"\(self.target)\""), ("concurrency", "\(self.concurrency)"),
+            ("connections", "\(self.connections)"), ("payload", "\(self.payload)"), ("compress", "\(self.compress)"),
+            ("idle_connections", "\(self.idleConnections)"),
+        ]
+        if let rate = self.rate { settings += [("rate", "\(rate)"), ("arrival", "\"\(self.arrival)\"")] }
+        let report = Report(
+            scenario: self.scenario,
+            mode: self.rate == nil ? "closed" : "open",
+            seconds: seconds,
+            settings: settings,
+            results: results
+        )
+        if self.json {
+            print(report.json)
+        } else {
+            print(
+                "scenario \(self.scenario)  \(self.rate.map { "open loop at \($0) calls/s (\(self.arrival))" } ?? "closed loop, \(self.concurrency) in flight")"
+                    + "  connections \(self.connections)  payload \(self.payload) B  compression \(self.compress ? "on" : "off")"
+                    + "  measured \(seconds) s"
+            )
+            print(report.table)
+        }
+        if let path = self.hdrOut {
+            var text = ""
+            results.total.histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1000)
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("--hdr-out: cannot write \(path): \(error)")
+            }
+        }
+        guard results.passes(maxErrorRate: self.maxErrorRate) else {
+            FileHandle.standardError.write(
+                "error rate \(results.errorRate) is above --max-error-rate \(self.maxErrorRate)\n".data(using: .utf8)!
+            )
+            throw ExitCode(1)
+        }
+    }
+
+    static func micros(_ duration: Duration) -> UInt64 {
+        UInt64(max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000))
+    }
+
+    static func status(of error: any Error) -> String {
+        (error as? RPCError)?.code.name ?? "CLIENT_ERROR"
+    }
+
+    /// `concurrency` callers each send their next call when the last one is answered. Latency is
+    /// each call's own time, so a stalled server shows as fewer calls, not as long ones.
+    static func closedLoop(
+        concurrency: Int,
+        warmup: Duration,
+        measure: Duration,
+        connections: [ClientConnection],
+        options: CallOptions,
+        live: LiveProgress,
+        makeCall: @escaping @Sendable (Int, Int) throws -> (String, ByteBuffer)
+    ) async throws -> Results {
+        let clock = ContinuousClock()
+        let measureFrom = clock.now + warmup
+        let end = measureFrom + measure
+        return try await withThrowingTaskGroup(of: Results.self) { group in
+            for worker in 0..<concurrency {
                 let connection = connections[worker % connections.count]
                 group.addTask(executorPreference: connection.executor) {
-                    var histogram = Histogram<UInt64>(
-                        highestTrackableValue: 60_000_000,
-                        numberOfSignificantValueDigits: .three
-                    )
-                    var errors = 0
+                    var results = Results()
                     var sequence = 0
                     while true {
                         let sent = clock.now
                         if sent >= end { break }
                         sequence += 1
                         let (path, request) = try makeCall(worker, sequence)
+                        let operation = Self.operation(path)
                         do {
-                            _ = try await connection.unary(path: path, request: request, options: callOptions)
+                            _ = try await connection.unary(path: path, request: request, options: options)
+                            guard sent >= measureFrom else { continue }
+                            let micros = Self.micros(clock.now - sent)
+                            results.record(operation, micros: micros)
+                            live.record(micros: micros, error: false)
                         } catch {
-                            if sent >= measureFrom { errors += 1 }
-                            continue
-                        }
-                        if sent >= measureFrom {
-                            let elapsed = clock.now - sent
-                            let micros =
-                                elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds
-                                / 1_000_000_000_000
-                            histogram.record(UInt64(max(micros, 0)))
+                            guard sent >= measureFrom else { continue }
+                            results.fail(operation, status: Self.status(of: error))
+                            live.record(micros: 0, error: true)
                         }
                     }
-                    return (histogram, errors)
+                    return results
                 }
             }
-            var total = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-            var errors = 0
-            for try await (histogram, workerErrors) in group {
-                total.add(histogram)
-                errors += workerErrors
-            }
-            return (total, errors)
+            var total = Results()
+            for try await results in group { total.add(results) }
+            return total
         }
-        for connection in pool { await connection.close() }
-        await withTaskGroup(of: Void.self) { group in
-            for connection in idle { group.addTask { await connection.close() } }
-        }
-        let (histogram, errors) = results
-        let seconds = Double(measure.components.seconds) + Double(measure.components.attoseconds) / 1e18
-        let throughput = Double(histogram.totalCount) / seconds
-        let p = { (q: Double) in histogram.valueAtPercentile(q) }
-        if self.json {
-            print(
-                """
-                {"scenario":"\(self.scenario)","concurrency":\(self.concurrency),"connections":\(self.connections),"payload":\(self.payload),\
-                "compress":\(self.compress),"idle_connections":\(self.idleConnections),"calls":\(histogram.totalCount),"errors":\(errors),"throughput":\(Int(throughput)),\
-                "latency_us":{"p50":\(p(50)),"p90":\(p(90)),"p99":\(p(99)),"p999":\(p(99.9)),"max":\(histogram.max)}}
-                """
-            )
-        } else {
-            print(
-                "scenario \(self.scenario)  concurrency \(self.concurrency)  connections \(self.connections)  payload \(self.payload) B  compression \(self.compress ? "on" : "off")"
-            )
-            print("calls \(histogram.totalCount)  errors \(errors)  throughput \(Int(throughput)) calls/s")
-            print("latency µs: p50 \(p(50))  p90 \(p(90))  p99 \(p(99))  p99.9 \(p(99.9))  max \(histogram.max)")
-        }
-        if errors > 0 { throw ExitCode(1) }
     }
+
+    /// Calls sent on a schedule whatever the server does; each latency runs from the call's
+    /// scheduled time, so time the calls spent waiting behind a stalled server is counted
+    /// (no coordinated omission). At most `maxOutstanding` calls are in flight; beyond that the
+    /// sender waits, and the wait is counted in the latency of the calls it delays.
+    static func openLoop(
+        schedule: Schedule,
+        warmup: Duration,
+        connections: [ClientConnection],
+        maxOutstanding: Int,
+        options: CallOptions,
+        live: LiveProgress,
+        makeCall: @escaping @Sendable (Int, Int) throws -> (String, ByteBuffer)
+    ) async throws -> Results {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let measureFrom = start + warmup
+        // One shared record: a call's task only takes the lock to add one value.
+        let shared = SharedResults()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var outstanding = 0
+            var sequence = 0
+            for offset in schedule {
+                let scheduled = start + .nanoseconds(Int64(offset))
+                // Sleep until the call is due (calls already due go at once, never early).
+                if scheduled > clock.now { try await clock.sleep(until: scheduled, tolerance: .microseconds(50)) }
+                while outstanding >= maxOutstanding, try await group.next() != nil { outstanding -= 1 }
+                sequence += 1
+                let connection = connections[sequence % connections.count]
+                let (path, request) = try makeCall(sequence % 1024, sequence)
+                let measured = scheduled >= measureFrom
+                outstanding += 1
+                group.addTask(executorPreference: connection.executor) {
+                    let operation = Self.operation(path)
+                    do {
+                        _ = try await connection.unary(path: path, request: request, options: options)
+                        guard measured else { return }
+                        let micros = Self.micros(clock.now - scheduled)
+                        shared.state.withLock { $0.record(operation, micros: micros) }
+                        live.record(micros: micros, error: false)
+                    } catch {
+                        guard measured else { return }
+                        shared.state.withLock { $0.fail(operation, status: Self.status(of: error)) }
+                        live.record(micros: 0, error: true)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return shared.state.withLock { $0 }
+    }
+}
+
+/// The results of an open-loop run, which every call's task adds to.
+final class SharedResults: Sendable {
+    let state = Mutex(Results())
 }

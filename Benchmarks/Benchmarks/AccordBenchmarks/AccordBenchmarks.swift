@@ -46,6 +46,77 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The largest message a service sends: an agency's dossier from the gateway.
+    let dossier = Dossier(
+        agency: Agency(id: "ag_1", state: "TX", name: "Harris County Sheriff's Office", type: .county, hasJail: true),
+        requests: (0..<20).map {
+            ParticipationRequest(
+                id: "rq_\($0)",
+                agencyId: "ag_1",
+                model: .jem,
+                partner: .ice,
+                consent: Consent(officialName: "Sheriff", office: "Sheriff", signedOn: "2026-01-02"),
+                status: .qualified,
+                revision: 1,
+                deficiencies: [Deficiency(code: "NO_JAIL", message: "JEM needs a jail or correctional facility")]
+            )
+        },
+        officers: (0..<50).map {
+            Officer(
+                id: "of_\($0)",
+                agencyId: "ag_1",
+                model: .jem,
+                name: "Officer \($0)",
+                status: .certified,
+                certifiedOn: "2026-03-01"
+            )
+        },
+        training: (0..<50).map {
+            OfficerCompliance(
+                officerId: "of_\($0)",
+                agencyId: "ag_1",
+                model: .jem,
+                status: .current,
+                courses: [CourseStatus(course: "JEM refresher", dueOn: "2028-03-01", status: .current)]
+            )
+        },
+        agreements: (0..<3).map {
+            Agreement(id: "mo_\($0)", agencyId: "ag_1", state: "TX", status: .active, effectiveOn: "2025-05-08")
+        },
+        authorizations: (0..<50).map {
+            Authorization(
+                id: "az_\($0)",
+                officerId: "of_\($0)",
+                agreementId: "mo_0",
+                status: .active,
+                functions: [.detainer, .transport]
+            )
+        },
+        recentActions: (0..<20).map {
+            DelegatedAction(
+                id: "ac_\($0)",
+                officerId: "of_1",
+                function: .detainer,
+                place: .jail,
+                subjectRef: "BK-\($0)",
+                decision: .accepted
+            )
+        }
+    )
+    let dossierBytes = try! dossier.serializedBytes()
+
+    Benchmark("Message encode: Dossier, \(dossierBytes.count) B") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try dossier.withSerializedBytes { $0.count })
+        }
+    }
+
+    Benchmark("Message decode: Dossier, \(dossierBytes.count) B") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try Dossier(serializedBytes: dossierBytes))
+        }
+    }
+
     let headers = CallHeaders(
         method: "/accord.v1.Echo/Unary",
         timeoutMilliseconds: 1000,
