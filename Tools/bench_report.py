@@ -31,6 +31,9 @@ def cpu_model():
 baseline = {}
 for row in lines("baseline.jsonl"):
     baseline.setdefault((row["in_flight"], row["payload"]), []).append(row)
+grpc = {}
+for row in lines("grpc.jsonl"):
+    grpc.setdefault((row["in_flight"], row["payload"]), []).append(row)
 accord = {}
 for row in lines("accord.jsonl"):
     accord.setdefault((row["concurrency"], row["payload"], row["compress"]), []).append(row)
@@ -44,8 +47,8 @@ text = [
     "",
     "### Unary echo over loopback, one connection",
     "",
-    "| in flight | payload | compression | Accord calls/s (runs) | plain NIO frames/s | Accord / NIO | p50 µs | p90 µs | p99 µs | p99.9 µs |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| in flight | payload | compression | Accord calls/s (runs) | plain NIO frames/s | Accord / NIO | grpc-swift-2 calls/s (p99 µs) | Accord / grpc | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
 ]
 for (concurrency, payload, compress), rows in sorted(accord.items()):
     m = median_run(rows)
@@ -55,9 +58,15 @@ for (concurrency, payload, compress), rows in sorted(accord.items()):
     lat = m["latency_us"]
     runs_text = " / ".join(format(r["throughput"], ",") for r in rows)
     base_text = format(base_tp, ",") if base_tp else "–"
+    g = grpc.get((concurrency, payload))
+    g_text, g_ratio = "–", "–"
+    if g and not compress:
+        gm = median_run(g)
+        g_text = f"{gm['throughput']:,} ({gm['latency_us']['p99']})"
+        g_ratio = f"{m['throughput'] / gm['throughput']:.1f}x" if gm["throughput"] else "–"
     text.append(
         f"| {concurrency} | {payload} B | {'zlib' if compress else 'off'} | **{m['throughput']:,}** "
-        f"({runs_text}) | {base_text} | {ratio} "
+        f"({runs_text}) | {base_text} | {ratio} | {g_text} | {g_ratio} "
         f"| {lat['p50']} | {lat['p90']} | {lat['p99']} | {lat['p999']} |"
     )
 
