@@ -11,6 +11,8 @@ let package = Package(
         .package(name: "accord", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     ],
     targets: [
         .executableTarget(
@@ -24,6 +26,15 @@ let package = Package(
             ],
             path: "Benchmarks/AccordBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The side-by-side: the same echo on grpc-swift-2 and its HTTP/2 NIO transport.
+        .executableTarget(
+            name: "GRPCEcho",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ],
+            path: "Sources/GRPCEcho"
         ),
         // The reference for the echo figures: plain SwiftNIO, length-prefixed frames, no RPC.
         .executableTarget(

@@ -5,7 +5,8 @@
 #   Tools/bench.sh BIN_DIR [RUNS] [SECONDS]
 #
 # Server pinned to core 0, load to core 1 (taskset). For each row: RUNS runs of SECONDS after a
-# 1 s warm-up; the table shows the median run. Rows: plain SwiftNIO echo (the reference),
+# 1 s warm-up; the table shows the median run. Rows: plain SwiftNIO echo (the reference), the
+# same echo on grpc-swift-2 (the side-by-side),
 # Accord echo at 1 and 64 in flight x 64 B and 1 KiB (compression off, and 1 KiB with it on),
 # 10,000 idle connections held while echo keeps answering (server memory per connection), durable
 # writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
@@ -48,6 +49,21 @@ for in_flight in 1 64; do
     done
 done
 kill $baseline_pid
+
+echo "grpc-swift-2 echo (the side-by-side)..." >&2
+rm -f "$out/grpc.jsonl"
+grpc="$root/Benchmarks/.build/release/GRPCEcho"
+taskset -c 0 "$grpc" server $baseline_port &
+grpc_pid=$!
+sleep 1
+for in_flight in 1 64; do
+    for payload in 64 1024; do
+        for _ in $(seq "$runs"); do
+            taskset -c 1 "$grpc" client $baseline_port $in_flight $payload "$seconds" >> "$out/grpc.jsonl"
+        done
+    done
+done
+kill $grpc_pid
 
 echo "accord echo..." >&2
 taskset -c 0 "$bin/accord-echo" --port $port --admin-port off --log-level warning &
