@@ -76,6 +76,7 @@ struct LoadSmokeTests {
             ("read", gatewayPort, ["--token", token]),
             ("dossier", gatewayPort, ["--token", token]),
             ("mixed", gatewayPort, ["--token", token, "--concurrency", "4"] + small),
+            ("lifecycle", gatewayPort, ["--token", token, "--concurrency", "2"]),
         ]
         for (scenario, port, extra) in runs {
             let run = try Self.load([scenario, "--target", "127.0.0.1:\(port)"] + extra)

@@ -26,7 +26,8 @@ struct AccordLoad: AsyncParsableCommand {
         help: """
             The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
             request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date);             on supervision: act (durable delegated-action records), report (program reports); on the gateway (with --token): \
-            read (routed gets), dossier (fan-out to every service).
+            read (routed gets), dossier (fan-out to every service), mixed (weighted), lifecycle (whole agency journeys, \
+            closed loop).
             """
     )
     var scenario: String
@@ -97,6 +98,7 @@ struct AccordLoad: AsyncParsableCommand {
     func validate() throws {
         let scenarios = [
             "echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report", "dossier", "mixed",
+            "lifecycle",
         ]
         guard scenarios.contains(self.scenario) else {
             throw ValidationError(
@@ -128,6 +130,9 @@ struct AccordLoad: AsyncParsableCommand {
             throw ValidationError("--max-error-rate must be between 0 and 1")
         }
         if self.scenario == "mixed" { _ = try Self.parseWeights(self.weights) }
+        if self.scenario == "lifecycle" && self.rate != nil {
+            throw ValidationError("lifecycle runs whole journeys in a closed loop; give --concurrency, not --rate")
+        }
     }
 
     /// The metadata of every call: the bearer token when one is given (calls through the gateway).
@@ -444,15 +449,30 @@ struct AccordLoad: AsyncParsableCommand {
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
-        let makeCall =
-            self.scenario == "mixed"
-            ? try await self.mixedMaker(endpoint) : try await self.callMaker(self.scenario, endpoint)
+        let makeCall: @Sendable (Int, Int) throws -> (String, ByteBuffer)
+        switch self.scenario {
+        case "mixed": makeCall = try await self.mixedMaker(endpoint)
+        // Journeys make their own calls.
+        case "lifecycle": makeCall = { _, _ in (EchoMethods.unary.path, ByteBuffer()) }
+        default: makeCall = try await self.callMaker(self.scenario, endpoint)
+        }
         let callOptions = self.callOptions
         let connections = pool
         let live = LiveProgress(enabled: !self.json && isatty(STDERR_FILENO) != 0)
         let progress = Task { await live.run() }
         let results: Results
-        if let rate = self.rate {
+        if self.scenario == "lifecycle" {
+            let client = RPCClient(endpoints: [endpoint])
+            results = try await Lifecycle.journeys(
+                concurrency: self.concurrency,
+                warmup: warmup,
+                measure: measure,
+                client: client,
+                options: callOptions,
+                live: live
+            )
+            await client.close()
+        } else if let rate = self.rate {
             // The sender runs on the first connection's event loop: waking it and handing each
             // call to the connection then need no thread switch (which a pinned core makes slow).
             let arrival = Arrival(rawValue: self.arrival)!
