@@ -202,6 +202,7 @@ let package = Package(
                 "AccordPaging",
                 "AccordCSV",
                 "AccordSheets",
+                "AccordCalendar",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

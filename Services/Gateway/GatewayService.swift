@@ -107,9 +107,7 @@ public final class GatewayService: Sendable {
         -> CallOptions
     {
         let principal = try override ?? self.caller(context)
-        var metadata: Metadata = [TrustMetadata.principal: principal.header]
-        if let name = principal.name { metadata.add(TrustMetadata.principalName, name) }
-        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
+        var metadata = TrustMetadata.asserting(principal, internalCredential: self.internalCredential)
         metadata.add(MetadataKey.traceID, context.metadata[MetadataKey.traceID] ?? Self.traceID())
         var timeout = context.timeRemaining ?? self.defaultTimeout
         if let cap { timeout = min(timeout, cap) }

@@ -15,11 +15,9 @@ public import ServiceLifecycle
 /// (a crash between the answer and the mark) makes one agreement.
 public final class AgreementDispatcher: Service, Sendable {
     let service: IntakeService
-    let client: RPCClient
-    let callTimeout: TimeAmount
+    let delivery: OutboxDelivery
     let pollInterval: Duration
     let maxBackoff: Duration
-    let internalCredential: String?
 
     public init(
         service: IntakeService,
@@ -30,11 +28,13 @@ public final class AgreementDispatcher: Service, Sendable {
         internalCredential: String? = nil
     ) {
         self.service = service
-        self.internalCredential = internalCredential
-        var configuration = ClientConfiguration()
-        configuration.retry.maxAttempts = 1  // the outbox is the retry
-        self.client = RPCClient(endpoints: supervision, configuration: configuration, logger: service.logger)
-        self.callTimeout = callTimeout
+        self.delivery = OutboxDelivery(
+            endpoints: supervision,
+            speakingAs: Principal(role: .programOffice, name: "intake"),
+            internalCredential: internalCredential,
+            callTimeout: callTimeout,
+            logger: service.logger
+        )
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
     }
@@ -46,16 +46,9 @@ public final class AgreementDispatcher: Service, Sendable {
             maxBackoff: self.maxBackoff,
             logger: self.service.logger,
             deliver: { try await self.deliverPending() },
-            finish: { await self.client.close() }
+            finish: { await self.delivery.client.close() }
         )
         try await loop.run()
-    }
-
-    /// Intake speaks for the program office towards supervision, with the internal credential when set.
-    private var metadata: Metadata {
-        var metadata: Metadata = [TrustMetadata.principal: "program-office", TrustMetadata.principalName: "intake"]
-        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
-        return metadata
     }
 
     private struct Pending: Sendable {
@@ -94,11 +87,7 @@ public final class AgreementDispatcher: Service, Sendable {
         }
         for item in batch {
             do {
-                _ = try await self.client.unary(
-                    SupervisionMethods.importAgreement,
-                    item.request,
-                    options: CallOptions(timeout: self.callTimeout, metadata: self.metadata)
-                )
+                _ = try await self.delivery.unary(SupervisionMethods.importAgreement, item.request)
             } catch let error as RPCError where error.code == .invalidArgument {
                 // Supervision will never take this row; say so and do not send it again.
                 self.service.logger.error(

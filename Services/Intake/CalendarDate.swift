@@ -1,3 +1,5 @@
+import AccordCalendar
+
 /// A calendar date without a time zone, as the program's documents give them ("2025-05-08").
 public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConvertible {
     public let year: Int
@@ -44,20 +46,7 @@ public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConverti
 
     /// The UTC date of a Unix time in milliseconds.
     public init(unixMilliseconds: Int64) {
-        var days = Int(unixMilliseconds / 86_400_000)
-        if unixMilliseconds < 0 && unixMilliseconds % 86_400_000 != 0 { days -= 1 }
-        // Civil-from-days (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        self.year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        self.month = month
-        self.day = day
+        (self.year, self.month, self.day) = Day(unixMilliseconds: unixMilliseconds).components
     }
 
     public var description: String {
@@ -71,11 +60,5 @@ public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConverti
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
-    static func days(inMonth month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
+    static func days(inMonth month: Int, year: Int) -> Int { Day.days(inMonth: month, year: year) }
 }

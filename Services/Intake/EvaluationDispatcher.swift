@@ -17,11 +17,9 @@ public import ServiceLifecycle
 /// the acknowledgement and the mark) is evaluated once.
 public final class EvaluationDispatcher: Service, Sendable {
     let service: IntakeService
-    let client: RPCClient
-    let callTimeout: TimeAmount
+    let delivery: OutboxDelivery
     let pollInterval: Duration
     let maxBackoff: Duration
-    let internalCredential: String?
 
     public init(
         service: IntakeService,
@@ -32,11 +30,13 @@ public final class EvaluationDispatcher: Service, Sendable {
         internalCredential: String? = nil
     ) {
         self.service = service
-        self.internalCredential = internalCredential
-        var configuration = ClientConfiguration()
-        configuration.retry.maxAttempts = 1  // the outbox is the retry
-        self.client = RPCClient(endpoints: qualification, configuration: configuration, logger: service.logger)
-        self.callTimeout = callTimeout
+        self.delivery = OutboxDelivery(
+            endpoints: qualification,
+            speakingAs: Principal(role: .operator, name: "intake"),
+            internalCredential: internalCredential,
+            callTimeout: callTimeout,
+            logger: service.logger
+        )
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
     }
@@ -48,16 +48,9 @@ public final class EvaluationDispatcher: Service, Sendable {
             maxBackoff: self.maxBackoff,
             logger: self.service.logger,
             deliver: { try await self.deliverPending() },
-            finish: { await self.client.close() }
+            finish: { await self.delivery.client.close() }
         )
         try await loop.run()
-    }
-
-    /// Intake acts as the operator towards qualification, with the internal credential when set.
-    private var metadata: Metadata {
-        var metadata: Metadata = [TrustMetadata.principal: "operator", TrustMetadata.principalName: "intake"]
-        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
-        return metadata
     }
 
     private struct Pending: Sendable {
@@ -98,10 +91,9 @@ public final class EvaluationDispatcher: Service, Sendable {
             // A revision amended since, or a request withdrawn, needs no evaluation.
             let current = Int64(item.request.revision ?? 0) == item.revision && item.request.status == .received
             if current {
-                _ = try await self.client.unary(
+                _ = try await self.delivery.unary(
                     QualificationMethods.evaluateRequest,
-                    EvaluateRequestRequest(request: item.request, agency: item.agency),
-                    options: CallOptions(timeout: self.callTimeout, metadata: self.metadata)
+                    EvaluateRequestRequest(request: item.request, agency: item.agency)
                 )
             }
             let now = self.service.now()

@@ -11,11 +11,9 @@ public import ServiceLifecycle
 /// nothing, and supervision takes the same notice twice as once.
 public final class CertificationNotifier: Service, Sendable {
     let service: QualificationService
-    let client: RPCClient
-    let callTimeout: TimeAmount
+    let delivery: OutboxDelivery
     let pollInterval: Duration
     let maxBackoff: Duration
-    let internalCredential: String?
 
     public init(
         service: QualificationService,
@@ -26,13 +24,15 @@ public final class CertificationNotifier: Service, Sendable {
         internalCredential: String? = nil
     ) {
         self.service = service
-        var configuration = ClientConfiguration()
-        configuration.retry.maxAttempts = 1  // the outbox is the retry
-        self.client = RPCClient(endpoints: supervision, configuration: configuration, logger: service.logger)
-        self.callTimeout = callTimeout
+        self.delivery = OutboxDelivery(
+            endpoints: supervision,
+            speakingAs: Principal(role: .programOffice, name: "qualification"),
+            internalCredential: internalCredential,
+            callTimeout: callTimeout,
+            logger: service.logger
+        )
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
-        self.internalCredential = internalCredential
     }
 
     public func run() async throws {
@@ -42,7 +42,7 @@ public final class CertificationNotifier: Service, Sendable {
             maxBackoff: self.maxBackoff,
             logger: self.service.logger,
             deliver: { try await self.notifyPending() },
-            finish: { await self.client.close() }
+            finish: { await self.delivery.client.close() }
         )
         try await loop.run()
     }
@@ -56,13 +56,9 @@ public final class CertificationNotifier: Service, Sendable {
                     "SELECT rowid FROM officer WHERE status = 2 AND supervision_notified_at_ms IS NULL ORDER BY rowid LIMIT 32"
             ).map { try QualificationService.loadOfficer(db, $0) }
         }
-        var metadata: Metadata = [
-            TrustMetadata.principal: "program-office", TrustMetadata.principalName: "qualification",
-        ]
-        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
         for officer in pending {
             do {
-                let answer = try await self.client.unary(
+                let answer = try await self.delivery.unary(
                     SupervisionMethods.notifyCertified,
                     NotifyCertifiedRequest(
                         officerId: officer.id,
@@ -71,8 +67,7 @@ public final class CertificationNotifier: Service, Sendable {
                         name: officer.name,
                         certifiedOn: officer.certifiedOn,
                         rulesVersion: officer.rulesVersion
-                    ),
-                    options: CallOptions(timeout: self.callTimeout, metadata: metadata)
+                    )
                 )
                 if let authorization = answer.authorizationId {
                     self.service.logger.info(

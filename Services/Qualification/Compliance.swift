@@ -1,4 +1,4 @@
-public import AccordCalendar
+import AccordCalendar
 public import AccordMessages
 
 /// Recurring-training status as of a date: each course falls due a fixed number of days after

@@ -10,11 +10,9 @@ public import ServiceLifecycle
 /// report loses nothing, and intake takes the same decision twice as once.
 public final class DecisionReporter: Service, Sendable {
     let service: QualificationService
-    let client: RPCClient
-    let callTimeout: TimeAmount
+    let delivery: OutboxDelivery
     let pollInterval: Duration
     let maxBackoff: Duration
-    let internalCredential: String?
 
     public init(
         service: QualificationService,
@@ -25,13 +23,15 @@ public final class DecisionReporter: Service, Sendable {
         internalCredential: String? = nil
     ) {
         self.service = service
-        var configuration = ClientConfiguration()
-        configuration.retry.maxAttempts = 1  // the outbox is the retry
-        self.client = RPCClient(endpoints: intake, configuration: configuration, logger: service.logger)
-        self.callTimeout = callTimeout
+        self.delivery = OutboxDelivery(
+            endpoints: intake,
+            speakingAs: Principal(role: .programOffice, name: "qualification"),
+            internalCredential: internalCredential,
+            callTimeout: callTimeout,
+            logger: service.logger
+        )
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
-        self.internalCredential = internalCredential
     }
 
     public func run() async throws {
@@ -41,7 +41,7 @@ public final class DecisionReporter: Service, Sendable {
             maxBackoff: self.maxBackoff,
             logger: self.service.logger,
             deliver: { try await self.reportPending() },
-            finish: { await self.client.close() }
+            finish: { await self.delivery.client.close() }
         )
         try await loop.run()
     }
@@ -54,13 +54,9 @@ public final class DecisionReporter: Service, Sendable {
                 sql: "SELECT * FROM evaluation WHERE reported_at_ms IS NULL ORDER BY decided_at_ms LIMIT 32"
             ).map(QualificationService.evaluation)
         }
-        var metadata: Metadata = [
-            TrustMetadata.principal: "program-office", TrustMetadata.principalName: "qualification",
-        ]
-        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
         for evaluation in pending {
             do {
-                _ = try await self.client.unary(
+                _ = try await self.delivery.unary(
                     IntakeMethods.recordDecision,
                     RecordDecisionRequest(
                         requestId: evaluation.requestId,
@@ -68,8 +64,7 @@ public final class DecisionReporter: Service, Sendable {
                         status: evaluation.status,
                         deficiencies: evaluation.failed.map { Deficiency(code: $0.code, message: $0.message) },
                         rulesVersion: evaluation.rulesVersion
-                    ),
-                    options: CallOptions(timeout: self.callTimeout, metadata: metadata)
+                    )
                 )
             } catch let error as RPCError
                 where error.code == .failedPrecondition || error.code == .notFound || error.code == .invalidArgument

@@ -1,5 +1,5 @@
 import AccordMessages
-public import AccordRPC
+import AccordRPC
 public import ServiceLifecycle
 
 /// Suspends the authority of officers whose recurring training is overdue, and lifts that

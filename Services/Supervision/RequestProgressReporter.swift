@@ -1,5 +1,5 @@
 import AccordMessages
-public import AccordRPC
+import AccordRPC
 import GRDB
 public import ServiceLifecycle
 

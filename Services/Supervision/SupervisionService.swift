@@ -43,11 +43,13 @@ public final class SupervisionService: Sendable {
         }
 
         var callOptions: CallOptions {
-            var metadata: Metadata = [
-                TrustMetadata.principal: "program-office", TrustMetadata.principalName: "supervision",
-            ]
-            if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
-            return CallOptions(timeout: self.callTimeout, metadata: metadata)
+            CallOptions(
+                timeout: self.callTimeout,
+                metadata: TrustMetadata.asserting(
+                    Principal(role: .programOffice, name: "supervision"),
+                    internalCredential: self.internalCredential
+                )
+            )
         }
     }
 

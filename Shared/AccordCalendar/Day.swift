@@ -70,7 +70,8 @@ public struct Day: Comparable, Hashable, Sendable, CustomStringConvertible {
 
     public static func < (lhs: Day, rhs: Day) -> Bool { lhs.number < rhs.number }
 
-    static func days(inMonth month: Int, year: Int) -> Int {
+    /// Days in a month of a year (Gregorian leap years).
+    public static func days(inMonth month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30

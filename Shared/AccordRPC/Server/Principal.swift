@@ -60,6 +60,17 @@ public enum TrustMetadata {
     static let nameAttribute = "accord.principal.name"
 }
 
+extension TrustMetadata {
+    /// The metadata of a call made on `principal`'s behalf: its header and name, and the
+    /// internal credential that makes the callee believe them, when there is one.
+    public static func asserting(_ principal: Principal, internalCredential: String?) -> Metadata {
+        var metadata: Metadata = [Self.principal: principal.header]
+        if let name = principal.name { metadata.add(Self.principalName, name) }
+        if let credential = internalCredential { metadata.add(Self.internalCredential, credential) }
+        return metadata
+    }
+}
+
 extension ServerContext {
     /// A context for work a service does on its own behalf (seeding, scheduled jobs), acting as
     /// `principal`.
