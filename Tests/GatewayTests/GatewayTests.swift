@@ -249,6 +249,15 @@ struct GatewayTests {
             options: Deployment.bearer(office)
         )
         #expect(registered.created?.who?.contains("Program Office Desk") == true)
+        // A backend's error comes through whole: status, message and details.
+        let duplicate = await d.error(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            token: office
+        )
+        #expect(duplicate?.code == .alreadyExists)
+        #expect(duplicate?.errorDetails?.reason == "DUPLICATE_AGENCY")
+        #expect(duplicate?.errorDetails?.metadata.first?.value == registered.id)
         let other = try await d.client.unary(
             IntakeMethods.registerAgency,
             RegisterAgencyRequest(agency: Agency(state: "TX", name: "Bexar County Sheriff's Office", type: .county)),
