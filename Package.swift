@@ -333,6 +333,7 @@ let package = Package(
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
+                "AccordServiceRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

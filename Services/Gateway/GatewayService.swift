@@ -1,5 +1,6 @@
 import AccordMessages
 public import AccordRPC
+import AccordServiceRuntime
 import AccordWire
 import Foundation
 public import Logging
@@ -78,6 +79,7 @@ public final class GatewayService: Sendable {
                 }
             }
         }
+        self.registerEcho(into: &router)
         router.register(GatewayMethods.createToken) { try await self.createToken($0, $1) }
         router.register(GatewayMethods.listTokens) { try await self.listTokens($0, $1) }
         router.register(GatewayMethods.revokeToken) { try await self.revokeToken($0, $1) }
@@ -86,6 +88,59 @@ public final class GatewayService: Sendable {
         router.register(GatewayMethods.getBackends) { _, context in
             _ = try self.caller(context)
             return GetBackendsResponse(backends: self.backends.all.flatMap(\.backends))
+        }
+    }
+
+    /// `accord.v1.Echo` on the gateway: forwarded as bytes to the backend the call names in
+    /// `echo-backend` metadata (the cost and health of that path), else answered here.
+    func registerEcho(into router: inout RPCRouter) {
+        router.registerRaw(path: EchoMethods.unary.path) { bytes, context in
+            if let pool = try self.echoBackend(context) {
+                return try await pool.unary(
+                    path: EchoMethods.unary.path,
+                    request: bytes,
+                    options: try self.forwardOptions(context),
+                    idempotent: true
+                )
+            }
+            let response = try await Diagnostics.echo(try Self.decodeEcho(bytes))
+            return ByteBuffer(bytes: try response.serializedBytes())
+        }
+        router.registerRaw(path: EchoMethods.stream.path) { bytes, context, stream in
+            if let pool = try self.echoBackend(context) {
+                try await pool.serverStreaming(
+                    path: EchoMethods.stream.path,
+                    request: bytes,
+                    options: try self.forwardOptions(context),
+                    send: { try await stream.send($0) }
+                )
+                return
+            }
+            try await Diagnostics.echoStream(try Self.decodeEcho(bytes)) {
+                try await stream.send(ByteBuffer(bytes: try $0.serializedBytes()))
+            }
+        }
+    }
+
+    func echoBackend(_ context: ServerContext) throws -> BackendPool? {
+        guard let name = context.metadata[MetadataKey.echoBackend] else { return nil }
+        switch name {
+        case "intake": return self.backends.intake
+        case "qualification": return self.backends.qualification
+        case "supervision": return self.backends.supervision
+        default:
+            throw RPCError.invalidArgument(
+                field: MetadataKey.echoBackend,
+                "names no backend: \(name) (intake, qualification or supervision)"
+            )
+        }
+    }
+
+    static func decodeEcho(_ bytes: ByteBuffer) throws -> EchoRequest {
+        do {
+            return try EchoRequest(serializedBytes: Array(bytes.readableBytesView))
+        } catch {
+            throw RPCError(.invalidArgument, "the echo request does not decode: \(error)")
         }
     }
 

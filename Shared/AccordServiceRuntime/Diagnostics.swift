@@ -1,4 +1,4 @@
-import AccordMessages
+public import AccordMessages
 public import AccordRPC
 import AccordWire
 import NIOCore
@@ -9,21 +9,38 @@ public enum Diagnostics {
     public static let maxDelayMilliseconds: UInt32 = 60_000
     public static let maxStreamCount: UInt32 = 100_000
 
+    /// Registers the echo methods, except those the server registered itself (the gateway, which
+    /// can forward them).
     public static func registerEcho(into router: inout RPCRouter) {
-        router.register(EchoMethods.unary) { request, _ in
-            try await Self.applyDelayAndFailure(request)
-            return EchoResponse(payload: request.payload)
+        if !router.isRegistered(EchoMethods.unary.path) {
+            router.register(EchoMethods.unary) { request, _ in try await Self.echo(request) }
         }
-        router.register(EchoMethods.stream) { request, _, stream in
-            let count = request.count ?? 1
-            guard count <= Self.maxStreamCount else {
-                throw RPCError.invalidArgument(field: "count", "must be at most \(Self.maxStreamCount)")
+        if !router.isRegistered(EchoMethods.stream.path) {
+            router.register(EchoMethods.stream) { request, _, stream in
+                try await Self.echoStream(request) { try await stream.send($0) }
             }
-            for sequence in 0..<count {
-                try await stream.send(EchoResponse(payload: request.payload, sequence: sequence))
-            }
-            try await Self.applyDelayAndFailure(request)
         }
+    }
+
+    /// The answer to `Echo/Unary`: the payload back, after the delay or with the failure asked for.
+    public static func echo(_ request: EchoRequest) async throws -> EchoResponse {
+        try await Self.applyDelayAndFailure(request)
+        return EchoResponse(payload: request.payload)
+    }
+
+    /// The answers to `Echo/Stream`: `count` copies of the payload, then the delay or failure.
+    public static func echoStream(
+        _ request: EchoRequest,
+        send: (EchoResponse) async throws -> Void
+    ) async throws {
+        let count = request.count ?? 1
+        guard count <= Self.maxStreamCount else {
+            throw RPCError.invalidArgument(field: "count", "must be at most \(Self.maxStreamCount)")
+        }
+        for sequence in 0..<count {
+            try await send(EchoResponse(payload: request.payload, sequence: sequence))
+        }
+        try await Self.applyDelayAndFailure(request)
     }
 
     /// Registers Health/Check, answering for the server and for each service it hosts.

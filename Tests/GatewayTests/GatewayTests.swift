@@ -86,7 +86,11 @@ struct Deployment {
             rules: try SupervisionRules.load(directory: Self.rulesDirectory),
             logger: logger
         )
-        let intake = try await Self.serve { intakeService.register(into: &$0) }
+        // Intake answers echoes, the other backends do not (a forwarded echo shows where it went).
+        let intake = try await Self.serve {
+            intakeService.register(into: &$0)
+            Diagnostics.registerEcho(into: &$0)
+        }
         let qualification = try await Self.serve { qualificationService.register(into: &$0) }
         let supervision = try await Self.serve { supervisionService.register(into: &$0) }
         let tokens = try TokenStore(
@@ -293,6 +297,46 @@ struct GatewayTests {
             options: Deployment.bearer(auditor)
         )
         #expect(backends.backends.count == 3 && backends.backends.allSatisfy { $0.state == .healthy })
+    }
+
+    @Test("echo: answered by the gateway, or forwarded to the backend named in echo-backend metadata")
+    func echoThroughTheGateway() async throws {
+        let d = try await Deployment.start()
+        defer { Task { await d.stop() } }
+        let request = EchoRequest(payload: Array("through".utf8))
+        func echo(via backend: String?) async throws -> EchoResponse {
+            var options = Deployment.bearer(d.operatorToken)
+            if let backend { options.metadata.add(MetadataKey.echoBackend, backend) }
+            return try await d.client.unary(EchoMethods.unary, request, options: options)
+        }
+        #expect(try await echo(via: nil).payload == request.payload)
+        #expect(try await echo(via: "intake").payload == request.payload)
+        // Qualification hosts no echo here: the call went there and came back UNIMPLEMENTED.
+        do {
+            _ = try await echo(via: "qualification")
+            Issue.record("qualification answered an echo it does not host")
+        } catch let error as RPCError {
+            #expect(error.code == .unimplemented)
+        }
+        do {
+            _ = try await echo(via: "elsewhere")
+            Issue.record("an unknown backend was accepted")
+        } catch let error as RPCError {
+            #expect(error.code == .invalidArgument && error.message.contains("elsewhere"))
+        }
+        // The streaming echo is forwarded too.
+        var options = Deployment.bearer(d.operatorToken)
+        options.metadata.add(MetadataKey.echoBackend, "intake")
+        var sequences: [UInt32] = []
+        for try await response in try await d.client.serverStreaming(
+            EchoMethods.stream,
+            EchoRequest(payload: [1], count: 3),
+            options: options
+        ) { sequences.append(response.sequence ?? 0) }
+        #expect(sequences == [0, 1, 2])
+        // Without a token the gateway answers nothing, echo included.
+        let anonymous = await d.error(EchoMethods.unary, request, token: nil)
+        #expect(anonymous?.code == .unauthenticated)
     }
 
     @Test("a backend down during a dossier: the answer comes within the deadline, partial, naming what is missing")

@@ -37,6 +37,9 @@ public struct RPCRouter: Sendable {
 
     public var paths: [String] { self.routes.keys.sorted() }
 
+    /// Whether a handler is registered for `path`.
+    public func isRegistered(_ path: String) -> Bool { self.routes[path] != nil }
+
     /// Registers a unary method.
     public mutating func register<Request, Response>(
         _ method: RPCMethod<Request, Response>,
