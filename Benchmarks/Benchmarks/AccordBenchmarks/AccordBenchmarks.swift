@@ -1,4 +1,5 @@
 import AccordMessages
+import AccordRPC
 import AccordWire
 import Benchmark
 import NIOCore
@@ -114,6 +115,41 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Message decode: Dossier, \(dossierBytes.count) B") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try Dossier(serializedBytes: dossierBytes))
+        }
+    }
+
+    // A MESSAGE frame of the dossier as a connection writes it, compression off and on (zlib
+    // level 6, as connections use when the message is at least the compression threshold), and
+    // the inflate a receiver does.
+    let dossierMessage = ByteBuffer(bytes: dossierBytes)
+    Benchmark("Frame encode: MESSAGE Dossier, compression off") { benchmark in
+        var buffer = ByteBuffer()
+        for _ in benchmark.scaledIterations {
+            buffer.clear()
+            buffer.writeMessageFrame(callID: 1, flags: .endStream, message: dossierMessage, compressor: nil)
+            blackHole(buffer.readableBytes)
+        }
+    }
+    let compressor = ZlibCompressor()
+    var compressedDossier = ByteBuffer()
+    _ = compressor.compress(dossierMessage, into: &compressedDossier)
+    Benchmark(
+        "Frame encode: MESSAGE Dossier, zlib (\(dossierBytes.count) to \(compressedDossier.readableBytes) B)"
+    ) { benchmark in
+        var buffer = ByteBuffer()
+        for _ in benchmark.scaledIterations {
+            buffer.clear()
+            buffer.writeMessageFrame(callID: 1, flags: .endStream, message: dossierMessage, compressor: compressor)
+            blackHole(buffer.readableBytes)
+        }
+    }
+    let decompressor = ZlibDecompressor()
+    Benchmark("Frame decode: inflate the zlib Dossier") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(
+                try decompressor.decompress(compressedDossier, limit: 4 << 20, allocator: ByteBufferAllocator())
+                    .readableBytes
+            )
         }
     }
 

@@ -1,10 +1,10 @@
-import AccordWire
-import NIOCore
+public import AccordWire
+public import NIOCore
 
 extension ByteBuffer {
     /// Writes one MESSAGE frame. With a compressor, the payload is zlib-compressed when that makes
     /// it smaller (the COMPRESSED flag is then added); otherwise it is written as it is.
-    mutating func writeMessageFrame(
+    public mutating func writeMessageFrame(
         callID: UInt32,
         flags: FrameFlags,
         message: ByteBuffer,

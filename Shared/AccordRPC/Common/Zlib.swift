@@ -1,12 +1,12 @@
 internal import CAccordZlib
-import NIOCore
+public import NIOCore
 
 /// zlib-format deflate of single messages, reusing one stream per connection (`deflateReset`).
-/// Not thread-safe: a connection uses it on its event loop.
-final class ZlibCompressor {
+/// Not thread-safe: a connection uses it on its event loop. Public for the benchmark package.
+public final class ZlibCompressor {
     private var stream = z_stream()
 
-    init(level: Int32 = 6) {
+    public init(level: Int32 = 6) {
         let status = accord_deflate_init(&self.stream, level)
         precondition(status == Z_OK, "deflateInit2 failed: \(status)")
     }
@@ -14,7 +14,7 @@ final class ZlibCompressor {
     deinit { deflateEnd(&self.stream) }
 
     /// Compresses `input` into `output`; false when the result would not be smaller.
-    func compress(_ input: ByteBuffer, into output: inout ByteBuffer) -> Bool {
+    public func compress(_ input: ByteBuffer, into output: inout ByteBuffer) -> Bool {
         deflateReset(&self.stream)
         let bound = Int(deflateBound(&self.stream, UInt(input.readableBytes)))
         let limit = min(bound, input.readableBytes - 1)
@@ -40,23 +40,28 @@ final class ZlibCompressor {
     }
 }
 
-/// Bounded zlib inflate: output past the limit stops decompression (no bombs).
-final class ZlibDecompressor {
-    enum Failure: Error, Equatable {
+/// Bounded zlib inflate: output past the limit stops decompression (no bombs). Public for the
+/// benchmark package.
+public final class ZlibDecompressor {
+    public enum Failure: Error, Equatable {
         case tooLarge(limit: Int)
         case corrupt
     }
 
     private var stream = z_stream()
 
-    init() {
+    public init() {
         let status = accord_inflate_init(&self.stream)
         precondition(status == Z_OK, "inflateInit2 failed: \(status)")
     }
 
     deinit { inflateEnd(&self.stream) }
 
-    func decompress(_ input: ByteBuffer, limit: Int, allocator: ByteBufferAllocator) throws(Failure) -> ByteBuffer {
+    public func decompress(
+        _ input: ByteBuffer,
+        limit: Int,
+        allocator: ByteBufferAllocator
+    ) throws(Failure) -> ByteBuffer {
         inflateReset(&self.stream)
         var output = allocator.buffer(capacity: min(max(input.readableBytes * 4, 256), limit + 1))
         var status = Z_OK
