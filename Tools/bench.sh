@@ -10,8 +10,8 @@
 # Accord echo at 1 and 64 in flight x 64 B and 1 KiB (compression off, and 1 KiB with it on),
 # 10,000 idle connections held while echo keeps answering (server memory per connection), durable
 # writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
-# over 1,000 agreements, 20,000 officers and 1,000,000 actions, gets routed through the gateway
-# against the same gets made directly, the gateway's dossier fan-out, the mixed scenario at its
+# over 1,000 agreements, 20,000 officers and 1,000,000 actions, echoes (1 and 64 in flight x 64 B
+# and 1 KiB) and gets routed through the gateway against the same calls made directly to intake, the gateway's dossier fan-out, the mixed scenario at its
 # saturation point and at half of it with each process's peak memory, and the micro-benchmarks of
 # Benchmarks/ (encode/decode time and mallocs).
 set -euo pipefail
@@ -116,7 +116,7 @@ taskset -c 0 "$bin/accord-intake" --port $port --admin-port off --log-level warn
     --seed-ice-dir "$root/seeds/ice" &
 server=$!
 sleep 2
-for scenario in write submit read list; do
+for scenario in register submit get list; do
     for clients in 1 16 64; do
         for _ in $(seq "$runs"); do
             taskset -c 1 "$bin/accord-load" $scenario --target 127.0.0.1:$port --concurrency $clients \
@@ -193,7 +193,7 @@ rm -rf "$supervision_data"
 fi
 
 if part gateway; then
-echo "gateway: routed gets against direct ones, and dossiers..." >&2
+echo "gateway: routed echoes and gets against direct ones, and dossiers..." >&2
 rm -f "$out/gateway.jsonl"
 gateway_data=$(mktemp -d)
 # The set without an internal credential (the check is one comparison per call); the services
@@ -213,10 +213,19 @@ taskset -c 0 "$bin/accord-gateway" --port 17400 --admin-port off --log-level war
 gateway=$!
 sleep 4
 for clients in 1 64; do
+    for payload in 64 1024; do
+        for _ in $(seq "$runs"); do
+            taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17401 --concurrency $clients --payload $payload \
+                --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"direct",/' >> "$out/gateway.jsonl"
+            taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17400 --token "$token" --echo-backend intake \
+                --concurrency $clients --payload $payload --duration "${seconds}s" --warmup 1s --json \
+                | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
+        done
+    done
     for _ in $(seq "$runs"); do
-        taskset -c 1 "$bin/accord-load" read --target 127.0.0.1:17401 --concurrency $clients \
+        taskset -c 1 "$bin/accord-load" get --target 127.0.0.1:17401 --concurrency $clients \
             --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"direct",/' >> "$out/gateway.jsonl"
-        taskset -c 1 "$bin/accord-load" read --target 127.0.0.1:17400 --token "$token" --concurrency $clients \
+        taskset -c 1 "$bin/accord-load" get --target 127.0.0.1:17400 --token "$token" --concurrency $clients \
             --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
     done
 done

@@ -78,14 +78,14 @@ if intake:
         "",
         "### Intake: durable writes, gets and lists (SQLite, WAL, every commit synced)",
         "",
-        "`write` registers a new agency per call and `submit` submits a new participation request per call",
-        "(each a durable write; concurrent ones share a group commit); `read` gets agencies by id; `list`",
+        "`register` registers a new agency per call and `submit` submits a new participation request per call",
+        "(each a durable write; concurrent ones share a group commit); `get` gets agencies by id; `list`",
         "pages 50 Texas agencies; over the seeded ICE lists.",
         "",
         "| scenario | clients | calls/s (runs) | p50 µs | p90 µs | p99 µs | p99.9 µs |",
         "|---|---|---|---|---|---|---|",
     ]
-    order = {"write": 0, "submit": 1, "read": 2, "list": 3}
+    order = {"register": 0, "submit": 1, "get": 2, "list": 3}
     for (scenario, clients), rows in sorted(intake.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][1])):
         m = median_run(rows)
         lat = m["latency_us"]
@@ -170,20 +170,22 @@ if reports:
 
 gateway = {}
 for row in lines("gateway.jsonl"):
-    gateway.setdefault((row["scenario"], row["via"], row["concurrency"]), []).append(row)
+    scenario = f"echo {row['payload']} B" if row["scenario"] == "echo" else row["scenario"]
+    gateway.setdefault((scenario, row["via"], row["concurrency"]), []).append(row)
 if gateway:
     text += [
         "",
         "### Gateway: a routed call against the same call made directly, and the dossier fan-out",
         "",
-        "`read` gets an agency by id from intake (over the seeded ICE lists), once directly and once through the",
-        "gateway, which authenticates the bearer token and forwards the message bytes; `dossier` asks the gateway",
-        "for an agency's dossier, which it gathers from the three services in parallel (eight calls).",
+        "Each call is made once directly to intake and once through the gateway, which authenticates the bearer",
+        "token and forwards the message bytes to intake: `echo` (the protocol alone; through the gateway with",
+        "`--echo-backend intake`) and `get` (an agency by id, over the seeded ICE lists). `dossier` asks the",
+        "gateway for an agency's dossier, which it gathers from the three services in parallel (eight calls).",
         "",
         "| scenario | via | clients | calls/s (runs) | gateway / direct | p50 µs | p90 µs | p99 µs | p99.9 µs |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    order = {"read": 0, "dossier": 1}
+    order = {"echo 64 B": 0, "echo 1024 B": 1, "get": 2, "read": 2, "dossier": 3}
     for (scenario, via, clients), rows in sorted(gateway.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][2], kv[0][1] != "direct")):
         m = median_run(rows)
         lat = m["latency_us"]

@@ -65,18 +65,31 @@ struct LoadSmokeTests {
         let small = ["--seed-agencies", "20", "--seed-officers", "20", "--seed-agreements", "5"]
         let runs: [(String, Int, [String])] = [
             ("echo", intakePort, []),
-            ("write", intakePort, []),
+            ("register", intakePort, []),
             ("submit", intakePort, ["--seed-agencies", "400"]),
-            ("read", intakePort, []),
+            ("get", intakePort, []),
             ("list", intakePort, []),
+            ("read", intakePort, []),
+            ("write", intakePort, ["--seed-agencies", "400"]),
             ("evaluate", qualificationPort, []),
             ("compliance", qualificationPort, small),
             ("act", supervisionPort, small),
             ("report", supervisionPort, small + ["--seed-actions", "50"]),
+            ("echo", gatewayPort, ["--token", token, "--echo-backend", "supervision"]),
+            ("get", gatewayPort, ["--token", token]),
             ("read", gatewayPort, ["--token", token]),
+            ("write", gatewayPort, ["--token", token] + small + ["--seed-agencies", "400"]),
             ("dossier", gatewayPort, ["--token", token]),
             ("mixed", gatewayPort, ["--token", token, "--concurrency", "4"] + small),
             ("lifecycle", gatewayPort, ["--token", token, "--concurrency", "2"]),
+        ]
+        // What read and write are made of depends on the target: the gateway adds dossiers to the
+        // reads and action records to the writes.
+        let composition: [String: Set<String>] = [
+            "read \(intakePort)": ["GetAgency", "ListAgencies"],
+            "write \(intakePort)": ["SubmitRequest"],
+            "read \(gatewayPort)": ["GetAgency", "ListAgencies", "GetDossier"],
+            "write \(gatewayPort)": ["SubmitRequest", "RecordAction"],
         ]
         for (scenario, port, extra) in runs {
             let run = try Self.load([scenario, "--target", "127.0.0.1:\(port)"] + extra)
@@ -84,6 +97,10 @@ struct LoadSmokeTests {
             let json = try #require(run.json, "\(scenario): no JSON")
             #expect((json["throughput"] as? Int ?? 0) > 0, "\(scenario)")
             #expect(json["error_count"] as? Int == 0 && json["operations"] is [String: Any], "\(scenario): \(json)")
+            if let expected = composition["\(scenario) \(port)"] {
+                let operations = Set((json["operations"] as? [String: Any] ?? [:]).keys)
+                #expect(operations == expected, "\(scenario) on \(port)")
+            }
         }
         // Open loop, Poisson arrivals, with the histogram written out.
         let histogram = "\(data)/echo.hdr"

@@ -8,8 +8,9 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// Load generator. This version runs the `echo` and `write` scenarios in a closed loop: `--concurrency`
-/// callers share `--connections` connections, each sending its next call when the last answered.
+/// Load generator: closed loop (`--concurrency` callers over `--connections` connections, each
+/// sending its next call when the last answered) or open loop (`--rate`, latency from each call's
+/// scheduled time), over the scenarios its help lists.
 
 @main
 struct AccordLoad: AsyncParsableCommand {
@@ -18,16 +19,19 @@ struct AccordLoad: AsyncParsableCommand {
         abstract: "Drive an Accord server with calls and report throughput and latency percentiles.",
         discussion: """
             Example: accord-load echo --target 127.0.0.1:7409 --concurrency 64 --payload 64 --duration 10s
-            Latency is measured per call from send to answer (closed loop).
+            Closed loop (--concurrency): latency from send to answer. Open loop (--rate): latency from \
+            each call's scheduled send time, so a stalled server shows in the figures.
             """
     )
 
     @Argument(
         help: """
-            The scenario: echo (any server); on intake: write (durable agency registrations), submit (durable \
-            request submissions), read (gets), list (pages); on qualification: evaluate (durable evaluations), compliance (all officers as of a date);             on supervision: act (durable delegated-action records), report (program reports); on the gateway (with --token): \
-            read (routed gets), dossier (fan-out to every service), mixed (weighted), lifecycle (whole agency journeys, \
-            closed loop).
+            The scenario: echo (any server; through the gateway with --echo-backend). read: agency gets, lists \
+            and, through the gateway, dossiers; write: request submissions and, through the gateway, \
+            delegated-action records (durable writes); mixed: a weighted day of traffic (gateway); lifecycle: \
+            whole agency journeys (gateway, closed loop). Single operations: get, list, register, submit \
+            (intake); evaluate, compliance (qualification); act, report (supervision); dossier (gateway). \
+            Gateway targets need --token.
             """
     )
     var scenario: String
@@ -43,6 +47,9 @@ struct AccordLoad: AsyncParsableCommand {
 
     @Option(help: "Payload bytes per echo call.")
     var payload: Int = 64
+
+    @Option(help: "echo through the gateway: forward to this backend (intake, qualification, supervision).")
+    var echoBackend: String?
 
     @Option(help: "How long to measure, e.g. 10s, 500ms, 1m.")
     var duration: String = "10s"
@@ -80,8 +87,8 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "Open loop: at most this many calls in flight.")
     var maxOutstanding: Int = 10_000
 
-    @Option(help: "mixed: scenario weights, NAME=WEIGHT,… over read, list, dossier, write, submit, act.")
-    var weights: String = "read=40,list=10,dossier=5,write=10,act=35"
+    @Option(help: "mixed: weights NAME=WEIGHT,… over get, list, dossier, register, submit, act.")
+    var weights: String = "get=40,list=10,dossier=5,register=10,act=35"
 
     @Option(help: "Exit 1 when the share of failed calls is above this (0 to 1).")
     var maxErrorRate: Double = 0
@@ -96,14 +103,16 @@ struct AccordLoad: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        let scenarios = [
-            "echo", "write", "submit", "read", "list", "evaluate", "compliance", "act", "report", "dossier", "mixed",
-            "lifecycle",
-        ]
-        guard scenarios.contains(self.scenario) else {
+        guard Self.scenarios.contains(self.scenario) else {
             throw ValidationError(
-                "unknown scenario \(self.scenario); this build runs: \(scenarios.joined(separator: ", "))"
+                "unknown scenario \(self.scenario); one of: \(Self.scenarios.joined(separator: ", "))"
             )
+        }
+        if let backend = self.echoBackend {
+            guard self.scenario == "echo" else { throw ValidationError("--echo-backend is for the echo scenario") }
+            guard ["intake", "qualification", "supervision"].contains(backend) else {
+                throw ValidationError("--echo-backend must be intake, qualification or supervision, got \(backend)")
+            }
         }
         guard self.seedAgreements >= 1, self.seedOfficers >= 1, self.seedActions >= 0 else {
             throw ValidationError("--seed-agreements and --seed-officers must be at least 1, --seed-actions at least 0")
@@ -135,13 +144,45 @@ struct AccordLoad: AsyncParsableCommand {
         }
     }
 
+    static let scenarios = [
+        "echo", "read", "write", "mixed", "lifecycle", "get", "list", "register", "submit", "evaluate", "compliance",
+        "act", "report", "dossier",
+    ]
+
     /// The metadata of every call: the bearer token when one is given (calls through the gateway).
     var callOptions: CallOptions {
         var options = CallOptions()
         if let token = self.token ?? ProcessInfo.processInfo.environment["ACCORD_TOKEN"] {
             options.metadata.add(MetadataKey.authorization, "Bearer \(token)")
         }
+        if let backend = self.echoBackend { options.metadata.add(MetadataKey.echoBackend, backend) }
         return options
+    }
+
+    /// The services the target hosts (from its health check), e.g. `accord.v1.Intake`.
+    static func services(at endpoint: Endpoint) async throws -> Set<String> {
+        let client = RPCClient(endpoints: [endpoint])
+        defer { Task { await client.close() } }
+        return Set(try await client.unary(HealthMethods.check, HealthCheckRequest()).services)
+    }
+
+    /// The weights of the composite scenarios on this target: `read` is gets and lists (and
+    /// dossiers through the gateway); `write` is request submissions on intake and action records
+    /// on supervision (both through the gateway).
+    static func compositeWeights(_ scenario: String, services: Set<String>) throws -> [(String, Int)] {
+        let gateway = services.contains(GatewayMethods.serviceName)
+        let intake = services.contains(IntakeMethods.serviceName)
+        let supervision = services.contains(SupervisionMethods.serviceName)
+        switch scenario {
+        case "read":
+            guard intake else { throw ValidationError("read needs a target that serves intake or the gateway") }
+            return gateway ? [("get", 70), ("list", 20), ("dossier", 10)] : [("get", 80), ("list", 20)]
+        default:
+            guard intake || supervision else {
+                throw ValidationError("write needs a target that serves intake, supervision or the gateway")
+            }
+            return (intake ? [("submit", 50)] : []) + (supervision ? [("act", 50)] : [])
+        }
     }
 
     /// The method and encoded request of each call: `echo` sends the same echo every time;
@@ -151,7 +192,7 @@ struct AccordLoad: AsyncParsableCommand {
         _ endpoint: Endpoint
     ) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
         switch scenario {
-        case "read", "dossier":
+        case "get", "dossier":
             // Gets (or dossiers, through the gateway) of the agencies the target holds (the seeded
             // ICE lists, for example).
             let client = RPCClient(endpoints: [endpoint])
@@ -253,7 +294,7 @@ struct AccordLoad: AsyncParsableCommand {
                 bytes: try ListAgenciesRequest(state: "TX", page: PageRequest(pageSize: 50)).serializedBytes()
             )
             return { _, _ in (IntakeMethods.listAgencies.path, request) }
-        case "write":
+        case "register":
             let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
             return { worker, sequence in
                 let agency = Agency(
@@ -265,11 +306,13 @@ struct AccordLoad: AsyncParsableCommand {
                 let bytes = try RegisterAgencyRequest(agency: agency, reason: "accord-load").serializedBytes()
                 return (IntakeMethods.registerAgency.path, ByteBuffer(bytes: bytes))
             }
-        default:
+        case "echo":
             let request = ByteBuffer(
                 bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
             )
             return { _, _ in (EchoMethods.unary.path, request) }
+        default:
+            throw ValidationError("\(scenario) is not a single operation")
         }
     }
 
@@ -367,7 +410,7 @@ struct AccordLoad: AsyncParsableCommand {
             next += batch
         }
         await client.close()
-        FileHandle.standardError.write("registered \(count) agencies for the submit scenario\n".data(using: .utf8)!)
+        FileHandle.standardError.write("registered \(count) agencies to submit requests for\n".data(using: .utf8)!)
         return ids
     }
 
@@ -403,9 +446,11 @@ struct AccordLoad: AsyncParsableCommand {
     /// The operation a call counts under: its method's name.
     static func operation(_ path: String) -> String { String(path.split(separator: "/").last ?? Substring(path)) }
 
-    /// The mixed scenario: each call picks one of the named scenarios by weight.
-    func mixedMaker(_ endpoint: Endpoint) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
-        let weights = try Self.parseWeights(self.weights)
+    /// A weighted scenario (mixed, read, write): each call picks one of the operations by weight.
+    func weightedMaker(
+        _ weights: [(String, Int)],
+        _ endpoint: Endpoint
+    ) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
         var makers: [(weight: Int, make: @Sendable (Int, Int) throws -> (String, ByteBuffer))] = []
         for (name, weight) in weights where weight > 0 {
             makers.append((weight, try await self.callMaker(name, endpoint)))
@@ -425,7 +470,7 @@ struct AccordLoad: AsyncParsableCommand {
 
     /// "get=40,list=10,…" into scenario names and weights.
     static func parseWeights(_ text: String) throws -> [(String, Int)] {
-        let allowed = ["read", "list", "dossier", "write", "submit", "act"]
+        let allowed = ["get", "list", "dossier", "register", "submit", "act"]
         return try text.split(separator: ",").map { part in
             let pieces = part.split(separator: "=")
             guard pieces.count == 2, let weight = Int(pieces[1]), weight >= 0, allowed.contains(String(pieces[0]))
@@ -451,7 +496,10 @@ struct AccordLoad: AsyncParsableCommand {
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
         let makeCall: @Sendable (Int, Int) throws -> (String, ByteBuffer)
         switch self.scenario {
-        case "mixed": makeCall = try await self.mixedMaker(endpoint)
+        case "mixed": makeCall = try await self.weightedMaker(try Self.parseWeights(self.weights), endpoint)
+        case "read", "write":
+            let weights = try Self.compositeWeights(self.scenario, services: try await Self.services(at: endpoint))
+            makeCall = try await self.weightedMaker(weights, endpoint)
         // Journeys make their own calls.
         case "lifecycle": makeCall = { _, _ in (EchoMethods.unary.path, ByteBuffer()) }
         default: makeCall = try await self.callMaker(self.scenario, endpoint)
