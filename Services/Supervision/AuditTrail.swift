@@ -12,7 +12,7 @@ public enum AuditTrail {
     public static let tables: [(name: String, prefix: String)] = [
         ("agreement", "mo"), ("agreement_status", ""), ("addendum", ""), ("supervisor", "sv"),
         ("authorization", "az"), ("authorization_suspension", ""), ("certification", ""), ("action", "ac"),
-        ("complaint", "cp"), ("inspection", "in"), ("meeting", "mt"),
+        ("complaint", "cp"), ("inspection", "in"), ("meeting", "mt"), ("supervisor_assignment", ""),
     ]
 
     static let prefixes = Dictionary(uniqueKeysWithValues: Self.tables.map { ($0.name, $0.prefix) })

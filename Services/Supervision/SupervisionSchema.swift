@@ -230,5 +230,55 @@ enum SupervisionSchema {
                     """
             )
         },
+        Migration("2026-11-30-supervision-v6-supervisor-history") { db in
+            try db.execute(
+                sql: """
+                    -- Who supervised an agreement or an officer from when: an action is checked, and a
+                    -- report counted, against the assignment of its moment. The current one stays on
+                    -- the agreement and authorization rows.
+                    CREATE TABLE supervisor_assignment (
+                        rowid INTEGER PRIMARY KEY,
+                        agreement_rowid INTEGER,
+                        authorization_rowid INTEGER,
+                        supervisor_rowid INTEGER NOT NULL,
+                        from_ms INTEGER NOT NULL,
+                        CHECK ((agreement_rowid IS NULL) <> (authorization_rowid IS NULL))
+                    );
+                    CREATE INDEX supervisor_assignment_agreement ON supervisor_assignment (agreement_rowid, from_ms)
+                        WHERE agreement_rowid IS NOT NULL;
+                    CREATE INDEX supervisor_assignment_authorization
+                        ON supervisor_assignment (authorization_rowid, from_ms) WHERE authorization_rowid IS NOT NULL;
+                    -- Earlier assignments, from the audit trail (each "assign:sv_N" entry, in order)...
+                    INSERT INTO supervisor_assignment (agreement_rowid, authorization_rowid, supervisor_rowid, from_ms)
+                        SELECT CASE entity WHEN 'agreement' THEN CAST(substr(entity_id, 4) AS INTEGER) END,
+                            CASE entity WHEN 'authorization' THEN CAST(substr(entity_id, 4) AS INTEGER) END,
+                            CAST(substr(action, 11) AS INTEGER), at_ms
+                        FROM audit WHERE entity IN ('agreement', 'authorization') AND action LIKE 'assign:sv_%'
+                        ORDER BY sequence;
+                    -- ...and those made with the row (a renewal's copy, a supervisor given at authorization).
+                    INSERT INTO supervisor_assignment (agreement_rowid, supervisor_rowid, from_ms)
+                        SELECT a.rowid, a.supervisor_rowid, a.created_at_ms FROM agreement a
+                        WHERE a.supervisor_rowid IS NOT NULL
+                            AND NOT EXISTS (SELECT 1 FROM supervisor_assignment h WHERE h.agreement_rowid = a.rowid);
+                    INSERT INTO supervisor_assignment (authorization_rowid, supervisor_rowid, from_ms)
+                        SELECT z.rowid, z.supervisor_rowid, z.authorized_at_ms FROM authorization z
+                        WHERE z.supervisor_rowid IS NOT NULL
+                            AND NOT EXISTS (SELECT 1 FROM supervisor_assignment h WHERE h.authorization_rowid = z.rowid);
+                    """
+            )
+            // Every row of an audited table has its entry.
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid, from_ms FROM supervisor_assignment ORDER BY rowid")
+            for row in rows {
+                try AuditTrail.record(
+                    db,
+                    table: "supervisor_assignment",
+                    rowid: row["rowid"],
+                    action: "assign",
+                    who: "supervision",
+                    why: "history of an earlier assignment",
+                    at: row["from_ms"]
+                )
+            }
+        },
     ]
 }

@@ -81,13 +81,13 @@ extension SupervisionService {
     func check(
         _ db: Database,
         _ report: Report,
-        authorization row: Row
+        authorization row: Row,
+        agreement: Int64
     ) throws -> Result<
         (authorization: Int64, agreement: Int64, supervisor: Int64, model: Model), Refusal
     > {
         let t = report.performedAt
         let authorization: Int64 = row["rowid"]
-        let agreement: Int64 = row["agreement_rowid"]
         let model = Model(rawValue: row["model"])
         let azID = Self.id("az", authorization)
         let moID = Self.id("mo", agreement)
@@ -160,19 +160,14 @@ extension SupervisionService {
         ) {
             return .failure(Refusal(code: .permissionDenied, reason: "FUNCTION_NOT_DELEGATED", message: refusal))
         }
-        // 4. A federal supervisor is assigned to the officer or the agreement.
-        let supervisor =
-            try (row["supervisor_rowid"] as Int64?)
-            ?? Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?"),
-                arguments: [agreement]
-            )
-        guard let supervisor else {
+        // 4. A federal supervisor was assigned to the officer or the agreement.
+        guard let supervisor = try Self.supervisor(db, authorization: authorization, agreement: agreement, at: t) else {
             return .failure(
                 Refusal(
                     code: .failedPrecondition,
                     reason: "NO_SUPERVISOR",
-                    message: "no federal supervisor is assigned to officer \(report.officerID) or agreement \(moID)"
+                    message:
+                        "no federal supervisor was assigned to officer \(report.officerID) or agreement \(moID) at that time"
                 )
             )
         }
@@ -226,7 +221,13 @@ extension SupervisionService {
             }
             let checked: Result<(authorization: Int64, agreement: Int64, supervisor: Int64, model: Model), Refusal>
             if let authorization {
-                let agreement: Int64 = authorization["agreement_rowid"]
+                // A renewal carries the officers over: an action from before it counts under the
+                // agreement it renewed.
+                let agreement = try Self.agreementInForce(
+                    db,
+                    current: authorization["agreement_rowid"],
+                    at: performedAt
+                )
                 let start = try Int64.fetchOne(
                     db.cachedStatement(sql: "SELECT min(at_ms) FROM agreement_status WHERE agreement_rowid = ?"),
                     arguments: [agreement]
@@ -237,7 +238,7 @@ extension SupervisionService {
                         "is before agreement \(Self.id("mo", agreement)) existed"
                     )
                 }
-                checked = try self.check(db, report, authorization: authorization)
+                checked = try self.check(db, report, authorization: authorization, agreement: agreement)
             } else {
                 if principal.role == .agency {
                     throw RPCError(
@@ -263,6 +264,7 @@ extension SupervisionService {
             switch checked {
             case .success(let accepted):
                 refusal = nil
+                columns.agreement = accepted.agreement
                 columns.supervisor = accepted.supervisor
                 if let minutes = self.rules.notifyWithinMinutes(
                     model: accepted.model,

@@ -126,6 +126,21 @@ extension SupervisionService {
 
     /// The agreement's status at a moment, nil before it existed. A noticed termination counts
     /// from its effective date even before the clock has applied it.
+    /// The agreement an authorization was held under at `moment`: its current agreement, or, when
+    /// that is a renewal not yet in force then, the agreement the renewal superseded (and so on back).
+    static func agreementInForce(_ db: Database, current agreement: Int64, at moment: Int64) throws -> Int64 {
+        var candidate = agreement
+        while try [nil, .offered].contains(Self.status(db, agreement: candidate, at: moment)),
+            let previous = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT rowid FROM agreement WHERE superseded_by = ?"),
+                arguments: [candidate]
+            )
+        {
+            candidate = previous
+        }
+        return candidate
+    }
+
     static func status(_ db: Database, agreement: Int64, at moment: Int64) throws -> AgreementStatus? {
         guard
             let row = try Row.fetchOne(
@@ -504,6 +519,13 @@ extension SupervisionService {
             )
             let new = db.lastInsertedRowID
             try Self.audit(db, "agreement", new, "renewal-offer", who: who, why: reason ?? old.id, at: now)
+            if let supervisor = try Int64.fetchOne(
+                db,
+                sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?",
+                arguments: [new]
+            ) {
+                try Self.recordAssignment(db, agreement: new, supervisor: supervisor, who: who, at: now)
+            }
             try Self.setStatus(db, new, .offered, at: now, who: who, why: reason, recordedAt: now)
             return try Self.loadAgreement(db, new)
         }

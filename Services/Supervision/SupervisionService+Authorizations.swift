@@ -102,6 +102,7 @@ extension SupervisionService {
                     arguments: [supervisor, target.rowid]
                 )
                 try Self.audit(db, "agreement", target.rowid, "assign:\(assigned.id!)", who: who, why: reason, at: now)
+                try Self.recordAssignment(db, agreement: target.rowid, supervisor: supervisor, who: who, at: now)
             } else {
                 let officer = request.officerId!
                 guard
@@ -126,6 +127,7 @@ extension SupervisionService {
                     why: reason,
                     at: now
                 )
+                try Self.recordAssignment(db, authorization: authorization, supervisor: supervisor, who: who, at: now)
             }
             return assigned
         }
@@ -283,7 +285,55 @@ extension SupervisionService {
         )
         let rowid = db.lastInsertedRowID
         try Self.audit(db, "authorization", rowid, "authorize", who: who, why: why, at: now)
+        if let supervisor = terms.supervisor {
+            try Self.recordAssignment(db, authorization: rowid, supervisor: supervisor, who: who, at: now)
+        }
         return rowid
+    }
+
+    /// Adds to the history of who supervised an agreement or an officer's authorization.
+    static func recordAssignment(
+        _ db: Database,
+        agreement: Int64? = nil,
+        authorization: Int64? = nil,
+        supervisor: Int64,
+        who: String,
+        at now: Int64
+    ) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO supervisor_assignment (agreement_rowid, authorization_rowid, supervisor_rowid, from_ms)
+                VALUES (?, ?, ?, ?)
+                """
+        ).execute(arguments: [agreement, authorization, supervisor, now])
+        try Self.audit(db, "supervisor_assignment", db.lastInsertedRowID, "assign", who: who, why: nil, at: now)
+    }
+
+    /// The supervisor of an authorization at `moment`: the officer's own, else the agreement's.
+    static func supervisor(_ db: Database, authorization: Int64, agreement: Int64, at moment: Int64) throws -> Int64? {
+        let own = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT supervisor_rowid FROM supervisor_assignment WHERE authorization_rowid = ? AND from_ms <= ?
+                    ORDER BY from_ms DESC, rowid DESC LIMIT 1
+                    """
+            ),
+            arguments: [authorization, moment]
+        )
+        return try own ?? Self.supervisor(db, agreement: agreement, at: moment)
+    }
+
+    /// The supervisor assigned to an agreement at `moment`.
+    static func supervisor(_ db: Database, agreement: Int64, at moment: Int64) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT supervisor_rowid FROM supervisor_assignment WHERE agreement_rowid = ? AND from_ms <= ?
+                    ORDER BY from_ms DESC, rowid DESC LIMIT 1
+                    """
+            ),
+            arguments: [agreement, moment]
+        )
     }
 
     static func terms(_ request: AuthorizeOfficerRequest) throws -> AuthorizationTerms {
@@ -740,11 +790,28 @@ extension SupervisionService {
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let agency = agencyID
+        let now = self.now()
         let rows = try await self.store.read { db in
             var filter = SQLFilter()
             filter.equal("agency_id", agency)
             filter.equal("agreement_rowid", agreement)
-            filter.equal("status", status)
+            // Lapsed TFM authority is stored active or suspended and shown expired (see `present`):
+            // the status filter goes by what is shown.
+            let lapsed = "expires_at_ms IS NOT NULL AND expires_at_ms <= ?"
+            switch status.map(AuthorizationStatus.init(rawValue:)) {
+            case .some(let shown) where shown == .active || shown == .suspended:
+                filter.add("status = ? AND NOT (\(lapsed))", [shown.rawValue, now])
+            case .some(.expired):
+                filter.add(
+                    "(status = ? OR (status IN (?, ?) AND \(lapsed)))",
+                    [
+                        AuthorizationStatus.expired.rawValue, AuthorizationStatus.active.rawValue,
+                        AuthorizationStatus.suspended.rawValue, now,
+                    ]
+                )
+            default:
+                filter.equal("status", status)
+            }
             filter.add("rowid > ?", [start])
             let rows = try Row.fetchAll(
                 db,

@@ -37,11 +37,11 @@ extension SupervisionService {
             var status: Int32
         }
         var counts: [Counted: UInt32] = [:]
-        var active: [(rowid: Int64, model: Model, effective: Day?, supervisor: Int64?)] = []
+        var active: [(rowid: Int64, model: Model, effective: Day?)] = []
         let agreements = try Row.fetchCursor(
             db,
             sql: """
-                SELECT a.rowid, a.state, a.model, a.partner, a.termination_effective_on, a.supervisor_rowid, a.effective_on,
+                SELECT a.rowid, a.state, a.model, a.partner, a.termination_effective_on, a.effective_on,
                     (SELECT s.status FROM agreement_status s WHERE s.agreement_rowid = a.rowid AND s.at_ms <= ?1
                      ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1) AS status_at
                 FROM agreement a
@@ -62,10 +62,7 @@ extension SupervisionService {
             ] += 1
             if status == .active || status == .terminationNoticed {
                 active.append(
-                    (
-                        row["rowid"], Model(rawValue: row["model"]), (row["effective_on"] as String?).flatMap(Day.init),
-                        row["supervisor_rowid"]
-                    )
+                    (row["rowid"], Model(rawValue: row["model"]), (row["effective_on"] as String?).flatMap(Day.init))
                 )
             }
         }
@@ -145,7 +142,8 @@ extension SupervisionService {
         let inspectedSince = asOfDay.adding(-365).description
         for agreement in active.sorted(by: { $0.rowid < $1.rowid }) {
             let id = Self.id("mo", agreement.rowid)
-            if agreement.supervisor == nil && withOfficers.contains(agreement.rowid) {
+            if withOfficers.contains(agreement.rowid), try Self.supervisor(db, agreement: agreement.rowid, at: t) == nil
+            {
                 report.agreementsWithoutSupervisor.append(id)
             }
             let yearOld = agreement.effective.map { $0.adding(rules.yearlyMeetingWithinDays) <= asOfDay } ?? true

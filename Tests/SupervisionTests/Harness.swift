@@ -121,7 +121,8 @@ struct Harness {
 
     /// Imports JEM, WSO and TFM agreements for agency `ag_1` (signed a year ago), creates an ICE
     /// supervisor assigned to each, and certifies one officer per model (authorized at once).
-    func world(agency: String = "ag_1") async throws -> World {
+    /// With `supervise: false` no supervisor is assigned.
+    func world(agency: String = "ag_1", supervise: Bool = true) async throws -> World {
         var world = World()
         let signed = Day(unixMilliseconds: self.clock.now).adding(-365).description
         let supervisor = try await self.call(
@@ -143,10 +144,12 @@ struct Harness {
                 )
             )
             world.agreements[model] = agreement.id!
-            _ = try await self.call(
-                SupervisionMethods.assignSupervisor,
-                AssignSupervisorRequest(supervisorId: supervisor.id, agreementId: agreement.id)
-            )
+            if supervise {
+                _ = try await self.call(
+                    SupervisionMethods.assignSupervisor,
+                    AssignSupervisorRequest(supervisorId: supervisor.id, agreementId: agreement.id)
+                )
+            }
             let officer = "of_\(agency)_\(index)"
             let notice = try await self.call(
                 SupervisionMethods.notifyCertified,

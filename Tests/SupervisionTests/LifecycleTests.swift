@@ -7,6 +7,59 @@ import Testing
 
 @Suite("Agreements, authority and deadlines over time", .timeLimit(.minutes(1)))
 struct LifecycleTests {
+    @Test("supervision is checked as of the action: one from before the supervisor was assigned is refused")
+    func supervisorAsOfTheAction() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let world = try await h.world(supervise: false)
+        let unsupervised = h.clock.now + 5 * 60_000
+        h.clock.advance(minutes: 10)
+        _ = try await h.call(
+            SupervisionMethods.assignSupervisor,
+            AssignSupervisorRequest(supervisorId: world.supervisor, agreementId: world.agreements[.jem])
+        )
+        h.clock.advance(minutes: 1)
+        let officer = try #require(world.officers[.jem])
+        let early = await h.actionCode(officer, .detainer, .jail, at: unsupervised)
+        #expect(early?.code == .failedPrecondition && early?.errorDetails?.reason == "NO_SUPERVISOR")
+        #expect(await h.actionCode(officer, .detainer, .jail) == nil)
+        // The report as of each moment names the agreements with officers and no supervisor then.
+        func unsupervisedAt(_ moment: Int64) async throws -> Set<String> {
+            Set(
+                try await h.call(SupervisionMethods.getProgramReport, ProgramReportRequest(asOfMs: moment))
+                    .agreementsWithoutSupervisor
+            )
+        }
+        let all = Set(world.agreements.values)
+        #expect(try await unsupervisedAt(unsupervised) == all)
+        #expect(try await unsupervisedAt(h.clock.now) == all.subtracting([world.agreements[.jem]!]))
+        // The assignment history is in the audit trail like every other record.
+        let verdict = try await h.call(SupervisionMethods.verifyAudit, VerifyAuditRequest(), as: "auditor")
+        #expect(verdict.intact == true, "\(verdict.problem ?? "")")
+    }
+
+    @Test("lapsed TFM authority is listed as expired, not as active")
+    func lapsedAuthorityInLists() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let world = try await h.world()
+        func listed(_ status: AuthorizationStatus) async throws -> Set<String> {
+            let page = try await h.call(
+                SupervisionMethods.listAuthorizations,
+                ListAuthorizationsRequest(agencyId: "ag_1", status: status)
+            )
+            #expect(page.authorizations.allSatisfy { $0.status == status })
+            return Set(page.authorizations.compactMap(\.id))
+        }
+        let all = Set(world.authorizations.values)
+        #expect(try await listed(.active) == all)
+        #expect(try await listed(.expired).isEmpty)
+        h.clock.advance(days: 731)
+        let tfm = try #require(world.authorizations[.tfm])
+        #expect(try await listed(.active) == all.subtracting([tfm]))
+        #expect(try await listed(.expired) == [tfm])
+    }
+
     @Test("suspending an agreement revokes every authorization under it at once; later actions are refused")
     func suspensionCascade() async throws {
         let h = try await Harness.start()
@@ -363,6 +416,8 @@ struct LifecycleTests {
         defer { Task { await h.stop() } }
         let world = try await h.world()
         let old = world.agreements[.jem]!
+        let beforeRenewal = h.clock.now
+        h.clock.advance(minutes: 10)
         let renewal = try await h.call(
             SupervisionMethods.renewAgreement,
             RenewAgreementRequest(agreementId: old, office: "ERO Houston")
@@ -395,6 +450,10 @@ struct LifecycleTests {
         )
         #expect(authorization.agreementId == renewal.id && authorization.status == .active)
         h.clock.advance(minutes: 1)
-        #expect(await h.actionCode(world.officers[.jem]!, .detainer, .jail) == nil)
+        let now = try await h.act(world.officers[.jem]!, .detainer, .jail)
+        #expect(now.decision == .accepted && now.agreementId == renewal.id)
+        // An action performed before the renewal and reported after it counts under the old agreement.
+        let earlier = try await h.act(world.officers[.jem]!, .detainer, .jail, at: beforeRenewal + 60_000)
+        #expect(earlier.decision == .accepted && earlier.agreementId == old)
     }
 }
