@@ -3,6 +3,7 @@ public import AccordRPC
 import AccordWire
 public import Logging
 public import NIOCore
+public import NIOPosix
 import Synchronization
 
 /// The endpoints (replicas) of one service behind the gateway: round-robin over the healthy
@@ -18,7 +19,9 @@ public final class BackendPool: Sendable {
 
     final class Member: Sendable {
         let endpoint: Endpoint
-        let client: RPCClient
+        /// One client (one connection) per event loop: a call forwarded from a server connection
+        /// goes out on a connection of the same loop, so forwarding never hops between threads.
+        let clients: [(loop: any EventLoop, client: RPCClient)]
         struct State {
             var health: Health = .unknown
             var inFlight = 0
@@ -26,11 +29,18 @@ public final class BackendPool: Sendable {
         }
         let state = Mutex(State())
 
-        init(endpoint: Endpoint, logger: Logger) {
+        init(endpoint: Endpoint, group: any EventLoopGroup, logger: Logger) {
             self.endpoint = endpoint
             var configuration = ClientConfiguration()
             configuration.retry.maxAttempts = 1  // the pool retries on another endpoint itself
-            self.client = RPCClient(endpoints: [endpoint], configuration: configuration, logger: logger)
+            self.clients = group.makeIterator().map { loop in
+                (loop, RPCClient(endpoints: [endpoint], configuration: configuration, group: loop, logger: logger))
+            }
+        }
+
+        /// The client of the calling thread's event loop, else the first.
+        var client: RPCClient {
+            self.clients.first { $0.loop.inEventLoop }?.client ?? self.clients[0].client
         }
     }
 
@@ -43,10 +53,16 @@ public final class BackendPool: Sendable {
     /// failing everywhere, retries stop adding to its load.
     private let retryTokens = Mutex(10.0)
 
-    public init(service: String, endpoints: [Endpoint], maxInFlight: Int, logger: Logger) {
+    public init(
+        service: String,
+        endpoints: [Endpoint],
+        maxInFlight: Int,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
         precondition(!endpoints.isEmpty, "\(service) needs at least one endpoint")
         self.service = service
-        self.members = endpoints.map { Member(endpoint: $0, logger: logger) }
+        self.members = endpoints.map { Member(endpoint: $0, group: group, logger: logger) }
         self.maxInFlight = maxInFlight
         self.logger = logger
     }
@@ -246,6 +262,8 @@ public final class BackendPool: Sendable {
     }
 
     public func close() async {
-        for member in self.members { await member.client.close() }
+        for member in self.members {
+            for (_, client) in member.clients { await client.close() }
+        }
     }
 }

@@ -47,6 +47,7 @@ extension GatewayService {
     }
 
     func dossier(_ request: GetDossierRequest, _ context: ServerContext) async throws -> Dossier {
+        let context = Self.traced(context)
         let principal = try self.caller(context)
         guard let key = request.agency?.trimmingCharacters(in: .whitespaces), !key.isEmpty else {
             throw RPCError.invalidArgument(field: "agency", "is required: an agency id or an ORI")
@@ -176,6 +177,7 @@ extension GatewayService {
     }
 
     func overview(_ request: GetProgramOverviewRequest, _ context: ServerContext) async throws -> ProgramOverview {
+        let context = Self.traced(context)
         let principal = try self.caller(context)
         guard [.programOffice, .operator, .auditor].contains(principal.role) else {
             throw RPCError(.permissionDenied, "\(principal.header) may not read the program overview")

@@ -5,6 +5,7 @@ import AccordWire
 import Foundation
 public import Logging
 public import NIOCore
+import Synchronization
 
 /// The gateway: routes every method of intake, qualification and supervision to the owning
 /// service, forwarding message bytes as they are; asserts the authenticated caller to the
@@ -163,16 +164,37 @@ public final class GatewayService: Sendable {
     {
         let principal = try override ?? self.caller(context)
         var metadata = TrustMetadata.asserting(principal, internalCredential: self.internalCredential)
-        metadata.add(MetadataKey.traceID, context.metadata[MetadataKey.traceID] ?? Self.traceID())
+        metadata.add(
+            MetadataKey.traceID,
+            context.metadata[MetadataKey.traceID] ?? context.attributes[Self.traceAttribute] ?? Self.traceID()
+        )
         var timeout = context.timeRemaining ?? self.defaultTimeout
         if let cap { timeout = min(timeout, cap) }
         guard timeout > .zero else { throw RPCError(.deadlineExceeded, "the deadline passed in the gateway") }
         return CallOptions(timeout: timeout, metadata: metadata)
     }
 
+    /// The context attribute holding the trace id the gateway made for a call that came without one.
+    static let traceAttribute = "trace.id"
+
+    /// The context of a call that fans out: with a trace id (the caller's, else a new one) that
+    /// every call made for it carries.
+    static func traced(_ context: ServerContext) -> ServerContext {
+        guard context.metadata[MetadataKey.traceID] == nil, context.attributes[Self.traceAttribute] == nil else {
+            return context
+        }
+        var traced = context
+        traced.attributes[Self.traceAttribute] = Self.traceID()
+        return traced
+    }
+
+    /// This process's random prefix and a counter: unique without a system call per call.
+    private static let tracePrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    private static let traceCounter = Atomic<UInt64>(0)
+
     static func traceID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(UInt64.random(in: 0...UInt64.max, using: &generator), radix: 16)
+        let number = Self.traceCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        return "\(Self.tracePrefix)-\(String(number, radix: 16))"
     }
 
     public func close() async {

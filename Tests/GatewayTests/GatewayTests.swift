@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Qualification
 import Supervision
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -40,6 +41,7 @@ struct Deployment {
     let client: RPCClient
     let directory: URL
     let operatorToken: String
+    let traces: TraceRecorder
 
     static var logger: Logger {
         var logger = Logger(label: "test.gateway")
@@ -47,10 +49,24 @@ struct Deployment {
         return logger
     }
 
+    /// The trace id of every call the backends of every deployment receive, by method.
+    final class TraceRecorder: ServerInterceptor {
+        let seen = Mutex<[(method: String, trace: String?)]>([])
+
+        func intercept<Result: Sendable>(
+            context: ServerContext,
+            next: @Sendable (ServerContext) async throws -> Result
+        ) async throws -> Result {
+            self.seen.withLock { $0.append((context.method, context.metadata[MetadataKey.traceID])) }
+            return try await next(context)
+        }
+    }
+
     static func serve(
         _ register: (inout RPCRouter) -> Void,
         port: Int = 0,
-        interceptor: (any ServerInterceptor)? = nil
+        interceptor: (any ServerInterceptor)? = nil,
+        recorder: TraceRecorder? = nil
     )
         async throws -> Served
     {
@@ -62,7 +78,8 @@ struct Deployment {
         let server = RPCServer(
             configuration: configuration,
             router: router,
-            interceptors: [interceptor ?? PrincipalInterceptor(internalCredential: Self.credential)],
+            interceptors: (recorder.map { [$0] } ?? [])
+                + [interceptor ?? PrincipalInterceptor(internalCredential: Self.credential)],
             logger: Self.logger
         )
         let task = Task { try await server.run() }
@@ -87,12 +104,16 @@ struct Deployment {
             logger: logger
         )
         // Intake answers echoes, the other backends do not (a forwarded echo shows where it went).
-        let intake = try await Self.serve {
-            intakeService.register(into: &$0)
-            Diagnostics.registerEcho(into: &$0)
-        }
-        let qualification = try await Self.serve { qualificationService.register(into: &$0) }
-        let supervision = try await Self.serve { supervisionService.register(into: &$0) }
+        let traces = TraceRecorder()
+        let intake = try await Self.serve(
+            {
+                intakeService.register(into: &$0)
+                Diagnostics.registerEcho(into: &$0)
+            },
+            recorder: traces
+        )
+        let qualification = try await Self.serve({ qualificationService.register(into: &$0) }, recorder: traces)
+        let supervision = try await Self.serve({ supervisionService.register(into: &$0) }, recorder: traces)
         let tokens = try TokenStore(
             databasePath: directory.appendingPathComponent("g.sqlite").path,
             logger: logger,
@@ -134,7 +155,8 @@ struct Deployment {
             tokens: tokens,
             client: RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: gateway.port)]),
             directory: directory,
-            operatorToken: operatorToken
+            operatorToken: operatorToken,
+            traces: traces
         )
     }
 
@@ -337,6 +359,34 @@ struct GatewayTests {
         // Without a token the gateway answers nothing, echo included.
         let anonymous = await d.error(EchoMethods.unary, request, token: nil)
         #expect(anonymous?.code == .unauthenticated)
+    }
+
+    @Test("every backend call made for one dossier carries one trace id: the caller's, else one the gateway makes")
+    func dossierTraceID() async throws {
+        let d = try await Deployment.start()
+        defer { Task { await d.stop() } }
+        let agency = try await d.client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            options: Deployment.bearer(d.operatorToken)
+        )
+        func traces(of options: CallOptions) async throws -> [String?] {
+            d.traces.seen.withLock { $0.removeAll() }
+            _ = try await d.client.unary(
+                GatewayMethods.getDossier,
+                GetDossierRequest(agency: agency.id),
+                options: options
+            )
+            return d.traces.seen.withLock { $0.filter { !$0.method.hasPrefix("/accord.v1.Health/") }.map(\.trace) }
+        }
+        var options = Deployment.bearer(d.operatorToken)
+        options.metadata.add(MetadataKey.traceID, "caller-trace-1")
+        let given = try await traces(of: options)
+        #expect(given.count >= 8 && given.allSatisfy { $0 == "caller-trace-1" }, "\(given)")
+        let made = try await traces(of: Deployment.bearer(d.operatorToken))
+        #expect(made.count >= 8 && made[0] != nil && Set(made).count == 1, "\(made)")
+        let next = try await traces(of: Deployment.bearer(d.operatorToken))
+        #expect(Set(next).count == 1 && next[0] != made[0])
     }
 
     @Test("a backend down during a dossier: the answer comes within the deadline, partial, naming what is missing")
