@@ -93,14 +93,17 @@ extension QualificationService {
                 )
             }
             var completions: [Int64: [String: String]] = [:]
+            // One agency's completions through the officer index; the whole program's by a scan.
+            let ofAgency =
+                filterAgency == nil ? "" : "AND officer_rowid IN (SELECT rowid FROM officer WHERE agency_id = ?)"
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT officer_rowid, course, MAX(completed_on) FROM recurring_completion
-                    WHERE completed_on <= ? AND (?2 IS NULL OR officer_rowid IN (SELECT rowid FROM officer WHERE agency_id = ?2))
+                    WHERE completed_on <= ? \(ofAgency)
                     GROUP BY officer_rowid, course
                     """,
-                arguments: [asOf, filterAgency]
+                arguments: StatementArguments([asOf] + (filterAgency.map { [$0] } ?? []))
             ) {
                 completions[row[0], default: [:]][row[1]] = row[2]
             }

@@ -86,6 +86,15 @@ public final class QualificationService: Sendable {
                     """
             )
         },
+        Migration("2026-11-30-qualification-v6-agency-status-index") { db in
+            try db.execute(
+                sql: """
+                    -- An agency's certified officers (compliance, the gateway's dossier): without it the
+                    -- planner took the status index and read every certified officer of the program.
+                    CREATE INDEX officer_agency_status ON officer (agency_id, status);
+                    """
+            )
+        },
     ]
 
     var currentRules: RuleSet { self.rules.withLock { $0.set } }
