@@ -185,13 +185,13 @@ extension IntakeService {
         let size = try PageToken.size(request.page)
         let after = try PageToken.decode(request.page, filters: fingerprint)
         return try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("agency_rowid", agencyRowid)
+            filter.add("rowid > ?", [after.afterRowid])
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT * FROM imported_agreement WHERE (? IS NULL OR agency_rowid = ?) AND rowid > ?
-                    ORDER BY rowid LIMIT ?
-                    """,
-                arguments: [agencyRowid, agencyRowid, after.afterRowid, size + 1]
+                sql: "SELECT * FROM imported_agreement WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [size + 1]
             )
             let (page, next) = PageToken.split(rows, size: size, filters: fingerprint)
             return ListImportedAgreementsResponse(

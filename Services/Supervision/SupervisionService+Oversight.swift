@@ -437,13 +437,14 @@ extension SupervisionService {
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         return try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("agreement_rowid", agreement)
+            filter.equal("status", status)
+            filter.add("rowid > ?", [start])
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT rowid FROM inspection WHERE (?1 IS NULL OR agreement_rowid = ?1) AND (?2 IS NULL OR status = ?2)
-                    AND rowid > ?3 ORDER BY rowid LIMIT ?4
-                    """,
-                arguments: [agreement, status, start, size + 1]
+                sql: "SELECT rowid FROM inspection WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                arguments: filter.arguments + [size + 1]
             )
             let (page, next) = PageToken.split(rows, size: size, filters: filters)
             return ListInspectionsResponse(

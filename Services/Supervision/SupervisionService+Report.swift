@@ -223,13 +223,14 @@ extension SupervisionService {
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         return try await self.store.read { db in
+            var filter = SQLFilter()
+            filter.equal("entity", request.entity)
+            filter.equal("entity_id", request.entityId)
+            filter.add("sequence > ?", [start])
             let rows = try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT sequence AS rowid, * FROM audit WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR entity_id = ?2)
-                    AND sequence > ?3 ORDER BY sequence LIMIT ?4
-                    """,
-                arguments: [request.entity, request.entityId, start, size + 1]
+                sql: "SELECT sequence AS rowid, * FROM audit WHERE \(filter.sql) ORDER BY sequence LIMIT ?",
+                arguments: filter.arguments + [size + 1]
             )
             let (page, next) = PageToken.split(rows, size: size, filters: filters)
             return ListAuditResponse(
