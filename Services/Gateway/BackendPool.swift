@@ -33,6 +33,10 @@ public final class BackendPool: Sendable {
             self.endpoint = endpoint
             var configuration = ClientConfiguration()
             configuration.retry.maxAttempts = 1  // the pool retries on another endpoint itself
+            // No zlib between the gateway and the services (a fast network): compressing a 1 KiB
+            // message and back on both hops cost more than the hop itself. Callers of the gateway
+            // still get compression as they ask for it.
+            configuration.compressionThresholdBytes = nil
             self.clients = group.makeIterator().map { loop in
                 (loop, RPCClient(endpoints: [endpoint], configuration: configuration, group: loop, logger: logger))
             }
