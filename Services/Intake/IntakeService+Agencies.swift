@@ -133,6 +133,23 @@ extension IntakeService {
             maxLength: IntakeValidation.maxReasonLength
         )
         let patch = request.agency!
+        let clearable = ["county", "ori", "has_jail", "jail_capacity"]
+        let given: [String: Bool] = [
+            "county": patch.county != nil, "ori": patch.ori != nil, "has_jail": patch.hasJail != nil,
+            "jail_capacity": patch.jailCapacity != nil,
+        ]
+        for name in request.clear {
+            guard clearable.contains(name) else {
+                throw RPCError.invalidArgument(
+                    field: "clear",
+                    "\(name) cannot be cleared (only \(clearable.joined(separator: ", ")))"
+                )
+            }
+            if given[name] == true {
+                throw RPCError.invalidArgument(field: "clear", "\(name) is both given and cleared")
+            }
+        }
+        let clear = Set(request.clear)
         let who = self.who(context)
         let now = self.now()
         return try await self.store.write { db in
@@ -152,6 +169,10 @@ extension IntakeService {
             if let value = patch.ori { merged.ori = value }
             if let value = patch.hasJail { merged.hasJail = value }
             if let value = patch.jailCapacity { merged.jailCapacity = value }
+            if clear.contains("county") { merged.county = nil }
+            if clear.contains("ori") { merged.ori = nil }
+            if clear.contains("has_jail") { merged.hasJail = nil }
+            if clear.contains("jail_capacity") { merged.jailCapacity = nil }
             let fields = try Self.validate(merged, prefix: "agency")
             let key = Normalize.key(fields.name)
             if let clash = try Row.fetchOne(

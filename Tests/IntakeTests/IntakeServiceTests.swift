@@ -31,6 +31,36 @@ struct IntakeServiceTests {
         await intake.stop()
     }
 
+    @Test("update: given fields replace, cleared fields are emptied; a bad clear changes nothing")
+    func updateAndClear() async throws {
+        let intake = try await IntakeHarness.start()
+        let agency = try await intake.register(IntakeHarness.agency("Travis County Sheriff's Office", ori: "TX2270000"))
+        let updated = try await intake.client.unary(
+            IntakeMethods.updateAgency,
+            UpdateAgencyRequest(agency: Agency(id: agency.id, jailCapacity: 650), reason: "new wing", clear: ["ori"])
+        )
+        #expect(updated.jailCapacity == 650 && updated.ori == nil && updated.county == agency.county)
+        #expect(updated.updated?.why == "new wing")
+        for (clear, patch, problem) in [
+            (["name"], Agency(id: agency.id), "name cannot be cleared"),
+            (["county"], Agency(id: agency.id, county: "Hays County"), "county is both given and cleared"),
+        ] {
+            do {
+                _ = try await intake.client.unary(
+                    IntakeMethods.updateAgency,
+                    UpdateAgencyRequest(agency: patch, clear: clear)
+                )
+                Issue.record("clear \(clear) was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == .invalidArgument && error.message.contains(problem), "\(error)")
+                #expect(error.errorDetails?.fieldViolations.first?.field == "clear")
+            }
+        }
+        let stored = try await intake.client.unary(IntakeMethods.getAgency, GetAgencyRequest(agency: agency.id))
+        #expect(stored == updated)
+        await intake.stop()
+    }
+
     @Test(
         "bad agency fields: INVALID_ARGUMENT naming the field, and nothing stored",
         arguments: [

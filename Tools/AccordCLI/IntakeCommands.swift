@@ -8,7 +8,7 @@ struct AgencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agency",
         abstract: "Law-enforcement agencies.",
-        subcommands: [Register.self, Show.self, List.self]
+        subcommands: [Register.self, Update.self, Show.self, List.self]
     )
 
     struct Register: GatewayCommand {
@@ -37,6 +37,43 @@ struct AgencyCommand: AsyncParsableCommand {
                 try await gateway.call(
                     IntakeMethods.registerAgency,
                     RegisterAgencyRequest(agency: agency, reason: self.reason)
+                ),
+                json: self.gateway.json
+            )
+        }
+    }
+
+    struct Update: GatewayCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an agency's fields: those given replace the stored ones; --clear empties one."
+        )
+        @OptionGroup var gateway: GatewayOptions
+        @Argument(help: "The agency id (ag_12).") var agency: String
+        @Option(help: "USPS code of its State.") var state: String?
+        @Option(help: "Its name.") var name: String?
+        @Option(help: "county, municipality or state-agency.") var type: String?
+        @Option(help: "Its county.") var county: String?
+        @Option(help: "Its NCIC ORI.") var ori: String?
+        @Option(help: "Whether it runs a jail or correctional facility: true or false.") var jail: Bool?
+        @Option(help: "Beds in its jail.") var capacity: UInt32?
+        @Option(help: "A field to empty: county, ori, has_jail or jail_capacity (repeatable).") var clear: [String] = []
+        @Option(help: "Why, for the record.") var reason: String?
+
+        func run(_ gateway: Gateway) async throws {
+            let patch = Agency(
+                id: self.agency,
+                state: self.state,
+                name: self.name,
+                type: try optionalEnum(self.type, as: AgencyType.self, prefix: "AGENCY_TYPE_", option: "--type"),
+                county: self.county,
+                ori: self.ori,
+                hasJail: self.jail,
+                jailCapacity: self.capacity
+            )
+            Output.record(
+                try await gateway.call(
+                    IntakeMethods.updateAgency,
+                    UpdateAgencyRequest(agency: patch, reason: self.reason, clear: self.clear)
                 ),
                 json: self.gateway.json
             )

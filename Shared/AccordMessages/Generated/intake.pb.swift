@@ -512,19 +512,23 @@ public struct UpdateAgencyRequest: ProtoMessage {
     /// The id names the agency; the other fields present replace the stored ones.
     public var agency: Agency?
     public var reason: String?
+    /// Fields to empty: county, ori, has_jail, jail_capacity (a field may not be both set and cleared).
+    public var clear: [String] = []
 
     public init() {}
 
     public init(
         agency: Agency? = nil,
-        reason: String? = nil
+        reason: String? = nil,
+        clear: [String] = []
     ) {
         self.agency = agency
         self.reason = reason
+        self.clear = clear
     }
 
     public static let protoName = "accord.v1.UpdateAgencyRequest"
-    public static let fieldNames: [String] = ["agency", "reason"]
+    public static let fieldNames: [String] = ["agency", "reason", "clear"]
 }
 
 extension UpdateAgencyRequest: JSONRepresentable {
@@ -532,13 +536,14 @@ extension UpdateAgencyRequest: JSONRepresentable {
         var fields: [(String, JSONValue)] = []
         if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
         if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        if !self.clear.isEmpty { fields.append(("clear", .array(self.clear.map { JSONValue.of($0) }))) }
         return .object(fields)
     }
 }
 
 extension UpdateAgencyRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_update_agency_request() }
-    static let fieldNumbers: [UInt32] = [1, 2]
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -551,11 +556,13 @@ extension UpdateAgencyRequest: CBackedMessage {
     init(reading r: CMessageReader) {
         self.agency = r.message(0, as: Agency.self)
         self.reason = r.string(1)
+        self.clear = r.strings(2)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
         try w.setMessage(0, self.agency)
         try w.setString(1, self.reason)
+        try w.setStrings(2, self.clear)
     }
 }
 

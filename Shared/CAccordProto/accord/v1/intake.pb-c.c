@@ -1807,7 +1807,7 @@ const ProtobufCMessageDescriptor accord__v1__register_agency_request__descriptor
   (ProtobufCMessageInit) accord__v1__register_agency_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__update_agency_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor accord__v1__update_agency_request__field_descriptors[3] =
 {
   {
     "agency",
@@ -1833,15 +1833,28 @@ static const ProtobufCFieldDescriptor accord__v1__update_agency_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "clear",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__UpdateAgencyRequest, n_clear),
+    offsetof(Accord__V1__UpdateAgencyRequest, clear),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__update_agency_request__field_indices_by_name[] = {
   0,   /* field[0] = agency */
+  2,   /* field[2] = clear */
   1,   /* field[1] = reason */
 };
 static const ProtobufCIntRange accord__v1__update_agency_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor accord__v1__update_agency_request__descriptor =
 {
@@ -1851,7 +1864,7 @@ const ProtobufCMessageDescriptor accord__v1__update_agency_request__descriptor =
   "Accord__V1__UpdateAgencyRequest",
   "accord.v1",
   sizeof(Accord__V1__UpdateAgencyRequest),
-  2,
+  3,
   accord__v1__update_agency_request__field_descriptors,
   accord__v1__update_agency_request__field_indices_by_name,
   1,  accord__v1__update_agency_request__number_ranges,

@@ -211,10 +211,15 @@ struct  Accord__V1__UpdateAgencyRequest
    */
   Accord__V1__Agency *agency;
   char *reason;
+  /*
+   * Fields to empty: county, ori, has_jail, jail_capacity (a field may not be both set and cleared).
+   */
+  size_t n_clear;
+  char **clear;
 };
 #define ACCORD__V1__UPDATE_AGENCY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__update_agency_request__descriptor) \
-    , NULL, NULL }
+    , NULL, NULL, 0,NULL }
 
 
 struct  Accord__V1__GetAgencyRequest
