@@ -272,6 +272,7 @@ let package = Package(
             name: "AccordQualificationServer",
             dependencies: [
                 "Qualification",
+                "AccordMessages",
                 "AccordRPC",
                 "AccordServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

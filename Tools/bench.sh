@@ -133,8 +133,14 @@ if part qualification; then
 echo "qualification: compliance of 10,000 certified officers..." >&2
 rm -f "$out/qualification.jsonl"
 qualification_data=$(mktemp -d)
+# Supervision answers the standing check of each evaluation (the agency's agreements).
+taskset -c 0 "$bin/accord-supervision" --port 17403 --admin-port off --log-level warning \
+    --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:$port \
+    --intake 127.0.0.1:1 &
+standing=$!
 taskset -c 0 "$bin/accord-qualification" --port $port --admin-port off --log-level warning \
-    --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --intake 127.0.0.1:1 &
+    --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --intake 127.0.0.1:1 \
+    --supervision 127.0.0.1:17403 &
 server=$!
 sleep 1
 taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --concurrency 1 --seed-officers 10000 \
@@ -149,8 +155,8 @@ for clients in 1 16 64; do
             --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
     done
 done
-kill -TERM $server
-wait $server || true
+kill -TERM $server $standing
+wait $server $standing || true
 rm -rf "$qualification_data"
 fi
 

@@ -25,6 +25,8 @@ step "An agency registers (it runs a jail)"
 agency=$(as "$office" agency register --state TX --name "Demo County $run Sheriff's Office" --type county \
     --county "Demo County" --jail --capacity 350 --json | field id)
 echo "agency $agency"
+step "It corrects its record: a new wing, and the ORI is not known yet"
+as "$office" agency update "$agency" --capacity 420 --clear ori --reason "new wing opened"
 
 step "It asks for a Jail Enforcement Model agreement with ICE, with the sheriff's consent"
 request=$(as "$office" request submit --agency "$agency" --model JEM --partner ICE --official "Sheriff Dana Cruz" \
@@ -47,6 +49,7 @@ as "$office" officer enroll "$officer" > /dev/null
 for exam in module-1 module-2 module-3 final; do
     as "$office" officer exam "$officer" --exam "$exam" --score 88 --on "$today" > /dev/null
 done
+as "$office" officer complete "$officer" --hours 160 --on "$today" > /dev/null
 as "$office" officer certify "$officer"
 
 step "The program office offers the agreement; both parties sign"

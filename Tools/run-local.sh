@@ -81,6 +81,7 @@ if $first_run; then
             for exam in module-1 module-2 module-3 final; do
                 demo officer exam "$officer" --exam "$exam" --score 90 --on "$(date -u +%F)"
             done
+            demo officer complete "$officer" --hours 160 --on "$(date -u +%F)"
             demo officer certify "$officer"
         done
     } > data/demo-seed.log 2>&1 || echo "some demo records could not be made: see data/demo-seed.log"

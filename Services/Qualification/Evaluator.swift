@@ -111,6 +111,49 @@ public enum Evaluator {
         return failed
     }
 
+    /// The agency's standing for the requested model, from its agreements with supervision: an
+    /// agreement of that model suspended or under termination notice bars a new one, and one
+    /// offered or in force makes the request a duplicate (renewal is the way to extend it).
+    public static func standing(request: ParticipationRequest, agreements: [Agreement]) -> [Requirement] {
+        guard let model = request.model, model.isKnownAndSpecified else { return [] }
+        var failed: [Requirement] = []
+        for agreement in agreements where agreement.model == model {
+            let id = agreement.id ?? "?"
+            let partner = agreement.partner?.protoName.replacingOccurrences(of: "FEDERAL_PARTNER_", with: "") ?? "?"
+            switch agreement.status {
+            case .suspended?:
+                failed.append(
+                    .init(
+                        code: "AGREEMENT_SUSPENDED",
+                        message: "the agency's \(Self.short(model)) agreement \(id) with \(partner) is suspended",
+                        source: "supervision"
+                    )
+                )
+            case .terminationNoticed?:
+                failed.append(
+                    .init(
+                        code: "AGREEMENT_TERMINATING",
+                        message:
+                            "the agency's \(Self.short(model)) agreement \(id) with \(partner) is under notice of termination",
+                        source: "supervision"
+                    )
+                )
+            case .offered?, .active?:
+                failed.append(
+                    .init(
+                        code: "AGREEMENT_EXISTS",
+                        message:
+                            "the agency already holds \(Self.short(model)) agreement \(id) with \(partner) (\(agreement.status == .offered ? "offered" : "in force")); a renewal extends it",
+                        source: "supervision"
+                    )
+                )
+            default:
+                continue
+            }
+        }
+        return failed
+    }
+
     static func short(_ model: Model) -> String {
         switch model {
         case .jem: "JEM"

@@ -74,7 +74,34 @@ public enum OfficerRules {
                 let passed = Set(officer.attempts.filter { ($0.score ?? 0) >= course.passMark }.compactMap(\.exam))
                 let open = course.exams.filter { !passed.contains($0) }
                 missing.append("passing \(open.joined(separator: ", ")) of \(course.course)")
+            } else if officer.courseCompletedOn == nil {
+                missing.append("completion of \(course.course) (\(course.hours) hours)")
             }
+        }
+        return missing
+    }
+
+    /// What keeps the course from being completed with `hours` attended on `completedOn`.
+    public static func courseMissing(
+        for officer: Officer,
+        course: RuleSet.Course,
+        hours: Int,
+        completedOn: String
+    ) -> [String] {
+        var missing: [String] = []
+        let state = self.training(officer.attempts, course: course)
+        if let reason = state.disqualifiedBecause {
+            return ["training: disqualified, \(reason)"]
+        }
+        if officer.enrolled != true { missing.append("enrolment in \(course.course)") }
+        if !state.completed {
+            let passed = Set(officer.attempts.filter { ($0.score ?? 0) >= course.passMark }.compactMap(\.exam))
+            let open = course.exams.filter { !passed.contains($0) }
+            missing.append("passing \(open.joined(separator: ", "))")
+        }
+        if hours < course.hours { missing.append("\(course.hours) hours attended (\(hours) given)") }
+        if let last = officer.attempts.compactMap(\.takenOn).max(), completedOn < last {
+            missing.append("a completion date on or after the last exam (\(last))")
         }
         return missing
     }

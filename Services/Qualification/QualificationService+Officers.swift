@@ -54,6 +54,7 @@ extension QualificationService {
         router.register(QualificationMethods.setComplaintFlag) { try await self.setComplaintFlag($0, $1) }
         router.register(QualificationMethods.enrollOfficer) { try await self.enroll($0, $1) }
         router.register(QualificationMethods.recordExamAttempt) { try await self.recordExam($0, $1) }
+        router.register(QualificationMethods.completeCourse) { try await self.completeCourse($0, $1) }
         router.register(QualificationMethods.certifyOfficer) { try await self.certify($0, $1) }
         router.register(QualificationMethods.getOfficer) { try await self.getOfficer($0, $1) }
         router.register(QualificationMethods.listOfficers) { try await self.listOfficers($0, $1) }
@@ -154,7 +155,9 @@ extension QualificationService {
             status: OfficerStatus(rawValue: row["status"]),
             certifiedOn: row["certified_on"],
             rulesVersion: row["rules_version"],
-            disqualifiedBecause: row["disqualified_because"]
+            disqualifiedBecause: row["disqualified_because"],
+            courseCompletedOn: row["course_completed_on"],
+            courseHours: (row["course_hours"] as Int64?).map { UInt32(clamping: $0) }
         )
     }
 
@@ -384,6 +387,53 @@ extension QualificationService {
                 )
             }
             try Self.logChange(db, rowid, "exam:\(exam):\(score)", who: who, at: now, why: nil)
+            return try Self.loadOfficer(db, rowid)
+        }
+    }
+
+    func completeCourse(_ request: CompleteCourseRequest, _ context: ServerContext) async throws -> Officer {
+        let principal = try self.caller(context)
+        try self.requireVetting(principal, "record training")
+        let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
+        let completed = try self.pastDate(request.completedOn, field: "completed_on")
+        guard let hours = request.hours, hours <= 2000 else {
+            throw RPCError.invalidArgument(field: "hours", "is required: the hours attended, at most 2000")
+        }
+        let rules = self.currentRules
+        let who = principal.description
+        let now = self.now()
+        return try await self.store.write { db in
+            let officer = try Self.loadOfficer(db, rowid)
+            guard officer.status == .nominated else {
+                throw RPCError(.failedPrecondition, "officer \(officer.id!) is \(officer.status!.protoName)")
+            }
+            if let done = officer.courseCompletedOn {
+                throw RPCError(.failedPrecondition, "officer \(officer.id!) completed the course on \(done)")
+            }
+            guard let course = rules.courses[officer.model ?? .unspecified] else {
+                throw RPCError(.internal, "no course for \(officer.model?.protoName ?? "this model")")
+            }
+            let missing = OfficerRules.courseMissing(
+                for: officer,
+                course: course,
+                hours: Int(hours),
+                completedOn: completed
+            )
+            guard missing.isEmpty else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "officer \(officer.id!) has not completed \(course.course): \(missing.joined(separator: "; "))",
+                    details: ErrorDetails(
+                        reason: "COURSE_INCOMPLETE",
+                        metadata: missing.map { KeyValue(key: "missing", value: $0) }
+                    )
+                )
+            }
+            try db.execute(
+                sql: "UPDATE officer SET course_completed_on = ?, course_hours = ? WHERE rowid = ?",
+                arguments: [completed, Int64(hours), rowid]
+            )
+            try Self.logChange(db, rowid, "complete-course", who: who, at: now, why: "\(hours) hours, \(completed)")
             return try Self.loadOfficer(db, rowid)
         }
     }

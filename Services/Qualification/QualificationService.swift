@@ -1,5 +1,5 @@
 import AccordCalendar
-import AccordMessages
+public import AccordMessages
 public import AccordRPC
 import AccordStorage
 import AccordWire
@@ -17,12 +17,22 @@ public final class QualificationService: Sendable {
     let now: @Sendable () -> Int64
     let logger: Logger
 
+    /// An agency's agreements, from supervision: what evaluation checks the agency's standing
+    /// against. Throws when supervision cannot answer (the evaluation then fails UNAVAILABLE and
+    /// intake's outbox asks again later).
+    public typealias AgreementsOf = @Sendable (_ agencyID: String) async throws -> [Agreement]
+
+    /// Absent: evaluations do not check standing (a qualification service on its own, in tests).
+    let agreementsOf: AgreementsOf?
+
     public init(
         databasePath: String,
         rules: RuleSet,
         logger: Logger,
-        now: @escaping @Sendable () -> Int64 = QualificationService.systemNow
+        now: @escaping @Sendable () -> Int64 = QualificationService.systemNow,
+        agreementsOf: AgreementsOf? = nil
     ) throws {
+        self.agreementsOf = agreementsOf
         let store = try SQLiteStore(path: databasePath, migrations: Self.migrations, logger: logger)
         let current = try Self.recordAndSelect(rules, origin: "files", store: store, at: now(), logger: logger)
         self.store = store
@@ -95,6 +105,16 @@ public final class QualificationService: Sendable {
                     """
             )
         },
+        Migration("2026-11-30-qualification-v7-course-completion") { db in
+            try db.execute(
+                sql: """
+                    -- The course is completed by a step of its own (every exam passed, the hours
+                    -- attended); certification requires it.
+                    ALTER TABLE officer ADD COLUMN course_completed_on TEXT;
+                    ALTER TABLE officer ADD COLUMN course_hours INTEGER;
+                    """
+            )
+        },
     ]
 
     var currentRules: RuleSet { self.rules.withLock { $0.set } }
@@ -140,9 +160,30 @@ public final class QualificationService: Sendable {
         }
         guard let agency = call.agency else { throw RPCError.invalidArgument(field: "agency", "is required") }
         guard agency.state != nil else { throw RPCError.invalidArgument(field: "agency.state", "is required") }
+        // A revision already evaluated keeps its decision: nothing to ask supervision again.
+        let known = try await self.store.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
+                arguments: [id, Int64(revision)]
+            ) ?? false
+        }
+        if known { return EvaluateRequestResponse(queued: false) }
         let rules = self.currentRules
         let today = self.today
-        let failed = Evaluator.evaluate(request: request, agency: agency, rules: rules, on: today)
+        var failed = Evaluator.evaluate(request: request, agency: agency, rules: rules, on: today)
+        if let agreementsOf = self.agreementsOf, let agencyID = request.agencyId ?? agency.id {
+            let agreements: [Agreement]
+            do {
+                agreements = try await agreementsOf(agencyID)
+            } catch {
+                throw RPCError(
+                    .unavailable,
+                    "the agency's standing cannot be checked now: supervision did not answer (\(error))"
+                )
+            }
+            failed += Evaluator.standing(request: request, agreements: agreements)
+        }
         let status: RequestStatus = failed.isEmpty ? .qualified : .deficient
         let encoded = Self.encode(failed)
         let now = self.now()

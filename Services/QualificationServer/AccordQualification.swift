@@ -1,3 +1,4 @@
+import AccordMessages
 import AccordRPC
 import AccordServiceRuntime
 import ArgumentParser
@@ -15,6 +16,8 @@ struct AccordQualification: AsyncParsableCommand {
             Default RPC port 7402, metrics on 9402, data in <data-dir>/qualification/qualification.sqlite.
             Decisions are reported to intake (default 127.0.0.1:7401) until intake has recorded them;
             certified officers are notified to supervision (default 127.0.0.1:7403) until it has them.
+            An evaluation asks supervision for the agency's agreements (its standing); while supervision
+            cannot answer, evaluations fail UNAVAILABLE and intake asks again later.
             """
     )
 
@@ -32,7 +35,7 @@ struct AccordQualification: AsyncParsableCommand {
 
     @Option(
         help:
-            "Supervision endpoints HOST:PORT[,HOST:PORT…] for certification notices (ACCORD_SUPERVISION). Default 127.0.0.1:7403."
+            "Supervision endpoints HOST:PORT[,HOST:PORT…] for certification notices and agency standing (ACCORD_SUPERVISION). Default 127.0.0.1:7403."
     )
     var supervision: String?
 
@@ -60,10 +63,24 @@ struct AccordQualification: AsyncParsableCommand {
         }
         let identity = ServiceRunner.Identity(name: "accord-qualification", version: "0.1.0")
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
+            // Evaluations check the agency's standing with supervision at that moment.
+            let standing = OutboxDelivery(
+                endpoints: supervision,
+                speakingAs: Principal(role: .programOffice, name: "qualification"),
+                internalCredential: resolved.internalCredential,
+                callTimeout: .seconds(2),
+                logger: logger
+            )
             let service = try QualificationService(
                 databasePath: "\(resolved.dataDirectory)/qualification/qualification.sqlite",
                 rules: rules,
-                logger: logger
+                logger: logger,
+                agreementsOf: { agencyID in
+                    try await standing.unary(
+                        SupervisionMethods.listAgreements,
+                        ListAgreementsRequest(agencyId: agencyID, page: PageRequest(pageSize: 1000))
+                    ).agreements
+                }
             )
             service.register(into: &router)
             return [

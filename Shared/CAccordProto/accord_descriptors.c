@@ -81,6 +81,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_record_background_request(vo
 const ProtobufCMessageDescriptor *accord_descriptor_set_complaint_flag_request(void) { return &accord__v1__set_complaint_flag_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_enroll_officer_request(void) { return &accord__v1__enroll_officer_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_record_exam_attempt_request(void) { return &accord__v1__record_exam_attempt_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_complete_course_request(void) { return &accord__v1__complete_course_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_certify_officer_request(void) { return &accord__v1__certify_officer_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_get_officer_request(void) { return &accord__v1__get_officer_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_officers_request(void) { return &accord__v1__list_officers_request__descriptor; }

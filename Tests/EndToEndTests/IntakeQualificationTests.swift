@@ -3,9 +3,9 @@ import AccordRPC
 import Foundation
 import Testing
 
-/// accord-intake and accord-qualification as real processes: a submitted request is evaluated
-/// and intake shows the decision; with qualification stopped, intake's outbox delivers once it
-/// starts again.
+/// accord-intake and accord-qualification as real processes (with accord-supervision, which
+/// qualification asks for the agency's standing): a submitted request is evaluated and intake
+/// shows the decision; with qualification stopped, intake's outbox delivers once it starts again.
 @Suite("intake and qualification together", .timeLimit(.minutes(2)))
 struct IntakeQualificationTests {
     static var rulesDirectory: String {
@@ -97,11 +97,19 @@ struct IntakeQualificationTests {
             try await client.unary(IntakeMethods.getRequest, GetRequestRequest(requestId: good.id)).status == .received
         )
 
+        let (supervision, supervisionPort) = try EchoProcessTests.startServer(
+            "accord-supervision",
+            arguments: [
+                "--data-dir", data, "--rules-dir", Self.rulesDirectory, "--intake", "127.0.0.1:\(intakePort)",
+                "--qualification", "127.0.0.1:\(qualificationPort)",
+            ]
+        )
+        defer { supervision.terminate() }
         let (qualification, _) = try EchoProcessTests.startServer(
             "accord-qualification",
             arguments: [
                 "--data-dir", data, "--rules-dir", Self.rulesDirectory, "--intake", "127.0.0.1:\(intakePort)",
-                "--port", "\(qualificationPort)",
+                "--supervision", "127.0.0.1:\(supervisionPort)", "--port", "\(qualificationPort)",
             ]
         )
         defer { qualification.terminate() }

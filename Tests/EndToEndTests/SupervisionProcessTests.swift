@@ -170,6 +170,40 @@ struct SupervisionProcessTests {
         #expect(agreement.status == .active)
         #expect(try await status(.signed) != nil)
 
+        // Standing, asked of supervision at evaluation: a second JEM request (with CBP) is a
+        // duplicate of the agreement in force.
+        @Sendable func decided(_ partner: FederalPartner) async throws -> ParticipationRequest {
+            let request = try await intakeClient.unary(
+                IntakeMethods.submitRequest,
+                SubmitRequestRequest(
+                    request: ParticipationRequest(
+                        agencyId: agencyID,
+                        model: .jem,
+                        partner: partner,
+                        consent: Consent(officialName: "Pat Smith", office: "Sheriff", signedOn: today),
+                        needs: NeedsAssessment(
+                            expectedAnnualEncounters: 900,
+                            detentionCapacity: 300,
+                            officersProposed: 5
+                        )
+                    )
+                )
+            )
+            return try #require(
+                try await Self.eventually {
+                    let seen = try await intakeClient.unary(
+                        IntakeMethods.getRequest,
+                        GetRequestRequest(requestId: request.id)
+                    )
+                    return seen.status == .deficient || seen.status == .qualified ? seen : nil
+                }
+            )
+        }
+        let duplicate = try await decided(.cbp)
+        #expect(duplicate.status == .deficient)
+        #expect(duplicate.deficiencies.map(\.code) == ["AGREEMENT_EXISTS"], "\(duplicate.deficiencies)")
+        #expect(duplicate.deficiencies.first?.message?.contains(agreement.id!) == true)
+
         // Qualification: nominate, vet, train, certify.
         let officer = try await qualificationClient.unary(
             QualificationMethods.nominateOfficer,
@@ -197,6 +231,10 @@ struct SupervisionProcessTests {
                 RecordExamAttemptRequest(officerId: officer.id, exam: exam, score: 85, takenOn: "2026-05-10")
             )
         }
+        _ = try await qualificationClient.unary(
+            QualificationMethods.completeCourse,
+            CompleteCourseRequest(officerId: officer.id, completedOn: "2026-05-10", hours: 160)
+        )
         _ = try await qualificationClient.unary(
             QualificationMethods.certifyOfficer,
             CertifyOfficerRequest(officerId: officer.id)

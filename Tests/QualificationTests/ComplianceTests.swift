@@ -67,6 +67,10 @@ struct ComplianceTests {
                 QualificationMethods.recordExamAttempt,
                 RecordExamAttemptRequest(officerId: officer.id, exam: "final", score: 90, takenOn: "2026-05-20")
             )
+            _ = try await q.client.unary(
+                QualificationMethods.completeCourse,
+                CompleteCourseRequest(officerId: officer.id, completedOn: "2026-05-20", hours: 8)
+            )
             return try await q.client.unary(
                 QualificationMethods.certifyOfficer,
                 CertifyOfficerRequest(officerId: officer.id)

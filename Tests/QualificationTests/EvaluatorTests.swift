@@ -59,6 +59,27 @@ struct EvaluatorTests {
         #expect(Self.codes(Self.request(.jem), Self.agency("TX")).isEmpty)
     }
 
+    @Test(
+        "standing: a suspended or terminating agreement of the model bars a request; one in force makes it a duplicate",
+        arguments: [
+            ([], [String]()),
+            ([(Model.jem, AgreementStatus.suspended)], ["AGREEMENT_SUSPENDED"]),
+            ([(.jem, .terminationNoticed)], ["AGREEMENT_TERMINATING"]),
+            ([(.jem, .active)], ["AGREEMENT_EXISTS"]),
+            ([(.jem, .offered)], ["AGREEMENT_EXISTS"]),
+            // Ended agreements, and other models' agreements, do not count.
+            ([(.jem, .terminated), (.jem, .superseded), (.tfm, .suspended), (.wso, .active)], []),
+        ] as [([(Model, AgreementStatus)], [String])]
+    )
+    func standing(agreements: [(Model, AgreementStatus)], expected: [String]) {
+        let held = agreements.enumerated().map { index, agreement in
+            Agreement(id: "mo_\(index + 1)", agencyId: "ag_1", model: agreement.0, partner: .cbp, status: agreement.1)
+        }
+        let failed = Evaluator.standing(request: Self.request(.jem), agreements: held)
+        #expect(failed.compactMap(\.code) == expected)
+        #expect(failed.allSatisfy { $0.source == "supervision" && $0.message?.contains("mo_") == true })
+    }
+
     @Test("State law: prohibitions by State and model, judged by the date in force")
     func stateLaw() {
         #expect(Self.codes(Self.request(.tfm), Self.agency("CA")) == ["STATE_LAW_PROHIBITS"])

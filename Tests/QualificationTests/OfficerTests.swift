@@ -71,6 +71,13 @@ struct OfficerRuleTests {
             enrolled: true,
             attempts: Self.attempts([("module-1", 80), ("final", 80)])
         )
+        #expect(
+            OfficerRules.missing(for: officer, rules: Self.rules, today: "2026-06-01") == [
+                "completion of TFM basic (40 hours)"
+            ]
+        )
+        officer.courseCompletedOn = "2026-05-20"
+        officer.courseHours = 40
         #expect(OfficerRules.missing(for: officer, rules: Self.rules, today: "2026-06-01").isEmpty)
         officer.swornSince = "2024-06-02"
         #expect(
@@ -166,7 +173,7 @@ struct OfficerServiceTests {
             RecordBackgroundRequest(officerId: nominee.id, result: .favorable, completedOn: "2026-04-01")
         )
         _ = try await q.client.unary(QualificationMethods.enrollOfficer, EnrollOfficerRequest(officerId: nominee.id))
-        for (exam, score) in [("module-1", 64), ("module-1", 75), ("module-2", 80), ("module-3", 91), ("final", 70)]
+        for (exam, score) in [("module-1", 64), ("module-1", 75), ("module-2", 80), ("module-3", 91)]
             as [(String, UInt32)]
         {
             _ = try await q.client.unary(
@@ -174,6 +181,41 @@ struct OfficerServiceTests {
                 RecordExamAttemptRequest(officerId: nominee.id, exam: exam, score: score, takenOn: "2026-05-10")
             )
         }
+        // The course is completed by its own step: every exam passed and the hours attended.
+        func complete(hours: UInt32, on day: String) async -> RPCError? {
+            do {
+                _ = try await q.client.unary(
+                    QualificationMethods.completeCourse,
+                    CompleteCourseRequest(officerId: nominee.id, completedOn: day, hours: hours)
+                )
+                return nil
+            } catch {
+                return error as? RPCError
+            }
+        }
+        let early = await complete(hours: 120, on: "2026-05-09")
+        #expect(early?.code == .failedPrecondition && early?.errorDetails?.reason == "COURSE_INCOMPLETE")
+        #expect(
+            early?.errorDetails?.metadata.map(\.value) == [
+                "passing final", "160 hours attended (120 given)",
+                "a completion date on or after the last exam (2026-05-10)",
+            ]
+        )
+        _ = try await q.client.unary(
+            QualificationMethods.recordExamAttempt,
+            RecordExamAttemptRequest(officerId: nominee.id, exam: "final", score: 70, takenOn: "2026-05-10")
+        )
+        do {
+            _ = try await q.client.unary(
+                QualificationMethods.certifyOfficer,
+                CertifyOfficerRequest(officerId: nominee.id)
+            )
+            Issue.record("certified before the course was completed")
+        } catch let error as RPCError {
+            #expect(error.message.contains("completion of JEM basic"), "\(error)")
+        }
+        #expect(await complete(hours: 160, on: "2026-05-12") == nil)
+        #expect(await complete(hours: 160, on: "2026-05-12")?.code == .failedPrecondition)  // done already
         _ = try await q.client.unary(
             QualificationMethods.setComplaintFlag,
             SetComplaintFlagRequest(officerId: nominee.id, pending: true, reason: "use-of-force complaint")
@@ -194,6 +236,7 @@ struct OfficerServiceTests {
                 && certified.rulesVersion == "2026-11-30.1"
         )
         #expect(certified.attempts.count == 5)
+        #expect(certified.courseCompletedOn == "2026-05-12" && certified.courseHours == 160)
 
         // The agency sees its own officers only.
         #expect(

@@ -7,7 +7,7 @@ struct OfficerCommand: AsyncParsableCommand {
         commandName: "officer",
         abstract: "Officers: nomination, vetting, training, certification.",
         subcommands: [
-            Nominate.self, Show.self, List.self, Background.self, Enroll.self, Exam.self, Certify.self,
+            Nominate.self, Show.self, List.self, Background.self, Enroll.self, Exam.self, Complete.self, Certify.self,
             OfficerFlag.self, OfficerTraining.self,
         ]
     )
@@ -137,6 +137,26 @@ struct OfficerCommand: AsyncParsableCommand {
                 try await gateway.call(
                     QualificationMethods.recordExamAttempt,
                     RecordExamAttemptRequest(officerId: self.id, exam: self.exam, score: self.score, takenOn: self.on)
+                ),
+                json: self.gateway.json
+            )
+        }
+    }
+
+    struct Complete: GatewayCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Complete an officer's course: every exam passed and the course's hours attended."
+        )
+        @OptionGroup var gateway: GatewayOptions
+        @Argument(help: "The officer id.") var id: String
+        @Option(help: "Hours attended (the course needs: JEM 160, WSO 8, TFM 40).") var hours: UInt32
+        @Option(help: "Completed on, YYYY-MM-DD.") var on: String
+
+        func run(_ gateway: Gateway) async throws {
+            Output.record(
+                try await gateway.call(
+                    QualificationMethods.completeCourse,
+                    CompleteCourseRequest(officerId: self.id, completedOn: self.on, hours: self.hours)
                 ),
                 json: self.gateway.json
             )

@@ -316,7 +316,8 @@ struct AccordLoad: AsyncParsableCommand {
         }
     }
 
-    /// Certifies `count` WSO officers spread over 100 agencies, 64 at a time.
+    /// Certifies `count` WSO officers spread over 100 agencies, 64 at a time (nominate, vet, enrol,
+    /// the final exam, the course's 8 hours, certify).
     static func certifyOfficers(_ count: Int, at endpoint: Endpoint, options: CallOptions) async throws {
         let client = RPCClient(endpoints: [endpoint])
         var done = 0
@@ -361,6 +362,11 @@ struct AccordLoad: AsyncParsableCommand {
                                 score: 90,
                                 takenOn: "2025-02-01"
                             ),
+                            options: options
+                        )
+                        _ = try await client.unary(
+                            QualificationMethods.completeCourse,
+                            CompleteCourseRequest(officerId: officer.id, completedOn: "2025-02-01", hours: 8),
                             options: options
                         )
                         _ = try await client.unary(

@@ -5,7 +5,7 @@ import Foundation
 
 /// The lifecycle scenario: each worker runs whole agency journeys through the gateway, one after
 /// another: register an agency, submit a JEM request, wait for qualification's decision,
-/// nominate, vet, train and certify an officer, offer the agreement, both signatures, authorize
+/// nominate, vet, train (exams, then the course completed) and certify an officer, offer the agreement, both signatures, authorize
 /// the officer (unless the certification notice already did), assign a supervisor, record an
 /// action. Every step counts as its operation; `Journey` is the whole, from the first call to
 /// the recorded action.
@@ -165,6 +165,10 @@ enum Lifecycle {
                 RecordExamAttemptRequest(officerId: officer.id, exam: exam, score: 85, takenOn: today)
             )
         }
+        _ = try await step(
+            QualificationMethods.completeCourse,
+            CompleteCourseRequest(officerId: officer.id, completedOn: today, hours: 160)
+        )
         _ = try await step(QualificationMethods.certifyOfficer, CertifyOfficerRequest(officerId: officer.id))
         let agreement = try await step(
             SupervisionMethods.offerAgreement,

@@ -76,6 +76,7 @@ enum MessageRegistry {
         SetComplaintFlagRequest.self,
         EnrollOfficerRequest.self,
         RecordExamAttemptRequest.self,
+        CompleteCourseRequest.self,
         CertifyOfficerRequest.self,
         GetOfficerRequest.self,
         ListOfficersRequest.self,

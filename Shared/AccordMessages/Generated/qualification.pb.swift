@@ -221,6 +221,9 @@ extension EvaluateRequestResponse: CBackedMessage {
 }
 
 /// One failed requirement of an evaluation: the code names the rule, the message says it to people.
+/// Codes: CONSENT_MISSING, CONSENT_IN_FUTURE, CONSENT_STALE, STATE_LAW_PROHIBITS, STATE_LAW_RESTRICTS,
+/// JAIL_REQUIRED, DETENTION_CAPACITY, MODEL_UNKNOWN, OFFICERS_PROPOSED, and from the agency's
+/// agreements with supervision AGREEMENT_SUSPENDED, AGREEMENT_TERMINATING, AGREEMENT_EXISTS.
 public struct Requirement: ProtoMessage {
     public var code: String?
     public var message: String?
@@ -772,6 +775,9 @@ public struct Officer: ProtoMessage {
     public var rulesVersion: String?
     /// Why the officer is disqualified, when they are.
     public var disqualifiedBecause: String?
+    /// "YYYY-MM-DD" the course was completed, and the hours attended.
+    public var courseCompletedOn: String?
+    public var courseHours: UInt32?
 
     public init() {}
 
@@ -792,7 +798,9 @@ public struct Officer: ProtoMessage {
         status: OfficerStatus? = nil,
         certifiedOn: String? = nil,
         rulesVersion: String? = nil,
-        disqualifiedBecause: String? = nil
+        disqualifiedBecause: String? = nil,
+        courseCompletedOn: String? = nil,
+        courseHours: UInt32? = nil
     ) {
         self.id = id
         self.agencyId = agencyId
@@ -811,10 +819,12 @@ public struct Officer: ProtoMessage {
         self.certifiedOn = certifiedOn
         self.rulesVersion = rulesVersion
         self.disqualifiedBecause = disqualifiedBecause
+        self.courseCompletedOn = courseCompletedOn
+        self.courseHours = courseHours
     }
 
     public static let protoName = "accord.v1.Officer"
-    public static let fieldNames: [String] = ["id", "agency_id", "model", "name", "us_citizen", "sworn_since", "security_clearance", "background", "background_on", "disqualifying_findings", "pending_complaint", "enrolled", "attempts", "status", "certified_on", "rules_version", "disqualified_because"]
+    public static let fieldNames: [String] = ["id", "agency_id", "model", "name", "us_citizen", "sworn_since", "security_clearance", "background", "background_on", "disqualifying_findings", "pending_complaint", "enrolled", "attempts", "status", "certified_on", "rules_version", "disqualified_because", "course_completed_on", "course_hours"]
 }
 
 extension Officer: JSONRepresentable {
@@ -837,13 +847,15 @@ extension Officer: JSONRepresentable {
         if let value = self.certifiedOn { fields.append(("certified_on", JSONValue.of(value))) }
         if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
         if let value = self.disqualifiedBecause { fields.append(("disqualified_because", JSONValue.of(value))) }
+        if let value = self.courseCompletedOn { fields.append(("course_completed_on", JSONValue.of(value))) }
+        if let value = self.courseHours { fields.append(("course_hours", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension Officer: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_officer() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -871,6 +883,8 @@ extension Officer: CBackedMessage {
         self.certifiedOn = r.string(14)
         self.rulesVersion = r.string(15)
         self.disqualifiedBecause = r.string(16)
+        self.courseCompletedOn = r.string(17)
+        self.courseHours = r.scalar(18, as: UInt32.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -891,6 +905,8 @@ extension Officer: CBackedMessage {
         try w.setString(14, self.certifiedOn)
         try w.setString(15, self.rulesVersion)
         try w.setString(16, self.disqualifiedBecause)
+        try w.setString(17, self.courseCompletedOn)
+        w.setScalar(18, self.courseHours)
     }
 }
 
@@ -1167,6 +1183,64 @@ extension RecordExamAttemptRequest: CBackedMessage {
         try w.setString(1, self.exam)
         w.setScalar(2, self.score)
         try w.setString(3, self.takenOn)
+    }
+}
+
+public struct CompleteCourseRequest: ProtoMessage {
+    public var officerId: String?
+    /// "YYYY-MM-DD", not in the future and not before the last exam.
+    public var completedOn: String?
+    /// Hours attended: at least the course's hours in the rule set (JEM 160, WSO 8, TFM 40).
+    public var hours: UInt32?
+
+    public init() {}
+
+    public init(
+        officerId: String? = nil,
+        completedOn: String? = nil,
+        hours: UInt32? = nil
+    ) {
+        self.officerId = officerId
+        self.completedOn = completedOn
+        self.hours = hours
+    }
+
+    public static let protoName = "accord.v1.CompleteCourseRequest"
+    public static let fieldNames: [String] = ["officer_id", "completed_on", "hours"]
+}
+
+extension CompleteCourseRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.completedOn { fields.append(("completed_on", JSONValue.of(value))) }
+        if let value = self.hours { fields.append(("hours", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
+extension CompleteCourseRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_complete_course_request() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.officerId = r.string(0)
+        self.completedOn = r.string(1)
+        self.hours = r.scalar(2, as: UInt32.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.officerId)
+        try w.setString(1, self.completedOn)
+        w.setScalar(2, self.hours)
     }
 }
 
@@ -1872,6 +1946,14 @@ public enum QualificationMethods {
         isIdempotent: false
     )
 
+    /// Completes the course: every exam passed and the course's hours attended; otherwise
+    /// FAILED_PRECONDITION saying what is missing.
+    public static let completeCourse = RPCMethod<CompleteCourseRequest, Officer>(
+        path: "/accord.v1.Qualification/CompleteCourse",
+        kind: .unary,
+        isIdempotent: false
+    )
+
     /// Certifies when every requirement holds now; otherwise FAILED_PRECONDITION listing what is missing.
     public static let certifyOfficer = RPCMethod<CertifyOfficerRequest, Officer>(
         path: "/accord.v1.Qualification/CertifyOfficer",
@@ -1915,6 +1997,7 @@ public enum QualificationMethods {
         "/accord.v1.Qualification/SetComplaintFlag",
         "/accord.v1.Qualification/EnrollOfficer",
         "/accord.v1.Qualification/RecordExamAttempt",
+        "/accord.v1.Qualification/CompleteCourse",
         "/accord.v1.Qualification/CertifyOfficer",
         "/accord.v1.Qualification/GetOfficer",
         "/accord.v1.Qualification/ListOfficers",
@@ -1934,6 +2017,7 @@ public enum QualificationMethods {
         AnyRPCMethod(setComplaintFlag),
         AnyRPCMethod(enrollOfficer),
         AnyRPCMethod(recordExamAttempt),
+        AnyRPCMethod(completeCourse),
         AnyRPCMethod(certifyOfficer),
         AnyRPCMethod(getOfficer),
         AnyRPCMethod(listOfficers),

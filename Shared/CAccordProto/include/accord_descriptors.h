@@ -77,6 +77,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_record_background_request(vo
 const ProtobufCMessageDescriptor *accord_descriptor_set_complaint_flag_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_enroll_officer_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_record_exam_attempt_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_complete_course_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_certify_officer_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_officer_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_officers_request(void);

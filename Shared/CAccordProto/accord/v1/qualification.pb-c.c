@@ -772,6 +772,51 @@ void   accord__v1__record_exam_attempt_request__free_unpacked
   assert(message->base.descriptor == &accord__v1__record_exam_attempt_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__complete_course_request__init
+                     (Accord__V1__CompleteCourseRequest         *message)
+{
+  static const Accord__V1__CompleteCourseRequest init_value = ACCORD__V1__COMPLETE_COURSE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__complete_course_request__get_packed_size
+                     (const Accord__V1__CompleteCourseRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__complete_course_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__complete_course_request__pack
+                     (const Accord__V1__CompleteCourseRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__complete_course_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__complete_course_request__pack_to_buffer
+                     (const Accord__V1__CompleteCourseRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__complete_course_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__CompleteCourseRequest *
+       accord__v1__complete_course_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__CompleteCourseRequest *)
+     protobuf_c_message_unpack (&accord__v1__complete_course_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__complete_course_request__free_unpacked
+                     (Accord__V1__CompleteCourseRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__complete_course_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__certify_officer_request__init
                      (Accord__V1__CertifyOfficerRequest         *message)
 {
@@ -1964,7 +2009,7 @@ const ProtobufCMessageDescriptor accord__v1__exam_attempt__descriptor =
   (ProtobufCMessageInit) accord__v1__exam_attempt__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__officer__field_descriptors[17] =
+static const ProtobufCFieldDescriptor accord__v1__officer__field_descriptors[19] =
 {
   {
     "id",
@@ -2170,6 +2215,30 @@ static const ProtobufCFieldDescriptor accord__v1__officer__field_descriptors[17]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "course_completed_on",
+    18,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Officer, course_completed_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "course_hours",
+    19,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__Officer, has_course_hours),
+    offsetof(Accord__V1__Officer, course_hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__officer__field_indices_by_name[] = {
   1,   /* field[1] = agency_id */
@@ -2177,6 +2246,8 @@ static const unsigned accord__v1__officer__field_indices_by_name[] = {
   7,   /* field[7] = background */
   8,   /* field[8] = background_on */
   14,   /* field[14] = certified_on */
+  17,   /* field[17] = course_completed_on */
+  18,   /* field[18] = course_hours */
   16,   /* field[16] = disqualified_because */
   9,   /* field[9] = disqualifying_findings */
   11,   /* field[11] = enrolled */
@@ -2193,7 +2264,7 @@ static const unsigned accord__v1__officer__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__officer__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 19 }
 };
 const ProtobufCMessageDescriptor accord__v1__officer__descriptor =
 {
@@ -2203,7 +2274,7 @@ const ProtobufCMessageDescriptor accord__v1__officer__descriptor =
   "Accord__V1__Officer",
   "accord.v1",
   sizeof(Accord__V1__Officer),
-  17,
+  19,
   accord__v1__officer__field_descriptors,
   accord__v1__officer__field_indices_by_name,
   1,  accord__v1__officer__number_ranges,
@@ -2515,6 +2586,70 @@ const ProtobufCMessageDescriptor accord__v1__record_exam_attempt_request__descri
   accord__v1__record_exam_attempt_request__field_indices_by_name,
   1,  accord__v1__record_exam_attempt_request__number_ranges,
   (ProtobufCMessageInit) accord__v1__record_exam_attempt_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__complete_course_request__field_descriptors[3] =
+{
+  {
+    "officer_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CompleteCourseRequest, officer_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completed_on",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CompleteCourseRequest, completed_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "hours",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__CompleteCourseRequest, has_hours),
+    offsetof(Accord__V1__CompleteCourseRequest, hours),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__complete_course_request__field_indices_by_name[] = {
+  1,   /* field[1] = completed_on */
+  2,   /* field[2] = hours */
+  0,   /* field[0] = officer_id */
+};
+static const ProtobufCIntRange accord__v1__complete_course_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor accord__v1__complete_course_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.CompleteCourseRequest",
+  "CompleteCourseRequest",
+  "Accord__V1__CompleteCourseRequest",
+  "accord.v1",
+  sizeof(Accord__V1__CompleteCourseRequest),
+  3,
+  accord__v1__complete_course_request__field_descriptors,
+  accord__v1__complete_course_request__field_indices_by_name,
+  1,  accord__v1__complete_course_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__complete_course_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor accord__v1__certify_officer_request__field_descriptors[1] =
@@ -3343,7 +3478,7 @@ const ProtobufCEnumDescriptor accord__v1__training_status__descriptor =
   accord__v1__training_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[15] =
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[16] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
   { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
@@ -3355,6 +3490,7 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "SetComplaintFlag", &accord__v1__set_complaint_flag_request__descriptor, &accord__v1__officer__descriptor },
   { "EnrollOfficer", &accord__v1__enroll_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "RecordExamAttempt", &accord__v1__record_exam_attempt_request__descriptor, &accord__v1__officer__descriptor },
+  { "CompleteCourse", &accord__v1__complete_course_request__descriptor, &accord__v1__officer__descriptor },
   { "CertifyOfficer", &accord__v1__certify_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "GetOfficer", &accord__v1__get_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "ListOfficers", &accord__v1__list_officers_request__descriptor, &accord__v1__list_officers_response__descriptor },
@@ -3362,20 +3498,21 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "GetCompliance", &accord__v1__get_compliance_request__descriptor, &accord__v1__get_compliance_response__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
-  10,        /* CertifyOfficer */
+  11,        /* CertifyOfficer */
+  10,        /* CompleteCourse */
   8,        /* EnrollOfficer */
   0,        /* EvaluateRequest */
-  14,        /* GetCompliance */
+  15,        /* GetCompliance */
   1,        /* GetEvaluation */
-  11,        /* GetOfficer */
+  12,        /* GetOfficer */
   3,        /* GetRules */
-  12,        /* ListOfficers */
+  13,        /* ListOfficers */
   5,        /* NominateOfficer */
   4,        /* PublishRules */
   2,        /* RecommendModel */
   6,        /* RecordBackground */
   9,        /* RecordExamAttempt */
-  13,        /* RecordRecurringTraining */
+  14,        /* RecordRecurringTraining */
   7         /* SetComplaintFlag */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
@@ -3385,7 +3522,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  15,
+  16,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -3469,13 +3606,21 @@ void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__qualification__complete_course(ProtobufCService *service,
+                                                const Accord__V1__CompleteCourseRequest *input,
+                                                Accord__V1__Officer_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 const Accord__V1__CertifyOfficerRequest *input,
                                                 Accord__V1__Officer_Closure closure,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             const Accord__V1__GetOfficerRequest *input,
@@ -3483,7 +3628,7 @@ void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               const Accord__V1__ListOfficersRequest *input,
@@ -3491,7 +3636,7 @@ void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_recurring_training(ProtobufCService *service,
                                                           const Accord__V1__RecordRecurringTrainingRequest *input,
@@ -3499,7 +3644,7 @@ void accord__v1__qualification__record_recurring_training(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                const Accord__V1__GetComplianceRequest *input,
@@ -3507,7 +3652,7 @@ void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)

@@ -34,6 +34,7 @@ typedef struct Accord__V1__RecordBackgroundRequest Accord__V1__RecordBackgroundR
 typedef struct Accord__V1__SetComplaintFlagRequest Accord__V1__SetComplaintFlagRequest;
 typedef struct Accord__V1__EnrollOfficerRequest Accord__V1__EnrollOfficerRequest;
 typedef struct Accord__V1__RecordExamAttemptRequest Accord__V1__RecordExamAttemptRequest;
+typedef struct Accord__V1__CompleteCourseRequest Accord__V1__CompleteCourseRequest;
 typedef struct Accord__V1__CertifyOfficerRequest Accord__V1__CertifyOfficerRequest;
 typedef struct Accord__V1__GetOfficerRequest Accord__V1__GetOfficerRequest;
 typedef struct Accord__V1__ListOfficersRequest Accord__V1__ListOfficersRequest;
@@ -123,6 +124,9 @@ struct  Accord__V1__EvaluateRequestResponse
 
 /*
  * One failed requirement of an evaluation: the code names the rule, the message says it to people.
+ * Codes: CONSENT_MISSING, CONSENT_IN_FUTURE, CONSENT_STALE, STATE_LAW_PROHIBITS, STATE_LAW_RESTRICTS,
+ * JAIL_REQUIRED, DETENTION_CAPACITY, MODEL_UNKNOWN, OFFICERS_PROPOSED, and from the agency's
+ * agreements with supervision AGREEMENT_SUSPENDED, AGREEMENT_TERMINATING, AGREEMENT_EXISTS.
  */
 struct  Accord__V1__Requirement
 {
@@ -333,10 +337,16 @@ struct  Accord__V1__Officer
    * Why the officer is disqualified, when they are.
    */
   char *disqualified_because;
+  /*
+   * "YYYY-MM-DD" the course was completed, and the hours attended.
+   */
+  char *course_completed_on;
+  protobuf_c_boolean has_course_hours;
+  uint32_t course_hours;
 };
 #define ACCORD__V1__OFFICER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__officer__descriptor) \
-    , NULL, NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, NULL, 0, 0, NULL, 0, 0, 0, ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_UNSPECIFIED, NULL, 0,NULL, 0, 0, 0, 0, 0,NULL, 0, ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_UNSPECIFIED, NULL, NULL, NULL }
+    , NULL, NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, NULL, 0, 0, NULL, 0, 0, 0, ACCORD__V1__BACKGROUND_RESULT__BACKGROUND_RESULT_UNSPECIFIED, NULL, 0,NULL, 0, 0, 0, 0, 0,NULL, 0, ACCORD__V1__OFFICER_STATUS__OFFICER_STATUS_UNSPECIFIED, NULL, NULL, NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__NominateOfficerRequest
@@ -406,6 +416,25 @@ struct  Accord__V1__RecordExamAttemptRequest
 #define ACCORD__V1__RECORD_EXAM_ATTEMPT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__record_exam_attempt_request__descriptor) \
     , NULL, NULL, 0, 0, NULL }
+
+
+struct  Accord__V1__CompleteCourseRequest
+{
+  ProtobufCMessage base;
+  char *officer_id;
+  /*
+   * "YYYY-MM-DD", not in the future and not before the last exam.
+   */
+  char *completed_on;
+  /*
+   * Hours attended: at least the course's hours in the rule set (JEM 160, WSO 8, TFM 40).
+   */
+  protobuf_c_boolean has_hours;
+  uint32_t hours;
+};
+#define ACCORD__V1__COMPLETE_COURSE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__complete_course_request__descriptor) \
+    , NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__CertifyOfficerRequest
@@ -908,6 +937,25 @@ Accord__V1__RecordExamAttemptRequest *
 void   accord__v1__record_exam_attempt_request__free_unpacked
                      (Accord__V1__RecordExamAttemptRequest *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__CompleteCourseRequest methods */
+void   accord__v1__complete_course_request__init
+                     (Accord__V1__CompleteCourseRequest         *message);
+size_t accord__v1__complete_course_request__get_packed_size
+                     (const Accord__V1__CompleteCourseRequest   *message);
+size_t accord__v1__complete_course_request__pack
+                     (const Accord__V1__CompleteCourseRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__complete_course_request__pack_to_buffer
+                     (const Accord__V1__CompleteCourseRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__CompleteCourseRequest *
+       accord__v1__complete_course_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__complete_course_request__free_unpacked
+                     (Accord__V1__CompleteCourseRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Accord__V1__CertifyOfficerRequest methods */
 void   accord__v1__certify_officer_request__init
                      (Accord__V1__CertifyOfficerRequest         *message);
@@ -1170,6 +1218,9 @@ typedef void (*Accord__V1__EnrollOfficerRequest_Closure)
 typedef void (*Accord__V1__RecordExamAttemptRequest_Closure)
                  (const Accord__V1__RecordExamAttemptRequest *message,
                   void *closure_data);
+typedef void (*Accord__V1__CompleteCourseRequest_Closure)
+                 (const Accord__V1__CompleteCourseRequest *message,
+                  void *closure_data);
 typedef void (*Accord__V1__CertifyOfficerRequest_Closure)
                  (const Accord__V1__CertifyOfficerRequest *message,
                   void *closure_data);
@@ -1250,6 +1301,10 @@ struct Accord__V1__Qualification_Service
                               const Accord__V1__RecordExamAttemptRequest *input,
                               Accord__V1__Officer_Closure closure,
                               void *closure_data);
+  void (*complete_course)(Accord__V1__Qualification_Service *service,
+                          const Accord__V1__CompleteCourseRequest *input,
+                          Accord__V1__Officer_Closure closure,
+                          void *closure_data);
   void (*certify_officer)(Accord__V1__Qualification_Service *service,
                           const Accord__V1__CertifyOfficerRequest *input,
                           Accord__V1__Officer_Closure closure,
@@ -1288,6 +1343,7 @@ void accord__v1__qualification__init (Accord__V1__Qualification_Service *service
       function_prefix__ ## set_complaint_flag,\
       function_prefix__ ## enroll_officer,\
       function_prefix__ ## record_exam_attempt,\
+      function_prefix__ ## complete_course,\
       function_prefix__ ## certify_officer,\
       function_prefix__ ## get_officer,\
       function_prefix__ ## list_officers,\
@@ -1333,6 +1389,10 @@ void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     const Accord__V1__RecordExamAttemptRequest *input,
                                                     Accord__V1__Officer_Closure closure,
                                                     void *closure_data);
+void accord__v1__qualification__complete_course(ProtobufCService *service,
+                                                const Accord__V1__CompleteCourseRequest *input,
+                                                Accord__V1__Officer_Closure closure,
+                                                void *closure_data);
 void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 const Accord__V1__CertifyOfficerRequest *input,
                                                 Accord__V1__Officer_Closure closure,
@@ -1376,6 +1436,7 @@ extern const ProtobufCMessageDescriptor accord__v1__record_background_request__d
 extern const ProtobufCMessageDescriptor accord__v1__set_complaint_flag_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__enroll_officer_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__record_exam_attempt_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__complete_course_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__certify_officer_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__get_officer_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_officers_request__descriptor;
