@@ -73,6 +73,8 @@ struct LoadSmokeTests {
             ("write", intakePort, ["--seed-agencies", "400"]),
             ("evaluate", qualificationPort, []),
             ("compliance", qualificationPort, small),
+            // Again over the officers already certified (as make bench runs it).
+            ("compliance", qualificationPort, ["--seed-officers", "0"]),
             ("act", supervisionPort, small),
             ("report", supervisionPort, small + ["--seed-actions", "50"]),
             ("echo", gatewayPort, ["--token", token, "--echo-backend", "supervision"]),
@@ -121,5 +123,7 @@ struct LoadSmokeTests {
         // A wrong input is refused before anything runs.
         let wrong = try Self.load(["echo", "--target", "127.0.0.1:\(intakePort)", "--rate", "-5"])
         #expect(wrong.status != 0 && wrong.errors.contains("--rate"))
+        let noOfficers = try Self.load(["act", "--target", "127.0.0.1:\(supervisionPort)", "--seed-officers", "0"])
+        #expect(noOfficers.status != 0 && noOfficers.errors.contains("--seed-officers"))
     }
 }

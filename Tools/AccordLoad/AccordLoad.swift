@@ -114,8 +114,13 @@ struct AccordLoad: AsyncParsableCommand {
                 throw ValidationError("--echo-backend must be intake, qualification or supervision, got \(backend)")
             }
         }
-        guard self.seedAgreements >= 1, self.seedOfficers >= 1, self.seedActions >= 0 else {
-            throw ValidationError("--seed-agreements and --seed-officers must be at least 1, --seed-actions at least 0")
+        guard self.seedAgreements >= 1, self.seedOfficers >= 0, self.seedActions >= 0 else {
+            throw ValidationError("--seed-agreements must be at least 1, --seed-officers and --seed-actions at least 0")
+        }
+        // Their actions are recorded by the seeded officers (compliance takes 0: seed nothing more).
+        let acting = ["act", "report", "write", "mixed"].contains(self.scenario)
+        guard !acting || self.seedOfficers >= 1 else {
+            throw ValidationError("--seed-officers must be at least 1 for \(self.scenario): its actions need officers")
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
