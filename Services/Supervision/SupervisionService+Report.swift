@@ -97,12 +97,14 @@ extension SupervisionService {
                 arguments: [t]
             ) ?? 0
         )
+        // A renewal carries its officers over: as of a moment before it, they were under the
+        // agreement it renewed.
         let withOfficers = Set(
             try Int64.fetchAll(
                 db,
                 sql: "SELECT DISTINCT agreement_rowid FROM authorization WHERE \(inForce)",
                 arguments: [t]
-            )
+            ).map { try Self.agreementInForce(db, current: $0, at: t) }
         )
         // Actions performed up to t.
         report.actions = try Row.fetchAll(

@@ -38,6 +38,40 @@ struct LifecycleTests {
         #expect(verdict.intact == true, "\(verdict.problem ?? "")")
     }
 
+    @Test("the report as of a moment before a renewal counts the officers under the agreement they were under then")
+    func reportBeforeRenewal() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let world = try await h.world(supervise: false)
+        let old = try #require(world.agreements[.jem])
+        let before = h.clock.now + 5 * 60_000
+        h.clock.advance(minutes: 10)
+        let renewal = try await h.call(
+            SupervisionMethods.renewAgreement,
+            RenewAgreementRequest(agreementId: old, office: "ERO Houston")
+        )
+        _ = try await h.call(
+            SupervisionMethods.signAgreement,
+            SignAgreementRequest(agreementId: renewal.id, party: .agency, signedBy: "Sheriff"),
+            as: "agency:ag_1"
+        )
+        _ = try await h.call(
+            SupervisionMethods.signAgreement,
+            SignAgreementRequest(agreementId: renewal.id, party: .federal, signedBy: "ERO Field Office Director")
+        )
+        h.clock.advance(minutes: 1)
+        func unsupervised(at moment: Int64) async throws -> Set<String> {
+            Set(
+                try await h.call(SupervisionMethods.getProgramReport, ProgramReportRequest(asOfMs: moment))
+                    .agreementsWithoutSupervisor
+            )
+        }
+        // Then: the old agreement held the officer; now the renewal does.
+        #expect(try await unsupervised(at: before).contains(old))
+        let now = try await unsupervised(at: h.clock.now)
+        #expect(now.contains(renewal.id!) && !now.contains(old))
+    }
+
     @Test("lapsed TFM authority is listed as expired, not as active")
     func lapsedAuthorityInLists() async throws {
         let h = try await Harness.start()
