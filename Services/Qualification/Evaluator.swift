@@ -53,7 +53,7 @@ public enum Evaluator {
                 failed.append(
                     .init(
                         code: "STATE_LAW_PROHIBITS",
-                        message: "\(agency.state!) law prohibits \(model.protoName) agreements",
+                        message: "\(agency.state!) law prohibits \(Self.short(model)) agreements",
                         source: cited
                     )
                 )
@@ -62,7 +62,7 @@ public enum Evaluator {
                     .init(
                         code: "STATE_LAW_RESTRICTS",
                         message:
-                            "\(agency.state!) law restricts \(model.protoName) agreements: \(rule.note ?? "see the citation")",
+                            "\(agency.state!) law restricts \(Self.short(model)) agreements: \(rule.note ?? "see the citation")",
                         source: cited
                     )
                 )
@@ -78,7 +78,7 @@ public enum Evaluator {
                     .init(
                         code: "JAIL_REQUIRED",
                         message:
-                            "\(model.protoName) needs a jail or correctional facility, and the agency has none on record",
+                            "\(Self.short(model)) needs a jail or correctional facility, and the agency has none on record",
                         source: "program.json models.\(Self.short(model)).needs_jail"
                     )
                 )
@@ -89,7 +89,7 @@ public enum Evaluator {
                     .init(
                         code: "DETENTION_CAPACITY",
                         message:
-                            "\(model.protoName) needs a detention capacity of at least \(prerequisite.minDetentionCapacity); the request gives \(capacity)",
+                            "\(Self.short(model)) needs a detention capacity of at least \(prerequisite.minDetentionCapacity); the request gives \(capacity)",
                         source: "program.json models.\(Self.short(model)).min_detention_capacity"
                     )
                 )
