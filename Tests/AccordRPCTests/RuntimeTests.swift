@@ -121,7 +121,14 @@ struct RuntimeTests {
             try await raw.send(.message(EchoRequest(delayMs: 10_000), id: 1))
             let events = try await raw.read { $0.trailers != nil }
             #expect(events.last?.trailers?.trailers.code == .deadlineExceeded)
-            #expect(await probe.eventually { probe.cancelled.load(ordering: .relaxed) == 2 })
+            // Every handler that started was cancelled, none ran to its end. (On a loaded machine
+            // the message may arrive after the deadline, and then the handler never starts.)
+            #expect(
+                await probe.eventually {
+                    probe.cancelled.load(ordering: .relaxed) == probe.started.load(ordering: .relaxed)
+                }
+            )
+            #expect(probe.started.load(ordering: .relaxed) >= 1 && probe.finished.load(ordering: .relaxed) == 0)
         }
     }
 
