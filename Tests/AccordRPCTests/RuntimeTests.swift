@@ -86,7 +86,7 @@ struct RuntimeTests {
         let probe = Probe()
         try await withServer(register: probe.register) { server in
             let client = RPCClient(endpoints: [server.endpoint])
-            let slow = Task { try await client.unary(TestMethods.slow, EchoRequest(delayMs: 3_000)) }
+            let slow = Task { try await client.unary(TestMethods.slow, EchoRequest(delayMs: 8_000)) }
             #expect(await probe.eventually { probe.started.load(ordering: .relaxed) == 1 })
             for _ in 0..<50 {
                 _ = try await client.unary(EchoMethods.unary, EchoRequest(payload: [1]))

@@ -391,7 +391,9 @@ struct GatewayTests {
 
     @Test("a backend down during a dossier: the answer comes within the deadline, partial, naming what is missing")
     func partialDossier() async throws {
-        let d = try await Deployment.start(branchTimeout: .milliseconds(500))
+        // A stopped backend refuses at once; the branch deadline only bounds a slow one (generous,
+        // so that a loaded machine does not make a healthy branch miss it).
+        let d = try await Deployment.start(branchTimeout: .seconds(2))
         defer { Task { await d.stop() } }
         let office = try await d.token("program-office")
         let agency = try await d.client.unary(
@@ -406,7 +408,7 @@ struct GatewayTests {
             GetDossierRequest(agency: agency.id),
             options: Deployment.bearer(office)
         )
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(5))
         #expect(dossier.partial == true && dossier.agency?.id == agency.id)
         #expect(dossier.missing.count == 4 && dossier.missing.allSatisfy { $0.hasPrefix("supervision: ") })
         // The supervision backend comes back on its port: the health check brings it back.
