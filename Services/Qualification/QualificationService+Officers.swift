@@ -161,6 +161,16 @@ extension QualificationService {
         )
     }
 
+    /// Vetting, training and certification apply to a nominee still in the process.
+    static func requireNominated(_ officer: Officer) throws {
+        guard officer.status == .nominated else {
+            throw RPCError(
+                .failedPrecondition,
+                "officer \(officer.id ?? "?") is \(officer.status?.protoName ?? "in no status")"
+            )
+        }
+    }
+
     static func logChange(_ db: Database, _ rowid: Int64, _ action: String, who: String, at: Int64, why: String?) throws
     {
         try db.execute(
@@ -278,9 +288,7 @@ extension QualificationService {
         let now = self.now()
         return try await self.store.write { db in
             let officer = try Self.loadOfficer(db, rowid)
-            guard officer.status == .nominated else {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) is \(officer.status!.protoName)")
-            }
+            try Self.requireNominated(officer)
             let disqualified = result == .unfavorable
             try db.execute(
                 sql: """
@@ -332,9 +340,7 @@ extension QualificationService {
         let now = self.now()
         return try await self.store.write { db in
             let officer = try Self.loadOfficer(db, rowid)
-            guard officer.status == .nominated else {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) is \(officer.status!.protoName)")
-            }
+            try Self.requireNominated(officer)
             guard officer.enrolled != true else { return officer }
             try db.execute(sql: "UPDATE officer SET enrolled = 1 WHERE rowid = ?", arguments: [rowid])
             try Self.logChange(db, rowid, "enroll", who: who, at: now, why: nil)
@@ -356,9 +362,7 @@ extension QualificationService {
         let now = self.now()
         return try await self.store.write { db in
             let officer = try Self.loadOfficer(db, rowid)
-            guard officer.status == .nominated else {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) is \(officer.status!.protoName)")
-            }
+            try Self.requireNominated(officer)
             guard officer.enrolled == true else {
                 throw RPCError(.failedPrecondition, "officer \(officer.id!) is not enrolled in training")
             }
@@ -404,9 +408,7 @@ extension QualificationService {
         let now = self.now()
         return try await self.store.write { db in
             let officer = try Self.loadOfficer(db, rowid)
-            guard officer.status == .nominated else {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) is \(officer.status!.protoName)")
-            }
+            try Self.requireNominated(officer)
             if let done = officer.courseCompletedOn {
                 throw RPCError(.failedPrecondition, "officer \(officer.id!) completed the course on \(done)")
             }
@@ -450,9 +452,7 @@ extension QualificationService {
         let now = self.now()
         return try await self.store.write { db in
             let officer = try Self.loadOfficer(db, rowid)
-            guard officer.status == .nominated else {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) is \(officer.status!.protoName)")
-            }
+            try Self.requireNominated(officer)
             let missing = OfficerRules.missing(for: officer, rules: rules, today: today)
             guard missing.isEmpty else {
                 throw RPCError(
