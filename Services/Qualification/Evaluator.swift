@@ -53,7 +53,7 @@ public enum Evaluator {
                 failed.append(
                     .init(
                         code: "STATE_LAW_PROHIBITS",
-                        message: "\(agency.state!) law prohibits \(Self.short(model)) agreements",
+                        message: "\(agency.state!) law prohibits \(model.shortName) agreements",
                         source: cited
                     )
                 )
@@ -62,7 +62,7 @@ public enum Evaluator {
                     .init(
                         code: "STATE_LAW_RESTRICTS",
                         message:
-                            "\(agency.state!) law restricts \(Self.short(model)) agreements: \(rule.note ?? "see the citation")",
+                            "\(agency.state!) law restricts \(model.shortName) agreements: \(rule.note ?? "see the citation")",
                         source: cited
                     )
                 )
@@ -78,8 +78,8 @@ public enum Evaluator {
                     .init(
                         code: "JAIL_REQUIRED",
                         message:
-                            "\(Self.short(model)) needs a jail or correctional facility, and the agency has none on record",
-                        source: "program.json models.\(Self.short(model)).needs_jail"
+                            "\(model.shortName) needs a jail or correctional facility, and the agency has none on record",
+                        source: "program.json models.\(model.shortName).needs_jail"
                     )
                 )
             }
@@ -89,8 +89,8 @@ public enum Evaluator {
                     .init(
                         code: "DETENTION_CAPACITY",
                         message:
-                            "\(Self.short(model)) needs a detention capacity of at least \(prerequisite.minDetentionCapacity); the request gives \(capacity)",
-                        source: "program.json models.\(Self.short(model)).min_detention_capacity"
+                            "\(model.shortName) needs a detention capacity of at least \(prerequisite.minDetentionCapacity); the request gives \(capacity)",
+                        source: "program.json models.\(model.shortName).min_detention_capacity"
                     )
                 )
             }
@@ -119,13 +119,13 @@ public enum Evaluator {
         var failed: [Requirement] = []
         for agreement in agreements where agreement.model == model {
             let id = agreement.id ?? "?"
-            let partner = agreement.partner?.protoName.replacingOccurrences(of: "FEDERAL_PARTNER_", with: "") ?? "?"
+            let partner = agreement.partner?.shortName ?? "?"
             switch agreement.status {
             case .suspended?:
                 failed.append(
                     .init(
                         code: "AGREEMENT_SUSPENDED",
-                        message: "the agency's \(Self.short(model)) agreement \(id) with \(partner) is suspended",
+                        message: "the agency's \(model.shortName) agreement \(id) with \(partner) is suspended",
                         source: "supervision"
                     )
                 )
@@ -134,7 +134,7 @@ public enum Evaluator {
                     .init(
                         code: "AGREEMENT_TERMINATING",
                         message:
-                            "the agency's \(Self.short(model)) agreement \(id) with \(partner) is under notice of termination",
+                            "the agency's \(model.shortName) agreement \(id) with \(partner) is under notice of termination",
                         source: "supervision"
                     )
                 )
@@ -143,7 +143,7 @@ public enum Evaluator {
                     .init(
                         code: "AGREEMENT_EXISTS",
                         message:
-                            "the agency already holds \(Self.short(model)) agreement \(id) with \(partner) (\(agreement.status == .offered ? "offered" : "in force")); a renewal extends it",
+                            "the agency already holds \(model.shortName) agreement \(id) with \(partner) (\(agreement.status == .offered ? "offered" : "in force")); a renewal extends it",
                         source: "supervision"
                     )
                 )
@@ -152,15 +152,6 @@ public enum Evaluator {
             }
         }
         return failed
-    }
-
-    static func short(_ model: Model) -> String {
-        switch model {
-        case .jem: "JEM"
-        case .wso: "WSO"
-        case .tfm: "TFM"
-        default: "?"
-        }
     }
 
     /// "YYYY-MM-DD" minus `days`, or nil when `date` is not such a date.

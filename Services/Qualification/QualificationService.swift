@@ -160,19 +160,19 @@ public final class QualificationService: Sendable {
         }
         guard let agency = call.agency else { throw RPCError.invalidArgument(field: "agency", "is required") }
         guard agency.state != nil else { throw RPCError.invalidArgument(field: "agency.state", "is required") }
-        // A revision already evaluated keeps its decision: nothing to ask supervision again.
-        let known = try await self.store.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
-                arguments: [id, Int64(revision)]
-            ) ?? false
-        }
-        if known { return EvaluateRequestResponse(queued: false) }
         let rules = self.currentRules
         let today = self.today
         var failed = Evaluator.evaluate(request: request, agency: agency, rules: rules, on: today)
         if let agreementsOf = self.agreementsOf, let agencyID = request.agencyId ?? agency.id {
+            // A revision already evaluated keeps its decision: nothing to ask supervision again.
+            let known = try await self.store.read { db in
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
+                    arguments: [id, Int64(revision)]
+                ) ?? false
+            }
+            if known { return EvaluateRequestResponse(queued: false) }
             let agreements: [Agreement]
             do {
                 agreements = try await agreementsOf(agencyID)

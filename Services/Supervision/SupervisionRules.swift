@@ -165,9 +165,9 @@ public struct SupervisionRules: Sendable {
             return "\(model.shortName) does not delegate \(function.shortName)"
         }
         guard permission.places.contains(place) else {
-            let allowed = permission.places.sorted { $0.rawValue < $1.rawValue }.map(\.shortName)
+            let allowed = permission.places.sorted { $0.rawValue < $1.rawValue }.map(\.phrase)
             return "\(model.shortName) delegates \(function.shortName) only \(allowed.joined(separator: " or "))"
-                + ", not \(place.shortName)"
+                + ", not \(place.phrase)"
         }
         if permission.requiresCategory {
             guard let category, allowedCategories.contains(category) else {
@@ -194,17 +194,9 @@ public struct SupervisionRules: Sendable {
     }
 }
 
-extension Model {
-    /// "JEM", "WSO", "TFM".
-    var shortName: String { String(self.protoName.dropFirst("MODEL_".count)) }
-}
-
-extension DelegatedFunction {
-    var shortName: String { String(self.protoName.dropFirst("DELEGATED_FUNCTION_".count)) }
-}
-
 extension ActionPlace {
-    var shortName: String {
+    /// "in jail", "at release", "in the field".
+    var phrase: String {
         switch self {
         case .jail: "in jail"
         case .release: "at release"

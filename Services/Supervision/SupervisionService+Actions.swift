@@ -82,7 +82,8 @@ extension SupervisionService {
         _ db: Database,
         _ report: Report,
         authorization row: Row,
-        agreement: Int64
+        agreement: Int64,
+        status: AgreementStatus?
     ) throws -> Result<
         (authorization: Int64, agreement: Int64, supervisor: Int64, model: Model), Refusal
     > {
@@ -92,7 +93,6 @@ extension SupervisionService {
         let azID = Self.id("az", authorization)
         let moID = Self.id("mo", agreement)
         // 1. The agreement was in force.
-        let status = try Self.status(db, agreement: agreement, at: t)
         guard status == .active || status == .terminationNoticed else {
             return .failure(
                 Refusal(
@@ -223,22 +223,19 @@ extension SupervisionService {
             if let authorization {
                 // A renewal carries the officers over: an action from before it counts under the
                 // agreement it renewed.
-                let agreement = try Self.agreementInForce(
+                let (agreement, status) = try Self.agreementInForce(
                     db,
                     current: authorization["agreement_rowid"],
                     at: performedAt
                 )
-                let start = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT min(at_ms) FROM agreement_status WHERE agreement_rowid = ?"),
-                    arguments: [agreement]
-                )
-                if let start, performedAt < start {
+                // No status yet at that moment: the agreement did not exist.
+                guard status != nil else {
                     throw RPCError.invalidArgument(
                         field: "action.performed_at_ms",
                         "is before agreement \(Self.id("mo", agreement)) existed"
                     )
                 }
-                checked = try self.check(db, report, authorization: authorization, agreement: agreement)
+                checked = try self.check(db, report, authorization: authorization, agreement: agreement, status: status)
             } else {
                 if principal.role == .agency {
                     throw RPCError(

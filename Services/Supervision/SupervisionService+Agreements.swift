@@ -126,19 +126,26 @@ extension SupervisionService {
 
     /// The agreement's status at a moment, nil before it existed. A noticed termination counts
     /// from its effective date even before the clock has applied it.
-    /// The agreement an authorization was held under at `moment`: its current agreement, or, when
-    /// that is a renewal not yet in force then, the agreement the renewal superseded (and so on back).
-    static func agreementInForce(_ db: Database, current agreement: Int64, at moment: Int64) throws -> Int64 {
+    /// The agreement an authorization was held under at `moment`, and its status then: its
+    /// current agreement, or, when that is a renewal not yet in force then, the agreement the
+    /// renewal superseded (and so on back). A nil status: the agreement did not exist yet.
+    static func agreementInForce(
+        _ db: Database,
+        current agreement: Int64,
+        at moment: Int64
+    ) throws -> (agreement: Int64, status: AgreementStatus?) {
         var candidate = agreement
-        while try [nil, .offered].contains(Self.status(db, agreement: candidate, at: moment)),
+        var status = try Self.status(db, agreement: candidate, at: moment)
+        while [nil, .offered].contains(status),
             let previous = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT rowid FROM agreement WHERE superseded_by = ?"),
                 arguments: [candidate]
             )
         {
             candidate = previous
+            status = try Self.status(db, agreement: candidate, at: moment)
         }
-        return candidate
+        return (candidate, status)
     }
 
     static func status(_ db: Database, agreement: Int64, at moment: Int64) throws -> AgreementStatus? {

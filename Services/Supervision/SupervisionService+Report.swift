@@ -104,7 +104,7 @@ extension SupervisionService {
                 db,
                 sql: "SELECT DISTINCT agreement_rowid FROM authorization WHERE \(inForce)",
                 arguments: [t]
-            ).map { try Self.agreementInForce(db, current: $0, at: t) }
+            ).map { try Self.agreementInForce(db, current: $0, at: t).agreement }
         )
         // Actions performed up to t.
         report.actions = try Row.fetchAll(

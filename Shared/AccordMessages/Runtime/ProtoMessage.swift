@@ -61,6 +61,15 @@ extension ProtoEnum {
         Self.protoNames[self.rawValue] ?? String(self.rawValue)
     }
 
+    /// The schema's name without the enum's own prefix (that of its `…_UNSPECIFIED` value), for
+    /// people: `MODEL_JEM` is "JEM", `FEDERAL_PARTNER_CBP` "CBP".
+    public var shortName: String {
+        let name = self.protoName
+        guard let zero = Self.protoNames[0], zero.hasSuffix("UNSPECIFIED") else { return name }
+        let prefix = zero.dropLast("UNSPECIFIED".count)
+        return name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name
+    }
+
     /// The value the schema names `protoName` (e.g. `MODEL_JEM`), or nil when it names none.
     public init?(protoName: String) {
         guard let rawValue = Self.protoNames.first(where: { $0.value == protoName })?.key else { return nil }
