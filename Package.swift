@@ -103,6 +103,7 @@ let package = Package(
         .testTarget(
             name: "AccordRPCTests",
             dependencies: [
+                "AccordServiceKit",
                 "AccordRPC",
                 "AccordWire",
                 "AccordMessages",
@@ -114,6 +115,21 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             path: "Tests/AccordRPCTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Service kit: principals and roles, the injected clock, outbox delivery.
+        .target(
+            name: "AccordServiceKit",
+            dependencies: [
+                "AccordRPC",
+                "AccordWire",
+                "AccordMessages",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/AccordServiceKit",
             swiftSettings: swiftSettings
         ),
 
@@ -165,6 +181,7 @@ let package = Package(
             name: "AccordServiceRuntime",
             dependencies: [
                 "AccordRPC",
+                "AccordServiceKit",
                 "AccordMessages",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -196,6 +213,7 @@ let package = Package(
             name: "Intake",
             dependencies: [
                 "AccordRPC",
+                "AccordServiceKit",
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
@@ -214,6 +232,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
+                "AccordServiceKit",
                 "Intake",
                 "AccordRPC",
                 "AccordWire",
@@ -242,6 +261,7 @@ let package = Package(
             name: "Qualification",
             dependencies: [
                 "AccordRPC",
+                "AccordServiceKit",
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
@@ -259,6 +279,7 @@ let package = Package(
         .testTarget(
             name: "QualificationTests",
             dependencies: [
+                "AccordServiceKit",
                 "Qualification",
                 "AccordRPC",
                 "AccordMessages",
@@ -271,6 +292,7 @@ let package = Package(
         .executableTarget(
             name: "AccordQualificationServer",
             dependencies: [
+                "AccordServiceKit",
                 "Qualification",
                 "AccordMessages",
                 "AccordRPC",
@@ -286,6 +308,7 @@ let package = Package(
             name: "Supervision",
             dependencies: [
                 "AccordRPC",
+                "AccordServiceKit",
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
@@ -303,6 +326,7 @@ let package = Package(
         .testTarget(
             name: "SupervisionTests",
             dependencies: [
+                "AccordServiceKit",
                 "Supervision",
                 "AccordRPC",
                 "AccordMessages",
@@ -331,6 +355,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AccordRPC",
+                "AccordServiceKit",
                 "AccordWire",
                 "AccordMessages",
                 "AccordStorage",
@@ -348,6 +373,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "AccordServiceKit",
                 "Gateway",
                 "Intake",
                 "Qualification",
@@ -431,6 +457,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "AccordServiceKit",
                 "AccordRPC",
                 "AccordMessages",
                 .product(name: "NIOPosix", package: "swift-nio"),

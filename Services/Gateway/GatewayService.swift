@@ -1,5 +1,6 @@
 import AccordMessages
 public import AccordRPC
+public import AccordServiceKit
 import AccordServiceRuntime
 import AccordWire
 import Foundation

@@ -1,4 +1,5 @@
 import AccordRPC
+import AccordServiceKit
 import Foundation
 public import NIOCore
 public import ServiceLifecycle

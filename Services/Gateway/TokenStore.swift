@@ -1,5 +1,6 @@
 public import AccordMessages
 public import AccordRPC
+public import AccordServiceKit
 import AccordStorage
 import Crypto
 import Foundation

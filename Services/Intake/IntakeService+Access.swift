@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 
 /// Who may do what in intake (ARCHITECTURE.md, "Trust"): an agency sees and changes only its own
 /// records; the program office and operators change anything; auditors and supervisors read.

@@ -1,7 +1,7 @@
 import AccordMessages
 import AccordPaging
 import AccordRPC
-import GRDB
+import AccordServiceKit
 
 extension IntakeService {
     func recordEngagement(_ request: RecordEngagementRequest, _ context: ServerContext) async throws -> Engagement {
@@ -36,56 +36,18 @@ extension IntakeService {
             }
             agencyRowid = rowid
         }
-        let agency = agencyRowid
-        let followUpText = followUp?.description
-        let who = self.who(context)
-        let now = self.now()
-        return try await self.store.write { db in
-            if let agency, try Int.fetchOne(db, sql: "SELECT 1 FROM agency WHERE rowid = ?", arguments: [agency]) == nil
-            {
-                throw RPCError(.notFound, "agency \(IntakeRecords.agencyID(agency)) not found")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO engagement (state, official_name, office, agency_rowid, contacted_on, channel, outcome,
-                        follow_up_on, notes, created_by, created_at_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    state, official, office, agency, contacted.description, channel.rawValue, outcome.rawValue,
-                    followUpText, notes, who, now,
-                ]
-            )
-            let rowid = db.lastInsertedRowID
-            try IntakeRecords.appendChange(
-                db,
-                entity: "engagement",
-                id: "en_\(rowid)",
-                action: "record",
-                who: who,
-                at: now,
-                why: nil
-            )
-            return Self.engagement(
-                try Row.fetchOne(db, sql: "SELECT * FROM engagement WHERE rowid = ?", arguments: [rowid])!
-            )
-        }
-    }
-
-    static func engagement(_ row: Row) -> Engagement {
-        Engagement(
-            id: "en_\(row["rowid"] as Int64)",
-            state: row["state"],
-            officialName: row["official_name"],
-            office: row["office"],
-            agencyId: (row["agency_rowid"] as Int64?).map(IntakeRecords.agencyID),
-            contactedOn: row["contacted_on"],
-            channel: EngagementChannel(rawValue: row["channel"]),
-            outcome: EngagementOutcome(rawValue: row["outcome"]),
-            followUpOn: row["follow_up_on"],
-            notes: row["notes"],
-            created: ChangeInfo(who: row["created_by"], atMs: row["created_at_ms"])
+        let fields = EngagementFields(
+            state: state,
+            officialName: official,
+            office: office,
+            agencyRowid: agencyRowid,
+            contactedOn: contacted.description,
+            channel: channel,
+            outcome: outcome,
+            followUpOn: followUp?.description,
+            notes: notes
         )
+        return try await self.store.recordEngagement(fields, self.stamp(context, why: nil))
     }
 
     func listEngagements(
@@ -95,41 +57,18 @@ extension IntakeService {
         guard try self.principal(context).role != .agency else {
             throw RPCError(.permissionDenied, "outreach records are for the program office, supervisors and auditors")
         }
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
-        var fingerprint: [String] = []
-        if let state = request.state {
-            let code = try IntakeValidation.state(state, field: "state")
-            clauses.append("state = ?")
-            arguments += [code]
-            fingerprint.append("state=\(code)")
-        }
-        if let outcome = request.outcome {
-            let known = try IntakeValidation.known(outcome, field: "outcome")
-            clauses.append("outcome = ?")
-            arguments += [known.rawValue]
-            fingerprint.append("outcome=\(known.rawValue)")
-        }
-        if request.overdueFollowUp == true {
-            let today = self.today.description
-            clauses.append("follow_up_on IS NOT NULL AND follow_up_on < ?")
-            arguments += [today]
-            fingerprint.append("overdue=\(today)")
-        }
+        var filter = EngagementFilter()
+        filter.state = try request.state.map { try IntakeValidation.state($0, field: "state") }
+        filter.outcome = try request.outcome.map { try IntakeValidation.known($0, field: "outcome") }
+        if request.overdueFollowUp == true { filter.followUpBefore = self.today.description }
+        let fingerprint = [
+            filter.state.map { "state=\($0)" }, filter.outcome.map { "outcome=\($0.rawValue)" },
+            filter.followUpBefore.map { "overdue=\($0)" },
+        ].compactMap { $0 }
         let size = try PageToken.size(request.page)
         let after = try PageToken.decode(request.page, filters: fingerprint)
-        arguments += [after.afterRowid, size + 1]
-        let whereSQL = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
-        let finalArguments = arguments
-        let finalFingerprint = fingerprint
-        return try await self.store.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM engagement WHERE \(whereSQL) AND rowid > ? ORDER BY rowid LIMIT ?",
-                arguments: finalArguments
-            )
-            let (page, next) = PageToken.split(rows, size: size, filters: finalFingerprint)
-            return ListEngagementsResponse(engagements: page.map(Self.engagement), page: next)
-        }
+        let found = try await self.store.engagements(filter, after: after.afterRowid, limit: size + 1)
+        let (page, next) = PageToken.split(found, size: size, filters: fingerprint) { IntakeRecords.rowid(of: $0.id) }
+        return ListEngagementsResponse(engagements: Array(page), page: next)
     }
 }

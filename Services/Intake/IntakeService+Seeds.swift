@@ -1,16 +1,15 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import AccordSheets
 import Foundation
-import GRDB
 
 extension IntakeService {
     /// On a database with no agency yet, imports every ICE sheet (`*.csv`) in `directory`:
     /// files with "pending" in their name as pending lists, the others as participating lists,
     /// participating first. Logs the counts of each file and every rejected row.
     public func importSeedsIfNew(directory: String) async throws {
-        let empty = try await self.store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM agency") == 0 }
-        guard empty else { return }
+        guard try await self.store.agencyCount() == 0 else { return }
         let names = try FileManager.default.contentsOfDirectory(atPath: directory)
             .filter { $0.hasSuffix(".csv") }
             .sorted { ($0.contains("pending") ? 1 : 0, $0) < ($1.contains("pending") ? 1 : 0, $1) }

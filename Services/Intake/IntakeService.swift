@@ -1,34 +1,23 @@
 import AccordMessages
 public import AccordRPC
-import AccordStorage
+public import AccordServiceKit
 public import Logging
 
-/// The intake service: agencies, participation requests and ICE sheet import, over one SQLite
-/// database. All logic is here; `accord-intake` only reads its flags and runs it.
+/// The intake service: agencies, participation requests and ICE sheet import. The handlers
+/// validate, authorize and call the store; `accord-intake` only reads its flags and runs it.
 public final class IntakeService: Sendable {
-    let store: SQLiteStore
-    /// Unix milliseconds now; tests inject a fixed clock.
-    let now: @Sendable () -> Int64
+    let store: any IntakeStore
+    let clock: ServiceClock
     let logger: Logger
 
     /// Largest chunk of an ICE sheet per call.
     static let maxRowsPerImport = 1000
 
-    /// Opens (or creates) the intake database at `databasePath` and migrates it.
-    public init(
-        databasePath: String,
-        logger: Logger,
-        now: @escaping @Sendable () -> Int64 = IntakeService.systemNow
-    ) throws {
-        self.store = try SQLiteStore(path: databasePath, migrations: IntakeSchema.migrations, logger: logger)
-        self.now = now
+    /// Opens (or creates) the intake database at `databasePath` (SQLite) and migrates it.
+    public init(databasePath: String, logger: Logger, clock: ServiceClock = .system) throws {
+        self.store = try SQLiteIntakeStore(path: databasePath, logger: logger)
+        self.clock = clock
         self.logger = logger
-    }
-
-    public static let systemNow: @Sendable () -> Int64 = {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     /// Adds every intake method to `router`.
@@ -52,14 +41,16 @@ public final class IntakeService: Sendable {
         router.register(IntakeMethods.listEngagements) { try await self.listEngagements($0, $1) }
     }
 
-    /// Who is calling, for the change log: the principal's name and role.
-    func who(_ context: ServerContext) -> String {
-        context.principal?.description ?? "unknown"
+    /// What the change log records of a change the caller makes now: the principal's name and
+    /// role, the moment, and the reason given.
+    func stamp(_ context: ServerContext, why: String?) -> ChangeStamp {
+        ChangeStamp(who: context.principal?.description ?? "unknown", at: self.clock.now(), why: why)
     }
 
-    var today: CalendarDate { CalendarDate(unixMilliseconds: self.now()) }
-}
+    /// The reason a change request gives, checked.
+    static func reason(_ text: String?) throws -> String? {
+        try IntakeValidation.optionalText(text, field: "reason", maxLength: IntakeValidation.maxReasonLength)
+    }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+    var today: CalendarDate { CalendarDate(unixMilliseconds: self.clock.now()) }
+}

@@ -1,5 +1,6 @@
 import AccordMessages
 public import AccordRPC
+public import AccordServiceKit
 import AccordWire
 import GRDB
 public import NIOCore

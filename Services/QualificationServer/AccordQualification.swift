@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import AccordServiceRuntime
 import ArgumentParser
 import Logging

@@ -1,4 +1,5 @@
 import AccordRPC
+import AccordServiceKit
 public import ServiceLifecycle
 
 /// Ends agreements whose 90-day termination notice has run out, as of their effective date,

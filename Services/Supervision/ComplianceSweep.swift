@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 public import ServiceLifecycle
 
 /// Suspends the authority of officers whose recurring training is overdue, and lifts that

@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import GRDB
 public import ServiceLifecycle
 

@@ -1,6 +1,7 @@
 import AccordMessages
 import AccordPaging
 import AccordRPC
+import AccordServiceKit
 import AccordStorage
 import AccordWire
 import GRDB

@@ -2,6 +2,7 @@ import AccordCalendar
 import AccordMessages
 import AccordPaging
 import AccordRPC
+import AccordServiceKit
 import AccordStorage
 import GRDB
 

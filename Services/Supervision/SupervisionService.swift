@@ -1,6 +1,7 @@
 import AccordCalendar
 import AccordMessages
 public import AccordRPC
+public import AccordServiceKit
 import AccordStorage
 import AccordWire
 import Foundation

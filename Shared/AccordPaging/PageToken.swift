@@ -32,13 +32,24 @@ public struct PageToken: Sendable {
         return PageToken(afterRowid: rowid)
     }
 
-    /// Splits the `size + 1` rows a list fetched into the page and the token of the next one
-    /// (absent on the last page). The rows carry a `rowid` column.
+    /// Splits the `size + 1` items a list fetched into the page and the token of the next one
+    /// (absent on the last page); `position` is an item's row id.
+    public static func split<Item>(
+        _ items: [Item],
+        size: Int,
+        filters: [String],
+        position: (Item) -> Int64
+    ) -> (items: ArraySlice<Item>, page: PageResponse) {
+        let page = items.prefix(size)
+        guard items.count > size, let last = page.last else { return (page, PageResponse()) }
+        return (page, PageResponse(nextPageToken: self.encode(afterRowid: position(last), filters: filters)))
+    }
+
+    /// ``split(_:size:filters:position:)`` for rows that carry a `rowid` column.
     public static func split(_ rows: [Row], size: Int, filters: [String]) -> (rows: ArraySlice<Row>, page: PageResponse)
     {
-        let page = rows.prefix(size)
-        guard rows.count > size, let last = page.last else { return (page, PageResponse()) }
-        return (page, PageResponse(nextPageToken: self.encode(afterRowid: last["rowid"], filters: filters)))
+        let (page, next) = self.split(rows, size: size, filters: filters) { $0["rowid"] as Int64 }
+        return (page, next)
     }
 
     public static func encode(afterRowid rowid: Int64, filters: [String]) -> String {
@@ -54,29 +65,4 @@ public struct PageToken: Sendable {
         }
         return Substring(String(hash, radix: 36))
     }
-}
-
-/// The WHERE clause of a list: only the filters a caller gave, so that SQLite can use the index
-/// of each (a `(? IS NULL OR column = ?)` clause keeps it from using any).
-public struct SQLFilter: Sendable {
-    public private(set) var clauses: [String] = []
-    public private(set) var arguments: StatementArguments = []
-
-    public init() {}
-
-    /// Adds `column = value` when there is a value.
-    public mutating func equal(_ column: String, _ value: (any DatabaseValueConvertible & Sendable)?) {
-        guard let value else { return }
-        self.clauses.append("\(column) = ?")
-        self.arguments += [value]
-    }
-
-    /// Adds a clause of its own with its arguments.
-    public mutating func add(_ clause: String, _ arguments: StatementArguments = []) {
-        self.clauses.append(clause)
-        self.arguments += arguments
-    }
-
-    /// The conditions joined with AND ("1" when there is none).
-    public var sql: String { self.clauses.isEmpty ? "1" : self.clauses.joined(separator: " AND ") }
 }

@@ -1,4 +1,5 @@
 public import AccordRPC
+public import AccordServiceKit
 public import Logging
 import Metrics
 import NIOCore

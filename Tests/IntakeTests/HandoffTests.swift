@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import AccordWire
 import Logging
 import Testing
@@ -72,8 +73,7 @@ struct HandoffTests {
         let dispatcher = EvaluationDispatcher(
             service: intake.service,
             qualification: [Endpoint(host: "127.0.0.1", port: port)],
-            pollInterval: .milliseconds(20),
-            maxBackoff: .milliseconds(200)
+            settings: OutboxSettings(pollInterval: .milliseconds(20), maxBackoff: .milliseconds(200))
         )
         let running = Task { try await dispatcher.run() }
 
@@ -127,7 +127,7 @@ struct HandoffTests {
         let dispatcher = EvaluationDispatcher(
             service: intake.service,
             qualification: [Endpoint(host: "127.0.0.1", port: qualification.port)],
-            pollInterval: .milliseconds(20)
+            settings: OutboxSettings(pollInterval: .milliseconds(20))
         )
         #expect(try await dispatcher.deliverPending() == 1)
         let deficient = try await intake.client.unary(

@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import AccordServiceRuntime
 import AccordSheets
 import Foundation
@@ -24,7 +25,7 @@ struct IntakeHarness {
         let path = directory.appendingPathComponent("intake.sqlite").path
         var logger = Logger(label: "test.intake")
         logger.logLevel = .critical
-        let service = try IntakeService(databasePath: path, logger: logger, now: { now })
+        let service = try IntakeService(databasePath: path, logger: logger, clock: .fixed(now))
         var router = RPCRouter()
         service.register(into: &router)
         Diagnostics.registerHealth(into: &router, serverName: "test-intake")

@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import AccordWire
 import Foundation
 import Logging

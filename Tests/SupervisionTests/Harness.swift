@@ -1,6 +1,7 @@
 import AccordCalendar
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import Foundation
 import Logging
 import Synchronization

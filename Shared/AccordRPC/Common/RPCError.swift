@@ -41,3 +41,9 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(self.code.name): \(self.message)" }
 }
+
+/// An error of a layer below the handlers (a store's, say) that knows its wire status. The server
+/// answers it as its ``rpcError``, so that each such error is mapped in one place.
+public protocol RPCErrorConvertible: Error {
+    var rpcError: RPCError { get }
+}

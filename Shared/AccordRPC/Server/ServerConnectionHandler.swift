@@ -442,6 +442,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return .ok
         case let error as RPCError:
             return CallTrailers(code: error.code, message: error.message, details: error.details)
+        case let error as any RPCErrorConvertible:
+            let mapped = error.rpcError
+            return CallTrailers(code: mapped.code, message: mapped.message, details: mapped.details)
         case is CancellationError:
             if let deadline = call.deadline, deadline <= .now() {
                 return CallTrailers(code: .deadlineExceeded, message: "deadline exceeded")

@@ -1,3 +1,4 @@
+public import AccordRPC
 public import AccordWire
 public import Logging
 

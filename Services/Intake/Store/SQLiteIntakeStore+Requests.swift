@@ -1,0 +1,224 @@
+import AccordMessages
+import AccordServiceKit
+import AccordStorage
+import GRDB
+
+extension SQLiteIntakeStore {
+    func submitRequest(
+        _ fields: RequestFields,
+        idempotencyKey: String?,
+        _ change: ChangeStamp
+    ) async throws -> ParticipationRequest {
+        try await self.database.write { db in
+            if let idempotencyKey, let earlier = try Self.requestForKey(db, idempotencyKey) { return earlier }
+            let rowid = try Self.insertRequest(db, fields, source: "api", change)
+            if let idempotencyKey {
+                try db.execute(
+                    sql: "INSERT INTO idempotency (key, request_rowid) VALUES (?, ?)",
+                    arguments: [idempotencyKey, rowid]
+                )
+            }
+            return try Self.loadRequest(db, rowid)!
+        }
+    }
+
+    private static func requestForKey(_ db: Database, _ key: String) throws -> ParticipationRequest? {
+        try Row.fetchOne(
+            db,
+            sql:
+                "SELECT request.* FROM idempotency JOIN request ON request.rowid = idempotency.request_rowid WHERE key = ?",
+            arguments: [key]
+        ).map(IntakeRows.request)
+    }
+
+    /// Inserts a RECEIVED request after checking its agency exists and no open request of the same
+    /// agency, model and partner does; queues its evaluation. Returns the row id.
+    static func insertRequest(
+        _ db: Database,
+        _ fields: RequestFields,
+        source: String,
+        _ change: ChangeStamp
+    ) throws
+        -> Int64
+    {
+        guard try self.loadAgency(db, fields.agencyRowid) != nil else {
+            throw IntakeStoreError.agencyNotFound(IntakeRecords.agencyID(fields.agencyRowid))
+        }
+        try self.refuseOpenRequest(db, fields)
+        let rowid = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO request (agency_rowid, model, partner, consent_name, consent_office, consent_signed_on,
+                        expected_encounters, detention_capacity, officers_proposed, status, revision, source,
+                        created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
+                    """
+            ),
+            arguments: [fields.agencyRowid, fields.model.rawValue, fields.partner.rawValue]
+                + self.consentArguments(fields.consent) + self.needsArguments(fields.needs)
+                + [
+                    RequestStatus.received.rawValue, source, change.who, change.at, change.why, change.who, change.at,
+                    change.why,
+                ]
+        )!
+        try self.queueEvaluation(db, rowid: rowid, revision: 1, at: change.at)
+        try self.appendChange(db, entity: "request", id: IntakeRecords.requestID(rowid), action: "submit", change)
+        return rowid
+    }
+
+    private static func consentArguments(_ consent: ConsentFields?) -> StatementArguments {
+        [consent?.officialName, consent?.office, consent?.signedOn]
+    }
+
+    private static func needsArguments(_ needs: NeedsFields?) -> StatementArguments {
+        [needs.map { Int64($0.encounters) }, needs.map { Int64($0.capacity) }, needs.map { Int64($0.officers) }]
+    }
+
+    private static func refuseOpenRequest(_ db: Database, _ fields: RequestFields) throws {
+        let open = RequestStateMachine.open.map { Int64($0.rawValue) }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT rowid, status FROM request WHERE agency_rowid = ? AND model = ? AND partner = ?
+                        AND status IN (\(open.map { _ in "?" }.joined(separator: ",")))
+                        """
+                ),
+                arguments: StatementArguments([
+                    fields.agencyRowid, Int64(fields.model.rawValue), Int64(fields.partner.rawValue),
+                ])
+                    + StatementArguments(open)
+            )
+        else { return }
+        throw IntakeStoreError.openRequestExists(
+            id: IntakeRecords.requestID(row["rowid"]),
+            status: RequestStatus(rawValue: row["status"]),
+            model: fields.model,
+            partner: fields.partner
+        )
+    }
+
+    /// Queues the evaluation of one revision for delivery to the qualification service.
+    static func queueEvaluation(_ db: Database, rowid: Int64, revision: Int64, at now: Int64) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('evaluate', ?, ?, ?)"
+        ).execute(arguments: [rowid, revision, now])
+    }
+
+    static func loadRequest(_ db: Database, _ rowid: Int64) throws -> ParticipationRequest? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM request WHERE rowid = ?"), arguments: [rowid])
+            .map(IntakeRows.request)
+    }
+
+    func request(rowid: Int64) async throws -> ParticipationRequest? {
+        try await self.database.read { db in try Self.loadRequest(db, rowid) }
+    }
+
+    func changeRequest(
+        rowid: Int64,
+        _ change: ChangeStamp,
+        _ decide: @escaping @Sendable (ParticipationRequest) throws -> RequestChange?
+    ) async throws -> ParticipationRequest {
+        try await self.database.write { db in
+            guard let current = try Self.loadRequest(db, rowid) else {
+                throw IntakeStoreError.requestNotFound(IntakeRecords.requestID(rowid))
+            }
+            guard let update = try decide(current) else { return current }
+            try Self.apply(db, update, to: rowid, change)
+            if update.newRevision {
+                try Self.queueEvaluation(db, rowid: rowid, revision: Int64(current.revision ?? 0) + 1, at: change.at)
+            }
+            try Self.appendChange(
+                db,
+                entity: "request",
+                id: current.id!,
+                action: update.action,
+                change.because(update.logWhy ?? change.why)
+            )
+            return try Self.loadRequest(db, rowid)!
+        }
+    }
+
+    private static func apply(_ db: Database, _ update: RequestChange, to rowid: Int64, _ change: ChangeStamp) throws {
+        var sets = ["status = ?", "updated_by = ?", "updated_at_ms = ?", "updated_why = ?"]
+        var arguments: StatementArguments = [update.status.rawValue, change.who, change.at, change.why]
+        if update.newRevision { sets += ["revision = revision + 1", "deficiencies = ''"] }
+        if let consent = update.consent {
+            sets += ["consent_name = ?", "consent_office = ?", "consent_signed_on = ?"]
+            arguments += self.consentArguments(consent)
+        }
+        if let needs = update.needs {
+            sets += ["expected_encounters = ?", "detention_capacity = ?", "officers_proposed = ?"]
+            arguments += self.needsArguments(needs)
+        }
+        if let deficiencies = update.deficiencies {
+            sets.append("deficiencies = ?")
+            arguments += [IntakeRows.deficiencies(encoding: deficiencies)]
+        }
+        if let version = update.rulesVersion {
+            sets.append("rules_version = ?")
+            arguments += [version]
+        }
+        try db.execute(
+            sql: "UPDATE request SET \(sets.joined(separator: ", ")) WHERE rowid = ?",
+            arguments: arguments + [rowid]
+        )
+    }
+
+    func requests(_ filter: RequestFilter, after: Int64, limit: Int) async throws -> [ParticipationRequest] {
+        var conditions = SQLFilter()
+        for rowid in filter.agencyRowids { conditions.add("request.agency_rowid = ?", [rowid]) }
+        conditions.equal("agency.state", filter.state)
+        conditions.equal("request.status", filter.status?.rawValue)
+        conditions.equal("request.model", filter.model?.rawValue)
+        conditions.equal("request.partner", filter.partner?.rawValue)
+        if let moment = filter.createdAtOrBefore { conditions.add("request.created_at_ms <= ?", [moment]) }
+        conditions.add("request.rowid > ?", [after])
+        return try await self.database.read { [conditions] db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT request.* FROM request JOIN agency ON agency.rowid = request.agency_rowid
+                    WHERE \(conditions.sql) ORDER BY request.rowid LIMIT ?
+                    """,
+                arguments: conditions.arguments + [limit]
+            ).map(IntakeRows.request)
+        }
+    }
+
+    func requestCounts() async throws -> [RequestCount] {
+        try await self.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT agency.state, request.model, request.partner, request.status, count(*) AS n
+                    FROM request JOIN agency ON agency.rowid = request.agency_rowid
+                    GROUP BY agency.state, request.model, request.partner, request.status
+                    ORDER BY agency.state, request.model, request.partner, request.status
+                    """
+            ).map {
+                RequestCount(
+                    state: $0["state"],
+                    model: Model(rawValue: $0["model"]),
+                    partner: FederalPartner(rawValue: $0["partner"]),
+                    status: RequestStatus(rawValue: $0["status"]),
+                    count: UInt32(clamping: $0["n"] as Int64)
+                )
+            }
+        }
+    }
+
+    func daysToFirstDecision() async throws -> [Int64] {
+        try await self.database.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT (min(change_log.at_ms) - request.created_at_ms) / 86400000 AS days
+                    FROM request JOIN change_log ON change_log.entity = 'request'
+                        AND change_log.entity_id = 'rq_' || request.rowid AND change_log.action LIKE 'decide:%'
+                    GROUP BY request.rowid ORDER BY days
+                    """
+            )
+        }
+    }
+}
