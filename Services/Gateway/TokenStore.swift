@@ -1,10 +1,8 @@
 public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
-import AccordStorage
 import Crypto
 import Foundation
-import GRDB
 public import Logging
 import Synchronization
 
@@ -19,56 +17,36 @@ public final class TokenStore: Sendable {
         var principal: Principal
     }
 
-    let store: SQLiteStore
-    let now: @Sendable () -> Int64
+    let storage: any TokenStorage
+    let clock: ServiceClock
     private let cache: Mutex<[Int64: Entry]>
 
-    static let migrations = [
-        Migration("2026-11-30-gateway-v1-tokens") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE token (
-                        rowid INTEGER PRIMARY KEY,
-                        secret_sha256 BLOB NOT NULL,
-                        role TEXT NOT NULL,
-                        scope TEXT,
-                        name TEXT NOT NULL,
-                        created_at_ms INTEGER NOT NULL,
-                        created_by TEXT NOT NULL,
-                        revoked_at_ms INTEGER
-                    );
-                    """
-            )
-        }
-    ]
-
-    public init(databasePath: String, logger: Logger, now: @escaping @Sendable () -> Int64) throws {
-        let store = try SQLiteStore(path: databasePath, migrations: Self.migrations, logger: logger)
-        self.store = store
-        self.now = now
-        let rows = try store.writeAtStartUp { db in try Row.fetchAll(db, sql: "SELECT * FROM token") }
+    /// Opens (or creates) the token database at `databasePath` (SQLite) and loads every token.
+    public init(databasePath: String, logger: Logger, clock: ServiceClock = .system) async throws {
+        self.storage = try SQLiteTokenStorage(path: databasePath, logger: logger)
+        self.clock = clock
         var entries: [Int64: Entry] = [:]
-        for row in rows {
-            if let entry = Self.entry(row) { entries[row["rowid"]] = entry }
+        for token in try await self.storage.allTokens() {
+            if let entry = Self.entry(token) { entries[token.rowid] = entry }
         }
         self.cache = Mutex(entries)
     }
 
-    static func entry(_ row: Row) -> Entry? {
-        let role: String = row["role"]
-        let scope: String? = row["scope"]
-        guard var principal = Principal(header: scope.map { "\(role):\($0)" } ?? role) else { return nil }
-        principal.name = row["name"]
+    static func entry(_ token: StoredToken) -> Entry? {
+        guard var principal = Principal(header: token.scope.map { "\(token.role):\($0)" } ?? token.role) else {
+            return nil
+        }
+        principal.name = token.name
         let info = TokenInfo(
-            id: "tk_\(row["rowid"] as Int64)",
-            role: role,
-            scope: scope,
-            name: row["name"],
-            createdAtMs: row["created_at_ms"],
-            createdBy: row["created_by"],
-            revokedAtMs: row["revoked_at_ms"]
+            id: "tk_\(token.rowid)",
+            role: token.role,
+            scope: token.scope,
+            name: token.name,
+            createdAtMs: token.createdAtMs,
+            createdBy: token.createdBy,
+            revokedAtMs: token.revokedAtMs
         )
-        return Entry(info: info, hash: Array(row["secret_sha256"] as Data), principal: principal)
+        return Entry(info: info, hash: token.secretSHA256, principal: principal)
     }
 
     /// Issues a token; the secret is returned once and never stored.
@@ -106,22 +84,20 @@ public final class TokenStore: Sendable {
         let secretText = Data(secret).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let hash = Array(SHA256.hash(data: Array(secretText.utf8)))
-        let now = self.now()
-        let storedScope = scoped ? scope : nil
-        let row = try await self.store.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO token (secret_sha256, role, scope, name, created_at_ms, created_by) VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [Data(hash), role, storedScope, trimmed, now, creator]
+        let stored = try await self.storage.insertToken(
+            StoredToken(
+                rowid: 0,
+                secretSHA256: hash,
+                role: role,
+                scope: scoped ? scope : nil,
+                name: trimmed,
+                createdAtMs: self.clock.now(),
+                createdBy: creator
             )
-            let rowid = db.lastInsertedRowID
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM token WHERE rowid = ?", arguments: [rowid])!
-            return (rowid, Self.entry(row)!)
-        }
-        let (rowid, entry) = row
-        self.cache.withLock { $0[rowid] = entry }
-        return CreateTokenResponse(info: entry.info, token: "acc_\(rowid)_\(secretText)")
+        )
+        let entry = Self.entry(stored)!
+        self.cache.withLock { $0[stored.rowid] = entry }
+        return CreateTokenResponse(info: entry.info, token: "acc_\(stored.rowid)_\(secretText)")
     }
 
     public func list(includeRevoked: Bool) -> [TokenInfo] {
@@ -134,16 +110,8 @@ public final class TokenStore: Sendable {
         guard id.hasPrefix("tk_"), let rowid = Int64(id.dropFirst(3)) else {
             throw RPCError.invalidArgument(field: "token_id", "\"\(id)\" is not a token id (tk_N)")
         }
-        let now = self.now()
-        let row = try await self.store.write { db in
-            try db.execute(
-                sql: "UPDATE token SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE rowid = ?",
-                arguments: [now, rowid]
-            )
-            return try Row.fetchOne(db, sql: "SELECT * FROM token WHERE rowid = ?", arguments: [rowid]).flatMap(
-                Self.entry
-            )
-        }
+        let revoked = try await self.storage.revokeToken(rowid: rowid, at: self.clock.now())
+        let row = revoked.flatMap(Self.entry)
         guard let entry = row else { throw RPCError(.notFound, "token \(id) not found") }
         self.cache.withLock { $0[rowid] = entry }
         return entry.info

@@ -75,10 +75,9 @@ struct Serve: AsyncParsableCommand {
         let health = Duration.seconds(self.healthSeconds)
         let branch = TimeAmount.milliseconds(Int64(self.branchTimeoutMs))
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
-            let tokens = try TokenStore(
+            let tokens = try await TokenStore(
                 databasePath: "\(resolved.dataDirectory)/gateway/gateway.sqlite",
-                logger: logger,
-                now: { Int64(Date().timeIntervalSince1970 * 1000) }
+                logger: logger
             )
             let gateway = GatewayService(
                 backends: .init(
@@ -136,10 +135,9 @@ struct CreateToken: AsyncParsableCommand {
         let directory = self.dataDir ?? ServiceOptions.processEnvironment()["ACCORD_DATA_DIR"] ?? "data"
         var logger = Logger(label: "accord-gateway")
         logger.logLevel = .error
-        let tokens = try TokenStore(
+        let tokens = try await TokenStore(
             databasePath: "\(directory)/gateway/gateway.sqlite",
-            logger: logger,
-            now: { Int64(Date().timeIntervalSince1970 * 1000) }
+            logger: logger
         )
         do {
             let created = try await tokens.create(

@@ -115,10 +115,9 @@ struct Deployment {
         )
         let qualification = try await Self.serve({ qualificationService.register(into: &$0) }, recorder: traces)
         let supervision = try await Self.serve({ supervisionService.register(into: &$0) }, recorder: traces)
-        let tokens = try TokenStore(
+        let tokens = try await TokenStore(
             databasePath: directory.appendingPathComponent("g.sqlite").path,
-            logger: logger,
-            now: { Int64(Date().timeIntervalSince1970 * 1000) }
+            logger: logger
         )
         func pool(_ name: String, _ port: Int) -> BackendPool {
             BackendPool(

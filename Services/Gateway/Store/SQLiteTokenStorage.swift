@@ -1,0 +1,77 @@
+import AccordStorage
+import Foundation
+import GRDB
+import Logging
+
+/// The gateway's tokens in one SQLite database.
+final class SQLiteTokenStorage: TokenStorage {
+    let database: SQLiteStore
+
+    static let migrations = [
+        Migration("2026-11-30-gateway-v1-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE token (
+                        rowid INTEGER PRIMARY KEY,
+                        secret_sha256 BLOB NOT NULL,
+                        role TEXT NOT NULL,
+                        scope TEXT,
+                        name TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        created_by TEXT NOT NULL,
+                        revoked_at_ms INTEGER
+                    );
+                    """
+            )
+        }
+    ]
+
+    init(path: String, logger: Logger) throws {
+        self.database = try SQLiteStore(path: path, migrations: Self.migrations, logger: logger)
+    }
+
+    private static func token(_ row: Row) -> StoredToken {
+        StoredToken(
+            rowid: row["rowid"],
+            secretSHA256: Array(row["secret_sha256"] as Data),
+            role: row["role"],
+            scope: row["scope"],
+            name: row["name"],
+            createdAtMs: row["created_at_ms"],
+            createdBy: row["created_by"],
+            revokedAtMs: row["revoked_at_ms"]
+        )
+    }
+
+    func allTokens() async throws -> [StoredToken] {
+        try await self.database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM token").map(Self.token) }
+    }
+
+    func insertToken(_ token: StoredToken) async throws -> StoredToken {
+        try await self.database.write { db in
+            let rowid = try Int64.fetchOne(
+                db,
+                sql: """
+                    INSERT INTO token (secret_sha256, role, scope, name, created_at_ms, created_by)
+                    VALUES (?, ?, ?, ?, ?, ?) RETURNING rowid
+                    """,
+                arguments: [
+                    Data(token.secretSHA256), token.role, token.scope, token.name, token.createdAtMs, token.createdBy,
+                ]
+            )!
+            var stored = token
+            stored.rowid = rowid
+            return stored
+        }
+    }
+
+    func revokeToken(rowid: Int64, at moment: Int64) async throws -> StoredToken? {
+        try await self.database.write { db in
+            try Row.fetchOne(
+                db,
+                sql: "UPDATE token SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE rowid = ? RETURNING *",
+                arguments: [moment, rowid]
+            ).map(Self.token)
+        }
+    }
+}
