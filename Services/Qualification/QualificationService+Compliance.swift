@@ -1,26 +1,10 @@
 import AccordCalendar
 import AccordMessages
-import AccordPaging
 import AccordRPC
-import AccordStorage
-import GRDB
+import AccordServiceKit
 
 /// Recurring training: completions are recorded; compliance is computed as of any date.
 extension QualificationService {
-    static let recurringMigration = Migration("2026-11-30-qualification-v3-recurring") { db in
-        try db.execute(
-            sql: """
-                CREATE TABLE recurring_completion (
-                    rowid INTEGER PRIMARY KEY,
-                    officer_rowid INTEGER NOT NULL REFERENCES officer (rowid),
-                    course TEXT NOT NULL,
-                    completed_on TEXT NOT NULL
-                );
-                CREATE INDEX recurring_completion_officer ON recurring_completion (officer_rowid, course);
-                CREATE INDEX officer_status ON officer (status);
-                """
-        )
-    }
 
     func registerCompliance(into router: inout RPCRouter) {
         router.register(QualificationMethods.recordRecurringTraining) { try await self.recordRecurring($0, $1) }
@@ -34,10 +18,7 @@ extension QualificationService {
         let course = try Self.text(request.course, field: "course", max: 100)
         let completed = try self.pastDate(request.completedOn, field: "completed_on")
         let rules = self.currentRules
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let officer = try Self.loadOfficer(db, rowid)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
             let courses = rules.recurring.courses(for: officer.model ?? .unspecified).map(\.course)
             guard courses.contains(course) else {
                 throw RPCError.invalidArgument(
@@ -51,24 +32,14 @@ extension QualificationService {
                     "officer \(officer.id!) is \(officer.status!.protoName), not certified"
                 )
             }
-            try db.execute(
-                sql: "INSERT INTO recurring_completion (officer_rowid, course, completed_on) VALUES (?, ?, ?)",
-                arguments: [rowid, course, completed]
-            )
-            try Self.logChange(db, rowid, "recurring:\(course)", who: who, at: now, why: completed)
-            return officer
+            var change = OfficerChange(action: "recurring:\(course)", logWhy: completed)
+            change.recurring = (course, completed)
+            return change
         }
     }
 
     func compliance(_ request: GetComplianceRequest, _ context: ServerContext) async throws -> GetComplianceResponse {
-        let principal = try self.caller(context)
-        var agencyID = request.agencyId
-        if principal.role == .agency {
-            guard agencyID == nil || agencyID == principal.scope else {
-                throw RPCError(.permissionDenied, "an agency sees only its own officers")
-            }
-            agencyID = principal.scope
-        }
+        let agencyID = try self.listedAgency(request.agencyId, try self.caller(context))
         let asOf =
             try request.asOf.map { text -> String in
                 guard Day(text) != nil, text.count == 10 else {
@@ -77,38 +48,7 @@ extension QualificationService {
                 return text
             } ?? self.today
         let rules = self.currentRules
-        let filterAgency = agencyID
-        let (officers, completions) = try await self.store.read { db in
-            var filter = SQLFilter()
-            filter.equal("agency_id", filterAgency)
-            filter.add("status = ? AND certified_on <= ?", [OfficerStatus.certified.rawValue, asOf])
-            let officers = try Row.fetchAll(
-                db,
-                sql: "SELECT rowid, agency_id, model, certified_on FROM officer WHERE \(filter.sql) ORDER BY rowid",
-                arguments: filter.arguments
-            ).map {
-                (
-                    rowid: $0[0] as Int64, agency: $0[1] as String, model: Model(rawValue: $0[2]),
-                    certified: $0[3] as String
-                )
-            }
-            var completions: [Int64: [String: String]] = [:]
-            // One agency's completions through the officer index; the whole program's by a scan.
-            let ofAgency =
-                filterAgency == nil ? "" : "AND officer_rowid IN (SELECT rowid FROM officer WHERE agency_id = ?)"
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT officer_rowid, course, MAX(completed_on) FROM recurring_completion
-                    WHERE completed_on <= ? \(ofAgency)
-                    GROUP BY officer_rowid, course
-                    """,
-                arguments: StatementArguments([asOf] + (filterAgency.map { [$0] } ?? []))
-            ) {
-                completions[row[0], default: [:]][row[1]] = row[2]
-            }
-            return (officers, completions)
-        }
+        let (officers, completions) = try await self.store.complianceFacts(agencyID: agencyID, asOf: asOf)
         var response = GetComplianceResponse(
             asOf: asOf,
             certifiedOfficers: UInt32(officers.count),
@@ -120,10 +60,10 @@ extension QualificationService {
         var exceptions: [String: (overdue: UInt32, dueSoon: UInt32)] = [:]
         for officer in officers {
             let result = Compliance.officer(
-                id: Self.officerID(officer.rowid),
-                agencyID: officer.agency,
+                id: QualificationRecords.officerID(officer.rowid),
+                agencyID: officer.agencyID,
                 model: officer.model,
-                certifiedOn: officer.certified,
+                certifiedOn: officer.certifiedOn,
                 completions: completions[officer.rowid] ?? [:],
                 rules: rules,
                 asOf: asOf
@@ -131,10 +71,10 @@ extension QualificationService {
             switch result.status {
             case .overdue:
                 response.overdue! += 1
-                exceptions[officer.agency, default: (0, 0)].overdue += 1
+                exceptions[officer.agencyID, default: (0, 0)].overdue += 1
             case .dueSoon:
                 response.dueSoon! += 1
-                exceptions[officer.agency, default: (0, 0)].dueSoon += 1
+                exceptions[officer.agencyID, default: (0, 0)].dueSoon += 1
             default:
                 response.current! += 1
             }

@@ -2,52 +2,9 @@ import AccordMessages
 import AccordPaging
 import AccordRPC
 import AccordServiceKit
-import AccordStorage
-import GRDB
 
 /// Officers: nomination, vetting, training under the course's attempt rules, certification.
 extension QualificationService {
-    static let officerMigration = Migration("2026-11-30-qualification-v2-officers") { db in
-        try db.execute(
-            sql: """
-                CREATE TABLE officer (
-                    rowid INTEGER PRIMARY KEY,
-                    agency_id TEXT NOT NULL,
-                    model INTEGER NOT NULL,
-                    name TEXT NOT NULL,
-                    us_citizen INTEGER NOT NULL,
-                    sworn_since TEXT,
-                    security_clearance INTEGER NOT NULL,
-                    background INTEGER NOT NULL DEFAULT 0,
-                    background_on TEXT,
-                    findings TEXT NOT NULL DEFAULT '',
-                    pending_complaint INTEGER NOT NULL DEFAULT 0,
-                    enrolled INTEGER NOT NULL DEFAULT 0,
-                    status INTEGER NOT NULL,
-                    certified_on TEXT,
-                    rules_version TEXT,
-                    disqualified_because TEXT
-                );
-                CREATE INDEX officer_agency ON officer (agency_id);
-                CREATE TABLE exam_attempt (
-                    rowid INTEGER PRIMARY KEY,
-                    officer_rowid INTEGER NOT NULL REFERENCES officer (rowid),
-                    exam TEXT NOT NULL,
-                    score INTEGER NOT NULL,
-                    taken_on TEXT NOT NULL
-                );
-                CREATE INDEX exam_attempt_officer ON exam_attempt (officer_rowid);
-                CREATE TABLE officer_change (
-                    rowid INTEGER PRIMARY KEY,
-                    officer_rowid INTEGER NOT NULL,
-                    action TEXT NOT NULL,
-                    who TEXT NOT NULL,
-                    at_ms INTEGER NOT NULL,
-                    why TEXT
-                );
-                """
-        )
-    }
 
     func registerOfficers(into router: inout RPCRouter) {
         router.register(QualificationMethods.nominateOfficer) { try await self.nominate($0, $1) }
@@ -91,8 +48,6 @@ extension QualificationService {
 
     // MARK: Records
 
-    static func officerID(_ rowid: Int64) -> String { "of_\(rowid)" }
-
     static func officerRowid(_ id: String?, field: String) throws -> Int64 {
         guard let id, id.hasPrefix("of_"), let rowid = Int64(id.dropFirst(3)), rowid > 0 else {
             throw RPCError.invalidArgument(field: field, "\(id ?? "nothing") is not an officer id")
@@ -100,66 +55,9 @@ extension QualificationService {
         return rowid
     }
 
-    static func loadOfficer(_ db: Database, _ rowid: Int64) throws -> Officer {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM officer WHERE rowid = ?", arguments: [rowid]) else {
-            throw RPCError(.notFound, "officer \(self.officerID(rowid)) not found")
-        }
-        let attempts = try Row.fetchAll(
-            db,
-            sql: "SELECT exam, score, taken_on FROM exam_attempt WHERE officer_rowid = ? ORDER BY rowid",
-            arguments: [rowid]
-        ).map { ExamAttempt(exam: $0[0], score: UInt32(clamping: $0[1] as Int64), takenOn: $0[2]) }
-        return Self.officer(row, attempts: attempts)
-    }
-
-    /// Officers of a page in two queries (the rows, then every exam attempt of them), in order.
-    static func loadOfficers(_ db: Database, _ rowids: [Int64]) throws -> [Officer] {
-        guard !rowids.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
-        let arguments = StatementArguments(rowids)
-        var attempts: [Int64: [ExamAttempt]] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql:
-                "SELECT officer_rowid, exam, score, taken_on FROM exam_attempt WHERE officer_rowid IN (\(marks)) ORDER BY rowid",
-            arguments: arguments
-        ) {
-            attempts[row[0], default: []].append(
-                ExamAttempt(exam: row[1], score: UInt32(clamping: row[2] as Int64), takenOn: row[3])
-            )
-        }
-        let rows = try Row.fetchAll(db, sql: "SELECT * FROM officer WHERE rowid IN (\(marks))", arguments: arguments)
-        var byRowid: [Int64: Officer] = [:]
-        for row in rows {
-            let rowid: Int64 = row["rowid"]
-            byRowid[rowid] = Self.officer(row, attempts: attempts[rowid] ?? [])
-        }
-        return rowids.compactMap { byRowid[$0] }
-    }
-
-    static func officer(_ row: Row, attempts: [ExamAttempt]) -> Officer {
-        let rowid: Int64 = row["rowid"]
-        return Officer(
-            id: self.officerID(rowid),
-            agencyId: row["agency_id"],
-            model: Model(rawValue: row["model"]),
-            name: row["name"],
-            usCitizen: (row["us_citizen"] as Int64) != 0,
-            swornSince: row["sworn_since"],
-            securityClearance: (row["security_clearance"] as Int64) != 0,
-            background: BackgroundResult(rawValue: row["background"]),
-            backgroundOn: row["background_on"],
-            disqualifyingFindings: (row["findings"] as String).split(separator: "\n").map(String.init),
-            pendingComplaint: (row["pending_complaint"] as Int64) != 0,
-            enrolled: (row["enrolled"] as Int64) != 0,
-            attempts: attempts,
-            status: OfficerStatus(rawValue: row["status"]),
-            certifiedOn: row["certified_on"],
-            rulesVersion: row["rules_version"],
-            disqualifiedBecause: row["disqualified_because"],
-            courseCompletedOn: row["course_completed_on"],
-            courseHours: (row["course_hours"] as Int64?).map { UInt32(clamping: $0) }
-        )
+    /// What the officer's change log records of a change the caller makes now.
+    func stamp(_ principal: Principal, why: String? = nil) -> ChangeStamp {
+        ChangeStamp(who: principal.description, at: self.clock.now(), why: why)
     }
 
     /// Vetting, training and certification apply to a nominee still in the process.
@@ -170,14 +68,6 @@ extension QualificationService {
                 "officer \(officer.id ?? "?") is \(officer.status?.protoName ?? "in no status")"
             )
         }
-    }
-
-    static func logChange(_ db: Database, _ rowid: Int64, _ action: String, who: String, at: Int64, why: String?) throws
-    {
-        try db.execute(
-            sql: "INSERT INTO officer_change (officer_rowid, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?)",
-            arguments: [rowid, action, who, at, why]
-        )
     }
 
     static func text(_ value: String?, field: String, max: Int = 200) throws -> String {
@@ -209,13 +99,33 @@ extension QualificationService {
     func nominate(_ request: NominateOfficerRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
         guard let officer = request.officer else { throw RPCError.invalidArgument(field: "officer", "is required") }
+        let nominee = try self.validateNominee(officer)
+        try self.requireSees(principal, agencyID: nominee.agencyID, write: true)
+        guard principal.role != .supervisor else {
+            throw RPCError(.permissionDenied, "supervisors do not nominate officers")
+        }
+        let substitutes = try request.substitutes.map { try Self.officerRowid($0, field: "substitutes") }
+        return try await self.store.nominate(nominee, substituting: substitutes, self.stamp(principal)) { replaced in
+            guard replaced.agencyId == nominee.agencyID, replaced.model == nominee.model else {
+                throw RPCError.invalidArgument(
+                    field: "substitutes",
+                    "\(replaced.id!) is not a nominee of this agency and model"
+                )
+            }
+            guard replaced.status == .disqualified || replaced.background == .unfavorable else {
+                throw RPCError(
+                    .failedPrecondition,
+                    "\(replaced.id!) is \(replaced.status!.protoName): only a rejected nominee is substituted"
+                )
+            }
+        }
+    }
+
+    /// A nomination's officer, checked.
+    func validateNominee(_ officer: Officer) throws -> NewOfficer {
         let agencyID = try Self.text(officer.agencyId, field: "officer.agency_id", max: 40)
         guard agencyID.hasPrefix("ag_"), Int64(agencyID.dropFirst(3)) != nil else {
             throw RPCError.invalidArgument(field: "officer.agency_id", "\(agencyID) is not an agency id")
-        }
-        try self.requireSees(principal, agencyID: agencyID, write: true)
-        guard principal.role != .supervisor else {
-            throw RPCError(.permissionDenied, "supervisors do not nominate officers")
         }
         guard let model = officer.model, model.isKnownAndSpecified else {
             throw RPCError.invalidArgument(
@@ -227,45 +137,14 @@ extension QualificationService {
         guard let citizen = officer.usCitizen else {
             throw RPCError.invalidArgument(field: "officer.us_citizen", "is required")
         }
-        let sworn = try self.pastDate(officer.swornSince, field: "officer.sworn_since")
-        let substitutes = try request.substitutes.map { try Self.officerRowid($0, field: "substitutes") }
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            if let substitutes {
-                let replaced = try Self.loadOfficer(db, substitutes)
-                guard replaced.agencyId == agencyID, replaced.model == model else {
-                    throw RPCError.invalidArgument(
-                        field: "substitutes",
-                        "\(replaced.id!) is not a nominee of this agency and model"
-                    )
-                }
-                guard replaced.status == .disqualified || replaced.background == .unfavorable else {
-                    throw RPCError(
-                        .failedPrecondition,
-                        "\(replaced.id!) is \(replaced.status!.protoName): only a rejected nominee is substituted"
-                    )
-                }
-                try db.execute(
-                    sql: "UPDATE officer SET status = ? WHERE rowid = ?",
-                    arguments: [OfficerStatus.substituted.rawValue, substitutes]
-                )
-                try Self.logChange(db, substitutes, "substituted", who: who, at: now, why: "replaced by a new nominee")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO officer (agency_id, model, name, us_citizen, sworn_since, security_clearance, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    agencyID, model.rawValue, name, citizen ? 1 : 0, sworn, officer.securityClearance == true ? 1 : 0,
-                    OfficerStatus.nominated.rawValue,
-                ]
-            )
-            let rowid = db.lastInsertedRowID
-            try Self.logChange(db, rowid, "nominate", who: who, at: now, why: nil)
-            return try Self.loadOfficer(db, rowid)
-        }
+        return NewOfficer(
+            agencyID: agencyID,
+            model: model,
+            name: name,
+            usCitizen: citizen,
+            swornSince: try self.pastDate(officer.swornSince, field: "officer.sworn_since"),
+            securityClearance: officer.securityClearance == true
+        )
     }
 
     func recordBackground(_ request: RecordBackgroundRequest, _ context: ServerContext) async throws -> Officer {
@@ -276,35 +155,29 @@ extension QualificationService {
             throw RPCError.invalidArgument(field: "result", "is FAVORABLE or UNFAVORABLE")
         }
         let completed = try self.pastDate(request.completedOn, field: "completed_on")
-        guard request.disqualifyingFindings.count <= 20 else {
-            throw RPCError.invalidArgument(field: "disqualifying_findings", "at most 20")
-        }
-        let findings = try request.disqualifyingFindings.enumerated().map {
-            try Self.text($0.element, field: "disqualifying_findings[\($0.offset)]", max: 500)
-        }
-        guard result == .unfavorable || findings.isEmpty else {
-            throw RPCError.invalidArgument(field: "disqualifying_findings", "a favorable result has none")
-        }
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let officer = try Self.loadOfficer(db, rowid)
+        let findings = try Self.validateFindings(request.disqualifyingFindings, result: result)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
             try Self.requireNominated(officer)
             let disqualified = result == .unfavorable
-            try db.execute(
-                sql: """
-                    UPDATE officer SET background = ?, background_on = ?, findings = ?, status = ?,
-                        disqualified_because = ? WHERE rowid = ?
-                    """,
-                arguments: [
-                    result.rawValue, completed, findings.joined(separator: "\n"),
-                    (disqualified ? OfficerStatus.disqualified : .nominated).rawValue,
-                    disqualified ? "unfavorable background investigation" : nil, rowid,
-                ]
-            )
-            try Self.logChange(db, rowid, "background:\(result.protoName)", who: who, at: now, why: nil)
-            return try Self.loadOfficer(db, rowid)
+            var change = OfficerChange(action: "background:\(result.protoName)")
+            change.background = (result, completed, findings)
+            change.status = disqualified ? .disqualified : .nominated
+            change.disqualifiedBecause = .some(disqualified ? "unfavorable background investigation" : nil)
+            return change
         }
+    }
+
+    static func validateFindings(_ findings: [String], result: BackgroundResult) throws -> [String] {
+        guard findings.count <= 20 else {
+            throw RPCError.invalidArgument(field: "disqualifying_findings", "at most 20")
+        }
+        let checked = try findings.enumerated().map {
+            try Self.text($0.element, field: "disqualifying_findings[\($0.offset)]", max: 500)
+        }
+        guard result == .unfavorable || checked.isEmpty else {
+            throw RPCError.invalidArgument(field: "disqualifying_findings", "a favorable result has none")
+        }
+        return checked
     }
 
     func setComplaintFlag(_ request: SetComplaintFlagRequest, _ context: ServerContext) async throws -> Officer {
@@ -313,23 +186,10 @@ extension QualificationService {
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         guard let pending = request.pending else { throw RPCError.invalidArgument(field: "pending", "is required") }
         let reason = try Self.text(request.reason, field: "reason", max: 1000)
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            _ = try Self.loadOfficer(db, rowid)
-            try db.execute(
-                sql: "UPDATE officer SET pending_complaint = ? WHERE rowid = ?",
-                arguments: [pending ? 1 : 0, rowid]
-            )
-            try Self.logChange(
-                db,
-                rowid,
-                pending ? "complaint-pending" : "complaint-cleared",
-                who: who,
-                at: now,
-                why: reason
-            )
-            return try Self.loadOfficer(db, rowid)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { _ in
+            var change = OfficerChange(action: pending ? "complaint-pending" : "complaint-cleared", logWhy: reason)
+            change.pendingComplaint = pending
+            return change
         }
     }
 
@@ -337,15 +197,12 @@ extension QualificationService {
         let principal = try self.caller(context)
         try self.requireVetting(principal, "enroll officers")
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let officer = try Self.loadOfficer(db, rowid)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
             try Self.requireNominated(officer)
-            guard officer.enrolled != true else { return officer }
-            try db.execute(sql: "UPDATE officer SET enrolled = 1 WHERE rowid = ?", arguments: [rowid])
-            try Self.logChange(db, rowid, "enroll", who: who, at: now, why: nil)
-            return try Self.loadOfficer(db, rowid)
+            guard officer.enrolled != true else { return nil }
+            var change = OfficerChange(action: "enroll")
+            change.enrolled = true
+            return change
         }
     }
 
@@ -357,43 +214,50 @@ extension QualificationService {
         guard let score = request.score, score <= 100 else {
             throw RPCError.invalidArgument(field: "score", "is a percentage from 0 to 100")
         }
-        let taken = try self.pastDate(request.takenOn, field: "taken_on")
+        let attempt = ExamAttempt(
+            exam: exam,
+            score: score,
+            takenOn: try self.pastDate(request.takenOn, field: "taken_on")
+        )
         let rules = self.currentRules
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let officer = try Self.loadOfficer(db, rowid)
-            try Self.requireNominated(officer)
-            guard officer.enrolled == true else {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) is not enrolled in training")
-            }
-            guard let course = rules.courses[officer.model!] else {
-                throw RPCError(.internal, "no course for \(officer.model!.protoName)")
-            }
-            guard course.exams.contains(exam) else {
-                throw RPCError.invalidArgument(
-                    field: "exam",
-                    "\(exam) is not an exam of \(course.course): \(course.exams.joined(separator: ", "))"
-                )
-            }
-            if officer.attempts.contains(where: { $0.exam == exam && ($0.score ?? 0) >= course.passMark }) {
-                throw RPCError(.failedPrecondition, "officer \(officer.id!) has passed \(exam) already")
-            }
-            try db.execute(
-                sql: "INSERT INTO exam_attempt (officer_rowid, exam, score, taken_on) VALUES (?, ?, ?, ?)",
-                arguments: [rowid, exam, Int64(score), taken]
-            )
-            let attempts = officer.attempts + [ExamAttempt(exam: exam, score: score, takenOn: taken)]
-            let state = OfficerRules.training(attempts, course: course)
-            if let reason = state.disqualifiedBecause {
-                try db.execute(
-                    sql: "UPDATE officer SET status = ?, disqualified_because = ?, rules_version = ? WHERE rowid = ?",
-                    arguments: [OfficerStatus.disqualified.rawValue, reason, rules.version, rowid]
-                )
-            }
-            try Self.logChange(db, rowid, "exam:\(exam):\(score)", who: who, at: now, why: nil)
-            return try Self.loadOfficer(db, rowid)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
+            try Self.examChange(officer, attempt, rules: rules)
         }
+    }
+
+    /// An exam attempt under the course's rules: refused for an exam not of the course or passed
+    /// already; a disqualifying attempt disqualifies the officer.
+    static func examChange(_ officer: Officer, _ attempt: ExamAttempt, rules: RuleSet) throws -> OfficerChange {
+        try Self.requireNominated(officer)
+        guard officer.enrolled == true else {
+            throw RPCError(.failedPrecondition, "officer \(officer.id!) is not enrolled in training")
+        }
+        let course = try Self.course(of: officer, rules: rules)
+        let exam = attempt.exam ?? ""
+        guard course.exams.contains(exam) else {
+            throw RPCError.invalidArgument(
+                field: "exam",
+                "\(exam) is not an exam of \(course.course): \(course.exams.joined(separator: ", "))"
+            )
+        }
+        if officer.attempts.contains(where: { $0.exam == exam && ($0.score ?? 0) >= course.passMark }) {
+            throw RPCError(.failedPrecondition, "officer \(officer.id!) has passed \(exam) already")
+        }
+        var change = OfficerChange(action: "exam:\(exam):\(attempt.score ?? 0)")
+        change.attempt = attempt
+        if let reason = OfficerRules.training(officer.attempts + [attempt], course: course).disqualifiedBecause {
+            change.status = .disqualified
+            change.disqualifiedBecause = .some(reason)
+            change.rulesVersion = rules.version
+        }
+        return change
+    }
+
+    static func course(of officer: Officer, rules: RuleSet) throws -> RuleSet.Course {
+        guard let course = rules.courses[officer.model ?? .unspecified] else {
+            throw RPCError(.internal, "no course for \(officer.model?.protoName ?? "this model")")
+        }
+        return course
     }
 
     func completeCourse(_ request: CompleteCourseRequest, _ context: ServerContext) async throws -> Officer {
@@ -405,17 +269,12 @@ extension QualificationService {
             throw RPCError.invalidArgument(field: "hours", "is required: the hours attended, at most 2000")
         }
         let rules = self.currentRules
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let officer = try Self.loadOfficer(db, rowid)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
             try Self.requireNominated(officer)
             if let done = officer.courseCompletedOn {
                 throw RPCError(.failedPrecondition, "officer \(officer.id!) completed the course on \(done)")
             }
-            guard let course = rules.courses[officer.model ?? .unspecified] else {
-                throw RPCError(.internal, "no course for \(officer.model?.protoName ?? "this model")")
-            }
+            let course = try Self.course(of: officer, rules: rules)
             let missing = OfficerRules.courseMissing(
                 for: officer,
                 course: course,
@@ -432,12 +291,9 @@ extension QualificationService {
                     )
                 )
             }
-            try db.execute(
-                sql: "UPDATE officer SET course_completed_on = ?, course_hours = ? WHERE rowid = ?",
-                arguments: [completed, Int64(hours), rowid]
-            )
-            try Self.logChange(db, rowid, "complete-course", who: who, at: now, why: "\(hours) hours, \(completed)")
-            return try Self.loadOfficer(db, rowid)
+            var change = OfficerChange(action: "complete-course", logWhy: "\(hours) hours, \(completed)")
+            change.course = (completed, hours)
+            return change
         }
     }
 
@@ -449,10 +305,7 @@ extension QualificationService {
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         let rules = self.currentRules
         let today = self.today
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let officer = try Self.loadOfficer(db, rowid)
+        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
             try Self.requireNominated(officer)
             let missing = OfficerRules.missing(for: officer, rules: rules, today: today)
             guard missing.isEmpty else {
@@ -465,54 +318,48 @@ extension QualificationService {
                     )
                 )
             }
-            try db.execute(
-                sql: "UPDATE officer SET status = ?, certified_on = ?, rules_version = ? WHERE rowid = ?",
-                arguments: [OfficerStatus.certified.rawValue, today, rules.version, rowid]
-            )
-            try Self.logChange(db, rowid, "certify", who: who, at: now, why: "rules \(rules.version)")
-            return try Self.loadOfficer(db, rowid)
+            var change = OfficerChange(action: "certify", logWhy: "rules \(rules.version)")
+            change.status = .certified
+            change.certifiedOn = today
+            change.rulesVersion = rules.version
+            return change
         }
     }
 
     func getOfficer(_ request: GetOfficerRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
-        let officer = try await self.store.read { db in try Self.loadOfficer(db, rowid) }
+        guard let officer = try await self.store.officer(rowid: rowid) else {
+            throw QualificationStoreError.officerNotFound(QualificationRecords.officerID(rowid))
+        }
         try self.requireSees(principal, agencyID: officer.agencyId ?? "", write: false)
         return officer
     }
 
-    func listOfficers(_ request: ListOfficersRequest, _ context: ServerContext) async throws -> ListOfficersResponse {
-        let principal = try self.caller(context)
-        var agencyID = request.agencyId
-        if principal.role == .agency {
-            guard agencyID == nil || agencyID == principal.scope else {
-                throw RPCError(.permissionDenied, "an agency sees only its own officers")
-            }
-            agencyID = principal.scope
+    /// The agency a list is for: the caller's own for an agency, else the one asked for (if any).
+    func listedAgency(_ asked: String?, _ principal: Principal) throws -> String? {
+        guard principal.role == .agency else { return asked }
+        guard asked == nil || asked == principal.scope else {
+            throw RPCError(.permissionDenied, "an agency sees only its own officers")
         }
-        let status = try request.status.map { status -> Int32 in
+        return principal.scope
+    }
+
+    func listOfficers(_ request: ListOfficersRequest, _ context: ServerContext) async throws -> ListOfficersResponse {
+        let agencyID = try self.listedAgency(request.agencyId, try self.caller(context))
+        let status = try request.status.map { status -> OfficerStatus in
             guard status.isKnownAndSpecified else {
                 throw RPCError.invalidArgument(field: "status", "\(status.protoName) is not a status")
             }
-            return status.rawValue
+            return status
         }
-        let filters = ["agency=\(agencyID ?? "")", "status=\(status.map(String.init) ?? "")"]
+        let filters = ["agency=\(agencyID ?? "")", "status=\(status.map { String($0.rawValue) } ?? "")"]
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
-        let filterAgency = agencyID
-        return try await self.store.read { db in
-            var filter = SQLFilter()
-            filter.equal("agency_id", filterAgency)
-            filter.equal("status", status)
-            filter.add("rowid > ?", [start])
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT rowid FROM officer WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [size + 1]
-            )
-            let (page, next) = PageToken.split(rows, size: size, filters: filters)
-            return ListOfficersResponse(officers: try Self.loadOfficers(db, page.map { $0["rowid"] }), page: next)
+        let officers = try await self.store.officers(agencyID: agencyID, status: status, after: start, limit: size + 1)
+        let (page, next) = PageToken.split(officers, size: size, filters: filters) {
+            QualificationRecords.rowid(of: $0.id)
         }
+        return ListOfficersResponse(officers: Array(page), page: next)
     }
 }

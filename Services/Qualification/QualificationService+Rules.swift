@@ -1,9 +1,7 @@
 import AccordMessages
 import AccordRPC
 import AccordServiceKit
-import AccordStorage
 import Foundation
-import GRDB
 import Logging
 
 /// Rule sets: the one read from files at start is recorded like a published one; an operator
@@ -22,40 +20,28 @@ extension QualificationService {
     static func recordAndSelect(
         _ files: RuleSet,
         origin: String,
-        store: SQLiteStore,
+        store: any RuleSetStore,
         at now: Int64,
         logger: Logger
-    )
-        throws -> (set: RuleSet, since: Int64)
-    {
-        try store.writeAtStartUp { db in
-            if try String.fetchOne(
-                db,
-                sql: "SELECT version FROM rule_set WHERE version = ?",
-                arguments: [files.version]
-            ) == nil {
-                try db.execute(
-                    sql: """
-                        INSERT INTO rule_set (version, program_json, state_law_csv, published_by, published_at_ms, reason)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [files.version, files.programText, files.stateLawText, origin, now, "read at start-up"]
-                )
-            }
-            let row = try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM rule_set ORDER BY published_at_ms DESC, rowid DESC LIMIT 1"
-            )!
-            let version: String = row["version"]
-            if version == files.version { return (files, row["published_at_ms"]) }
-            let published = try RuleSet.parse(
-                programJSON: Data((row["program_json"] as String).utf8),
-                stateLawCSV: row["state_law_csv"],
-                origin: "published \(version)"
-            )
-            logger.notice("A published rule set is newer than the files", metadata: ["version": "\(version)"])
-            return (published, row["published_at_ms"])
-        }
+    ) async throws -> (set: RuleSet, since: Int64) {
+        let record = RuleSetRecord(
+            version: files.version,
+            programJSON: files.programText,
+            stateLawCSV: files.stateLawText,
+            publishedBy: origin,
+            publishedAtMs: now,
+            reason: "read at start-up"
+        )
+        try await store.recordRuleSet(record, ifNew: true)
+        let latest = try await store.latestRuleSet() ?? record
+        if latest.version == files.version { return (files, latest.publishedAtMs) }
+        let published = try RuleSet.parse(
+            programJSON: Data(latest.programJSON.utf8),
+            stateLawCSV: latest.stateLawCSV,
+            origin: "published \(latest.version)"
+        )
+        logger.notice("A published rule set is newer than the files", metadata: ["version": "\(latest.version)"])
+        return (published, latest.publishedAtMs)
     }
 
     func publishRules(_ request: PublishRulesRequest, _ context: ServerContext) async throws -> RuleSetInfo {
@@ -77,24 +63,19 @@ extension QualificationService {
                 error.description
             )
         }
-        let now = self.now()
+        let now = self.clock.now()
         let who = principal.description
-        try await self.store.write { db in
-            if try String.fetchOne(
-                db,
-                sql: "SELECT version FROM rule_set WHERE version = ?",
-                arguments: [rules.version]
-            ) != nil {
-                throw RPCError(.alreadyExists, "rule set \(rules.version) was published before; give a new version")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO rule_set (version, program_json, state_law_csv, published_by, published_at_ms, reason)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [rules.version, program, table, who, now, request.reason]
-            )
-        }
+        try await self.store.recordRuleSet(
+            RuleSetRecord(
+                version: rules.version,
+                programJSON: program,
+                stateLawCSV: table,
+                publishedBy: who,
+                publishedAtMs: now,
+                reason: request.reason
+            ),
+            ifNew: false
+        )
         self.rules.withLock { $0 = (rules, now) }
         context.logger.notice("Rule set published", metadata: ["version": "\(rules.version)", "by": "\(who)"])
         return Self.info(rules, since: now)

@@ -2,20 +2,18 @@ import AccordCalendar
 public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
-import AccordStorage
 import AccordWire
 import Foundation
-import GRDB
 public import Logging
 import Synchronization
 
 /// The qualification service, as far as it is built: rule sets, request evaluation with the
 /// decision reported back to intake, model recommendation.
 public final class QualificationService: Sendable {
-    let store: SQLiteStore
+    let store: any QualificationStore
     /// The rule set in force and when it was published.
     let rules: Mutex<(set: RuleSet, since: Int64)>
-    let now: @Sendable () -> Int64
+    let clock: ServiceClock
     let logger: Logger
 
     /// An agency's agreements, from supervision: what evaluation checks the agency's standing
@@ -26,19 +24,27 @@ public final class QualificationService: Sendable {
     /// Absent: evaluations do not check standing (a qualification service on its own, in tests).
     let agreementsOf: AgreementsOf?
 
+    /// Opens (or creates) the database at `databasePath` (SQLite), records `rules` when their
+    /// version is new, and puts the rule set published last in force.
     public init(
         databasePath: String,
         rules: RuleSet,
         logger: Logger,
-        now: @escaping @Sendable () -> Int64 = QualificationService.systemNow,
+        clock: ServiceClock = .system,
         agreementsOf: AgreementsOf? = nil
-    ) throws {
+    ) async throws {
         self.agreementsOf = agreementsOf
-        let store = try SQLiteStore(path: databasePath, migrations: Self.migrations, logger: logger)
-        let current = try Self.recordAndSelect(rules, origin: "files", store: store, at: now(), logger: logger)
+        let store = try SQLiteQualificationStore(path: databasePath, logger: logger)
+        let current = try await Self.recordAndSelect(
+            rules,
+            origin: "files",
+            store: store,
+            at: clock.now(),
+            logger: logger
+        )
         self.store = store
         self.rules = Mutex(current)
-        self.now = now
+        self.clock = clock
         self.logger = logger
         logger.info(
             "Rules in force",
@@ -46,83 +52,11 @@ public final class QualificationService: Sendable {
         )
     }
 
-    public static let systemNow: @Sendable () -> Int64 = {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
-    }
-
-    static let migrations = [
-        Migration("2026-11-30-qualification-v1") { db in
-            try db.execute(
-                sql: """
-                    -- One evaluation per request revision; a row not yet reported is the outbox.
-                    CREATE TABLE evaluation (
-                        request_id TEXT NOT NULL,
-                        revision INTEGER NOT NULL,
-                        status INTEGER NOT NULL,
-                        failed TEXT NOT NULL,
-                        rules_version TEXT NOT NULL,
-                        decided_on TEXT NOT NULL,
-                        decided_at_ms INTEGER NOT NULL,
-                        reported_at_ms INTEGER,
-                        PRIMARY KEY (request_id, revision)
-                    );
-                    CREATE INDEX evaluation_unreported ON evaluation (decided_at_ms) WHERE reported_at_ms IS NULL;
-                    """
-            )
-        },
-        officerMigration,
-        recurringMigration,
-        Migration("2026-11-30-qualification-v4-rule-sets") { db in
-            try db.execute(
-                sql: """
-                    -- Every rule set ever in force, so that each decision's version can be read back.
-                    CREATE TABLE rule_set (
-                        version TEXT PRIMARY KEY,
-                        program_json TEXT NOT NULL,
-                        state_law_csv TEXT NOT NULL,
-                        published_by TEXT NOT NULL,
-                        published_at_ms INTEGER NOT NULL,
-                        reason TEXT
-                    );
-                    """
-            )
-        },
-        Migration("2026-11-30-qualification-v5-certification-notices") { db in
-            try db.execute(
-                sql: """
-                    -- Certified officers not yet notified to supervision are the outbox of notices.
-                    ALTER TABLE officer ADD COLUMN supervision_notified_at_ms INTEGER;
-                    CREATE INDEX officer_certified_unnotified ON officer (rowid)
-                        WHERE status = 2 AND supervision_notified_at_ms IS NULL;
-                    """
-            )
-        },
-        Migration("2026-11-30-qualification-v6-agency-status-index") { db in
-            try db.execute(
-                sql: """
-                    -- An agency's certified officers (compliance, the gateway's dossier): without it the
-                    -- planner took the status index and read every certified officer of the program.
-                    CREATE INDEX officer_agency_status ON officer (agency_id, status);
-                    """
-            )
-        },
-        Migration("2026-11-30-qualification-v7-course-completion") { db in
-            try db.execute(
-                sql: """
-                    -- The course is completed by a step of its own (every exam passed, the hours
-                    -- attended); certification requires it.
-                    ALTER TABLE officer ADD COLUMN course_completed_on TEXT;
-                    ALTER TABLE officer ADD COLUMN course_hours INTEGER;
-                    """
-            )
-        },
-    ]
-
     var currentRules: RuleSet { self.rules.withLock { $0.set } }
 
     /// "YYYY-MM-DD" of now, UTC.
     var today: String {
-        let milliseconds = self.now()
+        let milliseconds = self.clock.now()
         let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
         return Day(number: Int(days)).description
     }
@@ -166,14 +100,9 @@ public final class QualificationService: Sendable {
         var failed = Evaluator.evaluate(request: request, agency: agency, rules: rules, on: today)
         if let agreementsOf = self.agreementsOf, let agencyID = request.agencyId ?? agency.id {
             // A revision already evaluated keeps its decision: nothing to ask supervision again.
-            let known = try await self.store.read { db in
-                try Bool.fetchOne(
-                    db,
-                    sql: "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
-                    arguments: [id, Int64(revision)]
-                ) ?? false
+            if try await self.store.hasEvaluation(requestID: id, revision: revision) {
+                return EvaluateRequestResponse(queued: false)
             }
-            if known { return EvaluateRequestResponse(queued: false) }
             let agreements: [Agreement]
             do {
                 agreements = try await agreementsOf(agencyID)
@@ -186,18 +115,17 @@ public final class QualificationService: Sendable {
             failed += Evaluator.standing(request: request, agreements: agreements)
         }
         let status: RequestStatus = failed.isEmpty ? .qualified : .deficient
-        let encoded = Self.encode(failed)
-        let now = self.now()
-        let queued = try await self.store.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO evaluation (request_id, revision, status, failed, rules_version, decided_on, decided_at_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """,
-                arguments: [id, Int64(revision), status.rawValue, encoded, rules.version, today, now]
+        let queued = try await self.store.recordEvaluation(
+            EvaluationRecord(
+                requestID: id,
+                revision: revision,
+                status: status,
+                failed: failed,
+                rulesVersion: rules.version,
+                decidedOn: today,
+                decidedAtMs: self.clock.now()
             )
-            return db.changesCount > 0
-        }
+        )
         if queued {
             context.logger.info(
                 "Request evaluated",
@@ -214,61 +142,10 @@ public final class QualificationService: Sendable {
         guard let id = request.requestId, !id.isEmpty else {
             throw RPCError.invalidArgument(field: "request_id", "is required")
         }
-        let revision = request.revision
-        return try await self.store.read { db in
-            let row: Row?
-            if let revision {
-                row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM evaluation WHERE request_id = ? AND revision = ?",
-                    arguments: [id, Int64(revision)]
-                )
-            } else {
-                row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM evaluation WHERE request_id = ? ORDER BY revision DESC LIMIT 1",
-                    arguments: [id]
-                )
-            }
-            guard let row else {
-                throw RPCError(.notFound, "no evaluation of \(id)\(revision.map { " revision \($0)" } ?? "")")
-            }
-            return Self.evaluation(row)
+        guard let evaluation = try await self.store.evaluation(requestID: id, revision: request.revision) else {
+            throw RPCError(.notFound, "no evaluation of \(id)\(request.revision.map { " revision \($0)" } ?? "")")
         }
-    }
-
-    static func evaluation(_ row: Row) -> Evaluation {
-        Evaluation(
-            requestId: row["request_id"],
-            revision: UInt32(clamping: row["revision"] as Int64),
-            status: RequestStatus(rawValue: row["status"]),
-            failed: Self.decode(row["failed"]),
-            rulesVersion: row["rules_version"],
-            decidedOn: row["decided_on"],
-            decidedAtMs: row["decided_at_ms"],
-            reported: (row["reported_at_ms"] as Int64?) != nil
-        )
-    }
-
-    /// Failed requirements stored one per line: code, tab, message, tab, source.
-    static func encode(_ failed: [Requirement]) -> String {
-        failed.map { [$0.code ?? "", $0.message ?? "", $0.source ?? ""].map(Self.clean).joined(separator: "\t") }
-            .joined(separator: "\n")
-    }
-
-    static func decode(_ text: String) -> [Requirement] {
-        text.split(separator: "\n").map { line in
-            let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            return Requirement(
-                code: parts[0],
-                message: parts.count > 1 ? parts[1] : "",
-                source: parts.count > 2 ? parts[2] : ""
-            )
-        }
-    }
-
-    private static func clean(_ text: String) -> String {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\t" }).joined(separator: " ")
+        return evaluation
     }
 
     // MARK: Recommendation

@@ -72,7 +72,7 @@ struct AccordQualification: AsyncParsableCommand {
                 callTimeout: .seconds(2),
                 logger: logger
             )
-            let service = try QualificationService(
+            let service = try await QualificationService(
                 databasePath: "\(resolved.dataDirectory)/qualification/qualification.sqlite",
                 rules: rules,
                 logger: logger,

@@ -94,7 +94,7 @@ struct Deployment {
             databasePath: directory.appendingPathComponent("i.sqlite").path,
             logger: logger
         )
-        let qualificationService = try QualificationService(
+        let qualificationService = try await QualificationService(
             databasePath: directory.appendingPathComponent("q.sqlite").path,
             rules: try RuleSet.load(directory: Self.rulesDirectory),
             logger: logger

@@ -105,11 +105,11 @@ struct OfficerServiceTests {
             var logger = Logger(label: "test.qualification")
             logger.logLevel = .critical
             // 2026-06-01T12:00:00Z.
-            let service = try QualificationService(
+            let service = try await QualificationService(
                 databasePath: path,
                 rules: EvaluatorTests.rules,
                 logger: logger,
-                now: { 1_780_315_200_000 }
+                clock: .fixed(1_780_315_200_000)
             )
             var router = RPCRouter()
             service.register(into: &router)

@@ -1,0 +1,140 @@
+import AccordMessages
+import AccordServiceKit
+import AccordStorage
+import GRDB
+import Logging
+
+/// Qualification's store on one SQLite database (WAL, synced commits, group commit).
+final class SQLiteQualificationStore: QualificationStore {
+    let database: SQLiteStore
+
+    /// Opens (or creates) the database at `path` and migrates it.
+    init(path: String, logger: Logger) throws {
+        self.database = try SQLiteStore(path: path, migrations: QualificationSchema.migrations, logger: logger)
+    }
+
+    // MARK: Evaluations
+
+    func hasEvaluation(requestID: String, revision: UInt32) async throws -> Bool {
+        try await self.database.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
+                arguments: [requestID, Int64(revision)]
+            ) ?? false
+        }
+    }
+
+    func recordEvaluation(_ evaluation: EvaluationRecord) async throws -> Bool {
+        try await self.database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO evaluation (request_id, revision, status, failed, rules_version, decided_on, decided_at_ms)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                    """,
+                arguments: [
+                    evaluation.requestID, Int64(evaluation.revision), evaluation.status.rawValue,
+                    QualificationRows.encode(evaluation.failed), evaluation.rulesVersion, evaluation.decidedOn,
+                    evaluation.decidedAtMs,
+                ]
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    func evaluation(requestID: String, revision: UInt32?) async throws -> Evaluation? {
+        try await self.database.read { db in
+            if let revision {
+                return try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM evaluation WHERE request_id = ? AND revision = ?",
+                    arguments: [requestID, Int64(revision)]
+                ).map(QualificationRows.evaluation)
+            }
+            return try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM evaluation WHERE request_id = ? ORDER BY revision DESC LIMIT 1",
+                arguments: [requestID]
+            ).map(QualificationRows.evaluation)
+        }
+    }
+
+    // MARK: Rule sets
+
+    func recordRuleSet(_ record: RuleSetRecord, ifNew: Bool) async throws {
+        try await self.database.write { db in
+            let known = try String.fetchOne(
+                db,
+                sql: "SELECT version FROM rule_set WHERE version = ?",
+                arguments: [record.version]
+            )
+            if known != nil {
+                if ifNew { return }
+                throw QualificationStoreError.ruleSetExists(record.version)
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO rule_set (version, program_json, state_law_csv, published_by, published_at_ms, reason)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.version, record.programJSON, record.stateLawCSV, record.publishedBy, record.publishedAtMs,
+                    record.reason,
+                ]
+            )
+        }
+    }
+
+    func latestRuleSet() async throws -> RuleSetRecord? {
+        try await self.database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM rule_set ORDER BY published_at_ms DESC, rowid DESC LIMIT 1")
+                .map(QualificationRows.ruleSet)
+        }
+    }
+
+    // MARK: Outbox
+
+    func pendingDecisions(limit: Int) async throws -> [PendingDecision] {
+        try await self.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM evaluation WHERE reported_at_ms IS NULL ORDER BY decided_at_ms LIMIT ?",
+                arguments: [limit]
+            ).map { PendingDecision(evaluation: QualificationRows.evaluation($0)) }
+        }
+    }
+
+    func decisionReported(_ item: PendingDecision, at now: Int64) async throws {
+        try await self.database.write { db in
+            try db.execute(
+                sql: "UPDATE evaluation SET reported_at_ms = ? WHERE request_id = ? AND revision = ?",
+                arguments: [now, item.evaluation.requestId, Int64(item.evaluation.revision ?? 0)]
+            )
+        }
+    }
+
+    func pendingCertifications(limit: Int) async throws -> [PendingCertification] {
+        try await self.database.read { db in
+            let rowids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid FROM officer WHERE status = ? AND supervision_notified_at_ms IS NULL
+                    ORDER BY rowid LIMIT ?
+                    """,
+                arguments: [OfficerStatus.certified.rawValue, limit]
+            )
+            return try zip(rowids, Self.loadOfficers(db, rowids)).map {
+                PendingCertification(rowid: $0, officer: $1)
+            }
+        }
+    }
+
+    func certificationNotified(_ item: PendingCertification, at now: Int64) async throws {
+        try await self.database.write { db in
+            try db.execute(
+                sql: "UPDATE officer SET supervision_notified_at_ms = ? WHERE rowid = ?",
+                arguments: [now, item.rowid]
+            )
+        }
+    }
+}
