@@ -150,11 +150,7 @@ let package = Package(
         // MARK: Paging of lists: tokens tied to their query's filters.
         .target(
             name: "AccordPaging",
-            dependencies: [
-                "AccordRPC",
-                "AccordMessages",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ],
+            dependencies: ["AccordRPC", "AccordMessages"],
             path: "Shared/AccordPaging",
             swiftSettings: swiftSettings
         ),
@@ -343,7 +339,6 @@ let package = Package(
                 "Supervision",
                 "AccordRPC",
                 "AccordServiceRuntime",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/SupervisionServer",

@@ -2,9 +2,7 @@ import AccordMessages
 import AccordPaging
 import AccordRPC
 import AccordServiceKit
-import AccordStorage
 import AccordWire
-import GRDB
 
 /// Delegated actions: checked against the agreement, the officer's authority and the model's
 /// delegation at the moment they were performed; accepted ones enter their supervisor's review
@@ -17,44 +15,6 @@ extension SupervisionService {
         router.register(SupervisionMethods.getAction) { try await self.getAction($0, $1) }
         router.register(SupervisionMethods.listActions) { try await self.listActions($0, $1) }
         router.register(SupervisionMethods.exportActions) { try await self.exportActions($0, $1, $2) }
-    }
-
-    static func action(_ row: Row) -> DelegatedAction {
-        DelegatedAction(
-            id: Self.id("ac", row["rowid"]),
-            officerId: row["officer_id"],
-            agencyId: row["agency_id"],
-            agreementId: (row["agreement_rowid"] as Int64?).map { Self.id("mo", $0) },
-            authorizationId: (row["authorization_rowid"] as Int64?).map { Self.id("az", $0) },
-            function: DelegatedFunction(rawValue: row["function"]),
-            performedAtMs: row["performed_at_ms"],
-            place: ActionPlace(rawValue: row["place"]),
-            location: row["location"],
-            subjectRef: row["subject_ref"],
-            outcome: row["outcome"],
-            citizenshipClaimed: (row["citizenship_claimed"] as Int64) != 0,
-            detainerCategory: row["detainer_category"],
-            decision: ActionDecision(rawValue: row["decision"]),
-            rejectionCode: row["rejection_code"],
-            rejectionReason: row["rejection_reason"],
-            recordedAtMs: row["recorded_at_ms"],
-            notifyByMs: row["notify_by_ms"],
-            late: (row["late"] as Int64) != 0,
-            supervisorId: (row["supervisor_rowid"] as Int64?).map { Self.id("sv", $0) },
-            review: ReviewStatus(rawValue: row["review"]),
-            reviewReason: row["review_reason"],
-            reviewedAtMs: row["reviewed_at_ms"],
-            draft: (row["draft"] as Int64) != 0,
-            signedBy: row["signed_by"]
-        )
-    }
-
-    static func loadAction(_ db: Database, _ rowid: Int64) throws -> DelegatedAction {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM action WHERE rowid = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [rowid]) else {
-            throw RPCError(.notFound, "action \(Self.id("ac", rowid)) not found")
-        }
-        return Self.action(row)
     }
 
     /// The validated fields of an action as the officer reported it.
@@ -77,21 +37,26 @@ extension SupervisionService {
         var message: String
     }
 
+    /// What an action is accepted under.
+    struct Accepted: Sendable {
+        var authorization: Int64
+        var agreement: Int64
+        var supervisor: Int64
+        var model: Model
+    }
+
     /// Checks an action against the records as they stood when it was performed. Returns the
     /// authorization, agreement and supervisor it is accepted under, or the refusal.
     func check(
-        _ db: Database,
+        _ tx: any SupervisionRecords,
         _ report: Report,
-        authorization row: Row,
+        authority: AuthorityRecord,
         agreement: Int64,
         status: AgreementStatus?
-    ) throws -> Result<
-        (authorization: Int64, agreement: Int64, supervisor: Int64, model: Model), Refusal
-    > {
+    ) throws -> Result<Accepted, Refusal> {
         let t = report.performedAt
-        let authorization: Int64 = row["rowid"]
-        let model = Model(rawValue: row["model"])
-        let azID = Self.id("az", authorization)
+        let held = authority.authorization
+        let model = held.model ?? .unspecified
         let moID = Self.id("mo", agreement)
         // 1. The agreement was in force.
         guard status == .active || status == .terminationNoticed else {
@@ -104,65 +69,20 @@ extension SupervisionService {
             )
         }
         // 2. The officer's authority was in force and not suspended.
-        let authorizedAt: Int64 = row["authorized_at_ms"]
-        guard authorizedAt <= t else {
-            return .failure(
-                Refusal(
-                    code: .permissionDenied,
-                    reason: "NOT_AUTHORIZED",
-                    message: "officer \(report.officerID) was not yet authorized at that time (\(azID))"
-                )
-            )
-        }
-        if let revokedAt = row["revoked_at_ms"] as Int64?, revokedAt <= t {
-            return .failure(
-                Refusal(
-                    code: .permissionDenied,
-                    reason: "AUTHORIZATION_REVOKED",
-                    message: "authorization \(azID) was revoked: \(row["revoked_because"] as String? ?? "")"
-                )
-            )
-        }
-        if let expiresAt = row["expires_at_ms"] as Int64?, expiresAt <= t {
-            return .failure(
-                Refusal(
-                    code: .permissionDenied,
-                    reason: "AUTHORIZATION_EXPIRED",
-                    message:
-                        "authorization \(azID) (\(model.shortName)) expired after \(self.rules.tfmAuthorityDays) days"
-                )
-            )
-        }
-        if let suspension = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT reason FROM authorization_suspension WHERE authorization_rowid = ? AND from_ms <= ?
-                    AND (until_ms IS NULL OR until_ms > ?) LIMIT 1
-                    """
-            ),
-            arguments: [authorization, t, t]
-        ) {
-            return .failure(
-                Refusal(
-                    code: .failedPrecondition,
-                    reason: "AUTHORITY_SUSPENDED",
-                    message: "officer \(report.officerID)'s authority was suspended: \(suspension["reason"] as String)"
-                )
-            )
-        }
+        if let refusal = try self.authorityRefusal(tx, report, authority) { return .failure(refusal) }
         // 3. The model delegates this function at this place.
-        let categories = (row["categories"] as String).split(separator: "\n").map(String.init)
         if let refusal = self.rules.refusal(
             model: model,
             function: report.function,
             place: report.place,
             category: report.category,
-            allowedCategories: categories
+            allowedCategories: held.detainerCategories
         ) {
             return .failure(Refusal(code: .permissionDenied, reason: "FUNCTION_NOT_DELEGATED", message: refusal))
         }
         // 4. A federal supervisor was assigned to the officer or the agreement.
-        guard let supervisor = try Self.supervisor(db, authorization: authorization, agreement: agreement, at: t) else {
+        guard let supervisor = try Self.supervisor(tx, authorization: authority.rowid, agreement: agreement, at: t)
+        else {
             return .failure(
                 Refusal(
                     code: .failedPrecondition,
@@ -172,21 +92,64 @@ extension SupervisionService {
                 )
             )
         }
-        return .success((authorization, agreement, supervisor, model))
+        return .success(
+            Accepted(authorization: authority.rowid, agreement: agreement, supervisor: supervisor, model: model)
+        )
     }
 
-    func recordAction(_ request: RecordActionRequest, _ context: ServerContext) async throws -> DelegatedAction {
-        let principal = try self.caller(context)
-        try self.require(principal, [.agency, .programOffice, .operator], "record delegated actions")
-        guard let action = request.action else { throw RPCError.invalidArgument(field: "action", "is required") }
-        let now = self.now()
+    /// Why the officer's authority was not in force at the moment of the action, if it was not.
+    func authorityRefusal(
+        _ tx: any SupervisionRecords,
+        _ report: Report,
+        _ authority: AuthorityRecord
+    ) throws
+        -> Refusal?
+    {
+        let t = report.performedAt
+        let held = authority.authorization
+        let azID = Self.id("az", authority.rowid)
+        if (held.authorizedAtMs ?? 0) > t {
+            return Refusal(
+                code: .permissionDenied,
+                reason: "NOT_AUTHORIZED",
+                message: "officer \(report.officerID) was not yet authorized at that time (\(azID))"
+            )
+        }
+        if let revokedAt = authority.revokedAtMs, revokedAt <= t {
+            return Refusal(
+                code: .permissionDenied,
+                reason: "AUTHORIZATION_REVOKED",
+                message: "authorization \(azID) was revoked: \(held.revokedBecause ?? "")"
+            )
+        }
+        if let expiresAt = held.expiresAtMs, expiresAt <= t {
+            return Refusal(
+                code: .permissionDenied,
+                reason: "AUTHORIZATION_EXPIRED",
+                message:
+                    "authorization \(azID) (\((held.model ?? .unspecified).shortName)) expired after \(self.rules.tfmAuthorityDays) days"
+            )
+        }
+        if let reason = try tx.suspension(authorization: authority.rowid, at: t) {
+            return Refusal(
+                code: .failedPrecondition,
+                reason: "AUTHORITY_SUSPENDED",
+                message: "officer \(report.officerID)'s authority was suspended: \(reason)"
+            )
+        }
+        return nil
+    }
+
+    /// The report of an action, checked.
+    func validateReport(_ action: DelegatedAction?, now: Int64) throws -> Report {
+        guard let action else { throw RPCError.invalidArgument(field: "action", "is required") }
         guard let performedAt = action.performedAtMs, performedAt > 0 else {
             throw RPCError.invalidArgument(field: "action.performed_at_ms", "is required")
         }
         guard performedAt <= now + 60_000 else {
             throw RPCError.invalidArgument(field: "action.performed_at_ms", "is in the future")
         }
-        let report = Report(
+        return Report(
             officerID: try Self.text(action.officerId, field: "action.officer_id", max: 40)!,
             function: try Self.known(action.function, field: "action.function")!,
             performedAt: performedAt,
@@ -202,116 +165,28 @@ extension SupervisionService {
                 optional: true
             )
         )
-        let who = principal.description
-        let outcome: Result<DelegatedAction, Refusal> = try await self.store.write { db in
-            // The officer's authorization in force at that moment, else their latest.
-            let authorization = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT * FROM authorization WHERE officer_id = ?
-                        ORDER BY (authorized_at_ms <= ?) DESC, authorized_at_ms DESC, rowid DESC LIMIT 1
-                        """
-                ),
-                arguments: [report.officerID, performedAt]
-            )
-            if principal.role == .agency, let authorization, (authorization["agency_id"] as String) != principal.scope {
-                throw RPCError(
-                    .permissionDenied,
-                    "\(principal.header) records actions only for its own officers; \(report.officerID) is not one"
-                )
-            }
-            let checked: Result<(authorization: Int64, agreement: Int64, supervisor: Int64, model: Model), Refusal>
-            if let authorization {
-                // A renewal carries the officers over: an action from before it counts under the
-                // agreement it renewed.
-                let (agreement, status) = try Self.agreementInForce(
-                    db,
-                    current: authorization["agreement_rowid"],
-                    at: performedAt
-                )
-                // No status yet at that moment: the agreement did not exist.
-                guard status != nil else {
-                    throw RPCError.invalidArgument(
-                        field: "action.performed_at_ms",
-                        "is before agreement \(Self.id("mo", agreement)) existed"
-                    )
-                }
-                checked = try self.check(db, report, authorization: authorization, agreement: agreement, status: status)
-            } else {
-                if principal.role == .agency {
-                    throw RPCError(
-                        .permissionDenied,
-                        "officer \(report.officerID) is not an authorized officer of \(principal.header)"
-                    )
-                }
-                checked = .failure(
-                    Refusal(
-                        code: .permissionDenied,
-                        reason: "NOT_AUTHORIZED",
-                        message: "officer \(report.officerID) holds no authorization"
-                    )
-                )
-            }
-            let refusal: Refusal?
-            var columns:
-                (agency: String?, agreement: Int64?, authorization: Int64?, supervisor: Int64?, notifyBy: Int64?)
-            columns = (
-                authorization?["agency_id"], authorization?["agreement_rowid"], authorization?["rowid"], nil, nil
-            )
-            var late = false
-            switch checked {
-            case .success(let accepted):
-                refusal = nil
-                columns.agreement = accepted.agreement
-                columns.supervisor = accepted.supervisor
-                if let minutes = self.rules.notifyWithinMinutes(
-                    model: accepted.model,
-                    function: report.function,
-                    citizenshipClaimed: report.citizenshipClaimed
-                ) {
-                    let notifyBy = performedAt + Int64(minutes) * 60_000
-                    columns.notifyBy = notifyBy
-                    late = now > notifyBy
-                }
-            case .failure(let failure):
-                refusal = failure
-            }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO action (officer_id, agency_id, agreement_rowid, authorization_rowid, function, performed_at_ms,
-                        place, location, subject_ref, outcome, citizenship_claimed, detainer_category, decision,
-                        rejection_code, rejection_reason, recorded_at_ms, recorded_by, notify_by_ms, late, supervisor_rowid,
-                        review, draft)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
-                    report.officerID, columns.agency, columns.agreement, columns.authorization,
-                    report.function.rawValue,
-                    performedAt, report.place.rawValue, report.location, report.subject, report.outcome,
-                    report.citizenshipClaimed, report.category,
-                    (refusal == nil ? ActionDecision.accepted : ActionDecision.rejected).rawValue,
-                    refusal?.reason, refusal?.message, now, who, columns.notifyBy, late, columns.supervisor,
-                    (refusal == nil ? ReviewStatus.pending : ReviewStatus.unspecified).rawValue,
-                    refusal == nil && report.function == .chargingDocument,
-                ]
-            )
-            let rowid = db.lastInsertedRowID
-            try Self.audit(
-                db,
+    }
+
+    func recordAction(_ request: RecordActionRequest, _ context: ServerContext) async throws -> DelegatedAction {
+        let principal = try self.caller(context)
+        try self.require(principal, [.agency, .programOffice, .operator], "record delegated actions")
+        let change = self.stamp(principal)
+        let report = try self.validateReport(request.action, now: change.at)
+        let outcome: Result<DelegatedAction, Refusal> = try await self.store.write { tx in
+            let checked = try self.judge(tx, report, principal)
+            let rowid = try tx.insertAction(self.record(report, checked, change))
+            let refusal = checked.refusal
+            try tx.audit(
                 "action",
                 rowid,
                 refusal == nil ? "accept" : "reject:\(refusal!.reason)",
-                who: who,
-                why: refusal?.message,
-                at: now
+                change.because(refusal?.message)
             )
-            if let refusal {
-                var failure = refusal
-                failure.message = "\(refusal.message) (recorded as rejected action \(Self.id("ac", rowid)))"
+            if var failure = refusal {
+                failure.message = "\(failure.message) (recorded as rejected action \(Self.id("ac", rowid)))"
                 return .failure(failure)
             }
-            return .success(try Self.loadAction(db, rowid))
+            return .success(try tx.requireAction(rowid))
         }
         switch outcome {
         case .success(let action):
@@ -325,6 +200,98 @@ extension SupervisionService {
         }
     }
 
+    /// What an action was checked against, and the verdict.
+    struct Judged: Sendable {
+        var authority: AuthorityRecord?
+        var verdict: Result<Accepted, Refusal>
+
+        var refusal: Refusal? {
+            if case .failure(let refusal) = self.verdict { return refusal }
+            return nil
+        }
+    }
+
+    /// Finds the officer's authority at the moment of the action and checks the action against it.
+    func judge(_ tx: any SupervisionRecords, _ report: Report, _ principal: Principal) throws -> Judged {
+        // The officer's authorization in force at that moment, else their latest.
+        guard let authority = try tx.authority(officerID: report.officerID, at: report.performedAt) else {
+            if principal.role == .agency {
+                throw RPCError(
+                    .permissionDenied,
+                    "officer \(report.officerID) is not an authorized officer of \(principal.header)"
+                )
+            }
+            let refusal = Refusal(
+                code: .permissionDenied,
+                reason: "NOT_AUTHORIZED",
+                message: "officer \(report.officerID) holds no authorization"
+            )
+            return Judged(authority: nil, verdict: .failure(refusal))
+        }
+        if principal.role == .agency, authority.authorization.agencyId != principal.scope {
+            throw RPCError(
+                .permissionDenied,
+                "\(principal.header) records actions only for its own officers; \(report.officerID) is not one"
+            )
+        }
+        // A renewal carries the officers over: an action from before it counts under the
+        // agreement it renewed.
+        let (agreement, status) = try tx.agreementInForce(current: authority.agreementRowid, at: report.performedAt)
+        // No status yet at that moment: the agreement did not exist.
+        guard status != nil else {
+            throw RPCError.invalidArgument(
+                field: "action.performed_at_ms",
+                "is before agreement \(Self.id("mo", agreement)) existed"
+            )
+        }
+        let verdict = try self.check(tx, report, authority: authority, agreement: agreement, status: status)
+        return Judged(authority: authority, verdict: verdict)
+    }
+
+    /// The action as recorded: accepted under its agreement and supervisor, with its notification
+    /// deadline, or rejected with the reason.
+    func record(_ report: Report, _ judged: Judged, _ change: Change) -> NewAction {
+        var action = NewAction(
+            officerID: report.officerID,
+            agencyID: judged.authority?.authorization.agencyId,
+            agreement: judged.authority?.agreementRowid,
+            authorization: judged.authority?.rowid,
+            function: report.function,
+            performedAtMs: report.performedAt,
+            place: report.place,
+            location: report.location,
+            subjectRef: report.subject,
+            outcome: report.outcome,
+            citizenshipClaimed: report.citizenshipClaimed,
+            detainerCategory: report.category,
+            decision: .rejected,
+            recordedAtMs: change.at,
+            recordedBy: change.who,
+            late: false,
+            review: .unspecified,
+            draft: false
+        )
+        switch judged.verdict {
+        case .success(let accepted):
+            action.decision = .accepted
+            action.review = .pending
+            action.draft = report.function == .chargingDocument
+            action.agreement = accepted.agreement
+            action.supervisor = accepted.supervisor
+            if let minutes = self.rules.notifyWithinMinutes(
+                model: accepted.model,
+                function: report.function,
+                citizenshipClaimed: report.citizenshipClaimed
+            ) {
+                action.notifyByMs = report.performedAt + Int64(minutes) * 60_000
+                action.late = change.at > action.notifyByMs!
+            }
+        case .failure(let refusal):
+            action.rejection = (refusal.reason, refusal.message)
+        }
+        return action
+    }
+
     func reviewAction(_ request: ReviewActionRequest, _ context: ServerContext) async throws -> DelegatedAction {
         let principal = try self.caller(context)
         try self.require(principal, [.supervisor], "review actions: the officer's federal supervisor does")
@@ -333,10 +300,9 @@ extension SupervisionService {
             throw RPCError.invalidArgument(field: "review", "is APPROVED, RETURNED or REJECTED")
         }
         let reason = try Self.text(request.reason, field: "reason", max: 1000, optional: review == .approved)
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let action = try Self.loadAction(db, rowid)
+        let change = self.stamp(principal, why: reason)
+        return try await self.store.write { tx in
+            let action = try tx.requireAction(rowid)
             guard action.supervisorId == principal.scope else {
                 throw RPCError(.permissionDenied, "\(principal.header) does not supervise the officer of \(action.id!)")
             }
@@ -346,13 +312,9 @@ extension SupervisionService {
                     "action \(action.id!) is \(action.review?.protoName ?? "not in the review queue")"
                 )
             }
-            try db.execute(
-                sql:
-                    "UPDATE action SET review = ?, review_reason = ?, reviewed_at_ms = ?, reviewed_by = ? WHERE rowid = ?",
-                arguments: [review.rawValue, reason, now, who, rowid]
-            )
-            try Self.audit(db, "action", rowid, "review:\(review.protoName)", who: who, why: reason, at: now)
-            return try Self.loadAction(db, rowid)
+            try tx.reviewAction(rowid, review: review, reason: reason, at: change.at, by: change.who)
+            try tx.audit("action", rowid, "review:\(review.protoName)", change)
+            return try tx.requireAction(rowid)
         }
     }
 
@@ -366,10 +328,9 @@ extension SupervisionService {
         try self.require(principal, [.supervisor, .programOffice], "sign charging documents: a federal officer does")
         let rowid = try Self.rowid(request.actionId, prefix: "ac", field: "action_id", what: "an action")
         let signer = try Self.text(request.signedBy, field: "signed_by")!
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let action = try Self.loadAction(db, rowid)
+        let change = self.stamp(principal, why: signer)
+        return try await self.store.write { tx in
+            let action = try tx.requireAction(rowid)
             guard action.function == .chargingDocument, action.decision == .accepted else {
                 throw RPCError(.failedPrecondition, "action \(action.id!) is not an accepted charging document")
             }
@@ -382,93 +343,74 @@ extension SupervisionService {
             if principal.role == .supervisor && action.supervisorId != principal.scope {
                 throw RPCError(.permissionDenied, "\(principal.header) does not supervise the officer of \(action.id!)")
             }
-            try db.execute(
-                sql: "UPDATE action SET draft = 0, signed_by = ? WHERE rowid = ?",
-                arguments: [signer, rowid]
-            )
-            try Self.audit(db, "action", rowid, "sign", who: who, why: signer, at: now)
-            return try Self.loadAction(db, rowid)
+            try tx.signAction(rowid, by: signer)
+            try tx.audit("action", rowid, "sign", change)
+            return try tx.requireAction(rowid)
         }
     }
 
     func getAction(_ request: GetActionRequest, _ context: ServerContext) async throws -> DelegatedAction {
         let principal = try self.caller(context)
         let rowid = try Self.rowid(request.actionId, prefix: "ac", field: "action_id", what: "an action")
-        let action = try await self.store.read { db in try Self.loadAction(db, rowid) }
+        let action = try await self.store.read { tx in try tx.requireAction(rowid) }
         try self.requireSees(principal, agencyID: action.agencyId ?? "", what: "actions")
         return action
     }
 
-    struct ActionFilter: Sendable {
-        var sql: String
-        var arguments: StatementArguments
-        var tokenFilters: [String]
-    }
-
-    func actionFilter(_ request: ListActionsRequest, _ principal: Principal) throws -> ActionFilter {
-        var clauses = ["1"]
-        var arguments: StatementArguments = []
-        var tokens: [String] = []
-        func add(_ clause: String, _ value: (any DatabaseValueConvertible)?, _ name: String) {
-            guard let value else { return }
-            clauses.append(clause)
-            arguments += [value]
-            tokens.append("\(name)=\(value)")
-        }
+    /// A list's filter, checked against who is asking, and what ties a page token to it.
+    func actionFilter(_ request: ListActionsRequest, _ principal: Principal) throws -> (ActionFilter, [String]) {
+        var filter = ActionFilter()
         if principal.role == .agency {
             guard request.agencyId == nil || request.agencyId == principal.scope else {
                 throw RPCError(.permissionDenied, "an agency sees only its own actions")
             }
-            add("agency_id = ?", principal.scope, "agency")
+            filter.agencyID = principal.scope
         } else {
-            add("agency_id = ?", request.agencyId, "agency")
+            filter.agencyID = request.agencyId
         }
-        add("officer_id = ?", request.officerId, "officer")
-        add(
-            "agreement_rowid = ?",
-            try request.agreementId.map {
-                try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
-            },
-            "agreement"
-        )
-        var supervisor = try request.supervisorId.map {
+        filter.officerID = request.officerId
+        filter.agreement = try request.agreementId.map {
+            try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
+        }
+        filter.supervisor = try Self.supervisorFilter(request.supervisorId, principal)
+        filter.decision = try Self.known(request.decision, field: "decision", required: false)
+        filter.review = try Self.known(request.review, field: "review", required: false)
+        filter.lateOnly = request.lateOnly == true
+        let tokens = [
+            filter.agencyID.map { "agency=\($0)" }, filter.officerID.map { "officer=\($0)" },
+            filter.agreement.map { "agreement=\($0)" }, filter.supervisor.map { "supervisor=\($0)" },
+            filter.decision.map { "decision=\($0.rawValue)" }, filter.review.map { "review=\($0.rawValue)" },
+            filter.lateOnly ? "late=1" : nil,
+        ]
+        return (filter, tokens.compactMap { $0 })
+    }
+
+    /// The supervisor a list is for: a supervisor sees only the actions it supervises.
+    static func supervisorFilter(_ asked: String?, _ principal: Principal) throws -> Int64? {
+        let supervisor = try asked.map {
             try Self.rowid($0, prefix: "sv", field: "supervisor_id", what: "a supervisor")
         }
-        if principal.role == .supervisor {
-            let own = try Self.rowid(principal.scope, prefix: "sv", field: "principal", what: "a supervisor")
-            guard supervisor == nil || supervisor == own else {
-                throw RPCError(.permissionDenied, "\(principal.header) sees only the actions it supervises")
-            }
-            supervisor = own
+        guard principal.role == .supervisor else { return supervisor }
+        let own = try Self.rowid(principal.scope, prefix: "sv", field: "principal", what: "a supervisor")
+        guard supervisor == nil || supervisor == own else {
+            throw RPCError(.permissionDenied, "\(principal.header) sees only the actions it supervises")
         }
-        add("supervisor_rowid = ?", supervisor, "supervisor")
-        add("decision = ?", try Self.known(request.decision, field: "decision", required: false)?.rawValue, "decision")
-        add("review = ?", try Self.known(request.review, field: "review", required: false)?.rawValue, "review")
-        if request.lateOnly == true { add("late = ?", 1, "late") }
-        return ActionFilter(sql: clauses.joined(separator: " AND "), arguments: arguments, tokenFilters: tokens)
+        return own
     }
 
     func listActions(_ request: ListActionsRequest, _ context: ServerContext) async throws -> ListActionsResponse {
-        let principal = try self.caller(context)
-        let filter = try self.actionFilter(request, principal)
+        let (filter, tokens) = try self.actionFilter(request, try self.caller(context))
         let newestFirst = request.newestFirst ?? false
-        let tokenFilters = filter.tokenFilters + ["newest=\(newestFirst)"]
+        let tokenFilters = tokens + ["newest=\(newestFirst)"]
         let size = try PageToken.size(request.page)
         let token = try PageToken.decode(request.page, filters: tokenFilters).afterRowid
         // Newest first pages downwards: the token then holds the last (smallest) row id seen.
         let start = newestFirst && token == 0 ? Int64.max : token
-        return try await self.store.read { db in
-            var arguments = filter.arguments
-            arguments += [start, size + 1]
-            let order = newestFirst ? "rowid < ? ORDER BY rowid DESC" : "rowid > ? ORDER BY rowid"
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM action WHERE \(filter.sql) AND \(order) LIMIT ?",
-                arguments: arguments
-            )
-            let (page, next) = PageToken.split(rows, size: size, filters: tokenFilters)
-            return ListActionsResponse(actions: page.map(Self.action), page: next)
+        let actions = try await self.store.read { tx in
+            try tx.actions(filter, after: start, newestFirst: newestFirst, limit: size + 1)
         }
+        let (page, next) = PageToken.split(actions, size: size, filters: tokenFilters) { IDs.rowid($0.id) }
+        return ListActionsResponse(actions: Array(page), page: next)
     }
 
     func exportActions(
@@ -476,23 +418,16 @@ extension SupervisionService {
         _ context: ServerContext,
         _ stream: ResponseStream<DelegatedAction>
     ) async throws {
-        let principal = try self.caller(context)
-        let filter = try self.actionFilter(request, principal)
+        let (filter, _) = try self.actionFilter(request, try self.caller(context))
         var after: Int64 = 0
         while true {
             let start = after
-            let batch = try await self.store.read { db in
-                var arguments = filter.arguments
-                arguments += [start, 1000]
-                return try Row.fetchAll(
-                    db,
-                    sql: "SELECT * FROM action WHERE \(filter.sql) AND rowid > ? ORDER BY rowid LIMIT ?",
-                    arguments: arguments
-                ).map { (rowid: $0["rowid"] as Int64, action: Self.action($0)) }
+            let batch = try await self.store.read { tx in
+                try tx.actions(filter, after: start, newestFirst: false, limit: 1000)
             }
-            for item in batch { try await stream.send(item.action) }
+            for action in batch { try await stream.send(action) }
             guard batch.count == 1000, let last = batch.last else { return }
-            after = last.rowid
+            after = IDs.rowid(last.id)
         }
     }
 }

@@ -2,8 +2,7 @@ import AccordCalendar
 import AccordMessages
 import AccordPaging
 import AccordRPC
-import AccordStorage
-import GRDB
+import AccordServiceKit
 
 /// Agreements (MOAs): offer from a qualified request, signatures, suspension, reinstatement,
 /// termination with notice, renewal that supersedes, addenda, reviews, import from ICE sheets.
@@ -25,180 +24,23 @@ extension SupervisionService {
     /// The statuses under which an agreement is still open (not terminated or superseded).
     static let openStatuses: [AgreementStatus] = [.offered, .active, .suspended, .terminationNoticed]
 
-    // MARK: Records
-
-    static func loadAgreement(_ db: Database, _ rowid: Int64) throws -> Agreement {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM agreement WHERE rowid = ?", arguments: [rowid]) else {
-            throw RPCError(.notFound, "agreement \(Self.id("mo", rowid)) not found")
-        }
-        let addenda = try Row.fetchAll(
-            db,
-            sql: "SELECT title, link, signed_on FROM addendum WHERE agreement_rowid = ? ORDER BY rowid",
-            arguments: [rowid]
-        ).map { Addendum(title: $0["title"], link: $0["link"], signedOn: $0["signed_on"]) }
-        return Self.agreement(row, addenda: addenda)
-    }
-
-    static func agreement(_ row: Row, addenda: [Addendum] = []) -> Agreement {
-        Agreement(
-            id: Self.id("mo", row["rowid"]),
-            agencyId: row["agency_id"],
-            agencyName: row["agency_name"],
-            state: row["state"],
-            model: Model(rawValue: row["model"]),
-            partner: FederalPartner(rawValue: row["partner"]),
-            office: row["office"],
-            status: AgreementStatus(rawValue: row["status"]),
-            requestId: row["request_id"],
-            agencySignedBy: row["agency_signed_by"],
-            agencySignedOn: row["agency_signed_on"],
-            federalSignedBy: row["federal_signed_by"],
-            federalSignedOn: row["federal_signed_on"],
-            effectiveOn: row["effective_on"],
-            reviewDueOn: row["review_due_on"],
-            moaLink: row["moa_link"],
-            addenda: addenda,
-            suspensionReason: row["suspension_reason"],
-            suspensionDays: (row["suspension_days"] as Int64?).map { UInt32(clamping: $0) },
-            suspensionResponse: row["suspension_response"],
-            terminationReason: row["termination_reason"],
-            terminationNoticedOn: row["termination_noticed_on"],
-            terminationEffectiveOn: row["termination_effective_on"],
-            supersedes: (row["supersedes"] as Int64?).map { Self.id("mo", $0) },
-            supersededBy: (row["superseded_by"] as Int64?).map { Self.id("mo", $0) },
-            supervisorId: (row["supervisor_rowid"] as Int64?).map { Self.id("sv", $0) },
-            created: ChangeInfo(who: row["created_by"], atMs: row["created_at_ms"]),
-            updated: (row["updated_at_ms"] as Int64?).map {
-                ChangeInfo(who: row["updated_by"], atMs: $0, why: row["updated_why"])
-            },
-            source: row["source"]
-        )
-    }
-
-    /// Moves an agreement to `status` as of `at`, with its history row and audit entries.
-    static func setStatus(
-        _ db: Database,
-        _ rowid: Int64,
-        _ status: AgreementStatus,
-        at: Int64,
-        who: String,
-        why: String?,
-        recordedAt: Int64
-    ) throws {
-        try db.execute(
-            sql: "UPDATE agreement SET status = ?, updated_by = ?, updated_at_ms = ?, updated_why = ? WHERE rowid = ?",
-            arguments: [status.rawValue, who, recordedAt, why, rowid]
-        )
-        try Self.audit(db, "agreement", rowid, "status:\(status.protoName)", who: who, why: why, at: recordedAt)
-        try db.execute(
-            sql: "INSERT INTO agreement_status (agreement_rowid, status, at_ms) VALUES (?, ?, ?)",
-            arguments: [rowid, status.rawValue, at]
-        )
-        try Self.audit(
-            db,
-            "agreement_status",
-            db.lastInsertedRowID,
-            "status:\(status.protoName)",
-            who: who,
-            why: why,
-            at: recordedAt
-        )
-    }
-
-    /// Revokes every authorization in force under an agreement, in the caller's transaction.
-    static func revokeAll(_ db: Database, agreement: Int64, at: Int64, because: String, who: String) throws -> Int {
-        let rowids = try Int64.fetchAll(
-            db,
-            sql: "SELECT rowid FROM authorization WHERE agreement_rowid = ? AND status IN (1, 2)",
-            arguments: [agreement]
-        )
-        for rowid in rowids {
-            try db.execute(
-                sql: """
-                    UPDATE authorization SET status = ?, revoked_at_ms = ?, revoked_because = ? WHERE rowid = ?
-                    """,
-                arguments: [AuthorizationStatus.revoked.rawValue, at, because, rowid]
+    /// Revokes every authorization in force under an agreement.
+    static func revokeAll(
+        _ tx: any SupervisionRecords,
+        agreement: Int64,
+        at moment: Int64,
+        because: String,
+        _ change: Change
+    ) throws -> Int {
+        let live = try tx.liveAuthorizations(agreement: agreement)
+        for rowid in live {
+            try tx.updateAuthorization(
+                rowid,
+                AuthorizationUpdate(status: .revoked, revoked: (moment, because))
             )
-            try Self.audit(db, "authorization", rowid, "revoke", who: who, why: because, at: at)
+            try tx.audit("authorization", rowid, "revoke", ChangeStamp(who: change.who, at: moment, why: because))
         }
-        return rowids.count
-    }
-
-    /// The agreement's status at a moment, nil before it existed. A noticed termination counts
-    /// from its effective date even before the clock has applied it.
-    /// The agreement an authorization was held under at `moment`, and its status then: its
-    /// current agreement, or, when that is a renewal not yet in force then, the agreement the
-    /// renewal superseded (and so on back). A nil status: the agreement did not exist yet.
-    static func agreementInForce(
-        _ db: Database,
-        current agreement: Int64,
-        at moment: Int64
-    ) throws -> (agreement: Int64, status: AgreementStatus?) {
-        var candidate = agreement
-        var status = try Self.status(db, agreement: candidate, at: moment)
-        while [nil, .offered].contains(status),
-            let previous = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT rowid FROM agreement WHERE superseded_by = ?"),
-                arguments: [candidate]
-            )
-        {
-            candidate = previous
-            status = try Self.status(db, agreement: candidate, at: moment)
-        }
-        return (candidate, status)
-    }
-
-    static func status(_ db: Database, agreement: Int64, at moment: Int64) throws -> AgreementStatus? {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT s.status, a.termination_effective_on FROM agreement_status s JOIN agreement a ON a.rowid = s.agreement_rowid
-                        WHERE s.agreement_rowid = ? AND s.at_ms <= ? ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1
-                        """
-                ),
-                arguments: [agreement, moment]
-            )
-        else { return nil }
-        let status = AgreementStatus(rawValue: row["status"])
-        if status == .terminationNoticed,
-            let effective = (row["termination_effective_on"] as String?).flatMap(Day.init),
-            effective.startMilliseconds <= moment
-        {
-            return .terminated
-        }
-        return status
-    }
-
-    /// Loads an agreement for a change: NOT_FOUND, or FAILED_PRECONDITION naming its status when
-    /// it is not in one of `allowed`.
-    static func agreementFor(
-        _ db: Database,
-        _ rowid: Int64,
-        allowed: [AgreementStatus],
-        action: String
-    ) throws -> Agreement {
-        let agreement = try Self.loadAgreement(db, rowid)
-        guard let status = agreement.status, allowed.contains(status) else {
-            throw RPCError(
-                .failedPrecondition,
-                "agreement \(agreement.id!) is \(agreement.status?.protoName ?? "?"): cannot \(action)",
-                details: ErrorDetails(
-                    reason: "AGREEMENT_STATUS",
-                    metadata: [KeyValue(key: "status", value: agreement.status?.protoName)]
-                )
-            )
-        }
-        return agreement
-    }
-
-    static func openAgreement(_ db: Database, agencyID: String, model: Model) throws -> Int64? {
-        try Int64.fetchOne(
-            db,
-            sql:
-                "SELECT rowid FROM agreement WHERE agency_id = ? AND model = ? AND status IN (1, 2, 3, 4) AND supersedes IS NULL LIMIT 1",
-            arguments: [agencyID, model.rawValue]
-        )
+        return live.count
     }
 
     // MARK: Offer and signatures
@@ -209,6 +51,31 @@ extension SupervisionService {
         let requestID = try Self.text(request.requestId, field: "request_id", max: 40)!
         let office = try Self.text(request.office, field: "office")!
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
+        var qualified = try await self.qualifiedRequest(requestID)
+        qualified.office = office
+        let offer = qualified
+        let change = self.stamp(principal, why: reason)
+        return try await self.store.write { tx in
+            if let existing = try tx.openAgreement(agencyID: offer.agencyID, model: offer.model) {
+                throw RPCError(
+                    .alreadyExists,
+                    "agency \(offer.agencyID) already has \(offer.model.shortName) agreement \(Self.id("mo", existing))",
+                    details: ErrorDetails(
+                        reason: "OPEN_AGREEMENT",
+                        metadata: [KeyValue(key: "agreement_id", value: Self.id("mo", existing))]
+                    )
+                )
+            }
+            let rowid = try tx.insertAgreement(offer, change)
+            try tx.audit("agreement", rowid, "offer", change)
+            try tx.setAgreementStatus(rowid, .offered, at: change.at, change)
+            try tx.queueProgress(requestID: requestID, .agreementOffered, agreement: rowid, at: change.at)
+            return try tx.requireAgreement(rowid)
+        }
+    }
+
+    /// The agreement to offer for a request, once intake says, now, that the request is qualified.
+    func qualifiedRequest(_ requestID: String) async throws -> NewAgreement {
         guard let intake = self.backends.intake else {
             throw RPCError(.unavailable, "supervision has no intake endpoint to check the request with")
         }
@@ -232,36 +99,16 @@ extension SupervisionService {
         guard let agencyID = agency.id, let model = participation.model, let partner = participation.partner else {
             throw RPCError(.internal, "intake returned request \(requestID) without agency, model or partner")
         }
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            if let existing = try Self.openAgreement(db, agencyID: agencyID, model: model) {
-                throw RPCError(
-                    .alreadyExists,
-                    "agency \(agencyID) already has \(model.shortName) agreement \(Self.id("mo", existing))",
-                    details: ErrorDetails(
-                        reason: "OPEN_AGREEMENT",
-                        metadata: [KeyValue(key: "agreement_id", value: Self.id("mo", existing))]
-                    )
-                )
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO agreement (agency_id, agency_name, state, model, partner, office, status, request_id,
-                        created_by, created_at_ms, source)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'api')
-                    """,
-                arguments: [
-                    agencyID, agency.name ?? "", agency.state ?? "", model.rawValue, partner.rawValue, office,
-                    AgreementStatus.offered.rawValue, requestID, who, now,
-                ]
-            )
-            let rowid = db.lastInsertedRowID
-            try Self.audit(db, "agreement", rowid, "offer", who: who, why: reason, at: now)
-            try Self.setStatus(db, rowid, .offered, at: now, who: who, why: reason, recordedAt: now)
-            try Self.queueProgress(db, requestID: requestID, .agreementOffered, agreement: rowid, at: now)
-            return try Self.loadAgreement(db, rowid)
-        }
+        return NewAgreement(
+            agencyID: agencyID,
+            agencyName: agency.name ?? "",
+            state: agency.state ?? "",
+            model: model,
+            partner: partner,
+            status: .offered,
+            requestID: requestID,
+            source: "api"
+        )
     }
 
     func signAgreement(_ request: SignAgreementRequest, _ context: ServerContext) async throws -> Agreement {
@@ -274,17 +121,11 @@ extension SupervisionService {
         guard signedOn <= today else {
             throw RPCError.invalidArgument(field: "signed_on", "\(signedOn) is in the future")
         }
-        let who = principal.description
-        let now = self.now()
+        let change = self.stamp(principal)
         let reviewYears = self.rules.reviewEveryYears
-        return try await self.store.write { db in
-            let agreement = try Self.agreementFor(db, rowid, allowed: [.offered], action: "sign")
-            switch (party, principal.role) {
-            case (.agency, .agency) where principal.scope == agreement.agencyId, (_, .programOffice), (_, .operator):
-                break
-            default:
-                throw RPCError(.permissionDenied, "\(principal.header) may not sign for \(party.protoName)")
-            }
+        return try await self.store.write { tx in
+            let agreement = try tx.agreement(rowid, allowed: [.offered], action: "sign")
+            try Self.requireSigner(principal, party, agreement)
             let column = party == .agency ? "agency" : "federal"
             if (party == .agency ? agreement.agencySignedOn : agreement.federalSignedOn) != nil {
                 throw RPCError(
@@ -292,90 +133,62 @@ extension SupervisionService {
                     "agreement \(agreement.id!) is already signed by \(party.protoName)"
                 )
             }
-            try db.execute(
-                sql: "UPDATE agreement SET \(column)_signed_by = ?, \(column)_signed_on = ? WHERE rowid = ?",
-                arguments: [signer, signedOn.description, rowid]
-            )
-            try Self.audit(db, "agreement", rowid, "sign:\(column)", who: who, why: signer, at: now)
+            try tx.updateAgreement(rowid, AgreementUpdate(signature: (column, signer, signedOn.description)))
+            try tx.audit("agreement", rowid, "sign:\(column)", change.because(signer))
             let other = party == .agency ? agreement.federalSignedOn : agreement.agencySignedOn
             if let other, let otherDay = Day(other) {
                 let effective = max(otherDay, signedOn)
-                try db.execute(
-                    sql: "UPDATE agreement SET effective_on = ?, review_due_on = ? WHERE rowid = ?",
-                    arguments: [effective.description, effective.adding(years: reviewYears).description, rowid]
-                )
-                try Self.setStatus(
-                    db,
+                try tx.updateAgreement(
                     rowid,
-                    .active,
-                    at: now,
-                    who: who,
-                    why: "signed by both parties",
-                    recordedAt: now
+                    AgreementUpdate(
+                        effectiveOn: effective.description,
+                        reviewDueOn: effective.adding(years: reviewYears).description
+                    )
                 )
-                if let requestID = agreement.requestId, agreement.supersedes == nil {
-                    try Self.queueProgress(db, requestID: requestID, .signed, agreement: rowid, at: now)
-                }
-                if let old = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT supersedes FROM agreement WHERE rowid = ?",
-                    arguments: [rowid]
-                ) {
-                    try Self.supersede(db, old: old, new: rowid, at: now, who: who)
-                }
+                try Self.bringIntoForce(tx, agreement, change)
             }
-            return try Self.loadAgreement(db, rowid)
+            return try tx.requireAgreement(rowid)
         }
     }
 
-    /// Queues the request's progress for intake, in the caller's transaction.
-    static func queueProgress(
-        _ db: Database,
-        requestID: String,
-        _ status: RequestStatus,
-        agreement: Int64,
-        at: Int64
-    )
-        throws
-    {
-        try db.execute(
-            sql: "INSERT INTO outbox (request_id, status, agreement_rowid, created_at_ms) VALUES (?, ?, ?, ?)",
-            arguments: [requestID, status.rawValue, agreement, at]
-        )
+    /// Who may sign for a party: the agency for itself; the program office for either.
+    static func requireSigner(_ principal: Principal, _ party: Signatory, _ agreement: Agreement) throws {
+        switch (party, principal.role) {
+        case (.agency, .agency) where principal.scope == agreement.agencyId, (_, .programOffice), (_, .operator):
+            return
+        default:
+            throw RPCError(.permissionDenied, "\(principal.header) may not sign for \(party.protoName)")
+        }
+    }
+
+    /// Signed by both parties: the agreement is in force; the request is told; a renewal
+    /// supersedes what it renews.
+    static func bringIntoForce(_ tx: any SupervisionRecords, _ agreement: Agreement, _ change: Change) throws {
+        let rowid = IDs.rowid(agreement.id)
+        try tx.setAgreementStatus(rowid, .active, at: change.at, change.because("signed by both parties"))
+        if let requestID = agreement.requestId, agreement.supersedes == nil {
+            try tx.queueProgress(requestID: requestID, .signed, agreement: rowid, at: change.at)
+        }
+        if let old = agreement.supersedes {
+            try Self.supersede(tx, old: IDs.rowid(old), new: rowid, change)
+        }
     }
 
     /// A signed renewal replaces the agreement it renews; the officers authorized under the old
     /// one keep their authority under the new one.
-    static func supersede(_ db: Database, old: Int64, new: Int64, at: Int64, who: String) throws {
-        try db.execute(sql: "UPDATE agreement SET superseded_by = ? WHERE rowid = ?", arguments: [new, old])
-        try Self.setStatus(
-            db,
-            old,
-            .superseded,
-            at: at,
-            who: who,
-            why: "renewed by \(Self.id("mo", new))",
-            recordedAt: at
-        )
-        let moved = try Int64.fetchAll(
-            db,
-            sql: "SELECT rowid FROM authorization WHERE agreement_rowid = ? AND status IN (1, 2)",
-            arguments: [old]
-        )
-        for authorization in moved {
-            try db.execute(
-                sql: "UPDATE authorization SET agreement_rowid = ? WHERE rowid = ?",
-                arguments: [new, authorization]
-            )
-            try Self.audit(db, "authorization", authorization, "renewal", who: who, why: Self.id("mo", new), at: at)
+    static func supersede(_ tx: any SupervisionRecords, old: Int64, new: Int64, _ change: Change) throws {
+        try tx.updateAgreement(old, AgreementUpdate(supersededBy: new))
+        try tx.setAgreementStatus(old, .superseded, at: change.at, change.because("renewed by \(Self.id("mo", new))"))
+        for authorization in try tx.liveAuthorizations(agreement: old) {
+            try tx.updateAuthorization(authorization, AuthorizationUpdate(agreement: new))
+            try tx.audit("authorization", authorization, "renewal", change.because(Self.id("mo", new)))
         }
         // The renewal is no longer a pending one; it is now the agreement of its agency and model.
-        try db.execute(sql: "UPDATE agreement SET supersedes = NULL WHERE rowid = ?", arguments: [new])
-        try db.execute(
-            sql: "UPDATE agreement SET source = source || ' renewal of ' || ? WHERE rowid = ?",
-            arguments: [Self.id("mo", old), new]
+        try tx.updateAgreement(
+            new,
+            AgreementUpdate(clearSupersedes: true, sourceSuffix: " renewal of \(Self.id("mo", old))")
         )
-        try Self.audit(db, "agreement", new, "supersede", who: who, why: Self.id("mo", old), at: at)
+        try tx.audit("agreement", new, "supersede", change.because(Self.id("mo", old)))
     }
 
     // MARK: Suspension, reinstatement, termination
@@ -389,24 +202,19 @@ extension SupervisionService {
             throw RPCError.invalidArgument(field: "days", "is required: 1 to 3650")
         }
         let response = try Self.text(request.response, field: "response", max: 1000)!
-        let who = principal.description
-        let now = self.now()
-        let (agreement, revoked) = try await self.store.write { db in
-            _ = try Self.agreementFor(db, rowid, allowed: [.active, .terminationNoticed], action: "suspend")
-            try db.execute(
-                sql:
-                    "UPDATE agreement SET suspension_reason = ?, suspension_days = ?, suspension_response = ? WHERE rowid = ?",
-                arguments: [reason, Int64(days), response, rowid]
-            )
-            try Self.setStatus(db, rowid, .suspended, at: now, who: who, why: reason, recordedAt: now)
+        let change = self.stamp(principal, why: reason)
+        let (agreement, revoked) = try await self.store.write { tx in
+            _ = try tx.agreement(rowid, allowed: [.active, .terminationNoticed], action: "suspend")
+            try tx.updateAgreement(rowid, AgreementUpdate(suspension: (reason, days, response)))
+            try tx.setAgreementStatus(rowid, .suspended, at: change.at, change)
             let revoked = try Self.revokeAll(
-                db,
+                tx,
                 agreement: rowid,
-                at: now,
+                at: change.at,
                 because: "agreement \(Self.id("mo", rowid)) suspended: \(reason)",
-                who: who
+                change
             )
-            return (try Self.loadAgreement(db, rowid), revoked)
+            return (try tx.requireAgreement(rowid), revoked)
         }
         context.logger.notice(
             "Agreement suspended",
@@ -420,13 +228,12 @@ extension SupervisionService {
         try self.require(principal, Self.programOffice, "reinstate agreements")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let reason = try Self.text(request.reason, field: "reason", max: 1000)!
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let agreement = try Self.agreementFor(db, rowid, allowed: [.suspended], action: "reinstate")
+        let change = self.stamp(principal, why: reason)
+        return try await self.store.write { tx in
+            let agreement = try tx.agreement(rowid, allowed: [.suspended], action: "reinstate")
             let status: AgreementStatus = agreement.terminationNoticedOn != nil ? .terminationNoticed : .active
-            try Self.setStatus(db, rowid, status, at: now, who: who, why: reason, recordedAt: now)
-            return try Self.loadAgreement(db, rowid)
+            try tx.setAgreementStatus(rowid, status, at: change.at, change)
+            return try tx.requireAgreement(rowid)
         }
     }
 
@@ -441,51 +248,38 @@ extension SupervisionService {
             throw RPCError.invalidArgument(field: "noticed_on", "\(noticed) is in the future")
         }
         let effective = noticed.adding(self.rules.terminationNoticeDays)
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let agreement = try Self.agreementFor(db, rowid, allowed: [.active, .suspended], action: "give notice")
-            try db.execute(
-                sql: """
-                    UPDATE agreement SET termination_reason = ?, termination_noticed_on = ?, termination_effective_on = ?
-                    WHERE rowid = ?
-                    """,
-                arguments: [reason, noticed.description, effective.description, rowid]
+        let change = self.stamp(principal, why: reason)
+        return try await self.store.write { tx in
+            let agreement = try tx.agreement(rowid, allowed: [.active, .suspended], action: "give notice")
+            try tx.updateAgreement(
+                rowid,
+                AgreementUpdate(termination: (reason, noticed.description, effective.description))
             )
             if agreement.status == .active {
-                try Self.setStatus(db, rowid, .terminationNoticed, at: now, who: who, why: reason, recordedAt: now)
+                try tx.setAgreementStatus(rowid, .terminationNoticed, at: change.at, change)
             } else {
-                try Self.audit(db, "agreement", rowid, "termination-notice", who: who, why: reason, at: now)
+                try tx.audit("agreement", rowid, "termination-notice", change)
             }
-            return try Self.loadAgreement(db, rowid)
+            return try tx.requireAgreement(rowid)
         }
     }
 
     /// Terminates every agreement whose notice period has ended, as of its effective date, and
     /// revokes the authorizations under it. Run by ``AgreementClock``; returns how many it ended.
     public func applyDueTerminations() async throws -> Int {
-        let now = self.now()
+        let change = ChangeStamp(who: "supervision", at: self.clock.now(), why: "notice period ended")
         let today = self.today.description
-        return try await self.store.write { db in
-            let due = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT rowid, termination_effective_on FROM agreement
-                    WHERE status IN (3, 4) AND termination_effective_on IS NOT NULL AND termination_effective_on <= ?
-                    """,
-                arguments: [today]
-            )
-            for row in due {
-                let rowid: Int64 = row["rowid"]
-                let effective = Day(row["termination_effective_on"] as String)?.startMilliseconds ?? now
-                let why = "notice period ended"
-                try Self.setStatus(db, rowid, .terminated, at: effective, who: "supervision", why: why, recordedAt: now)
+        return try await self.store.write { tx in
+            let due = try tx.dueTerminations(onOrBefore: today)
+            for (rowid, effectiveOn) in due {
+                let effective = Day(effectiveOn)?.startMilliseconds ?? change.at
+                try tx.setAgreementStatus(rowid, .terminated, at: effective, change)
                 _ = try Self.revokeAll(
-                    db,
+                    tx,
                     agreement: rowid,
                     at: effective,
                     because: "agreement \(Self.id("mo", rowid)) terminated",
-                    who: "supervision"
+                    change
                 )
             }
             return due.count
@@ -500,41 +294,22 @@ extension SupervisionService {
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let office = try Self.text(request.office, field: "office", optional: true)
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let old = try Self.agreementFor(db, rowid, allowed: [.active, .terminationNoticed], action: "renew")
-            if let pending = try Int64.fetchOne(
-                db,
-                sql: "SELECT rowid FROM agreement WHERE supersedes = ? AND status = 1",
-                arguments: [rowid]
-            ) {
+        let change = self.stamp(principal, why: reason)
+        return try await self.store.write { tx in
+            let old = try tx.agreement(rowid, allowed: [.active, .terminationNoticed], action: "renew")
+            if let pending = try tx.pendingRenewal(of: rowid) {
                 throw RPCError(
                     .alreadyExists,
                     "agreement \(old.id!) already has renewal \(Self.id("mo", pending)) offered"
                 )
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO agreement (agency_id, agency_name, state, model, partner, office, status, request_id,
-                        supersedes, moa_link, created_by, created_at_ms, source, supervisor_rowid)
-                    SELECT agency_id, agency_name, state, model, partner, ?, ?, request_id, rowid, NULL, ?, ?, 'api',
-                        supervisor_rowid
-                    FROM agreement WHERE rowid = ?
-                    """,
-                arguments: [office ?? old.office, AgreementStatus.offered.rawValue, who, now, rowid]
-            )
-            let new = db.lastInsertedRowID
-            try Self.audit(db, "agreement", new, "renewal-offer", who: who, why: reason ?? old.id, at: now)
-            if let supervisor = try Int64.fetchOne(
-                db,
-                sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?",
-                arguments: [new]
-            ) {
-                try Self.recordAssignment(db, agreement: new, supervisor: supervisor, who: who, at: now)
+            let new = try tx.insertRenewal(of: rowid, office: office, change)
+            try tx.audit("agreement", new, "renewal-offer", change.because(reason ?? old.id))
+            if let supervisor = old.supervisorId {
+                try tx.recordAssignment(agreement: new, authorization: nil, supervisor: IDs.rowid(supervisor), change)
             }
-            try Self.setStatus(db, new, .offered, at: now, who: who, why: reason, recordedAt: now)
-            return try Self.loadAgreement(db, new)
+            try tx.setAgreementStatus(new, .offered, at: change.at, change)
+            return try tx.requireAgreement(new)
         }
     }
 
@@ -546,16 +321,11 @@ extension SupervisionService {
         let title = try Self.text(addendum.title, field: "addendum.title")!
         let link = try Self.text(addendum.link, field: "addendum.link", max: 500, optional: true)
         let signedOn = try Self.day(addendum.signedOn, field: "addendum.signed_on")
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            _ = try Self.agreementFor(db, rowid, allowed: Self.openStatuses, action: "add an addendum")
-            try db.execute(
-                sql: "INSERT INTO addendum (agreement_rowid, title, link, signed_on) VALUES (?, ?, ?, ?)",
-                arguments: [rowid, title, link, signedOn.description]
-            )
-            try Self.audit(db, "addendum", db.lastInsertedRowID, "add", who: who, why: title, at: now)
-            return try Self.loadAgreement(db, rowid)
+        let change = self.stamp(principal, why: title)
+        return try await self.store.write { tx in
+            _ = try tx.agreement(rowid, allowed: Self.openStatuses, action: "add an addendum")
+            try tx.insertAddendum(agreement: rowid, title: title, link: link, signedOn: signedOn.description, change)
+            return try tx.requireAgreement(rowid)
         }
     }
 
@@ -569,17 +339,13 @@ extension SupervisionService {
             throw RPCError.invalidArgument(field: "reviewed_on", "\(reviewed) is in the future")
         }
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
-        let who = principal.description
-        let now = self.now()
-        let years = self.rules.reviewEveryYears
-        return try await self.store.write { db in
-            _ = try Self.agreementFor(db, rowid, allowed: [.active, .suspended, .terminationNoticed], action: "review")
-            try db.execute(
-                sql: "UPDATE agreement SET review_due_on = ? WHERE rowid = ?",
-                arguments: [reviewed.adding(years: years).description, rowid]
-            )
-            try Self.audit(db, "agreement", rowid, "review", who: who, why: reason, at: now)
-            return try Self.loadAgreement(db, rowid)
+        let change = self.stamp(principal, why: reason)
+        let due = reviewed.adding(years: self.rules.reviewEveryYears).description
+        return try await self.store.write { tx in
+            _ = try tx.agreement(rowid, allowed: [.active, .suspended, .terminationNoticed], action: "review")
+            try tx.updateAgreement(rowid, AgreementUpdate(reviewDueOn: due))
+            try tx.audit("agreement", rowid, "review", change)
+            return try tx.requireAgreement(rowid)
         }
     }
 
@@ -588,53 +354,42 @@ extension SupervisionService {
     func getAgreement(_ request: GetAgreementRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
-        let agreement = try await self.store.read { db in try Self.loadAgreement(db, rowid) }
+        let agreement = try await self.store.read { tx in try tx.requireAgreement(rowid) }
         try self.requireSees(principal, agencyID: agreement.agencyId ?? "", what: "agreements")
         return agreement
+    }
+
+    /// The agency a list is for: the caller's own for an agency, else the one asked for (if any).
+    func listedAgency(_ asked: String?, _ principal: Principal, _ what: String) throws -> String? {
+        guard principal.role == .agency else { return asked }
+        guard asked == nil || asked == principal.scope else {
+            throw RPCError(.permissionDenied, "an agency sees only its own \(what)")
+        }
+        return principal.scope
     }
 
     func listAgreements(
         _ request: ListAgreementsRequest,
         _ context: ServerContext
     ) async throws -> ListAgreementsResponse {
-        let principal = try self.caller(context)
-        var agencyID = request.agencyId
-        if principal.role == .agency {
-            guard agencyID == nil || agencyID == principal.scope else {
-                throw RPCError(.permissionDenied, "an agency sees only its own agreements")
-            }
-            agencyID = principal.scope
-        }
-        let model = try Self.known(request.model, field: "model", required: false)?.rawValue
-        let partner = try Self.known(request.partner, field: "partner", required: false)?.rawValue
-        let status = try Self.known(request.status, field: "status", required: false)?.rawValue
-        let state = request.state?.uppercased()
+        let filter = AgreementFilter(
+            agencyID: try self.listedAgency(request.agencyId, try self.caller(context), "agreements"),
+            state: request.state?.uppercased(),
+            model: try Self.known(request.model, field: "model", required: false),
+            partner: try Self.known(request.partner, field: "partner", required: false),
+            status: try Self.known(request.status, field: "status", required: false)
+        )
         let filters = [
-            "agency=\(agencyID ?? "")", "state=\(state ?? "")", "model=\(model.map(String.init) ?? "")",
-            "partner=\(partner.map(String.init) ?? "")", "status=\(status.map(String.init) ?? "")",
+            "agency=\(filter.agencyID ?? "")", "state=\(filter.state ?? "")",
+            "model=\(filter.model.map { String($0.rawValue) } ?? "")",
+            "partner=\(filter.partner.map { String($0.rawValue) } ?? "")",
+            "status=\(filter.status.map { String($0.rawValue) } ?? "")",
         ]
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
-        let agency = agencyID
-        return try await self.store.read { db in
-            var filter = SQLFilter()
-            filter.equal("agency_id", agency)
-            filter.equal("state", state)
-            filter.equal("model", model)
-            filter.equal("partner", partner)
-            filter.equal("status", status)
-            filter.add("rowid > ?", [start])
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM agreement WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [size + 1]
-            )
-            let (page, next) = PageToken.split(rows, size: size, filters: filters)
-            return ListAgreementsResponse(
-                agreements: try page.map { try Self.loadAgreement(db, $0["rowid"]) },
-                page: next
-            )
-        }
+        let agreements = try await self.store.read { tx in try tx.agreements(filter, after: start, limit: size + 1) }
+        let (page, next) = PageToken.split(agreements, size: size, filters: filters) { IDs.rowid($0.id) }
+        return ListAgreementsResponse(agreements: Array(page), page: next)
     }
 
     // MARK: Import from ICE sheets
@@ -642,6 +397,22 @@ extension SupervisionService {
     func importAgreement(_ request: ImportAgreementRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
         try self.require(principal, Self.programOffice, "import agreements")
+        let agreement = try self.importedAgreement(request)
+        let signed = Day(agreement.signedOn!)!
+        let change = self.stamp(principal, why: agreement.source)
+        return try await self.store.write { tx in
+            if let existing = try tx.importedAgreement(key: agreement.importKey!) {
+                return try tx.requireAgreement(existing)
+            }
+            let rowid = try tx.insertAgreement(agreement, change)
+            try tx.audit("agreement", rowid, "import", change)
+            try tx.setAgreementStatus(rowid, .active, at: signed.startMilliseconds, change.because("signed \(signed)"))
+            return try tx.requireAgreement(rowid)
+        }
+    }
+
+    /// An agreement of a participating ICE sheet, checked: in force since its signing date.
+    func importedAgreement(_ request: ImportAgreementRequest) throws -> NewAgreement {
         let agencyID = try Self.text(request.agencyId, field: "agency_id", max: 40)!
         let name = try Self.text(request.agencyName, field: "agency_name")!
         guard let state = request.state?.uppercased(), state.count == 2, state.allSatisfy(\.isLetter) else {
@@ -652,44 +423,19 @@ extension SupervisionService {
         guard signed <= self.today else {
             throw RPCError.invalidArgument(field: "signed_on", "\(signed) is in the future")
         }
-        let link = try Self.text(request.moaLink, field: "moa_link", max: 500, optional: true)
         let sheet = try Self.text(request.sheet, field: "sheet", max: 100, optional: true) ?? "unknown"
-        let key = "\(agencyID)|\(model.rawValue)|\(signed)"
-        let who = principal.description
-        let now = self.now()
-        let years = self.rules.reviewEveryYears
-        return try await self.store.write { db in
-            if let existing = try Int64.fetchOne(
-                db,
-                sql: "SELECT rowid FROM agreement WHERE import_key = ?",
-                arguments: [key]
-            ) {
-                return try Self.loadAgreement(db, existing)
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO agreement (agency_id, agency_name, state, model, partner, office, status, federal_signed_on,
-                        agency_signed_on, effective_on, review_due_on, moa_link, created_by, created_at_ms, source, import_key)
-                    VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    agencyID, name, state, model.rawValue, FederalPartner.ice.rawValue, AgreementStatus.active.rawValue,
-                    signed.description, signed.description, signed.description,
-                    signed.adding(years: years).description, link, who, now, "ice-sheet:\(sheet)", key,
-                ]
-            )
-            let rowid = db.lastInsertedRowID
-            try Self.audit(db, "agreement", rowid, "import", who: who, why: "ice-sheet:\(sheet)", at: now)
-            try Self.setStatus(
-                db,
-                rowid,
-                .active,
-                at: signed.startMilliseconds,
-                who: who,
-                why: "signed \(signed)",
-                recordedAt: now
-            )
-            return try Self.loadAgreement(db, rowid)
-        }
+        return NewAgreement(
+            agencyID: agencyID,
+            agencyName: name,
+            state: state,
+            model: model,
+            partner: .ice,
+            status: .active,
+            source: "ice-sheet:\(sheet)",
+            signedOn: signed.description,
+            reviewDueOn: signed.adding(years: self.rules.reviewEveryYears).description,
+            moaLink: try Self.text(request.moaLink, field: "moa_link", max: 500, optional: true),
+            importKey: "\(agencyID)|\(model.rawValue)|\(signed)"
+        )
     }
 }

@@ -3,8 +3,6 @@ import AccordMessages
 import AccordPaging
 import AccordRPC
 import AccordServiceKit
-import AccordStorage
-import GRDB
 
 /// Federal supervisors and the authorization of certified officers under active agreements.
 extension SupervisionService {
@@ -23,19 +21,6 @@ extension SupervisionService {
 
     // MARK: Supervisors
 
-    static func loadSupervisor(_ db: Database, _ rowid: Int64) throws -> Supervisor {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM supervisor WHERE rowid = ?", arguments: [rowid]) else {
-            throw RPCError(.notFound, "supervisor \(Self.id("sv", rowid)) not found")
-        }
-        return Supervisor(
-            id: Self.id("sv", rowid),
-            name: row["name"],
-            component: FederalPartner(rawValue: row["component"]),
-            office: row["office"],
-            created: ChangeInfo(who: row["created_by"], atMs: row["created_at_ms"])
-        )
-    }
-
     func createSupervisor(_ request: CreateSupervisorRequest, _ context: ServerContext) async throws -> Supervisor {
         let principal = try self.caller(context)
         try self.require(principal, Self.programOffice, "create supervisors")
@@ -45,18 +30,16 @@ extension SupervisionService {
         let name = try Self.text(supervisor.name, field: "supervisor.name")!
         let component = try Self.known(supervisor.component, field: "supervisor.component")!
         let office = try Self.text(supervisor.office, field: "supervisor.office")!
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            try db.execute(
-                sql:
-                    "INSERT INTO supervisor (name, component, office, created_by, created_at_ms) VALUES (?, ?, ?, ?, ?)",
-                arguments: [name, component.rawValue, office, who, now]
-            )
-            let rowid = db.lastInsertedRowID
-            try Self.audit(db, "supervisor", rowid, "create", who: who, why: nil, at: now)
-            return try Self.loadSupervisor(db, rowid)
+        let change = self.stamp(principal)
+        return try await self.store.write { tx in
+            try tx.requireSupervisor(try tx.insertSupervisor(name: name, component: component, office: office, change))
         }
+    }
+
+    /// What a supervisor is assigned to: an agreement, or one officer's authorization.
+    enum AssignmentTarget: Sendable {
+        case agreement(Int64)
+        case officer(String)
     }
 
     func assignSupervisor(_ request: AssignSupervisorRequest, _ context: ServerContext) async throws -> Supervisor {
@@ -69,69 +52,60 @@ extension SupervisionService {
             what: "a supervisor"
         )
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
-        let target: (table: String, rowid: Int64)
+        let target: AssignmentTarget
         switch (request.agreementId, request.officerId) {
         case (let agreement?, nil):
-            target = ("agreement", try Self.rowid(agreement, prefix: "mo", field: "agreement_id", what: "an agreement"))
+            target = .agreement(try Self.rowid(agreement, prefix: "mo", field: "agreement_id", what: "an agreement"))
         case (nil, let officer?):
             guard !officer.isEmpty, officer.count <= 40 else {
                 throw RPCError.invalidArgument(field: "officer_id", "is not an officer id")
             }
-            target = ("officer", 0)
+            target = .officer(officer)
         default:
             throw RPCError.invalidArgument(field: "agreement_id", "give exactly one of agreement_id and officer_id")
         }
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            let assigned = try Self.loadSupervisor(db, supervisor)
-            if target.table == "agreement" {
-                let agreement = try Self.agreementFor(
-                    db,
-                    target.rowid,
-                    allowed: Self.openStatuses,
-                    action: "assign a supervisor"
-                )
-                guard agreement.partner == assigned.component else {
-                    throw RPCError(
-                        .failedPrecondition,
-                        "supervisor \(assigned.id!) is \(assigned.component!.protoName); agreement \(agreement.id!) is with \(agreement.partner!.protoName)"
-                    )
-                }
-                try db.execute(
-                    sql: "UPDATE agreement SET supervisor_rowid = ? WHERE rowid = ?",
-                    arguments: [supervisor, target.rowid]
-                )
-                try Self.audit(db, "agreement", target.rowid, "assign:\(assigned.id!)", who: who, why: reason, at: now)
-                try Self.recordAssignment(db, agreement: target.rowid, supervisor: supervisor, who: who, at: now)
-            } else {
-                let officer = request.officerId!
-                guard
-                    let authorization = try Int64.fetchOne(
-                        db,
-                        sql: "SELECT rowid FROM authorization WHERE officer_id = ? AND status IN (1, 2)",
-                        arguments: [officer]
-                    )
-                else {
-                    throw RPCError(.failedPrecondition, "officer \(officer) holds no authorization to supervise")
-                }
-                try db.execute(
-                    sql: "UPDATE authorization SET supervisor_rowid = ? WHERE rowid = ?",
-                    arguments: [supervisor, authorization]
-                )
-                try Self.audit(
-                    db,
-                    "authorization",
-                    authorization,
-                    "assign:\(assigned.id!)",
-                    who: who,
-                    why: reason,
-                    at: now
-                )
-                try Self.recordAssignment(db, authorization: authorization, supervisor: supervisor, who: who, at: now)
+        let change = self.stamp(principal, why: reason)
+        return try await self.store.write { tx in
+            let assigned = try tx.requireSupervisor(supervisor)
+            switch target {
+            case .agreement(let rowid): try Self.assign(tx, assigned, agreement: rowid, change)
+            case .officer(let officer): try Self.assign(tx, assigned, officer: officer, change)
             }
             return assigned
         }
+    }
+
+    /// Assigns a supervisor of the agreement's federal partner to an open agreement.
+    static func assign(
+        _ tx: any SupervisionRecords,
+        _ assigned: Supervisor,
+        agreement rowid: Int64,
+        _ change: Change
+    )
+        throws
+    {
+        let agreement = try tx.agreement(rowid, allowed: Self.openStatuses, action: "assign a supervisor")
+        guard agreement.partner == assigned.component else {
+            throw RPCError(
+                .failedPrecondition,
+                "supervisor \(assigned.id!) is \(assigned.component!.protoName); agreement \(agreement.id!) is with \(agreement.partner!.protoName)"
+            )
+        }
+        let supervisor = IDs.rowid(assigned.id)
+        try tx.updateAgreement(rowid, AgreementUpdate(supervisor: supervisor))
+        try tx.audit("agreement", rowid, "assign:\(assigned.id!)", change)
+        try tx.recordAssignment(agreement: rowid, authorization: nil, supervisor: supervisor, change)
+    }
+
+    /// Assigns a supervisor to the officer's authorization in force.
+    static func assign(_ tx: any SupervisionRecords, _ assigned: Supervisor, officer: String, _ change: Change) throws {
+        guard let authorization = try tx.liveAuthorization(officerID: officer) else {
+            throw RPCError(.failedPrecondition, "officer \(officer) holds no authorization to supervise")
+        }
+        let supervisor = IDs.rowid(assigned.id)
+        try tx.updateAuthorization(authorization, AuthorizationUpdate(supervisor: supervisor))
+        try tx.audit("authorization", authorization, "assign:\(assigned.id!)", change)
+        try tx.recordAssignment(agreement: nil, authorization: authorization, supervisor: supervisor, change)
     }
 
     func listSupervisors(
@@ -141,50 +115,12 @@ extension SupervisionService {
         _ = try self.caller(context)
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: []).afterRowid
-        return try await self.store.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT rowid FROM supervisor WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                arguments: [start, size + 1]
-            )
-            let (page, next) = PageToken.split(rows, size: size, filters: [])
-            return ListSupervisorsResponse(
-                supervisors: try page.map { try Self.loadSupervisor(db, $0["rowid"]) },
-                page: next
-            )
-        }
+        let supervisors = try await self.store.read { tx in try tx.supervisors(after: start, limit: size + 1) }
+        let (page, next) = PageToken.split(supervisors, size: size, filters: []) { IDs.rowid($0.id) }
+        return ListSupervisorsResponse(supervisors: Array(page), page: next)
     }
 
     // MARK: Authorization records
-
-    static func loadAuthorization(_ db: Database, _ rowid: Int64) throws -> Authorization {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM authorization WHERE rowid = ?", arguments: [rowid])
-        else {
-            throw RPCError(.notFound, "authorization \(Self.id("az", rowid)) not found")
-        }
-        return Self.authorization(row, functions: [])
-    }
-
-    static func authorization(_ row: Row, functions: [DelegatedFunction]) -> Authorization {
-        Authorization(
-            id: Self.id("az", row["rowid"]),
-            officerId: row["officer_id"],
-            officerName: row["officer_name"],
-            agencyId: row["agency_id"],
-            agreementId: Self.id("mo", row["agreement_rowid"]),
-            model: Model(rawValue: row["model"]),
-            status: AuthorizationStatus(rawValue: row["status"]),
-            functions: functions,
-            authorizedAtMs: row["authorized_at_ms"],
-            expiresAtMs: row["expires_at_ms"],
-            credentialSerial: row["credential_serial"],
-            detainerCategories: (row["categories"] as String).split(separator: "\n").map(String.init),
-            supervisorId: (row["supervisor_rowid"] as Int64?).map { Self.id("sv", $0) },
-            revokedBecause: row["revoked_because"],
-            suspendedBecause: row["suspended_because"],
-            certifiedRulesVersion: row["certified_rules_version"]
-        )
-    }
 
     /// The authorization as callers see it: its functions from the rules, and EXPIRED once a
     /// TFM authority's two years have passed.
@@ -192,7 +128,7 @@ extension SupervisionService {
         var result = authorization
         if let model = result.model { result.functions = self.rules.functions(of: model) }
         if result.status == .active || result.status == .suspended, let expires = result.expiresAtMs,
-            expires <= self.now()
+            expires <= self.clock.now()
         {
             result.status = .expired
         }
@@ -214,21 +150,14 @@ extension SupervisionService {
         var supervisor: Int64?
     }
 
-    /// Authorizes a certified officer under the agency's active agreement of the officer's model,
-    /// in the caller's transaction.
+    /// Authorizes a certified officer under the agency's active agreement of the officer's model.
     func authorize(
-        _ db: Database,
+        _ tx: any SupervisionRecords,
         _ officer: Certified,
         terms: AuthorizationTerms,
-        who: String,
-        why: String?,
-        at now: Int64
+        _ change: Change
     ) throws -> Int64 {
-        if let live = try Int64.fetchOne(
-            db,
-            sql: "SELECT rowid FROM authorization WHERE officer_id = ? AND status IN (1, 2)",
-            arguments: [officer.officerID]
-        ) {
+        if let live = try tx.liveAuthorization(officerID: officer.officerID) {
             throw RPCError(
                 .alreadyExists,
                 "officer \(officer.officerID) is already authorized (\(Self.id("az", live)))",
@@ -238,26 +167,45 @@ extension SupervisionService {
                 )
             )
         }
-        let agreementRowid: Int64
-        if let requested = terms.agreement {
-            agreementRowid = requested
-        } else {
-            guard
-                let found = try Int64.fetchOne(
-                    db,
-                    sql:
-                        "SELECT rowid FROM agreement WHERE agency_id = ? AND model = ? AND status = ? ORDER BY rowid DESC LIMIT 1",
-                    arguments: [officer.agencyID, officer.model.rawValue, AgreementStatus.active.rawValue]
-                )
-            else {
-                throw RPCError(
-                    .failedPrecondition,
-                    "agency \(officer.agencyID) has no active \(officer.model.shortName) agreement to authorize \(officer.officerID) under"
-                )
-            }
-            agreementRowid = found
+        let agreementRowid = try Self.agreementToAuthorizeUnder(tx, officer, terms)
+        if let supervisor = terms.supervisor { _ = try tx.requireSupervisor(supervisor) }
+        let expires = officer.model == .tfm ? change.at + Int64(self.rules.tfmAuthorityDays) * 86_400_000 : nil
+        let rowid = try tx.insertAuthorization(
+            NewAuthorization(
+                officerID: officer.officerID,
+                officerName: officer.name,
+                agencyID: officer.agencyID,
+                agreement: agreementRowid,
+                model: officer.model,
+                authorizedAtMs: change.at,
+                expiresAtMs: expires,
+                credentialSerial: terms.credential,
+                categories: terms.categories,
+                supervisor: terms.supervisor,
+                certifiedRulesVersion: officer.rulesVersion
+            )
+        )
+        try tx.audit("authorization", rowid, "authorize", change)
+        if let supervisor = terms.supervisor {
+            try tx.recordAssignment(agreement: nil, authorization: rowid, supervisor: supervisor, change)
         }
-        let agreement = try Self.agreementFor(db, agreementRowid, allowed: [.active], action: "authorize officers")
+        return rowid
+    }
+
+    /// The active agreement, of the officer's agency and model, to authorize the officer under.
+    static func agreementToAuthorizeUnder(
+        _ tx: any SupervisionRecords,
+        _ officer: Certified,
+        _ terms: AuthorizationTerms
+    ) throws -> Int64 {
+        guard let rowid = try terms.agreement ?? tx.activeAgreement(agencyID: officer.agencyID, model: officer.model)
+        else {
+            throw RPCError(
+                .failedPrecondition,
+                "agency \(officer.agencyID) has no active \(officer.model.shortName) agreement to authorize \(officer.officerID) under"
+            )
+        }
+        let agreement = try tx.agreement(rowid, allowed: [.active], action: "authorize officers")
         guard agreement.agencyId == officer.agencyID else {
             throw RPCError(
                 .failedPrecondition,
@@ -270,71 +218,20 @@ extension SupervisionService {
                 "officer \(officer.officerID) is certified for \(officer.model.shortName), agreement \(agreement.id!) is \(agreement.model!.shortName)"
             )
         }
-        if let supervisor = terms.supervisor { _ = try Self.loadSupervisor(db, supervisor) }
-        let expires = officer.model == .tfm ? now + Int64(self.rules.tfmAuthorityDays) * 86_400_000 : nil
-        try db.execute(
-            sql: """
-                INSERT INTO authorization (officer_id, officer_name, agency_id, agreement_rowid, model, status,
-                    authorized_at_ms, expires_at_ms, credential_serial, categories, supervisor_rowid, certified_rules_version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                officer.officerID, officer.name, officer.agencyID, agreementRowid, officer.model.rawValue,
-                AuthorizationStatus.active.rawValue, now, expires, terms.credential,
-                terms.categories.joined(separator: "\n"), terms.supervisor, officer.rulesVersion,
-            ]
-        )
-        let rowid = db.lastInsertedRowID
-        try Self.audit(db, "authorization", rowid, "authorize", who: who, why: why, at: now)
-        if let supervisor = terms.supervisor {
-            try Self.recordAssignment(db, authorization: rowid, supervisor: supervisor, who: who, at: now)
-        }
         return rowid
     }
 
-    /// Adds to the history of who supervised an agreement or an officer's authorization.
-    static func recordAssignment(
-        _ db: Database,
-        agreement: Int64? = nil,
-        authorization: Int64? = nil,
-        supervisor: Int64,
-        who: String,
-        at now: Int64
-    ) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO supervisor_assignment (agreement_rowid, authorization_rowid, supervisor_rowid, from_ms)
-                VALUES (?, ?, ?, ?)
-                """
-        ).execute(arguments: [agreement, authorization, supervisor, now])
-        try Self.audit(db, "supervisor_assignment", db.lastInsertedRowID, "assign", who: who, why: nil, at: now)
-    }
-
     /// The supervisor of an authorization at `moment`: the officer's own, else the agreement's.
-    static func supervisor(_ db: Database, authorization: Int64, agreement: Int64, at moment: Int64) throws -> Int64? {
-        let own = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT supervisor_rowid FROM supervisor_assignment WHERE authorization_rowid = ? AND from_ms <= ?
-                    ORDER BY from_ms DESC, rowid DESC LIMIT 1
-                    """
-            ),
-            arguments: [authorization, moment]
-        )
-        return try own ?? Self.supervisor(db, agreement: agreement, at: moment)
-    }
-
-    /// The supervisor assigned to an agreement at `moment`.
-    static func supervisor(_ db: Database, agreement: Int64, at moment: Int64) throws -> Int64? {
-        try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT supervisor_rowid FROM supervisor_assignment WHERE agreement_rowid = ? AND from_ms <= ?
-                    ORDER BY from_ms DESC, rowid DESC LIMIT 1
-                    """
-            ),
-            arguments: [agreement, moment]
-        )
+    static func supervisor(
+        _ tx: any SupervisionRecords,
+        authorization: Int64,
+        agreement: Int64,
+        at moment: Int64
+    )
+        throws -> Int64?
+    {
+        try tx.assignedSupervisor(authorization: authorization, at: moment)
+            ?? tx.assignedSupervisor(agreement: agreement, at: moment)
     }
 
     static func terms(_ request: AuthorizeOfficerRequest) throws -> AuthorizationTerms {
@@ -360,6 +257,16 @@ extension SupervisionService {
         let officerID = try Self.text(request.officerId, field: "officer_id", max: 40)!
         let terms = try Self.terms(request)
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
+        let certified = try await self.certifiedOfficer(officerID)
+        let change = self.stamp(principal, why: reason)
+        let authorization = try await self.store.write { tx in
+            try tx.requireAuthorization(try self.authorize(tx, certified, terms: terms, change))
+        }
+        return self.present(authorization)
+    }
+
+    /// The officer as qualification has them now: certified, with no pending complaint.
+    func certifiedOfficer(_ officerID: String) async throws -> Certified {
         guard let qualification = self.backends.qualification else {
             throw RPCError(.unavailable, "supervision has no qualification endpoint to check the officer with")
         }
@@ -385,20 +292,13 @@ extension SupervisionService {
         guard let agencyID = officer.agencyId, let model = officer.model else {
             throw RPCError(.internal, "qualification returned officer \(officerID) without agency or model")
         }
-        let certified = Certified(
+        return Certified(
             officerID: officerID,
             agencyID: agencyID,
             model: model,
             name: officer.name ?? "",
             rulesVersion: officer.rulesVersion
         )
-        let who = principal.description
-        let now = self.now()
-        let authorization = try await self.store.write { db in
-            let rowid = try self.authorize(db, certified, terms: terms, who: who, why: reason, at: now)
-            return try Self.loadAuthorization(db, rowid)
-        }
-        return self.present(authorization)
     }
 
     /// Records qualification's notice; authorizes the officer when the agency holds an active
@@ -411,57 +311,53 @@ extension SupervisionService {
     {
         let principal = try self.caller(context)
         try self.require(principal, Self.programOffice, "notify certifications")
-        let officerID = try Self.text(request.officerId, field: "officer_id", max: 40)!
-        let agencyID = try Self.text(request.agencyId, field: "agency_id", max: 40)!
-        let model = try Self.known(request.model, field: "model")!
-        let name = try Self.text(request.name, field: "name")!
-        let certifiedOn = try Self.day(request.certifiedOn, field: "certified_on")
-        let rulesVersion = try Self.text(request.rulesVersion, field: "rules_version", max: 60, optional: true)
         let certified = Certified(
-            officerID: officerID,
-            agencyID: agencyID,
-            model: model,
-            name: name,
-            rulesVersion: rulesVersion
+            officerID: try Self.text(request.officerId, field: "officer_id", max: 40)!,
+            agencyID: try Self.text(request.agencyId, field: "agency_id", max: 40)!,
+            model: try Self.known(request.model, field: "model")!,
+            name: try Self.text(request.name, field: "name")!,
+            rulesVersion: try Self.text(request.rulesVersion, field: "rules_version", max: 60, optional: true)
         )
-        let who = principal.description
-        let now = self.now()
-        return try await self.store.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO certification (officer_id, agency_id, model, name, certified_on, rules_version, received_at_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (officer_id) DO NOTHING
-                    """,
-                arguments: [officerID, agencyID, model.rawValue, name, certifiedOn.description, rulesVersion, now]
+        let certifiedOn = try Self.day(request.certifiedOn, field: "certified_on")
+        let change = self.stamp(principal)
+        return try await self.store.write { tx in
+            let notice = NotifyCertifiedRequest(
+                officerId: certified.officerID,
+                agencyId: certified.agencyID,
+                model: certified.model,
+                name: certified.name,
+                certifiedOn: certifiedOn.description,
+                rulesVersion: certified.rulesVersion
             )
-            guard db.changesCount > 0 else { return NotifyCertifiedResponse(recorded: false) }
-            try Self.audit(db, "certification", db.lastInsertedRowID, "notice", who: who, why: nil, at: now)
-            let hasAgreement =
-                try Int64.fetchOne(
-                    db,
-                    sql: "SELECT rowid FROM agreement WHERE agency_id = ? AND model = ? AND status = ? LIMIT 1",
-                    arguments: [agencyID, model.rawValue, AgreementStatus.active.rawValue]
-                ) != nil
-            guard hasAgreement else { return NotifyCertifiedResponse(recorded: true) }
+            guard let recorded = try tx.insertCertification(notice, receivedAt: change.at) else {
+                return NotifyCertifiedResponse(recorded: false)
+            }
+            try tx.audit("certification", recorded, "notice", change)
+            guard try tx.activeAgreement(agencyID: certified.agencyID, model: certified.model) != nil else {
+                return NotifyCertifiedResponse(recorded: true)
+            }
             do {
                 let rowid = try self.authorize(
-                    db,
+                    tx,
                     certified,
                     terms: AuthorizationTerms(categories: []),
-                    who: who,
-                    why: "certified on \(certifiedOn)",
-                    at: now
+                    change.because("certified on \(certifiedOn)")
                 )
                 return NotifyCertifiedResponse(authorizationId: Self.id("az", rowid), recorded: true)
             } catch let error as RPCError {
                 // Checked before anything is written: the notice stays recorded, authorization waits.
                 self.logger.notice(
                     "Certified officer not authorized",
-                    metadata: ["officer": "\(officerID)", "error": "\(error)"]
+                    metadata: ["officer": "\(certified.officerID)", "error": "\(error)"]
                 )
                 return NotifyCertifiedResponse(recorded: true)
             }
         }
+    }
+
+    /// The authorization id of a change request, checked.
+    static func authorizationRowid(_ id: String?) throws -> Int64 {
+        try Self.rowid(id, prefix: "az", field: "authorization_id", what: "an authorization")
     }
 
     func revokeAuthorization(
@@ -472,49 +368,40 @@ extension SupervisionService {
     {
         let principal = try self.caller(context)
         try self.require(principal, [.programOffice, .operator, .supervisor], "revoke authority")
-        let rowid = try Self.rowid(
-            request.authorizationId,
-            prefix: "az",
-            field: "authorization_id",
-            what: "an authorization"
-        )
+        let rowid = try Self.authorizationRowid(request.authorizationId)
         let reason = try Self.text(request.reason, field: "reason", max: 1000)!
-        let who = principal.description
-        let now = self.now()
-        let authorization = try await self.store.write { db in
-            let current = try Self.loadAuthorization(db, rowid)
-            try self.requireSupervises(db, principal, current)
-            guard current.status == .active || current.status == .suspended else {
-                throw RPCError(.failedPrecondition, "authorization \(current.id!) is \(current.status!.protoName)")
-            }
-            try db.execute(
-                sql: "UPDATE authorization SET status = ?, revoked_at_ms = ?, revoked_because = ? WHERE rowid = ?",
-                arguments: [AuthorizationStatus.revoked.rawValue, now, reason, rowid]
-            )
-            try Self.audit(db, "authorization", rowid, "revoke", who: who, why: reason, at: now)
-            return try Self.loadAuthorization(db, rowid)
+        let change = self.stamp(principal, why: reason)
+        let authorization = try await self.store.write { tx in
+            let current = try tx.requireAuthorization(rowid)
+            try Self.requireSupervises(tx, principal, current)
+            try Self.requireInForce(current)
+            try tx.updateAuthorization(rowid, AuthorizationUpdate(status: .revoked, revoked: (change.at, reason)))
+            try tx.audit("authorization", rowid, "revoke", change)
+            return try tx.requireAuthorization(rowid)
         }
         return self.present(authorization)
     }
 
+    /// Only an authority in force (active or suspended) changes.
+    static func requireInForce(_ authorization: Authorization) throws {
+        guard authorization.status == .active || authorization.status == .suspended else {
+            throw RPCError(
+                .failedPrecondition,
+                "authorization \(authorization.id!) is \(authorization.status!.protoName)"
+            )
+        }
+    }
+
     /// A supervisor acts only on the officers assigned to them, or, for an officer without a
     /// supervisor of their own, on those under an agreement assigned to them.
-    func requireSupervises(_ db: Database, _ principal: Principal, _ authorization: Authorization) throws {
+    static func requireSupervises(
+        _ tx: any SupervisionRecords,
+        _ principal: Principal,
+        _ authorization: Authorization
+    ) throws {
         guard principal.role == .supervisor else { return }
-        let agreementRowid = try Self.rowid(
-            authorization.agreementId,
-            prefix: "mo",
-            field: "agreement_id",
-            what: "an agreement"
-        )
         let supervisor =
-            try authorization.supervisorId
-            ?? Int64.fetchOne(
-                db,
-                sql: "SELECT supervisor_rowid FROM agreement WHERE rowid = ?",
-                arguments: [agreementRowid]
-            )
-            .map { Self.id("sv", $0) }
+            try authorization.supervisorId ?? tx.agreement(IDs.rowid(authorization.agreementId))?.supervisorId
         guard let scope = principal.scope, supervisor == scope else {
             throw RPCError(
                 .permissionDenied,
@@ -531,21 +418,15 @@ extension SupervisionService {
     {
         let principal = try self.caller(context)
         try self.require(principal, [.programOffice, .operator, .supervisor], "suspend authority")
-        let rowid = try Self.rowid(
-            request.authorizationId,
-            prefix: "az",
-            field: "authorization_id",
-            what: "an authorization"
-        )
+        let rowid = try Self.authorizationRowid(request.authorizationId)
         guard let suspend = request.suspend else { throw RPCError.invalidArgument(field: "suspend", "is required") }
         let reason = try Self.text(request.reason, field: "reason", max: 500)!
-        let who = principal.description
-        let now = self.now()
-        let authorization = try await self.store.write { db in
-            let current = try Self.loadAuthorization(db, rowid)
-            try self.requireSupervises(db, principal, current)
+        let change = self.stamp(principal, why: reason)
+        let authorization = try await self.store.write { tx in
+            let current = try tx.requireAuthorization(rowid)
+            try Self.requireSupervises(tx, principal, current)
             if suspend {
-                try Self.suspend(db, rowid, reason: reason, cause: .manual, who: who, at: now)
+                try Self.suspend(tx, rowid, cause: .manual, change)
             } else {
                 guard current.status == .suspended else {
                     throw RPCError(
@@ -553,9 +434,9 @@ extension SupervisionService {
                         "authorization \(current.id!) is \(current.status!.protoName), not suspended"
                     )
                 }
-                try Self.lift(db, rowid, cause: .manual, who: who, why: reason, at: now)
+                try Self.lift(tx, rowid, cause: .manual, change)
             }
-            return try Self.loadAuthorization(db, rowid)
+            return try tx.requireAuthorization(rowid)
         }
         return self.present(authorization)
     }
@@ -568,33 +449,22 @@ extension SupervisionService {
     {
         let principal = try self.caller(context)
         try self.require(principal, [.programOffice, .operator, .supervisor], "set detainer categories")
-        let rowid = try Self.rowid(
-            request.authorizationId,
-            prefix: "az",
-            field: "authorization_id",
-            what: "an authorization"
-        )
+        let rowid = try Self.authorizationRowid(request.authorizationId)
         let categories = try request.categories.enumerated().map { index, category in
             try Self.text(category, field: "categories[\(index)]", max: 100)!
         }
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
-        let who = principal.description
-        let now = self.now()
-        let authorization = try await self.store.write { db in
-            let current = try Self.loadAuthorization(db, rowid)
-            try self.requireSupervises(db, principal, current)
-            guard current.status == .active || current.status == .suspended else {
-                throw RPCError(.failedPrecondition, "authorization \(current.id!) is \(current.status!.protoName)")
-            }
+        let change = self.stamp(principal, why: reason)
+        let authorization = try await self.store.write { tx in
+            let current = try tx.requireAuthorization(rowid)
+            try Self.requireSupervises(tx, principal, current)
+            try Self.requireInForce(current)
             guard current.model == .tfm else {
                 throw RPCError(.failedPrecondition, "detainer categories are set only on TFM authorizations")
             }
-            try db.execute(
-                sql: "UPDATE authorization SET categories = ? WHERE rowid = ?",
-                arguments: [categories.joined(separator: "\n"), rowid]
-            )
-            try Self.audit(db, "authorization", rowid, "categories", who: who, why: reason, at: now)
-            return try Self.loadAuthorization(db, rowid)
+            try tx.updateAuthorization(rowid, AuthorizationUpdate(categories: categories))
+            try tx.audit("authorization", rowid, "categories", change)
+            return try tx.requireAuthorization(rowid)
         }
         return self.present(authorization)
     }
@@ -619,73 +489,44 @@ extension SupervisionService {
         }
     }
 
-    /// Suspends an authority in force (opens a suspension interval), in the caller's transaction.
-    static func suspend(
-        _ db: Database,
-        _ rowid: Int64,
-        reason: String,
-        cause: SuspensionCause,
-        who: String,
-        at: Int64
-    ) throws {
-        let current = try Self.loadAuthorization(db, rowid)
-        guard current.status == .active || current.status == .suspended else {
-            throw RPCError(.failedPrecondition, "authorization \(current.id!) is \(current.status!.protoName)")
-        }
-        try db.execute(
-            sql: """
-                INSERT INTO authorization_suspension (authorization_rowid, from_ms, reason, complaint_rowid, cause)
-                VALUES (?, ?, ?, ?, ?)
-                """,
-            arguments: [rowid, at, reason, cause.complaint, cause.name]
+    /// Suspends an authority in force (opens a suspension interval); the change's reason is the
+    /// suspension's.
+    static func suspend(_ tx: any SupervisionRecords, _ rowid: Int64, cause: SuspensionCause, _ change: Change) throws {
+        try Self.requireInForce(try tx.requireAuthorization(rowid))
+        let reason = change.why ?? cause.name
+        let suspension = try tx.openSuspension(
+            authorization: rowid,
+            from: change.at,
+            reason: reason,
+            complaint: cause.complaint,
+            cause: cause.name
         )
-        try Self.audit(db, "authorization_suspension", db.lastInsertedRowID, "open", who: who, why: reason, at: at)
-        try db.execute(
-            sql: "UPDATE authorization SET status = ?, suspended_because = ? WHERE rowid = ?",
-            arguments: [AuthorizationStatus.suspended.rawValue, reason, rowid]
-        )
-        try Self.audit(db, "authorization", rowid, "suspend", who: who, why: reason, at: at)
+        try tx.audit("authorization_suspension", suspension, "open", change)
+        try tx.updateAuthorization(rowid, AuthorizationUpdate(status: .suspended, suspendedBecause: .some(reason)))
+        try tx.audit("authorization", rowid, "suspend", change)
     }
 
     /// Ends the open suspensions of one cause, and makes the authority active again when none is
     /// left open. Returns whether it closed any.
     @discardableResult
     static func lift(
-        _ db: Database,
+        _ tx: any SupervisionRecords,
         _ rowid: Int64,
         cause: SuspensionCause,
-        who: String,
-        why: String?,
-        at: Int64
-    ) throws -> Bool {
-        let open = try Int64.fetchAll(
-            db,
-            sql: """
-                SELECT rowid FROM authorization_suspension WHERE authorization_rowid = ? AND until_ms IS NULL
-                AND complaint_rowid IS ? AND coalesce(cause, CASE WHEN complaint_rowid IS NULL THEN 'manual' ELSE 'complaint' END) = ?
-                """,
-            arguments: [rowid, cause.complaint, cause.name]
-        )
+        _ change: Change
+    ) throws
+        -> Bool
+    {
+        let open = try tx.openSuspensions(authorization: rowid, cause: cause.name, complaint: cause.complaint)
         for suspension in open {
-            try db.execute(
-                sql: "UPDATE authorization_suspension SET until_ms = ? WHERE rowid = ?",
-                arguments: [at, suspension]
-            )
-            try Self.audit(db, "authorization_suspension", suspension, "close", who: who, why: why, at: at)
+            try tx.closeSuspension(suspension, at: change.at)
+            try tx.audit("authorization_suspension", suspension, "close", change)
         }
-        let remaining =
-            try Int.fetchOne(
-                db,
-                sql: "SELECT count(*) FROM authorization_suspension WHERE authorization_rowid = ? AND until_ms IS NULL",
-                arguments: [rowid]
-            ) ?? 0
-        let status = try Int32.fetchOne(db, sql: "SELECT status FROM authorization WHERE rowid = ?", arguments: [rowid])
-        if remaining == 0 && status == AuthorizationStatus.suspended.rawValue {
-            try db.execute(
-                sql: "UPDATE authorization SET status = ?, suspended_because = NULL WHERE rowid = ?",
-                arguments: [AuthorizationStatus.active.rawValue, rowid]
-            )
-            try Self.audit(db, "authorization", rowid, "reinstate", who: who, why: why, at: at)
+        if try tx.openSuspensionCount(authorization: rowid) == 0,
+            try tx.requireAuthorization(rowid).status == .suspended
+        {
+            try tx.updateAuthorization(rowid, AuthorizationUpdate(status: .active, suspendedBecause: .some(nil)))
+            try tx.audit("authorization", rowid, "reinstate", change)
         }
         return !open.isEmpty
     }
@@ -694,42 +535,17 @@ extension SupervisionService {
     /// (`overdue`, from qualification's compliance as of now) and lifts the training suspension of
     /// those who are current again. Returns how many it suspended and lifted.
     public func applyTrainingCompliance(overdue: Set<String>) async throws -> (suspended: Int, lifted: Int) {
-        let now = self.now()
-        return try await self.store.write { db in
+        let sweep = ChangeStamp(who: "supervision (compliance)", at: self.clock.now(), why: nil)
+        return try await self.store.write { tx in
             var suspended = 0
             var lifted = 0
-            let live = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT a.rowid, a.officer_id, EXISTS (
-                        SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
-                        AND s.until_ms IS NULL AND s.cause = 'training') AS training
-                    FROM authorization a WHERE a.status IN (1, 2)
-                    """
-            )
-            for row in live {
-                let rowid: Int64 = row["rowid"]
-                let isOverdue = overdue.contains(row["officer_id"] as String)
-                let suspendedForTraining: Bool = row["training"]
-                if isOverdue && !suspendedForTraining {
-                    try Self.suspend(
-                        db,
-                        rowid,
-                        reason: "recurring training overdue",
-                        cause: .training,
-                        who: "supervision (compliance)",
-                        at: now
-                    )
+            for live in try tx.liveAuthorizationsWithTraining() {
+                let isOverdue = overdue.contains(live.officerID)
+                if isOverdue && !live.training {
+                    try Self.suspend(tx, live.rowid, cause: .training, sweep.because("recurring training overdue"))
                     suspended += 1
-                } else if !isOverdue && suspendedForTraining {
-                    try Self.lift(
-                        db,
-                        rowid,
-                        cause: .training,
-                        who: "supervision (compliance)",
-                        why: "recurring training current",
-                        at: now
-                    )
+                } else if !isOverdue && live.training {
+                    try Self.lift(tx, live.rowid, cause: .training, sweep.because("recurring training current"))
                     lifted += 1
                 }
             }
@@ -742,19 +558,14 @@ extension SupervisionService {
         let authorization: Authorization
         switch (request.authorizationId, request.officerId) {
         case (let id?, nil):
-            let rowid = try Self.rowid(id, prefix: "az", field: "authorization_id", what: "an authorization")
-            authorization = try await self.store.read { db in try Self.loadAuthorization(db, rowid) }
+            let rowid = try Self.authorizationRowid(id)
+            authorization = try await self.store.read { tx in try tx.requireAuthorization(rowid) }
         case (nil, let officer?):
-            authorization = try await self.store.read { db in
-                guard
-                    let rowid = try Int64.fetchOne(
-                        db,
-                        sql:
-                            "SELECT rowid FROM authorization WHERE officer_id = ? ORDER BY authorized_at_ms DESC, rowid DESC LIMIT 1",
-                        arguments: [officer]
-                    )
-                else { throw RPCError(.notFound, "officer \(officer) has never been authorized") }
-                return try Self.loadAuthorization(db, rowid)
+            authorization = try await self.store.read { tx in
+                guard let rowid = try tx.latestAuthorization(officerID: officer, agencyID: nil) else {
+                    throw RPCError(.notFound, "officer \(officer) has never been authorized")
+                }
+                return try tx.requireAuthorization(rowid)
             }
         default:
             throw RPCError.invalidArgument(
@@ -773,55 +584,22 @@ extension SupervisionService {
         -> ListAuthorizationsResponse
     {
         let principal = try self.caller(context)
-        var agencyID = request.agencyId
-        if principal.role == .agency {
-            guard agencyID == nil || agencyID == principal.scope else {
-                throw RPCError(.permissionDenied, "an agency sees only its own officers' authorizations")
-            }
-            agencyID = principal.scope
-        }
-        let agreement = try request.agreementId.map {
-            try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
-        }
-        let status = try Self.known(request.status, field: "status", required: false)?.rawValue
+        let filter = AuthorizationFilter(
+            agencyID: try self.listedAgency(request.agencyId, principal, "officers' authorizations"),
+            agreement: try request.agreementId.map {
+                try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
+            },
+            status: try Self.known(request.status, field: "status", required: false),
+            now: self.clock.now()
+        )
         let filters = [
-            "agency=\(agencyID ?? "")", "agreement=\(agreement.map(String.init) ?? "")",
-            "status=\(status.map(String.init) ?? "")",
+            "agency=\(filter.agencyID ?? "")", "agreement=\(filter.agreement.map(String.init) ?? "")",
+            "status=\(filter.status.map { String($0.rawValue) } ?? "")",
         ]
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
-        let agency = agencyID
-        let now = self.now()
-        let rows = try await self.store.read { db in
-            var filter = SQLFilter()
-            filter.equal("agency_id", agency)
-            filter.equal("agreement_rowid", agreement)
-            // Lapsed TFM authority is stored active or suspended and shown expired (see `present`):
-            // the status filter goes by what is shown.
-            let lapsed = "expires_at_ms IS NOT NULL AND expires_at_ms <= ?"
-            switch status.map(AuthorizationStatus.init(rawValue:)) {
-            case .some(let shown) where shown == .active || shown == .suspended:
-                filter.add("status = ? AND NOT (\(lapsed))", [shown.rawValue, now])
-            case .some(.expired):
-                filter.add(
-                    "(status = ? OR (status IN (?, ?) AND \(lapsed)))",
-                    [
-                        AuthorizationStatus.expired.rawValue, AuthorizationStatus.active.rawValue,
-                        AuthorizationStatus.suspended.rawValue, now,
-                    ]
-                )
-            default:
-                filter.equal("status", status)
-            }
-            filter.add("rowid > ?", [start])
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM authorization WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [size + 1]
-            )
-            let (page, next) = PageToken.split(rows, size: size, filters: filters)
-            return (page.map { Self.authorization($0, functions: []) }, next)
-        }
-        return ListAuthorizationsResponse(authorizations: rows.0.map(self.present), page: rows.1)
+        let found = try await self.store.read { tx in try tx.authorizations(filter, after: start, limit: size + 1) }
+        let (page, next) = PageToken.split(found, size: size, filters: filters) { IDs.rowid($0.id) }
+        return ListAuthorizationsResponse(authorizations: page.map(self.present), page: next)
     }
 }

@@ -2,10 +2,7 @@ import AccordCalendar
 import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
-import AccordStorage
 import AccordWire
-import Foundation
-import GRDB
 public import Logging
 public import NIOCore
 
@@ -14,11 +11,10 @@ public import NIOCore
 /// program reports and the audit trail. All logic is here; `accord-supervision` only reads its
 /// flags and runs it.
 public final class SupervisionService: Sendable {
-    let store: SQLiteStore
+    let store: any SupervisionStore
     let rules: SupervisionRules
     let backends: Backends
-    /// Unix milliseconds now; tests inject their own clock.
-    let now: @Sendable () -> Int64
+    let clock: ServiceClock
     let logger: Logger
 
     /// The other services supervision asks at the moment of a decision.
@@ -54,24 +50,19 @@ public final class SupervisionService: Sendable {
         }
     }
 
+    /// Opens (or creates) the supervision database at `databasePath` (SQLite) and migrates it.
     public init(
         databasePath: String,
         rules: SupervisionRules,
         backends: Backends = Backends(),
         logger: Logger,
-        now: @escaping @Sendable () -> Int64 = SupervisionService.systemNow
+        clock: ServiceClock = .system
     ) throws {
-        self.store = try SQLiteStore(path: databasePath, migrations: SupervisionSchema.migrations, logger: logger)
+        self.store = try SQLiteSupervisionStore(path: databasePath, logger: logger)
         self.rules = rules
         self.backends = backends
-        self.now = now
+        self.clock = clock
         self.logger = logger
-    }
-
-    public static let systemNow: @Sendable () -> Int64 = {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
     /// Adds every supervision method to `router`.
@@ -90,7 +81,12 @@ public final class SupervisionService: Sendable {
         await self.backends.intake?.close()
     }
 
-    var today: Day { Day(unixMilliseconds: self.now()) }
+    var today: Day { Day(unixMilliseconds: self.clock.now()) }
+
+    /// What the audit trail records of a change the caller makes now.
+    func stamp(_ principal: Principal, why: String? = nil) -> Change {
+        ChangeStamp(who: principal.description, at: self.clock.now(), why: why)
+    }
 
     // MARK: Access (ARCHITECTURE.md, "Trust")
 
@@ -119,7 +115,7 @@ public final class SupervisionService: Sendable {
 
     // MARK: Ids and fields
 
-    static func id(_ prefix: String, _ rowid: Int64) -> String { "\(prefix)_\(rowid)" }
+    static func id(_ prefix: String, _ rowid: Int64) -> String { SupervisionRows.id(prefix, rowid) }
 
     static func rowid(_ id: String?, prefix: String, field: String, what: String) throws -> Int64 {
         guard let id, id.hasPrefix("\(prefix)_"), let rowid = Int64(id.dropFirst(prefix.count + 1)), rowid > 0 else {
@@ -162,18 +158,5 @@ public final class SupervisionService: Sendable {
             throw RPCError.invalidArgument(field: field, "\(value.protoName) is not a valid value")
         }
         return value
-    }
-
-    /// Appends the audit entry of a change to one row.
-    static func audit(
-        _ db: Database,
-        _ table: String,
-        _ rowid: Int64,
-        _ action: String,
-        who: String,
-        why: String?,
-        at: Int64
-    ) throws {
-        try AuditTrail.record(db, table: table, rowid: rowid, action: action, who: who, why: why, at: at)
     }
 }

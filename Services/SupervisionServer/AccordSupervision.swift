@@ -1,7 +1,6 @@
 import AccordRPC
 import AccordServiceRuntime
 import ArgumentParser
-import GRDB
 import Logging
 import Supervision
 
@@ -111,19 +110,11 @@ struct VerifyAudit: ParsableCommand {
     var database: String
 
     func run() throws {
-        var configuration = Configuration()
-        configuration.readonly = true
-        let queue: DatabaseQueue
+        let verdict: AuditTrail.Verdict
         do {
-            queue = try DatabaseQueue(path: self.database, configuration: configuration)
-        } catch {
-            throw ValidationError("cannot open \(self.database): \(error)")
-        }
-        let verdict = try queue.read { db in
-            guard try db.tableExists("audit") else {
-                throw ValidationError("\(self.database) is not a supervision database (no audit table)")
-            }
-            return try AuditTrail.verify(db)
+            verdict = try AuditTrail.verify(databaseAt: self.database)
+        } catch let error as AuditTrail.FileError {
+            throw ValidationError(error.description)
         }
         print("entries checked: \(verdict.entriesChecked)")
         print("records checked: \(verdict.recordsChecked)")

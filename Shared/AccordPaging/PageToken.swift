@@ -1,6 +1,5 @@
 public import AccordMessages
 import AccordRPC
-public import GRDB
 
 /// A list's position: the last row id returned, tied to the query's filters by a fingerprint, so
 /// that a token from another query (or a made-up one) is refused instead of paging somewhere odd.
@@ -43,13 +42,6 @@ public struct PageToken: Sendable {
         let page = items.prefix(size)
         guard items.count > size, let last = page.last else { return (page, PageResponse()) }
         return (page, PageResponse(nextPageToken: self.encode(afterRowid: position(last), filters: filters)))
-    }
-
-    /// ``split(_:size:filters:position:)`` for rows that carry a `rowid` column.
-    public static func split(_ rows: [Row], size: Int, filters: [String]) -> (rows: ArraySlice<Row>, page: PageResponse)
-    {
-        let (page, next) = self.split(rows, size: size, filters: filters) { $0["rowid"] as Int64 }
-        return (page, next)
     }
 
     public static func encode(afterRowid rowid: Int64, filters: [String]) -> String {

@@ -27,6 +27,12 @@ public struct OutboxDelivery: Sendable {
         )
     }
 
+    /// Delivers through a client the service already has (which it closes itself).
+    public init(client: RPCClient, options: CallOptions) {
+        self.client = client
+        self.options = options
+    }
+
     public func unary<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         _ request: Request

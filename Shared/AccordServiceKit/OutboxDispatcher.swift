@@ -39,6 +39,8 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
     public let name: String
     public let settings: OutboxSettings
     let delivery: OutboxDelivery
+    /// Whether the dispatcher made its client, and so closes it when it stops.
+    let ownsClient: Bool
     let logger: Logger
     let pending: @Sendable (Int) async throws -> [Item]
     let send: @Sendable (Item, OutboxDelivery) async throws -> Void
@@ -59,15 +61,40 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
         send: @escaping @Sendable (Item, OutboxDelivery) async throws -> Void,
         delivered: @escaping @Sendable (Item) async throws -> Void
     ) {
-        self.name = name
-        self.settings = settings
-        self.delivery = OutboxDelivery(
+        let delivery = OutboxDelivery(
             endpoints: endpoints,
             speakingAs: principal,
             internalCredential: internalCredential,
             callTimeout: settings.callTimeout,
             logger: logger
         )
+        self.init(
+            name: name,
+            delivery: delivery,
+            ownsClient: true,
+            settings: settings,
+            logger: logger,
+            pending: pending,
+            send: send,
+            delivered: delivered
+        )
+    }
+
+    /// A dispatcher over a delivery the caller made; it closes the client only if `ownsClient`.
+    public init(
+        name: String,
+        delivery: OutboxDelivery,
+        ownsClient: Bool,
+        settings: OutboxSettings,
+        logger: Logger,
+        pending: @escaping @Sendable (Int) async throws -> [Item],
+        send: @escaping @Sendable (Item, OutboxDelivery) async throws -> Void,
+        delivered: @escaping @Sendable (Item) async throws -> Void
+    ) {
+        self.name = name
+        self.settings = settings
+        self.delivery = delivery
+        self.ownsClient = ownsClient
         self.logger = logger
         self.pending = pending
         self.send = send
@@ -81,7 +108,7 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
             maxBackoff: self.settings.maxBackoff,
             logger: self.logger,
             deliver: { try await self.deliverPending() },
-            finish: { await self.delivery.client.close() }
+            finish: { if self.ownsClient { await self.delivery.client.close() } }
         )
         try await loop.run()
     }

@@ -53,7 +53,7 @@ struct Harness {
             rules: Self.rules,
             backends: backends,
             logger: logger,
-            now: { clock.now }
+            clock: ServiceClock { clock.now }
         )
         var router = RPCRouter()
         service.register(into: &router)

@@ -122,7 +122,9 @@ public struct PendingCertification: Sendable, CustomStringConvertible {
 public struct PendingDecision: Sendable, CustomStringConvertible {
     let evaluation: Evaluation
 
-    public var description: String { "decision on \(self.evaluation.requestId ?? "?")@\(self.evaluation.revision ?? 0)" }
+    public var description: String {
+        "decision on \(self.evaluation.requestId ?? "?")@\(self.evaluation.revision ?? 0)"
+    }
 }
 
 protocol QualificationOutboxStore: Sendable {

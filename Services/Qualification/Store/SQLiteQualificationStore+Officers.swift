@@ -162,11 +162,15 @@ extension SQLiteQualificationStore {
         asOf: String
     ) async throws -> (officers: [CertifiedOfficer], completions: [Int64: [String: String]]) {
         try await self.database.read { db in
-            (try Self.certifiedOfficers(db, agencyID: agencyID, asOf: asOf), try Self.lastCompletions(db, agencyID, asOf))
+            (
+                try Self.certifiedOfficers(db, agencyID: agencyID, asOf: asOf),
+                try Self.lastCompletions(db, agencyID, asOf)
+            )
         }
     }
 
-    private static func certifiedOfficers(_ db: Database, agencyID: String?, asOf: String) throws -> [CertifiedOfficer] {
+    private static func certifiedOfficers(_ db: Database, agencyID: String?, asOf: String) throws -> [CertifiedOfficer]
+    {
         var filter = SQLFilter()
         filter.equal("agency_id", agencyID)
         filter.add("status = ? AND certified_on <= ?", [OfficerStatus.certified.rawValue, asOf])
@@ -178,7 +182,11 @@ extension SQLiteQualificationStore {
     }
 
     /// The last completion of each recurring course on or before `asOf`, by officer.
-    private static func lastCompletions(_ db: Database, _ agencyID: String?, _ asOf: String) throws
+    private static func lastCompletions(
+        _ db: Database,
+        _ agencyID: String?,
+        _ asOf: String
+    ) throws
         -> [Int64: [String: String]]
     {
         var completions: [Int64: [String: String]] = [:]

@@ -168,6 +168,29 @@ public enum AuditTrail {
         public var headHash: String
     }
 
+    /// Why a database file could not be verified at all.
+    public struct FileError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Verifies the supervision database at `path` (a copy will do), opened read-only.
+    public static func verify(databaseAt path: String) throws -> Verdict {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw FileError(description: "cannot open \(path): \(error)")
+        }
+        return try queue.read { db in
+            guard try db.tableExists("audit") else {
+                throw FileError(description: "\(path) is not a supervision database (no audit table)")
+            }
+            return try Self.verify(db)
+        }
+    }
+
     /// Walks the whole chain, then every audited record. Stops at the first mismatch.
     public static func verify(_ db: Database) throws -> Verdict {
         var verdict = Verdict(intact: true, entriesChecked: 0, recordsChecked: 0, headHash: Self.genesis)

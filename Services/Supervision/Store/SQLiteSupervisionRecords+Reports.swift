@@ -1,0 +1,142 @@
+import AccordCalendar
+import AccordMessages
+import AccordStorage
+import GRDB
+
+extension SQLiteSupervisionRecords {
+    func agreementInForce(
+        current agreement: Int64,
+        at moment: Int64
+    ) throws
+        -> (agreement: Int64, status: AgreementStatus?)
+    {
+        var candidate = agreement
+        var status = try self.agreementStatus(candidate, at: moment)
+        while [nil, .offered].contains(status), let previous = try self.agreementRenewed(by: candidate) {
+            candidate = previous
+            status = try self.agreementStatus(candidate, at: moment)
+        }
+        return (candidate, status)
+    }
+
+    func reportFacts(asOf t: Int64) throws -> ReportFacts {
+        var facts = ReportFacts()
+        facts.agreements = try self.agreementsAt(t)
+        // Officers whose authority was in force at t.
+        let inForce = """
+            authorized_at_ms <= ?1 AND (revoked_at_ms IS NULL OR revoked_at_ms > ?1)
+            AND (expires_at_ms IS NULL OR expires_at_ms > ?1)
+            """
+        facts.officersAuthorized =
+            try Int.fetchOne(self.db, sql: "SELECT count(*) FROM authorization WHERE \(inForce)", arguments: [t]) ?? 0
+        facts.officersSuspended =
+            try Int.fetchOne(
+                self.db,
+                sql: """
+                    SELECT count(*) FROM authorization a WHERE \(inForce) AND EXISTS (
+                        SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
+                        AND s.from_ms <= ?1 AND (s.until_ms IS NULL OR s.until_ms > ?1))
+                    """,
+                arguments: [t]
+            ) ?? 0
+        // A renewal carries its officers over: as of a moment before it, they were under the
+        // agreement it renewed.
+        facts.agreementsWithOfficers = Set(
+            try self.rowids("SELECT DISTINCT agreement_rowid FROM authorization WHERE \(inForce)", [t])
+                .map { try self.agreementInForce(current: $0, at: t).agreement }
+        )
+        try self.addActionFacts(&facts, t)
+        facts.complaints = try Row.fetchAll(
+            self.db,
+            sql: "SELECT * FROM complaint WHERE received_at_ms <= ?",
+            arguments: [t]
+        ).map(SupervisionRows.complaint)
+        return facts
+    }
+
+    /// Every agreement that existed at t, with its status then.
+    private func agreementsAt(_ t: Int64) throws -> [ReportFacts.AgreementAt] {
+        try Row.fetchAll(
+            self.db,
+            sql: """
+                SELECT a.rowid, a.state, a.model, a.partner, a.termination_effective_on, a.effective_on,
+                    (SELECT s.status FROM agreement_status s WHERE s.agreement_rowid = a.rowid AND s.at_ms <= ?1
+                     ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1) AS status_at
+                FROM agreement a
+                """,
+            arguments: [t]
+        ).compactMap { row in
+            guard var status = (row["status_at"] as Int32?).map(AgreementStatus.init(rawValue:)) else { return nil }
+            if status == .terminationNoticed,
+                let effective = (row["termination_effective_on"] as String?).flatMap(Day.init),
+                effective.startMilliseconds <= t
+            {
+                status = .terminated
+            }
+            return ReportFacts.AgreementAt(
+                rowid: row["rowid"],
+                state: row["state"],
+                model: Model(rawValue: row["model"]),
+                partner: FederalPartner(rawValue: row["partner"]),
+                status: status,
+                effectiveOn: row["effective_on"]
+            )
+        }
+    }
+
+    /// Actions performed up to t, late notifications, and the review queue then.
+    private func addActionFacts(_ facts: inout ReportFacts, _ t: Int64) throws {
+        facts.actions = try Row.fetchAll(
+            self.db,
+            sql: """
+                SELECT function, decision, review, count(*) AS n FROM action WHERE performed_at_ms <= ?
+                GROUP BY function, decision, review ORDER BY function, decision, review
+                """,
+            arguments: [t]
+        ).map {
+            ActionCount(
+                function: DelegatedFunction(rawValue: $0["function"]),
+                decision: ActionDecision(rawValue: $0["decision"]),
+                review: ReviewStatus(rawValue: $0["review"]),
+                count: UInt64(clamping: $0["n"] as Int64)
+            )
+        }
+        facts.notificationsLate =
+            try Int64.fetchOne(
+                self.db,
+                sql: "SELECT count(*) FROM action WHERE late = 1 AND performed_at_ms <= ?",
+                arguments: [t]
+            ) ?? 0
+        let queue = try Row.fetchOne(
+            self.db,
+            sql:
+                "SELECT count(*) AS n, min(recorded_at_ms) AS oldest FROM action WHERE review = 1 AND recorded_at_ms <= ?",
+            arguments: [t]
+        )
+        facts.awaitingReview = queue?["n"] ?? 0
+        facts.oldestReviewRecordedAt = queue?["oldest"]
+    }
+
+    func meetingHeld(agreement: Int64, kind: MeetingKind?, after: String?, onOrBefore: String) throws -> Bool {
+        var conditions = SQLFilter()
+        conditions.equal("agreement_rowid", agreement)
+        conditions.equal("kind", kind?.rawValue)
+        if let after { conditions.add("held_on > ?", [after]) }
+        conditions.add("held_on <= ?", [onOrBefore])
+        return try Bool.fetchOne(
+            self.db,
+            sql: "SELECT EXISTS (SELECT 1 FROM meeting WHERE \(conditions.sql))",
+            arguments: conditions.arguments
+        ) ?? false
+    }
+
+    func inspected(agreement: Int64, after: String, onOrBefore: String) throws -> Bool {
+        try Bool.fetchOne(
+            self.db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM inspection WHERE agreement_rowid = ? AND inspected_on > ? AND inspected_on <= ?)
+                """,
+            arguments: [agreement, after, onOrBefore]
+        ) ?? false
+    }
+}

@@ -1,0 +1,114 @@
+import AccordMessages
+import AccordStorage
+import GRDB
+import Logging
+
+/// Supervision's store on one SQLite database (WAL, synced commits, group commit).
+final class SQLiteSupervisionStore: SupervisionStore {
+    let database: SQLiteStore
+
+    /// Opens (or creates) the database at `path` and migrates it.
+    init(path: String, logger: Logger) throws {
+        self.database = try SQLiteStore(path: path, migrations: SupervisionSchema.migrations, logger: logger)
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T {
+        try await self.database.read { db in try body(SQLiteSupervisionRecords(db: db)) }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T {
+        try await self.database.write { db in try body(SQLiteSupervisionRecords(db: db)) }
+    }
+
+    func verifyAudit() async throws -> AuditTrail.Verdict {
+        try await self.database.read { db in try AuditTrail.verify(db) }
+    }
+
+    func pendingProgress(limit: Int) async throws -> [PendingProgress] {
+        try await self.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE delivered_at_ms IS NULL
+                    ORDER BY rowid LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map {
+                PendingProgress(
+                    rowid: $0["rowid"],
+                    request: RecordAgreementProgressRequest(
+                        requestId: $0["request_id"],
+                        status: RequestStatus(rawValue: $0["status"]),
+                        agreementId: SupervisionRows.id("mo", $0["agreement_rowid"])
+                    )
+                )
+            }
+        }
+    }
+
+    func progressDelivered(_ item: PendingProgress, at now: Int64) async throws {
+        try await self.database.write { db in
+            try db.execute(sql: "UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", arguments: [now, item.rowid])
+        }
+    }
+}
+
+/// One supervision transaction on SQLite.
+struct SQLiteSupervisionRecords: SupervisionRecords {
+    let db: Database
+
+    func audit(_ table: String, _ rowid: Int64, _ action: String, _ change: Change) throws {
+        try AuditTrail.record(
+            self.db,
+            table: table,
+            rowid: rowid,
+            action: action,
+            who: change.who,
+            why: change.why,
+            at: change.at
+        )
+    }
+
+    func auditEntries(entity: String?, entityID: String?, after: Int64, limit: Int) throws -> [AuditEntry] {
+        var filter = SQLFilter()
+        filter.equal("entity", entity)
+        filter.equal("entity_id", entityID)
+        filter.add("sequence > ?", [after])
+        return try Row.fetchAll(
+            self.db,
+            sql: "SELECT * FROM audit WHERE \(filter.sql) ORDER BY sequence LIMIT ?",
+            arguments: filter.arguments + [limit]
+        ).map(SupervisionRows.auditEntry)
+    }
+
+    /// The row ids a query selects.
+    func rowids(_ sql: String, _ arguments: StatementArguments) throws -> [Int64] {
+        try Int64.fetchAll(self.db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// The one row id a query selects, if any.
+    func rowid(_ sql: String, _ arguments: StatementArguments) throws -> Int64? {
+        try Int64.fetchOne(self.db.cachedStatement(sql: sql), arguments: arguments)
+    }
+
+    /// Inserts a row and returns its row id.
+    func insert(_ sql: String, _ arguments: StatementArguments) throws -> Int64 {
+        try Int64.fetchOne(self.db.cachedStatement(sql: sql + " RETURNING rowid"), arguments: arguments)!
+    }
+
+    /// Sets the given columns of one row.
+    func update(
+        _ table: String,
+        _ rowid: Int64,
+        _ columns: [(String, (any DatabaseValueConvertible & Sendable)?)]
+    )
+        throws
+    {
+        guard !columns.isEmpty else { return }
+        let sets = columns.map { "\($0.0) = ?" }.joined(separator: ", ")
+        try self.db.execute(
+            sql: "UPDATE \(table) SET \(sets) WHERE rowid = ?",
+            arguments: StatementArguments(columns.map(\.1)) + [rowid]
+        )
+    }
+}
