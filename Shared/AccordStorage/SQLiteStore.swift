@@ -7,7 +7,7 @@ public import Logging
 ///
 /// A write is acknowledged only after the transaction holding it has committed and been synced:
 /// a SIGKILL (or a power cut) after the acknowledgement loses nothing.
-public final class SQLiteStore: Sendable {
+public final class SQLiteStore: SQLDatabase {
     public let path: String
     let pool: DatabasePool
     public let writer: GroupCommitWriter
@@ -53,9 +53,11 @@ public final class SQLiteStore: Sendable {
         try self.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    public var dialect: SQLDialect { .sqlite }
+
     /// Reads a consistent snapshot off the writer's path.
-    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await self.pool.read(body)
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await self.pool.read { db in try body(SQLiteSession(db)) }
     }
 
     /// Runs `body` in a transaction of its own, blocking the caller: for start-up work only.
@@ -65,8 +67,8 @@ public final class SQLiteStore: Sendable {
 
     /// Runs `body` in the next group commit; returns once its transaction is durable.
     /// If `body` throws, its changes are rolled back and the other writes of the batch commit.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await self.writer.write(body)
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await self.writer.write { db in try body(SQLiteSession(db)) }
     }
 }
 

@@ -27,16 +27,16 @@ struct SQLiteStoreTests {
         let path = Self.temporaryPath()
         do {
             let store = try SQLiteStore(path: path, migrations: Self.migrations, logger: Logger(label: "test"))
-            try await store.write { db in try db.execute(sql: "INSERT INTO item (name, note) VALUES ('a', 'x')") }
+            try await store.write { db in try db.execute("INSERT INTO item (name, note) VALUES ('a', 'x')") }
         }
         let reopened = try SQLiteStore(path: path, migrations: Self.migrations, logger: Logger(label: "test"))
-        let notes = try await reopened.read { db in try String.fetchAll(db, sql: "SELECT note FROM item") }
+        let notes = try await reopened.read { db in try db.values(String.self, "SELECT note FROM item") }
         #expect(notes == ["x"])
-        let journal = try await reopened.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journal = try await reopened.read { db in try db.value(String.self, "PRAGMA journal_mode") }
         #expect(journal == "wal")
         #expect(try reopened.writerSynchronousMode() == 2, "commits are not synced (synchronous is not FULL)")
         let applied = try await reopened.read { db in
-            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            try db.values(String.self, "SELECT identifier FROM grdb_migrations")
         }
         #expect(applied == ["v1-items", "v2-item-note"])
     }
@@ -64,14 +64,14 @@ struct SQLiteStoreTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<500 {
                 group.addTask {
-                    try await store.write { db in
-                        try db.execute(sql: "INSERT INTO item (name) VALUES (?)", arguments: ["item \(index)"])
+                    _ = try await store.write { db in
+                        try db.execute("INSERT INTO item (name) VALUES (?)", ["item \(index)"])
                     }
                 }
             }
             try await group.waitForAll()
         }
-        let count = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") }
+        let count = try await store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM item") }
         #expect(count == 500)
         let writes = await store.writer.committedWrites
         let batches = await store.writer.committedBatches
@@ -90,11 +90,11 @@ struct SQLiteStoreTests {
         )
         await #expect(throws: Refused.self) {
             try await store.write { db in
-                try db.execute(sql: "INSERT INTO item (name) VALUES ('half')")
+                try db.execute("INSERT INTO item (name) VALUES ('half')")
                 throw Refused()
             }
         }
-        let count = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") }
+        let count = try await store.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM item") }
         #expect(count == 0)
     }
 
@@ -105,13 +105,13 @@ struct SQLiteStoreTests {
             migrations: Self.migrations,
             logger: Logger(label: "test")
         )
-        try await store.write { db in try db.execute(sql: "INSERT INTO item (name) VALUES ('taken')") }
+        try await store.write { db in try db.execute("INSERT INTO item (name) VALUES ('taken')") }
         let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
             for name in ["one", "taken", "two", "three"] {
                 group.addTask {
                     let ok =
                         (try? await store.write { db in
-                            try db.execute(sql: "INSERT INTO item (name, note) VALUES (?, 'new')", arguments: [name])
+                            try db.execute("INSERT INTO item (name, note) VALUES (?, 'new')", [name])
                         }) != nil
                     return (name, ok)
                 }
@@ -119,10 +119,10 @@ struct SQLiteStoreTests {
             return await group.reduce(into: [String: Bool]()) { $0[$1.0] = $1.1 }
         }
         #expect(outcomes == ["one": true, "taken": false, "two": true, "three": true])
-        let names = try await store.read { db in try String.fetchAll(db, sql: "SELECT name FROM item ORDER BY name") }
+        let names = try await store.read { db in try db.values(String.self, "SELECT name FROM item ORDER BY name") }
         #expect(names == ["one", "taken", "three", "two"])
         let notes = try await store.read { db in
-            try String?.fetchAll(db, sql: "SELECT note FROM item WHERE name = 'taken'")
+            try db.values(String?.self, "SELECT note FROM item WHERE name = 'taken'")
         }
         #expect(notes == [nil], "the failed write changed the existing row")
     }

@@ -30,10 +30,10 @@ final class SQLiteTokenStorage: TokenStorage {
         self.database = try SQLiteStore(path: path, migrations: Self.migrations, logger: logger)
     }
 
-    private static func token(_ row: Row) -> StoredToken {
+    private static func token(_ row: SQLRow) -> StoredToken {
         StoredToken(
             rowid: row["rowid"],
-            secretSHA256: Array(row["secret_sha256"] as Data),
+            secretSHA256: row["secret_sha256"],
             role: row["role"],
             scope: row["scope"],
             name: row["name"],
@@ -44,19 +44,19 @@ final class SQLiteTokenStorage: TokenStorage {
     }
 
     func allTokens() async throws -> [StoredToken] {
-        try await self.database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM token").map(Self.token) }
+        try await self.database.read { db in try db.rows("SELECT * FROM token").map(Self.token) }
     }
 
     func insertToken(_ token: StoredToken) async throws -> StoredToken {
         try await self.database.write { db in
-            let rowid = try Int64.fetchOne(
-                db,
-                sql: """
-                    INSERT INTO token (secret_sha256, role, scope, name, created_at_ms, created_by)
-                    VALUES (?, ?, ?, ?, ?, ?) RETURNING rowid
-                    """,
-                arguments: [
-                    Data(token.secretSHA256), token.role, token.scope, token.name, token.createdAtMs, token.createdBy,
+            let rowid = try db.value(
+                Int64.self,
+                """
+                INSERT INTO token (secret_sha256, role, scope, name, created_at_ms, created_by)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING rowid
+                """,
+                [
+                    token.secretSHA256, token.role, token.scope, token.name, token.createdAtMs, token.createdBy,
                 ]
             )!
             var stored = token
@@ -67,10 +67,9 @@ final class SQLiteTokenStorage: TokenStorage {
 
     func revokeToken(rowid: Int64, at moment: Int64) async throws -> StoredToken? {
         try await self.database.write { db in
-            try Row.fetchOne(
-                db,
-                sql: "UPDATE token SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE rowid = ? RETURNING *",
-                arguments: [moment, rowid]
+            try db.row(
+                "UPDATE token SET revoked_at_ms = coalesce(revoked_at_ms, ?) WHERE rowid = ? RETURNING *",
+                [moment, rowid]
             ).map(Self.token)
         }
     }

@@ -1,5 +1,5 @@
 import AccordMessages
-import GRDB
+import AccordStorage
 
 /// Maps intake's SQLite rows to messages.
 enum IntakeRows {
@@ -10,7 +10,7 @@ enum IntakeRows {
         """
 
     /// An agency from a row selected with ``agencyColumns``.
-    static func agency(_ row: Row) -> Agency {
+    static func agency(_ row: SQLRow) -> Agency {
         Agency(
             id: IntakeRecords.agencyID(row[0]),
             state: row[1],
@@ -25,11 +25,11 @@ enum IntakeRows {
         )
     }
 
-    static func change(_ row: Row, _ prefix: String) -> ChangeInfo {
+    static func change(_ row: SQLRow, _ prefix: String) -> ChangeInfo {
         ChangeInfo(who: row["\(prefix)_by"], atMs: row["\(prefix)_at_ms"], why: row["\(prefix)_why"])
     }
 
-    static func request(_ row: Row) -> ParticipationRequest {
+    static func request(_ row: SQLRow) -> ParticipationRequest {
         ParticipationRequest(
             id: IntakeRecords.requestID(row["rowid"]),
             agencyId: IntakeRecords.agencyID(row["agency_rowid"]),
@@ -47,7 +47,7 @@ enum IntakeRows {
         )
     }
 
-    private static func consent(_ row: Row) -> Consent? {
+    private static func consent(_ row: SQLRow) -> Consent? {
         guard row["consent_name"] as String? != nil else { return nil }
         return Consent(
             officialName: row["consent_name"],
@@ -56,7 +56,7 @@ enum IntakeRows {
         )
     }
 
-    private static func needs(_ row: Row) -> NeedsAssessment? {
+    private static func needs(_ row: SQLRow) -> NeedsAssessment? {
         guard row["officers_proposed"] as Int64? != nil else { return nil }
         return NeedsAssessment(
             expectedAnnualEncounters: (row["expected_encounters"] as Int64?).map { UInt32(clamping: $0) },
@@ -65,7 +65,7 @@ enum IntakeRows {
         )
     }
 
-    static func engagement(_ row: Row) -> Engagement {
+    static func engagement(_ row: SQLRow) -> Engagement {
         Engagement(
             id: IntakeRecords.engagementID(row["rowid"]),
             state: row["state"],
@@ -81,7 +81,7 @@ enum IntakeRows {
         )
     }
 
-    static func importedAgreement(_ row: Row) -> ImportedAgreement {
+    static func importedAgreement(_ row: SQLRow) -> ImportedAgreement {
         ImportedAgreement(
             agencyId: IntakeRecords.agencyID(row["agency_rowid"]),
             model: Model(rawValue: row["model"]),

@@ -1,7 +1,6 @@
 import AccordMessages
 import AccordServiceKit
 import AccordStorage
-import GRDB
 
 extension SQLiteIntakeStore {
     func importRows(
@@ -31,7 +30,7 @@ extension SQLiteIntakeStore {
 
     /// Takes one row; returns whether it changed anything.
     private static func importRow(
-        _ db: Database,
+        _ db: any SQLSession,
         _ row: ParsedSheetRow,
         sheet: String,
         _ change: ChangeStamp
@@ -55,7 +54,7 @@ extension SQLiteIntakeStore {
     /// Records an agreement of a participating sheet and queues it for supervision, unless the
     /// same agency, model and signing date is recorded already; returns whether it was new.
     private static func recordImportedAgreement(
-        _ db: Database,
+        _ db: any SQLSession,
         _ agencyRowid: Int64,
         _ model: Model,
         _ signedOn: CalendarDate,
@@ -63,18 +62,18 @@ extension SQLiteIntakeStore {
         _ sheet: String,
         at now: Int64
     ) throws -> Bool {
-        let rowid = try Int64.fetchOne(
-            db,
-            sql: """
-                INSERT INTO imported_agreement (agency_rowid, model, signed_on, moa_link, sheet)
-                VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rowid
-                """,
-            arguments: [agencyRowid, model.rawValue, signedOn.description, moa, sheet]
+        let rowid = try db.value(
+            Int64.self,
+            """
+            INSERT INTO imported_agreement (agency_rowid, model, signed_on, moa_link, sheet)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rowid
+            """,
+            [agencyRowid, model.rawValue, signedOn.description, moa, sheet]
         )
         guard let rowid else { return false }
         try db.execute(
-            sql: "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('agreement', ?, NULL, ?)",
-            arguments: [rowid, now]
+            "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('agreement', ?, NULL, ?)",
+            [rowid, now]
         )
         return true
     }
@@ -82,17 +81,17 @@ extension SQLiteIntakeStore {
     /// Submits the request of a pending sheet's row, unless that sheet's row was taken before;
     /// returns whether it submitted one.
     private static func importPendingRequest(
-        _ db: Database,
+        _ db: any SQLSession,
         _ agencyRowid: Int64,
         _ model: Model,
         sheet: String,
         _ change: ChangeStamp
     ) throws -> Bool {
         let source = "ice-sheet:\(sheet)"
-        let existing = try Int.fetchOne(
-            db,
-            sql: "SELECT 1 FROM request WHERE agency_rowid = ? AND model = ? AND partner = ? AND source = ?",
-            arguments: [agencyRowid, model.rawValue, FederalPartner.ice.rawValue, source]
+        let existing = try db.value(
+            Int.self,
+            "SELECT 1 FROM request WHERE agency_rowid = ? AND model = ? AND partner = ? AND source = ?",
+            [agencyRowid, model.rawValue, FederalPartner.ice.rawValue, source]
         )
         guard existing == nil else { return false }
         let fields = RequestFields(agencyRowid: agencyRowid, model: model, partner: .ice, consent: nil, needs: nil)
@@ -106,15 +105,15 @@ extension SQLiteIntakeStore {
 
     /// The agency with this state and name, created from the sheet's facts when there is none.
     private static func matchOrCreateAgency(
-        _ db: Database,
+        _ db: any SQLSession,
         _ fields: AgencyFields,
         sheet: String,
         _ change: ChangeStamp
     ) throws -> (rowid: Int64, created: Bool) {
-        if let rowid = try Int64.fetchOne(
-            db,
-            sql: "SELECT rowid FROM agency WHERE state = ? AND name_key = ?",
-            arguments: [fields.state, Normalize.key(fields.name)]
+        if let rowid = try db.value(
+            Int64.self,
+            "SELECT rowid FROM agency WHERE state = ? AND name_key = ?",
+            [fields.state, Normalize.key(fields.name)]
         ) {
             return (rowid, false)
         }
@@ -131,10 +130,9 @@ extension SQLiteIntakeStore {
         filter.equal("agency_rowid", agencyRowid)
         filter.add("rowid > ?", [after])
         return try await self.database.read { [filter] db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM imported_agreement WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [limit]
+            try db.rows(
+                "SELECT * FROM imported_agreement WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                filter.arguments + [limit]
             ).map { (rowid: $0["rowid"], agreement: IntakeRows.importedAgreement($0)) }
         }
     }
@@ -146,14 +144,14 @@ extension SQLiteIntakeStore {
             if let agency = fields.agencyRowid, try Self.loadAgency(db, agency) == nil {
                 throw IntakeStoreError.agencyNotFound(IntakeRecords.agencyID(agency))
             }
-            let rowid = try Int64.fetchOne(
-                db,
-                sql: """
-                    INSERT INTO engagement (state, official_name, office, agency_rowid, contacted_on, channel, outcome,
-                        follow_up_on, notes, created_by, created_at_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
-                    """,
-                arguments: [
+            let rowid = try db.value(
+                Int64.self,
+                """
+                INSERT INTO engagement (state, official_name, office, agency_rowid, contacted_on, channel, outcome,
+                    follow_up_on, notes, created_by, created_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
+                """,
+                [
                     fields.state, fields.officialName, fields.office, fields.agencyRowid, fields.contactedOn,
                     fields.channel.rawValue, fields.outcome.rawValue, fields.followUpOn, fields.notes, change.who,
                     change.at,
@@ -167,7 +165,7 @@ extension SQLiteIntakeStore {
                 change.because(nil)
             )
             return IntakeRows.engagement(
-                try Row.fetchOne(db, sql: "SELECT * FROM engagement WHERE rowid = ?", arguments: [rowid])!
+                try db.row("SELECT * FROM engagement WHERE rowid = ?", [rowid])!
             )
         }
     }
@@ -181,10 +179,9 @@ extension SQLiteIntakeStore {
         }
         conditions.add("rowid > ?", [after])
         return try await self.database.read { [conditions] db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM engagement WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
-                arguments: conditions.arguments + [limit]
+            try db.rows(
+                "SELECT * FROM engagement WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+                conditions.arguments + [limit]
             ).map(IntakeRows.engagement)
         }
     }

@@ -1,19 +1,17 @@
 import AccordMessages
 import AccordStorage
-import GRDB
 
 extension SQLiteIntakeStore {
     func pendingEvaluations(limit: Int) async throws -> [PendingEvaluation] {
         try await self.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT outbox.rowid AS outbox_rowid, outbox.revision AS outbox_revision, request.*
-                    FROM outbox JOIN request ON request.rowid = outbox.subject_rowid
-                    WHERE outbox.kind = 'evaluate' AND outbox.delivered_at_ms IS NULL
-                    ORDER BY outbox.rowid LIMIT ?
-                    """,
-                arguments: [limit]
+            try db.rows(
+                """
+                SELECT outbox.rowid AS outbox_rowid, outbox.revision AS outbox_revision, request.*
+                FROM outbox JOIN request ON request.rowid = outbox.subject_rowid
+                WHERE outbox.kind = 'evaluate' AND outbox.delivered_at_ms IS NULL
+                ORDER BY outbox.rowid LIMIT ?
+                """,
+                [limit]
             ).map { row in
                 PendingEvaluation(
                     outboxRowid: row["outbox_rowid"],
@@ -30,12 +28,12 @@ extension SQLiteIntakeStore {
             try Self.markDelivered(db, item.outboxRowid, at: now)
             guard sent else { return }
             try db.execute(
-                sql: """
-                    UPDATE request SET status = ?, updated_by = 'intake (hand-off)', updated_at_ms = ?,
-                        updated_why = 'sent to qualification'
-                    WHERE rowid = ? AND revision = ? AND status = ?
-                    """,
-                arguments: [
+                """
+                UPDATE request SET status = ?, updated_by = 'intake (hand-off)', updated_at_ms = ?,
+                    updated_why = 'sent to qualification'
+                WHERE rowid = ? AND revision = ? AND status = ?
+                """,
+                [
                     RequestStatus.underReview.rawValue, now, IntakeRecords.rowid(of: item.request.id), item.revision,
                     RequestStatus.received.rawValue,
                 ]
@@ -45,23 +43,22 @@ extension SQLiteIntakeStore {
 
     func pendingAgreements(limit: Int) async throws -> [PendingAgreement] {
         try await self.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT outbox.rowid AS outbox_rowid, imported_agreement.model, imported_agreement.signed_on,
-                        imported_agreement.moa_link, imported_agreement.sheet, agency.rowid AS agency_rowid,
-                        agency.name, agency.state
-                    FROM outbox JOIN imported_agreement ON imported_agreement.rowid = outbox.subject_rowid
-                    JOIN agency ON agency.rowid = imported_agreement.agency_rowid
-                    WHERE outbox.kind = 'agreement' AND outbox.delivered_at_ms IS NULL
-                    ORDER BY outbox.rowid LIMIT ?
-                    """,
-                arguments: [limit]
+            try db.rows(
+                """
+                SELECT outbox.rowid AS outbox_rowid, imported_agreement.model, imported_agreement.signed_on,
+                    imported_agreement.moa_link, imported_agreement.sheet, agency.rowid AS agency_rowid,
+                    agency.name, agency.state
+                FROM outbox JOIN imported_agreement ON imported_agreement.rowid = outbox.subject_rowid
+                JOIN agency ON agency.rowid = imported_agreement.agency_rowid
+                WHERE outbox.kind = 'agreement' AND outbox.delivered_at_ms IS NULL
+                ORDER BY outbox.rowid LIMIT ?
+                """,
+                [limit]
             ).map(Self.pendingAgreement)
         }
     }
 
-    private static func pendingAgreement(_ row: Row) -> PendingAgreement {
+    private static func pendingAgreement(_ row: SQLRow) -> PendingAgreement {
         PendingAgreement(
             outboxRowid: row["outbox_rowid"],
             request: ImportAgreementRequest(
@@ -80,7 +77,7 @@ extension SQLiteIntakeStore {
         try await self.database.write { db in try Self.markDelivered(db, item.outboxRowid, at: now) }
     }
 
-    private static func markDelivered(_ db: Database, _ rowid: Int64, at now: Int64) throws {
-        try db.execute(sql: "UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", arguments: [now, rowid])
+    private static func markDelivered(_ db: any SQLSession, _ rowid: Int64, at now: Int64) throws {
+        try db.execute("UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", [now, rowid])
     }
 }

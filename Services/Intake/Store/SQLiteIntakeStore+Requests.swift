@@ -1,7 +1,6 @@
 import AccordMessages
 import AccordServiceKit
 import AccordStorage
-import GRDB
 
 extension SQLiteIntakeStore {
     func submitRequest(
@@ -13,28 +12,23 @@ extension SQLiteIntakeStore {
             if let idempotencyKey, let earlier = try Self.requestForKey(db, idempotencyKey) { return earlier }
             let rowid = try Self.insertRequest(db, fields, source: "api", change)
             if let idempotencyKey {
-                try db.execute(
-                    sql: "INSERT INTO idempotency (key, request_rowid) VALUES (?, ?)",
-                    arguments: [idempotencyKey, rowid]
-                )
+                try db.execute("INSERT INTO idempotency (key, request_rowid) VALUES (?, ?)", [idempotencyKey, rowid])
             }
             return try Self.loadRequest(db, rowid)!
         }
     }
 
-    private static func requestForKey(_ db: Database, _ key: String) throws -> ParticipationRequest? {
-        try Row.fetchOne(
-            db,
-            sql:
-                "SELECT request.* FROM idempotency JOIN request ON request.rowid = idempotency.request_rowid WHERE key = ?",
-            arguments: [key]
+    private static func requestForKey(_ db: any SQLSession, _ key: String) throws -> ParticipationRequest? {
+        try db.row(
+            "SELECT request.* FROM idempotency JOIN request ON request.rowid = idempotency.request_rowid WHERE key = ?",
+            [key]
         ).map(IntakeRows.request)
     }
 
     /// Inserts a RECEIVED request after checking its agency exists and no open request of the same
     /// agency, model and partner does; queues its evaluation. Returns the row id.
     static func insertRequest(
-        _ db: Database,
+        _ db: any SQLSession,
         _ fields: RequestFields,
         source: String,
         _ change: ChangeStamp
@@ -45,16 +39,15 @@ extension SQLiteIntakeStore {
             throw IntakeStoreError.agencyNotFound(IntakeRecords.agencyID(fields.agencyRowid))
         }
         try self.refuseOpenRequest(db, fields)
-        let rowid = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    INSERT INTO request (agency_rowid, model, partner, consent_name, consent_office, consent_signed_on,
-                        expected_encounters, detention_capacity, officers_proposed, status, revision, source,
-                        created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
-                    """
-            ),
-            arguments: [fields.agencyRowid, fields.model.rawValue, fields.partner.rawValue]
+        let rowid = try db.value(
+            Int64.self,
+            """
+            INSERT INTO request (agency_rowid, model, partner, consent_name, consent_office, consent_signed_on,
+                expected_encounters, detention_capacity, officers_proposed, status, revision, source,
+                created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
+            """,
+            [fields.agencyRowid, fields.model.rawValue, fields.partner.rawValue]
                 + self.consentArguments(fields.consent) + self.needsArguments(fields.needs)
                 + [
                     RequestStatus.received.rawValue, source, change.who, change.at, change.why, change.who, change.at,
@@ -66,28 +59,26 @@ extension SQLiteIntakeStore {
         return rowid
     }
 
-    private static func consentArguments(_ consent: ConsentFields?) -> StatementArguments {
+    private static func consentArguments(_ consent: ConsentFields?) -> SQLArguments {
         [consent?.officialName, consent?.office, consent?.signedOn]
     }
 
-    private static func needsArguments(_ needs: NeedsFields?) -> StatementArguments {
+    private static func needsArguments(_ needs: NeedsFields?) -> SQLArguments {
         [needs.map { Int64($0.encounters) }, needs.map { Int64($0.capacity) }, needs.map { Int64($0.officers) }]
     }
 
-    private static func refuseOpenRequest(_ db: Database, _ fields: RequestFields) throws {
+    private static func refuseOpenRequest(_ db: any SQLSession, _ fields: RequestFields) throws {
         let open = RequestStateMachine.open.map { Int64($0.rawValue) }
         guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT rowid, status FROM request WHERE agency_rowid = ? AND model = ? AND partner = ?
-                        AND status IN (\(open.map { _ in "?" }.joined(separator: ",")))
-                        """
-                ),
-                arguments: StatementArguments([
+            let row = try db.row(
+                """
+                SELECT rowid, status FROM request WHERE agency_rowid = ? AND model = ? AND partner = ?
+                AND status IN (\(open.map { _ in "?" }.joined(separator: ",")))
+                """,
+                SQLArguments([
                     fields.agencyRowid, Int64(fields.model.rawValue), Int64(fields.partner.rawValue),
                 ])
-                    + StatementArguments(open)
+                    + SQLArguments(open)
             )
         else { return }
         throw IntakeStoreError.openRequestExists(
@@ -99,14 +90,15 @@ extension SQLiteIntakeStore {
     }
 
     /// Queues the evaluation of one revision for delivery to the qualification service.
-    static func queueEvaluation(_ db: Database, rowid: Int64, revision: Int64, at now: Int64) throws {
-        try db.cachedStatement(
-            sql: "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('evaluate', ?, ?, ?)"
-        ).execute(arguments: [rowid, revision, now])
+    static func queueEvaluation(_ db: any SQLSession, rowid: Int64, revision: Int64, at now: Int64) throws {
+        try db.execute(
+            "INSERT INTO outbox (kind, subject_rowid, revision, created_at_ms) VALUES ('evaluate', ?, ?, ?)",
+            [rowid, revision, now]
+        )
     }
 
-    static func loadRequest(_ db: Database, _ rowid: Int64) throws -> ParticipationRequest? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM request WHERE rowid = ?"), arguments: [rowid])
+    static func loadRequest(_ db: any SQLSession, _ rowid: Int64) throws -> ParticipationRequest? {
+        try db.row("SELECT * FROM request WHERE rowid = ?", [rowid])
             .map(IntakeRows.request)
     }
 
@@ -139,9 +131,14 @@ extension SQLiteIntakeStore {
         }
     }
 
-    private static func apply(_ db: Database, _ update: RequestChange, to rowid: Int64, _ change: ChangeStamp) throws {
+    private static func apply(
+        _ db: any SQLSession,
+        _ update: RequestChange,
+        to rowid: Int64,
+        _ change: ChangeStamp
+    ) throws {
         var sets = ["status = ?", "updated_by = ?", "updated_at_ms = ?", "updated_why = ?"]
-        var arguments: StatementArguments = [update.status.rawValue, change.who, change.at, change.why]
+        var arguments: SQLArguments = [update.status.rawValue, change.who, change.at, change.why]
         if update.newRevision { sets += ["revision = revision + 1", "deficiencies = ''"] }
         if let consent = update.consent {
             sets += ["consent_name = ?", "consent_office = ?", "consent_signed_on = ?"]
@@ -159,10 +156,7 @@ extension SQLiteIntakeStore {
             sets.append("rules_version = ?")
             arguments += [version]
         }
-        try db.execute(
-            sql: "UPDATE request SET \(sets.joined(separator: ", ")) WHERE rowid = ?",
-            arguments: arguments + [rowid]
-        )
+        try db.execute("UPDATE request SET \(sets.joined(separator: ", ")) WHERE rowid = ?", arguments + [rowid])
     }
 
     func requests(_ filter: RequestFilter, after: Int64, limit: Int) async throws -> [ParticipationRequest] {
@@ -175,27 +169,25 @@ extension SQLiteIntakeStore {
         if let moment = filter.createdAtOrBefore { conditions.add("request.created_at_ms <= ?", [moment]) }
         conditions.add("request.rowid > ?", [after])
         return try await self.database.read { [conditions] db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT request.* FROM request JOIN agency ON agency.rowid = request.agency_rowid
-                    WHERE \(conditions.sql) ORDER BY request.rowid LIMIT ?
-                    """,
-                arguments: conditions.arguments + [limit]
+            try db.rows(
+                """
+                SELECT request.* FROM request JOIN agency ON agency.rowid = request.agency_rowid
+                WHERE \(conditions.sql) ORDER BY request.rowid LIMIT ?
+                """,
+                conditions.arguments + [limit]
             ).map(IntakeRows.request)
         }
     }
 
     func requestCounts() async throws -> [RequestCount] {
         try await self.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT agency.state, request.model, request.partner, request.status, count(*) AS n
-                    FROM request JOIN agency ON agency.rowid = request.agency_rowid
-                    GROUP BY agency.state, request.model, request.partner, request.status
-                    ORDER BY agency.state, request.model, request.partner, request.status
-                    """
+            try db.rows(
+                """
+                SELECT agency.state, request.model, request.partner, request.status, count(*) AS n
+                FROM request JOIN agency ON agency.rowid = request.agency_rowid
+                GROUP BY agency.state, request.model, request.partner, request.status
+                ORDER BY agency.state, request.model, request.partner, request.status
+                """
             ).map {
                 RequestCount(
                     state: $0["state"],
@@ -210,14 +202,14 @@ extension SQLiteIntakeStore {
 
     func daysToFirstDecision() async throws -> [Int64] {
         try await self.database.read { db in
-            try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT (min(change_log.at_ms) - request.created_at_ms) / 86400000 AS days
-                    FROM request JOIN change_log ON change_log.entity = 'request'
-                        AND change_log.entity_id = 'rq_' || request.rowid AND change_log.action LIKE 'decide:%'
-                    GROUP BY request.rowid ORDER BY days
-                    """
+            try db.values(
+                Int64.self,
+                """
+                SELECT (min(change_log.at_ms) - request.created_at_ms) / 86400000 AS days
+                FROM request JOIN change_log ON change_log.entity = 'request'
+                    AND change_log.entity_id = 'rq_' || request.rowid AND change_log.action LIKE 'decide:%'
+                GROUP BY request.rowid ORDER BY days
+                """
             )
         }
     }

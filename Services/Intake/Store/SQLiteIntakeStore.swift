@@ -1,7 +1,6 @@
 import AccordMessages
 import AccordServiceKit
 import AccordStorage
-import GRDB
 import Logging
 
 /// Intake's store on one SQLite database (WAL, synced commits, group commit).
@@ -20,17 +19,16 @@ final class SQLiteIntakeStore: IntakeStore {
     }
 
     /// Inserts an agency after checking that no other has its state and name, or its ORI.
-    static func insertAgency(_ db: Database, _ fields: AgencyFields, _ change: ChangeStamp) throws -> Agency {
+    static func insertAgency(_ db: any SQLSession, _ fields: AgencyFields, _ change: ChangeStamp) throws -> Agency {
         try self.refuseClash(db, fields, except: nil)
-        let rowid = try Int64.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    INSERT INTO agency (state, name, name_key, type, county, ori, has_jail, jail_capacity,
-                        created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
-                    """
-            ),
-            arguments: self.agencyArguments(fields) + [
+        let rowid = try db.value(
+            Int64.self,
+            """
+            INSERT INTO agency (state, name, name_key, type, county, ori, has_jail, jail_capacity,
+                created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
+            """,
+            self.agencyArguments(fields) + [
                 change.who, change.at, change.why, change.who, change.at, change.why,
             ]
         )!
@@ -51,7 +49,7 @@ final class SQLiteIntakeStore: IntakeStore {
     }
 
     /// The state, name, name key, type, county, ORI, jail and capacity columns' values.
-    private static func agencyArguments(_ fields: AgencyFields) -> StatementArguments {
+    private static func agencyArguments(_ fields: AgencyFields) -> SQLArguments {
         [
             fields.state, fields.name, Normalize.key(fields.name), fields.type.rawValue, fields.county, fields.ori,
             fields.hasJail.map { $0 ? 1 : 0 }, fields.jailCapacity.map { Int64($0) },
@@ -60,16 +58,14 @@ final class SQLiteIntakeStore: IntakeStore {
 
     /// Throws ``IntakeStoreError/duplicateAgency(_:sameORI:)`` naming the agency (other than
     /// `except`) with the same state and name, or the same ORI.
-    private static func refuseClash(_ db: Database, _ fields: AgencyFields, except rowid: Int64?) throws {
+    private static func refuseClash(_ db: any SQLSession, _ fields: AgencyFields, except rowid: Int64?) throws {
         guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(IntakeRows.agencyColumns) FROM agency
-                        WHERE rowid != ? AND ((state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?))
-                        """
-                ),
-                arguments: [rowid ?? 0, fields.state, Normalize.key(fields.name), fields.ori]
+            let row = try db.row(
+                """
+                SELECT \(IntakeRows.agencyColumns) FROM agency
+                WHERE rowid != ? AND ((state = ? AND name_key = ?) OR (ori IS NOT NULL AND ori = ?))
+                """,
+                [rowid ?? 0, fields.state, Normalize.key(fields.name), fields.ori]
             )
         else { return }
         let other = IntakeRows.agency(row)
@@ -87,23 +83,21 @@ final class SQLiteIntakeStore: IntakeStore {
             }
             let fields = try edit(current)
             try Self.refuseClash(db, fields, except: rowid)
-            try db.cachedStatement(
-                sql: """
-                    UPDATE agency SET state = ?, name = ?, name_key = ?, type = ?, county = ?, ori = ?, has_jail = ?,
-                        jail_capacity = ?, updated_by = ?, updated_at_ms = ?, updated_why = ?
-                    WHERE rowid = ?
-                    """
-            ).execute(arguments: Self.agencyArguments(fields) + [change.who, change.at, change.why, rowid])
+            try db.execute(
+                """
+                UPDATE agency SET state = ?, name = ?, name_key = ?, type = ?, county = ?, ori = ?, has_jail = ?,
+                    jail_capacity = ?, updated_by = ?, updated_at_ms = ?, updated_why = ?
+                WHERE rowid = ?
+                """,
+                Self.agencyArguments(fields) + [change.who, change.at, change.why, rowid]
+            )
             try Self.appendChange(db, entity: "agency", id: current.id!, action: "update", change)
             return try Self.loadAgency(db, rowid)!
         }
     }
 
-    static func loadAgency(_ db: Database, _ rowid: Int64) throws -> Agency? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(IntakeRows.agencyColumns) FROM agency WHERE rowid = ?"),
-            arguments: [rowid]
-        ).map(IntakeRows.agency)
+    static func loadAgency(_ db: any SQLSession, _ rowid: Int64) throws -> Agency? {
+        try db.row("SELECT \(IntakeRows.agencyColumns) FROM agency WHERE rowid = ?", [rowid]).map(IntakeRows.agency)
     }
 
     func agency(rowid: Int64) async throws -> Agency? {
@@ -112,10 +106,7 @@ final class SQLiteIntakeStore: IntakeStore {
 
     func agency(ori: String) async throws -> Agency? {
         try await self.database.read { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT \(IntakeRows.agencyColumns) FROM agency WHERE ori = ?"),
-                arguments: [ori]
-            ).map(IntakeRows.agency)
+            try db.row("SELECT \(IntakeRows.agencyColumns) FROM agency WHERE ori = ?", [ori]).map(IntakeRows.agency)
         }
     }
 
@@ -130,24 +121,29 @@ final class SQLiteIntakeStore: IntakeStore {
         conditions.equal("rowid", filter.onlyRowid)
         conditions.add("rowid > ?", [after])
         return try await self.database.read { [conditions] db in
-            try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT \(IntakeRows.agencyColumns) FROM agency WHERE \(conditions.sql) ORDER BY rowid LIMIT ?"
-                ),
-                arguments: conditions.arguments + [limit]
+            try db.rows(
+                "SELECT \(IntakeRows.agencyColumns) FROM agency WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+                conditions.arguments + [limit]
             ).map(IntakeRows.agency)
         }
     }
 
     func agencyCount() async throws -> Int {
-        try await self.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM agency") ?? 0 }
+        try await self.database.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM agency") ?? 0 }
     }
 
     // MARK: The change log
 
-    static func appendChange(_ db: Database, entity: String, id: String, action: String, _ change: ChangeStamp) throws {
-        try db.cachedStatement(
-            sql: "INSERT INTO change_log (entity, entity_id, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [entity, id, action, change.who, change.at, change.why])
+    static func appendChange(
+        _ db: any SQLSession,
+        entity: String,
+        id: String,
+        action: String,
+        _ change: ChangeStamp
+    ) throws {
+        try db.execute(
+            "INSERT INTO change_log (entity, entity_id, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?, ?)",
+            [entity, id, action, change.who, change.at, change.why]
+        )
     }
 }

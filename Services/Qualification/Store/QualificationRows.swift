@@ -1,9 +1,9 @@
 import AccordMessages
-import GRDB
+import AccordStorage
 
 /// Maps qualification's SQLite rows to messages.
 enum QualificationRows {
-    static func officer(_ row: Row, attempts: [ExamAttempt]) -> Officer {
+    static func officer(_ row: SQLRow, attempts: [ExamAttempt]) -> Officer {
         Officer(
             id: QualificationRecords.officerID(row["rowid"]),
             agencyId: row["agency_id"],
@@ -27,7 +27,7 @@ enum QualificationRows {
         )
     }
 
-    static func attempt(_ row: Row, from column: Int) -> ExamAttempt {
+    static func attempt(_ row: SQLRow, from column: Int) -> ExamAttempt {
         ExamAttempt(
             exam: row[column],
             score: UInt32(clamping: row[column + 1] as Int64),
@@ -35,7 +35,7 @@ enum QualificationRows {
         )
     }
 
-    static func evaluation(_ row: Row) -> Evaluation {
+    static func evaluation(_ row: SQLRow) -> Evaluation {
         Evaluation(
             requestId: row["request_id"],
             revision: UInt32(clamping: row["revision"] as Int64),
@@ -48,7 +48,7 @@ enum QualificationRows {
         )
     }
 
-    static func ruleSet(_ row: Row) -> RuleSetRecord {
+    static func ruleSet(_ row: SQLRow) -> RuleSetRecord {
         RuleSetRecord(
             version: row["version"],
             programJSON: row["program_json"],

@@ -1,7 +1,6 @@
 import AccordMessages
 import AccordServiceKit
 import AccordStorage
-import GRDB
 
 extension SQLiteQualificationStore {
     func nominate(
@@ -14,18 +13,18 @@ extension SQLiteQualificationStore {
             if let substituting {
                 try check(try Self.requireOfficer(db, substituting))
                 try db.execute(
-                    sql: "UPDATE officer SET status = ? WHERE rowid = ?",
-                    arguments: [OfficerStatus.substituted.rawValue, substituting]
+                    "UPDATE officer SET status = ? WHERE rowid = ?",
+                    [OfficerStatus.substituted.rawValue, substituting]
                 )
                 try Self.logChange(db, substituting, "substituted", change.because("replaced by a new nominee"))
             }
-            let rowid = try Int64.fetchOne(
-                db,
-                sql: """
-                    INSERT INTO officer (agency_id, model, name, us_citizen, sworn_since, security_clearance, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rowid
-                    """,
-                arguments: [
+            let rowid = try db.value(
+                Int64.self,
+                """
+                INSERT INTO officer (agency_id, model, name, us_citizen, sworn_since, security_clearance, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rowid
+                """,
+                [
                     officer.agencyID, officer.model.rawValue, officer.name, officer.usCitizen ? 1 : 0,
                     officer.swornSince, officer.securityClearance ? 1 : 0, OfficerStatus.nominated.rawValue,
                 ]
@@ -53,10 +52,10 @@ extension SQLiteQualificationStore {
         }
     }
 
-    private static func apply(_ db: Database, _ update: OfficerChange, to rowid: Int64) throws {
+    private static func apply(_ db: any SQLSession, _ update: OfficerChange, to rowid: Int64) throws {
         var sets: [String] = []
-        var arguments: StatementArguments = []
-        func set(_ column: String, _ value: (any DatabaseValueConvertible & Sendable)?) {
+        var arguments: SQLArguments = []
+        func set(_ column: String, _ value: (any SQLValueConvertible)?) {
             sets.append("\(column) = ?")
             arguments += [value]
         }
@@ -76,31 +75,28 @@ extension SQLiteQualificationStore {
         if let day = update.certifiedOn { set("certified_on", day) }
         if let version = update.rulesVersion { set("rules_version", version) }
         if !sets.isEmpty {
-            try db.execute(
-                sql: "UPDATE officer SET \(sets.joined(separator: ", ")) WHERE rowid = ?",
-                arguments: arguments + [rowid]
-            )
+            try db.execute("UPDATE officer SET \(sets.joined(separator: ", ")) WHERE rowid = ?", arguments + [rowid])
         }
         try self.insertRecords(db, update, for: rowid)
     }
 
     /// The exam attempt and the recurring completion a change adds.
-    private static func insertRecords(_ db: Database, _ update: OfficerChange, for rowid: Int64) throws {
+    private static func insertRecords(_ db: any SQLSession, _ update: OfficerChange, for rowid: Int64) throws {
         if let attempt = update.attempt {
             try db.execute(
-                sql: "INSERT INTO exam_attempt (officer_rowid, exam, score, taken_on) VALUES (?, ?, ?, ?)",
-                arguments: [rowid, attempt.exam, Int64(attempt.score ?? 0), attempt.takenOn]
+                "INSERT INTO exam_attempt (officer_rowid, exam, score, taken_on) VALUES (?, ?, ?, ?)",
+                [rowid, attempt.exam, Int64(attempt.score ?? 0), attempt.takenOn]
             )
         }
         if let recurring = update.recurring {
             try db.execute(
-                sql: "INSERT INTO recurring_completion (officer_rowid, course, completed_on) VALUES (?, ?, ?)",
-                arguments: [rowid, recurring.course, recurring.completedOn]
+                "INSERT INTO recurring_completion (officer_rowid, course, completed_on) VALUES (?, ?, ?)",
+                [rowid, recurring.course, recurring.completedOn]
             )
         }
     }
 
-    static func requireOfficer(_ db: Database, _ rowid: Int64) throws -> Officer {
+    static func requireOfficer(_ db: any SQLSession, _ rowid: Int64) throws -> Officer {
         guard let officer = try self.loadOfficers(db, [rowid]).first else {
             throw QualificationStoreError.officerNotFound(QualificationRecords.officerID(rowid))
         }
@@ -108,37 +104,32 @@ extension SQLiteQualificationStore {
     }
 
     /// Officers in the order of `rowids`, in two queries (the rows, then every exam attempt).
-    static func loadOfficers(_ db: Database, _ rowids: [Int64]) throws -> [Officer] {
+    static func loadOfficers(_ db: any SQLSession, _ rowids: [Int64]) throws -> [Officer] {
         guard !rowids.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
-        let arguments = StatementArguments(rowids)
+        let arguments = SQLArguments(rowids)
         var attempts: [Int64: [ExamAttempt]] = [:]
-        for row in try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT officer_rowid, exam, score, taken_on FROM exam_attempt
-                    WHERE officer_rowid IN (\(marks)) ORDER BY rowid
-                    """
-            ),
-            arguments: arguments
+        for row in try db.rows(
+            """
+            SELECT officer_rowid, exam, score, taken_on FROM exam_attempt
+            WHERE officer_rowid IN (\(marks)) ORDER BY rowid
+            """,
+            arguments
         ) {
             attempts[row[0], default: []].append(QualificationRows.attempt(row, from: 1))
         }
         var byRowid: [Int64: Officer] = [:]
-        for row in try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM officer WHERE rowid IN (\(marks))"),
-            arguments: arguments
-        ) {
+        for row in try db.rows("SELECT * FROM officer WHERE rowid IN (\(marks))", arguments) {
             let rowid: Int64 = row["rowid"]
             byRowid[rowid] = QualificationRows.officer(row, attempts: attempts[rowid] ?? [])
         }
         return rowids.compactMap { byRowid[$0] }
     }
 
-    static func logChange(_ db: Database, _ rowid: Int64, _ action: String, _ change: ChangeStamp) throws {
+    static func logChange(_ db: any SQLSession, _ rowid: Int64, _ action: String, _ change: ChangeStamp) throws {
         try db.execute(
-            sql: "INSERT INTO officer_change (officer_rowid, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?)",
-            arguments: [rowid, action, change.who, change.at, change.why]
+            "INSERT INTO officer_change (officer_rowid, action, who, at_ms, why) VALUES (?, ?, ?, ?, ?)",
+            [rowid, action, change.who, change.at, change.why]
         )
     }
 
@@ -148,10 +139,10 @@ extension SQLiteQualificationStore {
         filter.equal("status", status?.rawValue)
         filter.add("rowid > ?", [after])
         return try await self.database.read { [filter] db in
-            let rowids = try Int64.fetchAll(
-                db,
-                sql: "SELECT rowid FROM officer WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
-                arguments: filter.arguments + [limit]
+            let rowids = try db.values(
+                Int64.self,
+                "SELECT rowid FROM officer WHERE \(filter.sql) ORDER BY rowid LIMIT ?",
+                filter.arguments + [limit]
             )
             return try Self.loadOfficers(db, rowids)
         }
@@ -169,21 +160,23 @@ extension SQLiteQualificationStore {
         }
     }
 
-    private static func certifiedOfficers(_ db: Database, agencyID: String?, asOf: String) throws -> [CertifiedOfficer]
-    {
+    private static func certifiedOfficers(
+        _ db: any SQLSession,
+        agencyID: String?,
+        asOf: String
+    ) throws -> [CertifiedOfficer] {
         var filter = SQLFilter()
         filter.equal("agency_id", agencyID)
         filter.add("status = ? AND certified_on <= ?", [OfficerStatus.certified.rawValue, asOf])
-        return try Row.fetchAll(
-            db,
-            sql: "SELECT rowid, agency_id, model, certified_on FROM officer WHERE \(filter.sql) ORDER BY rowid",
-            arguments: filter.arguments
+        return try db.rows(
+            "SELECT rowid, agency_id, model, certified_on FROM officer WHERE \(filter.sql) ORDER BY rowid",
+            filter.arguments
         ).map { CertifiedOfficer(rowid: $0[0], agencyID: $0[1], model: Model(rawValue: $0[2]), certifiedOn: $0[3]) }
     }
 
     /// The last completion of each recurring course on or before `asOf`, by officer.
     private static func lastCompletions(
-        _ db: Database,
+        _ db: any SQLSession,
         _ agencyID: String?,
         _ asOf: String
     ) throws
@@ -192,14 +185,13 @@ extension SQLiteQualificationStore {
         var completions: [Int64: [String: String]] = [:]
         // One agency's completions through the officer index; the whole program's by a scan.
         let ofAgency = agencyID == nil ? "" : "AND officer_rowid IN (SELECT rowid FROM officer WHERE agency_id = ?)"
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT officer_rowid, course, MAX(completed_on) FROM recurring_completion
-                WHERE completed_on <= ? \(ofAgency)
-                GROUP BY officer_rowid, course
-                """,
-            arguments: StatementArguments([asOf] + (agencyID.map { [$0] } ?? []))
+        for row in try db.rows(
+            """
+            SELECT officer_rowid, course, MAX(completed_on) FROM recurring_completion
+            WHERE completed_on <= ? \(ofAgency)
+            GROUP BY officer_rowid, course
+            """,
+            SQLArguments([asOf] + (agencyID.map { [$0] } ?? []))
         ) {
             completions[row[0], default: [:]][row[1]] = row[2]
         }

@@ -1,7 +1,6 @@
 import AccordMessages
 import AccordServiceKit
 import AccordStorage
-import GRDB
 import Logging
 
 /// Qualification's store on one SQLite database (WAL, synced commits, group commit).
@@ -17,10 +16,10 @@ final class SQLiteQualificationStore: QualificationStore {
 
     func hasEvaluation(requestID: String, revision: UInt32) async throws -> Bool {
         try await self.database.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
-                arguments: [requestID, Int64(revision)]
+            try db.value(
+                Bool.self,
+                "SELECT EXISTS (SELECT 1 FROM evaluation WHERE request_id = ? AND revision = ?)",
+                [requestID, Int64(revision)]
             ) ?? false
         }
     }
@@ -28,33 +27,30 @@ final class SQLiteQualificationStore: QualificationStore {
     func recordEvaluation(_ evaluation: EvaluationRecord) async throws -> Bool {
         try await self.database.write { db in
             try db.execute(
-                sql: """
-                    INSERT INTO evaluation (request_id, revision, status, failed, rules_version, decided_on, decided_at_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                    """,
-                arguments: [
+                """
+                INSERT INTO evaluation (request_id, revision, status, failed, rules_version, decided_on, decided_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """,
+                [
                     evaluation.requestID, Int64(evaluation.revision), evaluation.status.rawValue,
                     QualificationRows.encode(evaluation.failed), evaluation.rulesVersion, evaluation.decidedOn,
                     evaluation.decidedAtMs,
                 ]
-            )
-            return db.changesCount > 0
+            ) > 0
         }
     }
 
     func evaluation(requestID: String, revision: UInt32?) async throws -> Evaluation? {
         try await self.database.read { db in
             if let revision {
-                return try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM evaluation WHERE request_id = ? AND revision = ?",
-                    arguments: [requestID, Int64(revision)]
+                return try db.row(
+                    "SELECT * FROM evaluation WHERE request_id = ? AND revision = ?",
+                    [requestID, Int64(revision)]
                 ).map(QualificationRows.evaluation)
             }
-            return try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM evaluation WHERE request_id = ? ORDER BY revision DESC LIMIT 1",
-                arguments: [requestID]
+            return try db.row(
+                "SELECT * FROM evaluation WHERE request_id = ? ORDER BY revision DESC LIMIT 1",
+                [requestID]
             ).map(QualificationRows.evaluation)
         }
     }
@@ -63,21 +59,17 @@ final class SQLiteQualificationStore: QualificationStore {
 
     func recordRuleSet(_ record: RuleSetRecord, ifNew: Bool) async throws {
         try await self.database.write { db in
-            let known = try String.fetchOne(
-                db,
-                sql: "SELECT version FROM rule_set WHERE version = ?",
-                arguments: [record.version]
-            )
+            let known = try db.value(String.self, "SELECT version FROM rule_set WHERE version = ?", [record.version])
             if known != nil {
                 if ifNew { return }
                 throw QualificationStoreError.ruleSetExists(record.version)
             }
             try db.execute(
-                sql: """
-                    INSERT INTO rule_set (version, program_json, state_law_csv, published_by, published_at_ms, reason)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                """
+                INSERT INTO rule_set (version, program_json, state_law_csv, published_by, published_at_ms, reason)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [
                     record.version, record.programJSON, record.stateLawCSV, record.publishedBy, record.publishedAtMs,
                     record.reason,
                 ]
@@ -87,7 +79,7 @@ final class SQLiteQualificationStore: QualificationStore {
 
     func latestRuleSet() async throws -> RuleSetRecord? {
         try await self.database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM rule_set ORDER BY published_at_ms DESC, rowid DESC LIMIT 1")
+            try db.row("SELECT * FROM rule_set ORDER BY published_at_ms DESC, rowid DESC LIMIT 1")
                 .map(QualificationRows.ruleSet)
         }
     }
@@ -96,32 +88,29 @@ final class SQLiteQualificationStore: QualificationStore {
 
     func pendingDecisions(limit: Int) async throws -> [PendingDecision] {
         try await self.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM evaluation WHERE reported_at_ms IS NULL ORDER BY decided_at_ms LIMIT ?",
-                arguments: [limit]
-            ).map { PendingDecision(evaluation: QualificationRows.evaluation($0)) }
+            try db.rows("SELECT * FROM evaluation WHERE reported_at_ms IS NULL ORDER BY decided_at_ms LIMIT ?", [limit])
+                .map { PendingDecision(evaluation: QualificationRows.evaluation($0)) }
         }
     }
 
     func decisionReported(_ item: PendingDecision, at now: Int64) async throws {
         try await self.database.write { db in
             try db.execute(
-                sql: "UPDATE evaluation SET reported_at_ms = ? WHERE request_id = ? AND revision = ?",
-                arguments: [now, item.evaluation.requestId, Int64(item.evaluation.revision ?? 0)]
+                "UPDATE evaluation SET reported_at_ms = ? WHERE request_id = ? AND revision = ?",
+                [now, item.evaluation.requestId, Int64(item.evaluation.revision ?? 0)]
             )
         }
     }
 
     func pendingCertifications(limit: Int) async throws -> [PendingCertification] {
         try await self.database.read { db in
-            let rowids = try Int64.fetchAll(
-                db,
-                sql: """
-                    SELECT rowid FROM officer WHERE status = ? AND supervision_notified_at_ms IS NULL
-                    ORDER BY rowid LIMIT ?
-                    """,
-                arguments: [OfficerStatus.certified.rawValue, limit]
+            let rowids = try db.values(
+                Int64.self,
+                """
+                SELECT rowid FROM officer WHERE status = ? AND supervision_notified_at_ms IS NULL
+                ORDER BY rowid LIMIT ?
+                """,
+                [OfficerStatus.certified.rawValue, limit]
             )
             return try zip(rowids, Self.loadOfficers(db, rowids)).map {
                 PendingCertification(rowid: $0, officer: $1)
@@ -131,10 +120,7 @@ final class SQLiteQualificationStore: QualificationStore {
 
     func certificationNotified(_ item: PendingCertification, at now: Int64) async throws {
         try await self.database.write { db in
-            try db.execute(
-                sql: "UPDATE officer SET supervision_notified_at_ms = ? WHERE rowid = ?",
-                arguments: [now, item.rowid]
-            )
+            try db.execute("UPDATE officer SET supervision_notified_at_ms = ? WHERE rowid = ?", [now, item.rowid])
         }
     }
 }

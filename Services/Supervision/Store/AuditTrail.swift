@@ -1,6 +1,7 @@
+public import AccordStorage
 import Crypto
 import Foundation
-public import GRDB
+import GRDB
 
 /// The tamper-evident audit trail: every change to a supervision record appends an entry that
 /// holds the SHA-256 of the record after the change and the hash of the entry before it, over a
@@ -48,7 +49,7 @@ public enum AuditTrail {
 
     /// Appends the entry for a change of one row (read as it now stands, inside the transaction).
     public static func record(
-        _ db: Database,
+        _ db: any SQLSession,
         table: String,
         rowid: Int64,
         action: String,
@@ -57,9 +58,7 @@ public enum AuditTrail {
         at: Int64
     ) throws {
         let state = try Self.stateHash(db, table: table, rowid: rowid) ?? ""
-        let last = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
-        )
+        let last = try db.row("SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence = (last?["sequence"] as Int64? ?? 0) + 1
         let previous: String = last?["hash"] ?? Self.genesis
         let entityID = Self.entityID(table: table, rowid: rowid)
@@ -74,12 +73,13 @@ public enum AuditTrail {
             stateHash: state,
             previousHash: previous
         )
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO audit (sequence, at_ms, who, entity, entity_id, action, why, state_hash, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [sequence, at, who, table, entityID, action, why, state, previous, hash])
+        try db.execute(
+            """
+            INSERT INTO audit (sequence, at_ms, who, entity, entity_id, action, why, state_hash, previous_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [sequence, at, who, table, entityID, action, why, state, previous, hash]
+        )
     }
 
     // MARK: Canonical encodings
@@ -119,24 +119,23 @@ public enum AuditTrail {
     /// storage class and value. NULL columns are left out, so that a column added by a later
     /// migration (NULL in old rows) leaves the hashes of old rows as they were. Nil when the row
     /// does not exist.
-    static func stateHash(_ db: Database, table: String, rowid: Int64) throws -> String? {
-        let statement = try db.cachedStatement(sql: "SELECT * FROM \(table) WHERE rowid = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [rowid]) else {
+    static func stateHash(_ db: any SQLSession, table: String, rowid: Int64) throws -> String? {
+        guard let row = try db.row("SELECT * FROM \(table) WHERE rowid = ?", [rowid]) else {
             return nil
         }
         return Self.stateHash(table: table, row: row)
     }
 
-    static func stateHash(table: String, row: Row) -> String {
+    static func stateHash(table: String, row: SQLRow) -> String {
         var bytes = Array("\(table)\n".utf8)
-        for (column, value) in row {
+        for (column, value) in row.pairs {
             if value.isNull { continue }
             Self.append(column, to: &bytes)
-            switch value.storage {
+            switch value {
             case .null: continue
-            case .int64(let int): Self.append("i\(int)", to: &bytes)
-            case .double(let double): Self.append("r\(double.bitPattern)", to: &bytes)
-            case .string(let string): Self.append("t\(string)", to: &bytes)
+            case .integer(let int): Self.append("i\(int)", to: &bytes)
+            case .real(let double): Self.append("r\(double.bitPattern)", to: &bytes)
+            case .text(let string): Self.append("t\(string)", to: &bytes)
             case .blob(let data):
                 bytes.append(UInt8(ascii: "b"))
                 Self.append(data.map { String(format: "%02x", $0) }.joined(), to: &bytes)
@@ -187,78 +186,104 @@ public enum AuditTrail {
             guard try db.tableExists("audit") else {
                 throw FileError(description: "\(path) is not a supervision database (no audit table)")
             }
-            return try Self.verify(db)
+            return try Self.verify(SQLiteSession(db))
         }
     }
 
+    /// The first mismatch found, which ends a verification.
+    private struct Mismatch: Error {
+        let place: String
+        let problem: String
+    }
+
     /// Walks the whole chain, then every audited record. Stops at the first mismatch.
-    public static func verify(_ db: Database) throws -> Verdict {
+    public static func verify(_ db: any SQLSession) throws -> Verdict {
         var verdict = Verdict(intact: true, entriesChecked: 0, recordsChecked: 0, headHash: Self.genesis)
-        func fail(_ where: String, _ problem: String) -> Verdict {
+        do {
+            let latest = try Self.verifyChain(db, &verdict)
+            for table in Self.tables {
+                try Self.verifyRecords(db, table: table.name, states: latest[table.name] ?? [:], &verdict)
+            }
+        } catch let mismatch as Mismatch {
             verdict.intact = false
-            verdict.firstBad = `where`
-            verdict.problem = problem
-            return verdict
+            verdict.firstBad = mismatch.place
+            verdict.problem = mismatch.problem
         }
-        // The latest state hash of every record the chain speaks of.
+        return verdict
+    }
+
+    /// Checks every entry against the one before it; returns the latest state hash of every
+    /// record the chain speaks of, by table and id.
+    private static func verifyChain(_ db: any SQLSession, _ verdict: inout Verdict) throws -> [String: [String: String]]
+    {
         var latest: [String: [String: String]] = [:]
         var expected: Int64 = 1
         var previous = Self.genesis
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY sequence")
-        while let row = try cursor.next() {
+        try db.forEach("SELECT * FROM audit ORDER BY sequence", []) { row in
             let sequence: Int64 = row["sequence"]
             guard sequence == expected else {
-                return fail("audit entry \(expected)", "missing: the next entry stored is \(sequence)")
+                throw Mismatch(
+                    place: "audit entry \(expected)",
+                    problem: "missing: the next entry stored is \(sequence)"
+                )
             }
             let previousHash: String = row["previous_hash"]
             guard previousHash == previous else {
-                return fail("audit entry \(sequence)", "its previous_hash does not match the entry before it")
+                throw Mismatch(
+                    place: "audit entry \(sequence)",
+                    problem: "its previous_hash does not match the entry before it"
+                )
             }
-            let entity: String = row["entity"]
-            let entityID: String = row["entity_id"]
-            let stateHash: String = row["state_hash"]
             let hash = Self.entryHash(
                 sequence: sequence,
                 at: row["at_ms"],
                 who: row["who"],
-                entity: entity,
-                entityID: entityID,
+                entity: row["entity"],
+                entityID: row["entity_id"],
                 action: row["action"],
                 why: row["why"],
-                stateHash: stateHash,
+                stateHash: row["state_hash"],
                 previousHash: previousHash
             )
             guard hash == (row["hash"] as String) else {
-                return fail("audit entry \(sequence)", "its contents do not match its hash")
+                throw Mismatch(place: "audit entry \(sequence)", problem: "its contents do not match its hash")
             }
-            latest[entity, default: [:]][entityID] = stateHash
+            latest[row["entity"] as String, default: [:]][row["entity_id"] as String] = row["state_hash"]
             previous = hash
             expected += 1
             verdict.entriesChecked += 1
         }
         verdict.headHash = previous
-        for table in Self.tables {
-            var states = latest[table.name] ?? [:]
-            // Every audited table declares `rowid INTEGER PRIMARY KEY`, so `*` includes it.
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(table.name) ORDER BY rowid")
-            while let record = try rows.next() {
-                let rowid: Int64 = record["rowid"]
-                let id = Self.entityID(table: table.name, rowid: rowid)
-                guard let recorded = states.removeValue(forKey: id), !recorded.isEmpty else {
-                    return fail("\(table.name) \(id)", "no audit entry records it")
-                }
-                guard Self.stateHash(table: table.name, row: record) == recorded else {
-                    return fail("\(table.name) \(id)", "it differs from the state its last audit entry records")
-                }
-                verdict.recordsChecked += 1
+        return latest
+    }
+
+    /// Checks every record of an audited table against the state its last entry records.
+    private static func verifyRecords(
+        _ db: any SQLSession,
+        table: String,
+        states: [String: String],
+        _ verdict: inout Verdict
+    ) throws {
+        var states = states
+        // Every audited table declares `rowid INTEGER PRIMARY KEY`, so `*` includes it.
+        try db.forEach("SELECT * FROM \(table) ORDER BY rowid", []) { record in
+            let id = Self.entityID(table: table, rowid: record["rowid"])
+            guard let recorded = states.removeValue(forKey: id), !recorded.isEmpty else {
+                throw Mismatch(place: "\(table) \(id)", problem: "no audit entry records it")
             }
-            let missing = states.filter { !$0.value.isEmpty }.keys.sorted {
-                (Self.rowid(table: table.name, entityID: $0) ?? 0) < (Self.rowid(table: table.name, entityID: $1) ?? 0)
+            guard Self.stateHash(table: table, row: record) == recorded else {
+                throw Mismatch(
+                    place: "\(table) \(id)",
+                    problem: "it differs from the state its last audit entry records"
+                )
             }
-            if let first = missing.first {
-                return fail("\(table.name) \(first)", "the audit trail records it but it is not stored")
-            }
+            verdict.recordsChecked += 1
         }
-        return verdict
+        let missing = states.filter { !$0.value.isEmpty }.keys.sorted {
+            (Self.rowid(table: table, entityID: $0) ?? 0) < (Self.rowid(table: table, entityID: $1) ?? 0)
+        }
+        if let first = missing.first {
+            throw Mismatch(place: "\(table) \(first)", problem: "the audit trail records it but it is not stored")
+        }
     }
 }

@@ -1,21 +1,15 @@
 import AccordCalendar
 import AccordMessages
 import AccordStorage
-import GRDB
 
 extension SQLiteSupervisionRecords {
     func agreement(_ rowid: Int64) throws -> Agreement? {
         guard
-            let row = try Row.fetchOne(
-                self.db.cachedStatement(sql: "SELECT * FROM agreement WHERE rowid = ?"),
-                arguments: [rowid]
-            )
+            let row = try db.row("SELECT * FROM agreement WHERE rowid = ?", [rowid])
         else { return nil }
-        let addenda = try Row.fetchAll(
-            self.db.cachedStatement(
-                sql: "SELECT title, link, signed_on FROM addendum WHERE agreement_rowid = ? ORDER BY rowid"
-            ),
-            arguments: [rowid]
+        let addenda = try db.rows(
+            "SELECT title, link, signed_on FROM addendum WHERE agreement_rowid = ? ORDER BY rowid",
+            [rowid]
         ).map { Addendum(title: $0["title"], link: $0["link"], signedOn: $0["signed_on"]) }
         return SupervisionRows.agreement(row, addenda: addenda)
     }
@@ -89,7 +83,7 @@ extension SQLiteSupervisionRecords {
     }
 
     func updateAgreement(_ rowid: Int64, _ update: AgreementUpdate) throws {
-        var columns: [(String, (any DatabaseValueConvertible & Sendable)?)] = []
+        var columns: [(String, (any SQLValueConvertible)?)] = []
         if let signature = update.signature {
             columns += [("\(signature.party)_signed_by", signature.by), ("\(signature.party)_signed_on", signature.on)]
         }
@@ -112,17 +106,14 @@ extension SQLiteSupervisionRecords {
         if update.clearSupersedes { columns.append(("supersedes", nil)) }
         try self.update("agreement", rowid, columns)
         if let suffix = update.sourceSuffix {
-            try self.db.execute(
-                sql: "UPDATE agreement SET source = source || ? WHERE rowid = ?",
-                arguments: [suffix, rowid]
-            )
+            try db.execute("UPDATE agreement SET source = source || ? WHERE rowid = ?", [suffix, rowid])
         }
     }
 
     func setAgreementStatus(_ rowid: Int64, _ status: AgreementStatus, at moment: Int64, _ change: Change) throws {
-        try self.db.execute(
-            sql: "UPDATE agreement SET status = ?, updated_by = ?, updated_at_ms = ?, updated_why = ? WHERE rowid = ?",
-            arguments: [status.rawValue, change.who, change.at, change.why, rowid]
+        try db.execute(
+            "UPDATE agreement SET status = ?, updated_by = ?, updated_at_ms = ?, updated_why = ? WHERE rowid = ?",
+            [status.rawValue, change.who, change.at, change.why, rowid]
         )
         try self.audit("agreement", rowid, "status:\(status.protoName)", change)
         let history = try self.insert(
@@ -134,15 +125,13 @@ extension SQLiteSupervisionRecords {
 
     func agreementStatus(_ rowid: Int64, at moment: Int64) throws -> AgreementStatus? {
         guard
-            let row = try Row.fetchOne(
-                self.db.cachedStatement(
-                    sql: """
-                        SELECT s.status, a.termination_effective_on
-                        FROM agreement_status s JOIN agreement a ON a.rowid = s.agreement_rowid
-                        WHERE s.agreement_rowid = ? AND s.at_ms <= ? ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1
-                        """
-                ),
-                arguments: [rowid, moment]
+            let row = try db.row(
+                """
+                SELECT s.status, a.termination_effective_on
+                FROM agreement_status s JOIN agreement a ON a.rowid = s.agreement_rowid
+                WHERE s.agreement_rowid = ? AND s.at_ms <= ? ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1
+                """,
+                [rowid, moment]
             )
         else { return nil }
         let status = AgreementStatus(rawValue: row["status"])
@@ -167,13 +156,12 @@ extension SQLiteSupervisionRecords {
     }
 
     func dueTerminations(onOrBefore day: String) throws -> [(rowid: Int64, effectiveOn: String)] {
-        try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT rowid, termination_effective_on FROM agreement
-                WHERE status IN (3, 4) AND termination_effective_on IS NOT NULL AND termination_effective_on <= ?
-                """,
-            arguments: [day]
+        try db.rows(
+            """
+            SELECT rowid, termination_effective_on FROM agreement
+            WHERE status IN (3, 4) AND termination_effective_on IS NOT NULL AND termination_effective_on <= ?
+            """,
+            [day]
         ).map { (rowid: $0["rowid"], effectiveOn: $0["termination_effective_on"]) }
     }
 
@@ -186,9 +174,9 @@ extension SQLiteSupervisionRecords {
     }
 
     func queueProgress(requestID: String, _ status: RequestStatus, agreement: Int64, at moment: Int64) throws {
-        try self.db.execute(
-            sql: "INSERT INTO outbox (request_id, status, agreement_rowid, created_at_ms) VALUES (?, ?, ?, ?)",
-            arguments: [requestID, status.rawValue, agreement, moment]
+        try db.execute(
+            "INSERT INTO outbox (request_id, status, agreement_rowid, created_at_ms) VALUES (?, ?, ?, ?)",
+            [requestID, status.rawValue, agreement, moment]
         )
     }
 }

@@ -1,21 +1,18 @@
 import AccordMessages
 import AccordStorage
-import GRDB
 
 extension SQLiteSupervisionRecords {
     // MARK: Supervisors
 
     func supervisor(_ rowid: Int64) throws -> Supervisor? {
-        try Row.fetchOne(self.db, sql: "SELECT * FROM supervisor WHERE rowid = ?", arguments: [rowid])
+        try db.row("SELECT * FROM supervisor WHERE rowid = ?", [rowid])
             .map(SupervisionRows.supervisor)
     }
 
     func supervisors(after: Int64, limit: Int) throws -> [Supervisor] {
-        try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM supervisor WHERE rowid > ? ORDER BY rowid LIMIT ?",
-            arguments: [after, limit]
-        ).map(SupervisionRows.supervisor)
+        try db.rows("SELECT * FROM supervisor WHERE rowid > ? ORDER BY rowid LIMIT ?", [after, limit]).map(
+            SupervisionRows.supervisor
+        )
     }
 
     func insertSupervisor(name: String, component: FederalPartner, office: String, _ change: Change) throws -> Int64 {
@@ -61,10 +58,7 @@ extension SQLiteSupervisionRecords {
     // MARK: Authorizations
 
     func authorization(_ rowid: Int64) throws -> Authorization? {
-        try Row.fetchOne(
-            self.db.cachedStatement(sql: "SELECT * FROM authorization WHERE rowid = ?"),
-            arguments: [rowid]
-        ).map(SupervisionRows.authorization)
+        try db.row("SELECT * FROM authorization WHERE rowid = ?", [rowid]).map(SupervisionRows.authorization)
     }
 
     func authorizations(_ filter: AuthorizationFilter, after: Int64, limit: Int) throws -> [Authorization] {
@@ -89,10 +83,9 @@ extension SQLiteSupervisionRecords {
             conditions.equal("status", filter.status?.rawValue)
         }
         conditions.add("rowid > ?", [after])
-        return try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM authorization WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
-            arguments: conditions.arguments + [limit]
+        return try db.rows(
+            "SELECT * FROM authorization WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+            conditions.arguments + [limit]
         ).map(SupervisionRows.authorization)
     }
 
@@ -122,14 +115,12 @@ extension SQLiteSupervisionRecords {
 
     func authority(officerID: String, at moment: Int64) throws -> AuthorityRecord? {
         guard
-            let row = try Row.fetchOne(
-                self.db.cachedStatement(
-                    sql: """
-                        SELECT * FROM authorization WHERE officer_id = ?
-                        ORDER BY (authorized_at_ms <= ?) DESC, authorized_at_ms DESC, rowid DESC LIMIT 1
-                        """
-                ),
-                arguments: [officerID, moment]
+            let row = try db.row(
+                """
+                SELECT * FROM authorization WHERE officer_id = ?
+                ORDER BY (authorized_at_ms <= ?) DESC, authorized_at_ms DESC, rowid DESC LIMIT 1
+                """,
+                [officerID, moment]
             )
         else { return nil }
         return AuthorityRecord(
@@ -158,7 +149,7 @@ extension SQLiteSupervisionRecords {
     }
 
     func updateAuthorization(_ rowid: Int64, _ update: AuthorizationUpdate) throws {
-        var columns: [(String, (any DatabaseValueConvertible & Sendable)?)] = []
+        var columns: [(String, (any SQLValueConvertible)?)] = []
         if let status = update.status { columns.append(("status", status.rawValue)) }
         if let revoked = update.revoked {
             columns += [("revoked_at_ms", revoked.atMs), ("revoked_because", revoked.because)]
@@ -171,13 +162,13 @@ extension SQLiteSupervisionRecords {
     }
 
     func insertCertification(_ notice: NotifyCertifiedRequest, receivedAt: Int64) throws -> Int64? {
-        try Int64.fetchOne(
-            self.db,
-            sql: """
-                INSERT INTO certification (officer_id, agency_id, model, name, certified_on, rules_version, received_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (officer_id) DO NOTHING RETURNING rowid
-                """,
-            arguments: [
+        try db.value(
+            Int64.self,
+            """
+            INSERT INTO certification (officer_id, agency_id, model, name, certified_on, rules_version, received_at_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (officer_id) DO NOTHING RETURNING rowid
+            """,
+            [
                 notice.officerId, notice.agencyId, notice.model?.rawValue, notice.name, notice.certifiedOn,
                 notice.rulesVersion, receivedAt,
             ]
@@ -218,22 +209,21 @@ extension SQLiteSupervisionRecords {
     }
 
     func openSuspensionCount(authorization: Int64) throws -> Int {
-        try Int.fetchOne(
-            self.db,
-            sql: "SELECT count(*) FROM authorization_suspension WHERE authorization_rowid = ? AND until_ms IS NULL",
-            arguments: [authorization]
+        try db.value(
+            Int.self,
+            "SELECT count(*) FROM authorization_suspension WHERE authorization_rowid = ? AND until_ms IS NULL",
+            [authorization]
         ) ?? 0
     }
 
     func suspension(authorization: Int64, at moment: Int64) throws -> String? {
-        try String.fetchOne(
-            self.db.cachedStatement(
-                sql: """
-                    SELECT reason FROM authorization_suspension WHERE authorization_rowid = ? AND from_ms <= ?
-                    AND (until_ms IS NULL OR until_ms > ?) LIMIT 1
-                    """
-            ),
-            arguments: [authorization, moment, moment]
+        try db.value(
+            String.self,
+            """
+            SELECT reason FROM authorization_suspension WHERE authorization_rowid = ? AND from_ms <= ?
+            AND (until_ms IS NULL OR until_ms > ?) LIMIT 1
+            """,
+            [authorization, moment, moment]
         )
     }
 
@@ -248,14 +238,13 @@ extension SQLiteSupervisionRecords {
     }
 
     func liveAuthorizationsWithTraining() throws -> [(rowid: Int64, officerID: String, training: Bool)] {
-        try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT a.rowid, a.officer_id, EXISTS (
-                    SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
-                    AND s.until_ms IS NULL AND s.cause = 'training') AS training
-                FROM authorization a WHERE a.status IN (1, 2)
-                """
+        try db.rows(
+            """
+            SELECT a.rowid, a.officer_id, EXISTS (
+                SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
+                AND s.until_ms IS NULL AND s.cause = 'training') AS training
+            FROM authorization a WHERE a.status IN (1, 2)
+            """
         ).map { (rowid: $0["rowid"], officerID: $0["officer_id"], training: $0["training"]) }
     }
 }

@@ -1,13 +1,12 @@
 import AccordCalendar
 import AccordMessages
 import AccordStorage
-import GRDB
 
 extension SQLiteSupervisionRecords {
     // MARK: Actions
 
     func action(_ rowid: Int64) throws -> DelegatedAction? {
-        try Row.fetchOne(self.db.cachedStatement(sql: "SELECT * FROM action WHERE rowid = ?"), arguments: [rowid])
+        try db.row("SELECT * FROM action WHERE rowid = ?", [rowid])
             .map(SupervisionRows.action)
     }
 
@@ -21,12 +20,11 @@ extension SQLiteSupervisionRecords {
         conditions.equal("review", filter.review?.rawValue)
         if filter.lateOnly { conditions.add("late = 1") }
         conditions.add(newestFirst ? "rowid < ?" : "rowid > ?", [after])
-        return try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT * FROM action WHERE \(conditions.sql) ORDER BY rowid \(newestFirst ? "DESC" : "") LIMIT ?
-                """,
-            arguments: conditions.arguments + [limit]
+        return try db.rows(
+            """
+            SELECT * FROM action WHERE \(conditions.sql) ORDER BY rowid \(newestFirst ? "DESC" : "") LIMIT ?
+            """,
+            conditions.arguments + [limit]
         ).map(SupervisionRows.action)
     }
 
@@ -64,7 +62,7 @@ extension SQLiteSupervisionRecords {
     // MARK: Complaints
 
     func complaint(_ rowid: Int64) throws -> Complaint? {
-        try Row.fetchOne(self.db, sql: "SELECT * FROM complaint WHERE rowid = ?", arguments: [rowid])
+        try db.row("SELECT * FROM complaint WHERE rowid = ?", [rowid])
             .map(SupervisionRows.complaint)
     }
 
@@ -74,10 +72,9 @@ extension SQLiteSupervisionRecords {
         conditions.equal("status", filter.status?.rawValue)
         conditions.equal("agency_id", filter.agencyID)
         conditions.add("rowid > ?", [after])
-        return try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM complaint WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
-            arguments: conditions.arguments + [limit]
+        return try db.rows(
+            "SELECT * FROM complaint WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+            conditions.arguments + [limit]
         ).map(SupervisionRows.complaint)
     }
 
@@ -118,7 +115,7 @@ extension SQLiteSupervisionRecords {
     // MARK: Inspections and meetings
 
     func inspection(_ rowid: Int64) throws -> Inspection? {
-        try Row.fetchOne(self.db, sql: "SELECT * FROM inspection WHERE rowid = ?", arguments: [rowid])
+        try db.row("SELECT * FROM inspection WHERE rowid = ?", [rowid])
             .map(SupervisionRows.inspection)
     }
 
@@ -127,10 +124,9 @@ extension SQLiteSupervisionRecords {
         conditions.equal("agreement_rowid", agreement)
         conditions.equal("status", status?.rawValue)
         conditions.add("rowid > ?", [after])
-        return try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM inspection WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
-            arguments: conditions.arguments + [limit]
+        return try db.rows(
+            "SELECT * FROM inspection WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+            conditions.arguments + [limit]
         ).map(SupervisionRows.inspection)
     }
 
@@ -142,7 +138,7 @@ extension SQLiteSupervisionRecords {
     }
 
     func updateInspection(_ rowid: Int64, _ update: InspectionUpdate) throws {
-        var columns: [(String, (any DatabaseValueConvertible & Sendable)?)] = [("status", update.status.rawValue)]
+        var columns: [(String, (any SQLValueConvertible)?)] = [("status", update.status.rawValue)]
         if let inspected = update.inspected {
             columns += [
                 ("inspected_on", inspected.on), ("findings", inspected.findings.joined(separator: "\n")),

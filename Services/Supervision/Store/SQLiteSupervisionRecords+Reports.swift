@@ -1,7 +1,6 @@
 import AccordCalendar
 import AccordMessages
 import AccordStorage
-import GRDB
 
 extension SQLiteSupervisionRecords {
     func agreementInForce(
@@ -28,16 +27,16 @@ extension SQLiteSupervisionRecords {
             AND (expires_at_ms IS NULL OR expires_at_ms > ?1)
             """
         facts.officersAuthorized =
-            try Int.fetchOne(self.db, sql: "SELECT count(*) FROM authorization WHERE \(inForce)", arguments: [t]) ?? 0
+            try db.value(Int.self, "SELECT count(*) FROM authorization WHERE \(inForce)", [t]) ?? 0
         facts.officersSuspended =
-            try Int.fetchOne(
-                self.db,
-                sql: """
-                    SELECT count(*) FROM authorization a WHERE \(inForce) AND EXISTS (
-                        SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
-                        AND s.from_ms <= ?1 AND (s.until_ms IS NULL OR s.until_ms > ?1))
-                    """,
-                arguments: [t]
+            try db.value(
+                Int.self,
+                """
+                SELECT count(*) FROM authorization a WHERE \(inForce) AND EXISTS (
+                    SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
+                    AND s.from_ms <= ?1 AND (s.until_ms IS NULL OR s.until_ms > ?1))
+                """,
+                [t]
             ) ?? 0
         // A renewal carries its officers over: as of a moment before it, they were under the
         // agreement it renewed.
@@ -46,25 +45,22 @@ extension SQLiteSupervisionRecords {
                 .map { try self.agreementInForce(current: $0, at: t).agreement }
         )
         try self.addActionFacts(&facts, t)
-        facts.complaints = try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM complaint WHERE received_at_ms <= ?",
-            arguments: [t]
-        ).map(SupervisionRows.complaint)
+        facts.complaints = try db.rows("SELECT * FROM complaint WHERE received_at_ms <= ?", [t]).map(
+            SupervisionRows.complaint
+        )
         return facts
     }
 
     /// Every agreement that existed at t, with its status then.
     private func agreementsAt(_ t: Int64) throws -> [ReportFacts.AgreementAt] {
-        try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT a.rowid, a.state, a.model, a.partner, a.termination_effective_on, a.effective_on,
-                    (SELECT s.status FROM agreement_status s WHERE s.agreement_rowid = a.rowid AND s.at_ms <= ?1
-                     ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1) AS status_at
-                FROM agreement a
-                """,
-            arguments: [t]
+        try db.rows(
+            """
+            SELECT a.rowid, a.state, a.model, a.partner, a.termination_effective_on, a.effective_on,
+                (SELECT s.status FROM agreement_status s WHERE s.agreement_rowid = a.rowid AND s.at_ms <= ?1
+                 ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1) AS status_at
+            FROM agreement a
+            """,
+            [t]
         ).compactMap { row in
             guard var status = (row["status_at"] as Int32?).map(AgreementStatus.init(rawValue:)) else { return nil }
             if status == .terminationNoticed,
@@ -86,13 +82,12 @@ extension SQLiteSupervisionRecords {
 
     /// Actions performed up to t, late notifications, and the review queue then.
     private func addActionFacts(_ facts: inout ReportFacts, _ t: Int64) throws {
-        facts.actions = try Row.fetchAll(
-            self.db,
-            sql: """
-                SELECT function, decision, review, count(*) AS n FROM action WHERE performed_at_ms <= ?
-                GROUP BY function, decision, review ORDER BY function, decision, review
-                """,
-            arguments: [t]
+        facts.actions = try db.rows(
+            """
+            SELECT function, decision, review, count(*) AS n FROM action WHERE performed_at_ms <= ?
+            GROUP BY function, decision, review ORDER BY function, decision, review
+            """,
+            [t]
         ).map {
             ActionCount(
                 function: DelegatedFunction(rawValue: $0["function"]),
@@ -102,16 +97,10 @@ extension SQLiteSupervisionRecords {
             )
         }
         facts.notificationsLate =
-            try Int64.fetchOne(
-                self.db,
-                sql: "SELECT count(*) FROM action WHERE late = 1 AND performed_at_ms <= ?",
-                arguments: [t]
-            ) ?? 0
-        let queue = try Row.fetchOne(
-            self.db,
-            sql:
-                "SELECT count(*) AS n, min(recorded_at_ms) AS oldest FROM action WHERE review = 1 AND recorded_at_ms <= ?",
-            arguments: [t]
+            try db.value(Int64.self, "SELECT count(*) FROM action WHERE late = 1 AND performed_at_ms <= ?", [t]) ?? 0
+        let queue = try db.row(
+            "SELECT count(*) AS n, min(recorded_at_ms) AS oldest FROM action WHERE review = 1 AND recorded_at_ms <= ?",
+            [t]
         )
         facts.awaitingReview = queue?["n"] ?? 0
         facts.oldestReviewRecordedAt = queue?["oldest"]
@@ -123,20 +112,20 @@ extension SQLiteSupervisionRecords {
         conditions.equal("kind", kind?.rawValue)
         if let after { conditions.add("held_on > ?", [after]) }
         conditions.add("held_on <= ?", [onOrBefore])
-        return try Bool.fetchOne(
-            self.db,
-            sql: "SELECT EXISTS (SELECT 1 FROM meeting WHERE \(conditions.sql))",
-            arguments: conditions.arguments
+        return try db.value(
+            Bool.self,
+            "SELECT EXISTS (SELECT 1 FROM meeting WHERE \(conditions.sql))",
+            conditions.arguments
         ) ?? false
     }
 
     func inspected(agreement: Int64, after: String, onOrBefore: String) throws -> Bool {
-        try Bool.fetchOne(
-            self.db,
-            sql: """
-                SELECT EXISTS (SELECT 1 FROM inspection WHERE agreement_rowid = ? AND inspected_on > ? AND inspected_on <= ?)
-                """,
-            arguments: [agreement, after, onOrBefore]
+        try db.value(
+            Bool.self,
+            """
+            SELECT EXISTS (SELECT 1 FROM inspection WHERE agreement_rowid = ? AND inspected_on > ? AND inspected_on <= ?)
+            """,
+            [agreement, after, onOrBefore]
         ) ?? false
     }
 }

@@ -1,6 +1,5 @@
 import AccordMessages
 import AccordStorage
-import GRDB
 import Logging
 
 /// Supervision's store on one SQLite database (WAL, synced commits, group commit).
@@ -26,13 +25,12 @@ final class SQLiteSupervisionStore: SupervisionStore {
 
     func pendingProgress(limit: Int) async throws -> [PendingProgress] {
         try await self.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE delivered_at_ms IS NULL
-                    ORDER BY rowid LIMIT ?
-                    """,
-                arguments: [limit]
+            try db.rows(
+                """
+                SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE delivered_at_ms IS NULL
+                ORDER BY rowid LIMIT ?
+                """,
+                [limit]
             ).map {
                 PendingProgress(
                     rowid: $0["rowid"],
@@ -48,14 +46,14 @@ final class SQLiteSupervisionStore: SupervisionStore {
 
     func progressDelivered(_ item: PendingProgress, at now: Int64) async throws {
         try await self.database.write { db in
-            try db.execute(sql: "UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", arguments: [now, item.rowid])
+            try db.execute("UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", [now, item.rowid])
         }
     }
 }
 
 /// One supervision transaction on SQLite.
 struct SQLiteSupervisionRecords: SupervisionRecords {
-    let db: Database
+    let db: any SQLSession
 
     func audit(_ table: String, _ rowid: Int64, _ action: String, _ change: Change) throws {
         try AuditTrail.record(
@@ -74,41 +72,40 @@ struct SQLiteSupervisionRecords: SupervisionRecords {
         filter.equal("entity", entity)
         filter.equal("entity_id", entityID)
         filter.add("sequence > ?", [after])
-        return try Row.fetchAll(
-            self.db,
-            sql: "SELECT * FROM audit WHERE \(filter.sql) ORDER BY sequence LIMIT ?",
-            arguments: filter.arguments + [limit]
+        return try db.rows(
+            "SELECT * FROM audit WHERE \(filter.sql) ORDER BY sequence LIMIT ?",
+            filter.arguments + [limit]
         ).map(SupervisionRows.auditEntry)
     }
 
     /// The row ids a query selects.
-    func rowids(_ sql: String, _ arguments: StatementArguments) throws -> [Int64] {
-        try Int64.fetchAll(self.db.cachedStatement(sql: sql), arguments: arguments)
+    func rowids(_ sql: String, _ arguments: SQLArguments) throws -> [Int64] {
+        try db.values(Int64.self, sql, arguments)
     }
 
     /// The one row id a query selects, if any.
-    func rowid(_ sql: String, _ arguments: StatementArguments) throws -> Int64? {
-        try Int64.fetchOne(self.db.cachedStatement(sql: sql), arguments: arguments)
+    func rowid(_ sql: String, _ arguments: SQLArguments) throws -> Int64? {
+        try db.value(Int64.self, sql, arguments)
     }
 
     /// Inserts a row and returns its row id.
-    func insert(_ sql: String, _ arguments: StatementArguments) throws -> Int64 {
-        try Int64.fetchOne(self.db.cachedStatement(sql: sql + " RETURNING rowid"), arguments: arguments)!
+    func insert(_ sql: String, _ arguments: SQLArguments) throws -> Int64 {
+        try db.value(Int64.self, sql + " RETURNING rowid", arguments)!
     }
 
     /// Sets the given columns of one row.
     func update(
         _ table: String,
         _ rowid: Int64,
-        _ columns: [(String, (any DatabaseValueConvertible & Sendable)?)]
+        _ columns: [(String, (any SQLValueConvertible)?)]
     )
         throws
     {
         guard !columns.isEmpty else { return }
         let sets = columns.map { "\($0.0) = ?" }.joined(separator: ", ")
-        try self.db.execute(
-            sql: "UPDATE \(table) SET \(sets) WHERE rowid = ?",
-            arguments: StatementArguments(columns.map(\.1)) + [rowid]
+        try db.execute(
+            "UPDATE \(table) SET \(sets) WHERE rowid = ?",
+            SQLArguments(columns.map { $0.1?.sqlValue ?? .null }) + [rowid]
         )
     }
 }

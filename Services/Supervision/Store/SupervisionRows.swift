@@ -1,11 +1,11 @@
 import AccordMessages
-import GRDB
+import AccordStorage
 
 /// Maps supervision's SQLite rows to messages.
 enum SupervisionRows {
     static func id(_ prefix: String, _ rowid: Int64) -> String { "\(prefix)_\(rowid)" }
 
-    static func agreement(_ row: Row, addenda: [Addendum]) -> Agreement {
+    static func agreement(_ row: SQLRow, addenda: [Addendum]) -> Agreement {
         Agreement(
             id: Self.id("mo", row["rowid"]),
             agencyId: row["agency_id"],
@@ -41,7 +41,7 @@ enum SupervisionRows {
         )
     }
 
-    static func supervisor(_ row: Row) -> Supervisor {
+    static func supervisor(_ row: SQLRow) -> Supervisor {
         Supervisor(
             id: Self.id("sv", row["rowid"]),
             name: row["name"],
@@ -52,7 +52,7 @@ enum SupervisionRows {
     }
 
     /// An authorization as stored: its functions are the rules' to fill in.
-    static func authorization(_ row: Row) -> Authorization {
+    static func authorization(_ row: SQLRow) -> Authorization {
         Authorization(
             id: Self.id("az", row["rowid"]),
             officerId: row["officer_id"],
@@ -73,7 +73,7 @@ enum SupervisionRows {
         )
     }
 
-    static func action(_ row: Row) -> DelegatedAction {
+    static func action(_ row: SQLRow) -> DelegatedAction {
         DelegatedAction(
             id: Self.id("ac", row["rowid"]),
             officerId: row["officer_id"],
@@ -103,7 +103,7 @@ enum SupervisionRows {
         )
     }
 
-    static func complaint(_ row: Row) -> Complaint {
+    static func complaint(_ row: SQLRow) -> Complaint {
         Complaint(
             id: Self.id("cp", row["rowid"]),
             agreementId: Self.id("mo", row["agreement_rowid"]),
@@ -124,7 +124,7 @@ enum SupervisionRows {
         )
     }
 
-    static func inspection(_ row: Row) -> Inspection {
+    static func inspection(_ row: SQLRow) -> Inspection {
         Inspection(
             id: Self.id("in", row["rowid"]),
             agreementId: Self.id("mo", row["agreement_rowid"]),
@@ -137,7 +137,7 @@ enum SupervisionRows {
         )
     }
 
-    static func auditEntry(_ row: Row) -> AuditEntry {
+    static func auditEntry(_ row: SQLRow) -> AuditEntry {
         AuditEntry(
             sequence: UInt64(clamping: row["sequence"] as Int64),
             atMs: row["at_ms"],

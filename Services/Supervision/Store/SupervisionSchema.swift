@@ -270,7 +270,7 @@ enum SupervisionSchema {
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, from_ms FROM supervisor_assignment ORDER BY rowid")
             for row in rows {
                 try AuditTrail.record(
-                    db,
+                    SQLiteSession(db),
                     table: "supervisor_assignment",
                     rowid: row["rowid"],
                     action: "assign",
