@@ -5,12 +5,14 @@ RELEASE_FLAGS := -c release
 BIN := $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path 2>/dev/null)
 RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 GENERATE_PACKAGES := protobuf-c-compiler
+POSTGRES_PACKAGES := postgresql-15
 
-.PHONY: build test run demo generate check-generated lint format deps deps-generate bench clean help
+.PHONY: build test test-postgres run demo generate check-generated lint format deps deps-generate deps-postgres bench clean help
 
 help:
 	@echo "make build     release build of every executable"
 	@echo "make test      install what is missing, build, lint, check generated code, run every test"
+	@echo "               (the store-level suites twice: on SQLite, then on a private PostgreSQL server)"
 	@echo "make run       build (release) and run the whole set in the foreground; Ctrl-C stops it"
 	@echo "make demo      walk through the whole lifecycle with the accord CLI (against make run)"
 	@echo "make generate  regenerate C and Swift code from proto/accord/v1/*.proto"
@@ -21,6 +23,9 @@ deps:
 
 deps-generate:
 	@Tools/install-packages.sh $(GENERATE_PACKAGES)
+
+deps-postgres:
+	@Tools/install-packages.sh $(POSTGRES_PACKAGES)
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
@@ -40,9 +45,14 @@ lint:
 format:
 	$(SWIFT) format --in-place $(SWIFT_SOURCES)
 
-test: deps check-generated lint
+test: deps deps-postgres check-generated lint
 	$(SWIFT) build --build-tests
 	ACCORD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build --parallel --num-workers 2
+	SWIFT=$(SWIFT) Tools/test-postgres.sh
+
+# The store-level suites on PostgreSQL only (after a build with tests).
+test-postgres: deps-postgres
+	SWIFT=$(SWIFT) Tools/test-postgres.sh
 
 run: build
 	Tools/run-local.sh "$(BIN)"

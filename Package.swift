@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: C: protoc-c output and zlib. Only AccordMessages and AccordRPC import these.
@@ -123,6 +124,7 @@ let package = Package(
             name: "AccordServiceKit",
             dependencies: [
                 "AccordRPC",
+                "AccordStorage",
                 "AccordWire",
                 "AccordMessages",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,11 +157,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Storage: SQLite (WAL) through GRDB, migrations, group commit.
+        // MARK: Storage: one SQL layer over SQLite (WAL, group commit, through GRDB) and PostgreSQL.
         .target(
             name: "AccordStorage",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/AccordStorage",
@@ -167,8 +172,18 @@ let package = Package(
         ),
         .testTarget(
             name: "AccordStorageTests",
-            dependencies: ["AccordStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "AccordTestSupport", "AccordStorage", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             path: "Tests/AccordStorageTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: What the tests share: a fresh storage location on SQLite or on the test PostgreSQL server.
+        .target(
+            name: "AccordTestSupport",
+            dependencies: ["AccordStorage", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/AccordTestSupport",
             swiftSettings: swiftSettings
         ),
 
@@ -178,6 +193,7 @@ let package = Package(
             dependencies: [
                 "AccordRPC",
                 "AccordServiceKit",
+                "AccordStorage",
                 "AccordMessages",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -228,6 +244,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
+                "AccordTestSupport",
                 "AccordServiceKit",
                 "Intake",
                 "AccordRPC",
@@ -275,6 +292,7 @@ let package = Package(
         .testTarget(
             name: "QualificationTests",
             dependencies: [
+                "AccordTestSupport",
                 "AccordServiceKit",
                 "Qualification",
                 "AccordRPC",
@@ -322,6 +340,7 @@ let package = Package(
         .testTarget(
             name: "SupervisionTests",
             dependencies: [
+                "AccordTestSupport",
                 "AccordServiceKit",
                 "Supervision",
                 "AccordRPC",
@@ -368,6 +387,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
+                "AccordTestSupport",
                 "AccordServiceKit",
                 "Gateway",
                 "Intake",

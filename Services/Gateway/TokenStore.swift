@@ -1,6 +1,7 @@
 public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
+public import AccordStorage
 import Crypto
 import Foundation
 public import Logging
@@ -21,15 +22,20 @@ public final class TokenStore: Sendable {
     let clock: ServiceClock
     private let cache: Mutex<[Int64: Entry]>
 
-    /// Opens (or creates) the token database at `databasePath` (SQLite) and loads every token.
-    public init(databasePath: String, logger: Logger, clock: ServiceClock = .system) async throws {
-        self.storage = try SQLiteTokenStorage(path: databasePath, logger: logger)
+    /// Opens (or creates) the token database and loads every token.
+    public init(storage: StorageLocation, logger: Logger, clock: ServiceClock = .system) async throws {
+        self.storage = try await SQLTokenStorage(storage, logger: logger)
         self.clock = clock
         var entries: [Int64: Entry] = [:]
         for token in try await self.storage.allTokens() {
             if let entry = Self.entry(token) { entries[token.rowid] = entry }
         }
         self.cache = Mutex(entries)
+    }
+
+    /// Tokens in the SQLite file at `databasePath`.
+    public convenience init(databasePath: String, logger: Logger, clock: ServiceClock = .system) async throws {
+        try await self.init(storage: .sqlite(path: databasePath), logger: logger, clock: clock)
     }
 
     static func entry(_ token: StoredToken) -> Entry? {

@@ -29,6 +29,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ServiceOptions
 
+    @OptionGroup var storage: StorageOptions
+
     @Option(help: "Intake endpoints HOST:PORT[,HOST:PORT…] (ACCORD_INTAKE). Default 127.0.0.1:7401.")
     var intake: String?
 
@@ -76,7 +78,7 @@ struct Serve: AsyncParsableCommand {
         let branch = TimeAmount.milliseconds(Int64(self.branchTimeoutMs))
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             let tokens = try await TokenStore(
-                databasePath: "\(resolved.dataDirectory)/gateway/gateway.sqlite",
+                storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/gateway/gateway.sqlite"),
                 logger: logger
             )
             let gateway = GatewayService(
@@ -116,7 +118,8 @@ struct CreateToken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-token",
         abstract: "Issue a token directly in the gateway's database (for the first operator token); prints it once.",
-        discussion: "Run it with the same --data-dir as the gateway. Later tokens: `accord token create`."
+        discussion:
+            "Run it with the same --data-dir (or --postgres) as the gateway. Later tokens: `accord token create`."
     )
 
     @Option(help: "agency, program-office, supervisor, auditor or operator.")
@@ -131,12 +134,14 @@ struct CreateToken: AsyncParsableCommand {
     @Option(help: "The gateway's data directory (ACCORD_DATA_DIR). Default ./data.")
     var dataDir: String?
 
+    @OptionGroup var storage: StorageOptions
+
     mutating func run() async throws {
         let directory = self.dataDir ?? ServiceOptions.processEnvironment()["ACCORD_DATA_DIR"] ?? "data"
         var logger = Logger(label: "accord-gateway")
         logger.logLevel = .error
         let tokens = try await TokenStore(
-            databasePath: "\(directory)/gateway/gateway.sqlite",
+            storage: try self.storage.resolve(file: "\(directory)/gateway/gateway.sqlite"),
             logger: logger
         )
         do {

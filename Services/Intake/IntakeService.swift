@@ -1,6 +1,7 @@
 import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
+public import AccordStorage
 public import Logging
 
 /// The intake service: agencies, participation requests and ICE sheet import. The handlers
@@ -13,11 +14,16 @@ public final class IntakeService: Sendable {
     /// Largest chunk of an ICE sheet per call.
     static let maxRowsPerImport = 1000
 
-    /// Opens (or creates) the intake database at `databasePath` (SQLite) and migrates it.
-    public init(databasePath: String, logger: Logger, clock: ServiceClock = .system) throws {
-        self.store = try SQLiteIntakeStore(path: databasePath, logger: logger)
+    /// Opens (or creates) the intake database and migrates it.
+    public init(storage: StorageLocation, logger: Logger, clock: ServiceClock = .system) async throws {
+        self.store = try await SQLIntakeStore(storage, logger: logger)
         self.clock = clock
         self.logger = logger
+    }
+
+    /// Intake on the SQLite file at `databasePath`.
+    public convenience init(databasePath: String, logger: Logger, clock: ServiceClock = .system) async throws {
+        try await self.init(storage: .sqlite(path: databasePath), logger: logger, clock: clock)
     }
 
     /// Adds every intake method to `router`.

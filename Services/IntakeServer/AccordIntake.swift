@@ -11,13 +11,15 @@ struct AccordIntake: AsyncParsableCommand {
         commandName: "accord-intake",
         abstract: "Accord intake service: agencies, participation requests, ICE sheet import.",
         discussion: """
-            Default RPC port 7401, metrics on 9401, data in <data-dir>/intake/intake.sqlite.
+            Default RPC port 7401, metrics on 9401, data in <data-dir>/intake/intake.sqlite, or in PostgreSQL with --postgres.
             Requests go to qualification for evaluation; agreements from ICE sheets go to supervision.
             Stop it with SIGTERM or Ctrl-C; in-flight calls finish first.
             """
     )
 
     @OptionGroup var options: ServiceOptions
+
+    @OptionGroup var storage: StorageOptions
 
     @Option(
         help:
@@ -50,8 +52,8 @@ struct AccordIntake: AsyncParsableCommand {
             fallback: "127.0.0.1:7403"
         )
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
-            let service = try IntakeService(
-                databasePath: "\(resolved.dataDirectory)/intake/intake.sqlite",
+            let service = try await IntakeService(
+                storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/intake/intake.sqlite"),
                 logger: logger
             )
             if let directory = self.seedIceDir ?? ServiceOptions.processEnvironment()["ACCORD_SEED_ICE_DIR"] {

@@ -2,6 +2,7 @@ import AccordCalendar
 public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
+public import AccordStorage
 import AccordWire
 import Foundation
 public import Logging
@@ -24,17 +25,17 @@ public final class QualificationService: Sendable {
     /// Absent: evaluations do not check standing (a qualification service on its own, in tests).
     let agreementsOf: AgreementsOf?
 
-    /// Opens (or creates) the database at `databasePath` (SQLite), records `rules` when their
+    /// Opens (or creates) the database, records `rules` when their
     /// version is new, and puts the rule set published last in force.
     public init(
-        databasePath: String,
+        storage: StorageLocation,
         rules: RuleSet,
         logger: Logger,
         clock: ServiceClock = .system,
         agreementsOf: AgreementsOf? = nil
     ) async throws {
         self.agreementsOf = agreementsOf
-        let store = try SQLiteQualificationStore(path: databasePath, logger: logger)
+        let store = try await SQLQualificationStore(storage, logger: logger)
         let current = try await Self.recordAndSelect(
             rules,
             origin: "files",
@@ -49,6 +50,23 @@ public final class QualificationService: Sendable {
         logger.info(
             "Rules in force",
             metadata: ["version": "\(current.set.version)", "states": "\(current.set.stateRules.count)"]
+        )
+    }
+
+    /// Qualification on the SQLite file at `databasePath`.
+    public convenience init(
+        databasePath: String,
+        rules: RuleSet,
+        logger: Logger,
+        clock: ServiceClock = .system,
+        agreementsOf: AgreementsOf? = nil
+    ) async throws {
+        try await self.init(
+            storage: .sqlite(path: databasePath),
+            rules: rules,
+            logger: logger,
+            clock: clock,
+            agreementsOf: agreementsOf
         )
     }
 

@@ -14,7 +14,7 @@ struct AccordQualification: AsyncParsableCommand {
         commandName: "accord-qualification",
         abstract: "Accord qualification service: rules as data, request evaluation, model recommendation.",
         discussion: """
-            Default RPC port 7402, metrics on 9402, data in <data-dir>/qualification/qualification.sqlite.
+            Default RPC port 7402, metrics on 9402, data in <data-dir>/qualification/qualification.sqlite, or in PostgreSQL with --postgres.
             Decisions are reported to intake (default 127.0.0.1:7401) until intake has recorded them;
             certified officers are notified to supervision (default 127.0.0.1:7403) until it has them.
             An evaluation asks supervision for the agency's agreements (its standing); while supervision
@@ -23,6 +23,8 @@ struct AccordQualification: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ServiceOptions
+
+    @OptionGroup var storage: StorageOptions
 
     @Option(
         help: "Directory of the rule set: program.json and state-law-287g.csv (ACCORD_RULES_DIR). Default seeds/rules."
@@ -73,7 +75,7 @@ struct AccordQualification: AsyncParsableCommand {
                 logger: logger
             )
             let service = try await QualificationService(
-                databasePath: "\(resolved.dataDirectory)/qualification/qualification.sqlite",
+                storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/qualification/qualification.sqlite"),
                 rules: rules,
                 logger: logger,
                 agreementsOf: { agencyID in

@@ -2,6 +2,7 @@ import AccordCalendar
 import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
+public import AccordStorage
 import AccordWire
 public import Logging
 public import NIOCore
@@ -50,19 +51,36 @@ public final class SupervisionService: Sendable {
         }
     }
 
-    /// Opens (or creates) the supervision database at `databasePath` (SQLite) and migrates it.
+    /// Opens (or creates) the supervision database and migrates it.
     public init(
+        storage: StorageLocation,
+        rules: SupervisionRules,
+        backends: Backends = Backends(),
+        logger: Logger,
+        clock: ServiceClock = .system
+    ) async throws {
+        self.store = try await SQLSupervisionStore(storage, logger: logger)
+        self.rules = rules
+        self.backends = backends
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Supervision on the SQLite file at `databasePath`.
+    public convenience init(
         databasePath: String,
         rules: SupervisionRules,
         backends: Backends = Backends(),
         logger: Logger,
         clock: ServiceClock = .system
-    ) throws {
-        self.store = try SQLiteSupervisionStore(path: databasePath, logger: logger)
-        self.rules = rules
-        self.backends = backends
-        self.clock = clock
-        self.logger = logger
+    ) async throws {
+        try await self.init(
+            storage: .sqlite(path: databasePath),
+            rules: rules,
+            backends: backends,
+            logger: logger,
+            clock: clock
+        )
     }
 
     /// Adds every supervision method to `router`.

@@ -19,13 +19,15 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the service (the default).",
         discussion: """
-            Default RPC port 7403, metrics on 9403, data in <data-dir>/supervision/supervision.sqlite.
+            Default RPC port 7403, metrics on 9403, data in <data-dir>/supervision/supervision.sqlite, or in PostgreSQL with --postgres.
             Officers are checked with qualification (default 127.0.0.1:7402) when authorized; requests with
             intake (default 127.0.0.1:7401) when an agreement is offered. Stop it with SIGTERM or Ctrl-C.
             """
     )
 
     @OptionGroup var options: ServiceOptions
+
+    @OptionGroup var storage: StorageOptions
 
     @Option(help: "Directory holding supervision.json (ACCORD_RULES_DIR). Default seeds/rules.")
     var rulesDir: String?
@@ -79,8 +81,8 @@ struct Serve: AsyncParsableCommand {
                 intake: RPCClient(endpoints: intake, configuration: configuration, logger: logger),
                 internalCredential: resolved.internalCredential
             )
-            let service = try SupervisionService(
-                databasePath: "\(resolved.dataDirectory)/supervision/supervision.sqlite",
+            let service = try await SupervisionService(
+                storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/supervision/supervision.sqlite"),
                 rules: rules,
                 backends: backends,
                 logger: logger

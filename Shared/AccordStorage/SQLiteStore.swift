@@ -83,7 +83,24 @@ public struct Migration: Sendable {
     }
 }
 
+/// A storage failure. `unavailable` means the database cannot be reached now (callers answer
+/// UNAVAILABLE and may try again); anything else is a failure of the storage itself.
 public struct StorageError: Error, CustomStringConvertible {
+    public enum Kind: Sendable {
+        case failed
+        case unavailable
+    }
+
+    public let kind: Kind
     public let description: String
-    public init(_ description: String) { self.description = description }
+
+    public init(_ description: String, kind: Kind = .failed) {
+        self.kind = kind
+        self.description = description
+    }
+
+    /// `what` (the storage, named) cannot be reached now.
+    public static func unavailable(_ what: String, _ cause: any Error) -> StorageError {
+        StorageError("\(what) is unavailable: \(cause)", kind: .unavailable)
+    }
 }

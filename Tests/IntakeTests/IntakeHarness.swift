@@ -3,6 +3,7 @@ import AccordRPC
 import AccordServiceKit
 import AccordServiceRuntime
 import AccordSheets
+import AccordTestSupport
 import Foundation
 import Intake
 import Logging
@@ -25,7 +26,11 @@ struct IntakeHarness {
         let path = directory.appendingPathComponent("intake.sqlite").path
         var logger = Logger(label: "test.intake")
         logger.logLevel = .critical
-        let service = try IntakeService(databasePath: path, logger: logger, clock: .fixed(now))
+        let service = try await IntakeService(
+            storage: try await TestStorage.location(file: path),
+            logger: logger,
+            clock: .fixed(now)
+        )
         var router = RPCRouter()
         service.register(into: &router)
         Diagnostics.registerHealth(into: &router, serverName: "test-intake")

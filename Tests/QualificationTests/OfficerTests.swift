@@ -1,6 +1,7 @@
 import AccordMessages
 import AccordRPC
 import AccordServiceKit
+import AccordTestSupport
 import AccordWire
 import Foundation
 import Logging
@@ -106,7 +107,7 @@ struct OfficerServiceTests {
             logger.logLevel = .critical
             // 2026-06-01T12:00:00Z.
             let service = try await QualificationService(
-                databasePath: path,
+                storage: try await TestStorage.location(file: path),
                 rules: EvaluatorTests.rules,
                 logger: logger,
                 clock: .fixed(1_780_315_200_000)

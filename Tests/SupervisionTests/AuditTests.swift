@@ -1,8 +1,10 @@
 import AccordMessages
 import AccordRPC
 import AccordServiceKit
+import AccordStorage
+import AccordTestSupport
 import Foundation
-import GRDB
+import Logging
 import Testing
 
 @testable import Supervision
@@ -35,12 +37,14 @@ struct AuditTests {
     }
 
     /// Changes the stored database behind the service's back, as an intruder with file access would.
-    static func tamper(_ h: Harness, _ sql: String) throws {
-        let queue = try DatabaseQueue(path: h.path)
-        try queue.write { db in
-            try db.execute(sql: sql)
-            #expect(db.changesCount == 1, "the tampering statement changed nothing: \(sql)")
-        }
+    static func tamper(_ h: Harness, _ sql: String) async throws {
+        let database = try await TestStorage.location(file: h.path).open(
+            SupervisionSchema.migrations,
+            logger: Logger(label: "test.tamper")
+        )
+        let changed = try await database.write { session in try session.execute(sql) }
+        #expect(changed == 1, "the tampering statement changed nothing: \(sql)")
+        if let postgres = database as? PostgresDatabase { await postgres.close() }
     }
 
     @Test("an untouched history verifies; every change is in the trail with who and why")
@@ -84,7 +88,7 @@ struct AuditTests {
         let h = try await Self.history()
         defer { Task { await h.stop() } }
         // "done" becomes "dome": one byte.
-        try Self.tamper(h, "UPDATE action SET outcome = 'dome' WHERE rowid = 3")
+        try await Self.tamper(h, "UPDATE action SET outcome = 'dome' WHERE rowid = 3")
         let verdict = try await Self.verify(h)
         #expect(verdict.intact == false)
         #expect(verdict.firstBad == "action ac_3")
@@ -95,25 +99,25 @@ struct AuditTests {
     func tamperedChain() async throws {
         let h = try await Self.history()
         defer { Task { await h.stop() } }
-        try Self.tamper(h, "UPDATE audit SET who = 'someone else' WHERE sequence = 4")
+        try await Self.tamper(h, "UPDATE audit SET who = 'someone else' WHERE sequence = 4")
         var verdict = try await Self.verify(h)
         #expect(verdict.firstBad == "audit entry 4" && verdict.problem?.contains("hash") == true)
 
         let second = try await Self.history()
         defer { Task { await second.stop() } }
-        try Self.tamper(second, "DELETE FROM audit WHERE sequence = 7")
+        try await Self.tamper(second, "DELETE FROM audit WHERE sequence = 7")
         verdict = try await Self.verify(second)
         #expect(verdict.firstBad == "audit entry 7" && verdict.problem?.contains("missing") == true)
 
         let third = try await Self.history()
         defer { Task { await third.stop() } }
-        try Self.tamper(third, "DELETE FROM action WHERE rowid = 2")
+        try await Self.tamper(third, "DELETE FROM action WHERE rowid = 2")
         verdict = try await Self.verify(third)
         #expect(verdict.firstBad == "action ac_2" && verdict.problem?.contains("not stored") == true)
 
         let fourth = try await Self.history()
         defer { Task { await fourth.stop() } }
-        try Self.tamper(
+        try await Self.tamper(
             fourth,
             "INSERT INTO supervisor (name, component, office, created_by, created_at_ms) VALUES ('ghost', 1, 'x', 'x', 0)"
         )

@@ -2,6 +2,7 @@ import AccordCalendar
 import AccordMessages
 import AccordRPC
 import AccordServiceKit
+import AccordTestSupport
 import Foundation
 import Logging
 import Synchronization
@@ -48,8 +49,8 @@ struct Harness {
             ).path
         var logger = Logger(label: "test.supervision")
         logger.logLevel = .critical
-        let service = try SupervisionService(
-            databasePath: path,
+        let service = try await SupervisionService(
+            storage: try await TestStorage.location(file: path),
             rules: Self.rules,
             backends: backends,
             logger: logger,

@@ -10,7 +10,7 @@ struct StoredToken: Sendable {
     var revokedAtMs: Int64?
 }
 
-/// Where the gateway keeps its tokens. SQLite implements it (``SQLiteTokenStorage``).
+/// Where the gateway keeps its tokens. SQLite implements it (``SQLTokenStorage``).
 protocol TokenStorage: Sendable {
     /// Every token, revoked ones too.
     func allTokens() async throws -> [StoredToken]

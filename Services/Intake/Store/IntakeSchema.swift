@@ -4,7 +4,11 @@ import GRDB
 /// The intake database's migrations, in order. A released migration is never edited; changes
 /// come as new ones.
 enum IntakeSchema {
-    static let migrations: [Migration] = [
+    /// Both engines' histories.
+    static let migrations = StorageLocation.Migrations(sqlite: sqlite, postgres: postgres)
+
+    /// SQLite's history.
+    static let sqlite: [Migration] = [
         Migration("2026-11-30-intake-v1") { db in
             try db.execute(
                 sql: """

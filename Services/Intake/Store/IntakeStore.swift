@@ -3,7 +3,7 @@ import AccordServiceKit
 
 /// Everything intake keeps, by aggregate. The handlers validate and authorize, then call one of
 /// these; each call is one transaction, durable before it returns. SQLite implements them
-/// (``SQLiteIntakeStore``).
+/// (``SQLIntakeStore``).
 typealias IntakeStore = AgencyStore & RequestStore & SheetImportStore & EngagementStore & IntakeOutboxStore
 
 /// A checked agency, ready to store.

@@ -4,7 +4,11 @@ import GRDB
 /// The qualification database's migrations, in order. A released migration is never edited;
 /// changes come as new ones.
 enum QualificationSchema {
-    static let migrations = [
+    /// Both engines' histories.
+    static let migrations = StorageLocation.Migrations(sqlite: sqlite, postgres: postgres)
+
+    /// SQLite's history.
+    static let sqlite = [
         Migration("2026-11-30-qualification-v1") { db in
             try db.execute(
                 sql: """

@@ -2,7 +2,7 @@ public import AccordMessages
 import AccordServiceKit
 
 /// Everything qualification keeps, by aggregate. Each call is one transaction, durable before it
-/// returns. SQLite implements them (``SQLiteQualificationStore``).
+/// returns. SQLite implements them (``SQLQualificationStore``).
 typealias QualificationStore = EvaluationStore & OfficerStore & RuleSetStore & QualificationOutboxStore
 
 /// One decision on one request revision, as recorded.

@@ -34,6 +34,9 @@ public enum AuditTrail {
         CREATE INDEX audit_entity ON audit (entity, entity_id);
         """
 
+    /// The advisory lock that serializes appends to the chain on PostgreSQL.
+    static let chainLock: Int64 = 0x4163_636f_7264_4175
+
     /// The hash before the first entry.
     public static let genesis = String(repeating: "0", count: 64)
 
@@ -57,6 +60,10 @@ public enum AuditTrail {
         why: String?,
         at: Int64
     ) throws {
+        if db.dialect == .postgres {
+            // One chain however many replicas write: appends take turns until their commit.
+            _ = try db.rows("SELECT pg_advisory_xact_lock(?)", [Self.chainLock])
+        }
         let state = try Self.stateHash(db, table: table, rowid: rowid) ?? ""
         let last = try db.row("SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence = (last?["sequence"] as Int64? ?? 0) + 1
@@ -120,7 +127,7 @@ public enum AuditTrail {
     /// migration (NULL in old rows) leaves the hashes of old rows as they were. Nil when the row
     /// does not exist.
     static func stateHash(_ db: any SQLSession, table: String, rowid: Int64) throws -> String? {
-        guard let row = try db.row("SELECT * FROM \(table) WHERE rowid = ?", [rowid]) else {
+        guard let row = try db.row("SELECT * FROM \"\(table)\" WHERE rowid = ?", [rowid]) else {
             return nil
         }
         return Self.stateHash(table: table, row: row)
@@ -266,7 +273,7 @@ public enum AuditTrail {
     ) throws {
         var states = states
         // Every audited table declares `rowid INTEGER PRIMARY KEY`, so `*` includes it.
-        try db.forEach("SELECT * FROM \(table) ORDER BY rowid", []) { record in
+        try db.forEach("SELECT * FROM \"\(table)\" ORDER BY rowid", []) { record in
             let id = Self.entityID(table: table, rowid: record["rowid"])
             guard let recorded = states.removeValue(forKey: id), !recorded.isEmpty else {
                 throw Mismatch(place: "\(table) \(id)", problem: "no audit entry records it")

@@ -4,7 +4,11 @@ import GRDB
 /// Supervision's tables. Every table whose rows are audited declares `rowid INTEGER PRIMARY KEY`
 /// so that the audit trail hashes the row id with the rest of the row.
 enum SupervisionSchema {
-    static let migrations = [
+    /// Both engines' histories.
+    static let migrations = StorageLocation.Migrations(sqlite: sqlite, postgres: postgres)
+
+    /// SQLite's history.
+    static let sqlite = [
         Migration("2026-11-30-supervision-v1") { db in
             try db.execute(
                 sql: """

@@ -4,7 +4,7 @@ import AccordServiceKit
 /// Supervision's store. Its rules read many records at the moment of a decision, so a handler
 /// works in one transaction (``SupervisionRecords``), through typed operations per aggregate,
 /// and the transaction commits (durably) before the answer. SQLite implements it
-/// (``SQLiteSupervisionStore``).
+/// (``SQLSupervisionStore``).
 protocol SupervisionStore: Sendable {
     /// Runs `body` over a consistent snapshot.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T

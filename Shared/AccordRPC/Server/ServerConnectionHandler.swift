@@ -444,6 +444,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             return CallTrailers(code: error.code, message: error.message, details: error.details)
         case let error as any RPCErrorConvertible:
             let mapped = error.rpcError
+            if mapped.code == .internal || mapped.code == .unavailable {
+                self.logger.error(
+                    "Handler failed",
+                    metadata: ["call.method": "\(call.method)", "error": "\(String(reflecting: error))"]
+                )
+            }
             return CallTrailers(code: mapped.code, message: mapped.message, details: mapped.details)
         case is CancellationError:
             if let deadline = call.deadline, deadline <= .now() {

@@ -2,7 +2,7 @@ import AccordMessages
 import AccordServiceKit
 import AccordStorage
 
-extension SQLiteIntakeStore {
+extension SQLIntakeStore {
     func importRows(
         _ rows: [(line: UInt32, row: ParsedSheetRow)],
         sheet: String,

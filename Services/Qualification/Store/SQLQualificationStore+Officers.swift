@@ -2,7 +2,7 @@ import AccordMessages
 import AccordServiceKit
 import AccordStorage
 
-extension SQLiteQualificationStore {
+extension SQLQualificationStore {
     func nominate(
         _ officer: NewOfficer,
         substituting: Int64?,

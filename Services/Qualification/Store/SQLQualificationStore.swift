@@ -3,13 +3,13 @@ import AccordServiceKit
 import AccordStorage
 import Logging
 
-/// Qualification's store on one SQLite database (WAL, synced commits, group commit).
-final class SQLiteQualificationStore: QualificationStore {
-    let database: SQLiteStore
+/// Qualification's store, written once over the SQL both engines run (``SQLDatabase``): SQLite or PostgreSQL.
+final class SQLQualificationStore: QualificationStore {
+    let database: any SQLDatabase
 
-    /// Opens (or creates) the database at `path` and migrates it.
-    init(path: String, logger: Logger) throws {
-        self.database = try SQLiteStore(path: path, migrations: QualificationSchema.migrations, logger: logger)
+    /// Opens (or creates) the database and migrates it.
+    init(_ location: StorageLocation, logger: Logger) async throws {
+        self.database = try await location.open(QualificationSchema.migrations, logger: logger)
     }
 
     // MARK: Evaluations

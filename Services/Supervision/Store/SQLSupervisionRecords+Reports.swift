@@ -2,7 +2,7 @@ import AccordCalendar
 import AccordMessages
 import AccordStorage
 
-extension SQLiteSupervisionRecords {
+extension SQLSupervisionRecords {
     func agreementInForce(
         current agreement: Int64,
         at moment: Int64
@@ -27,12 +27,12 @@ extension SQLiteSupervisionRecords {
             AND (expires_at_ms IS NULL OR expires_at_ms > ?1)
             """
         facts.officersAuthorized =
-            try db.value(Int.self, "SELECT count(*) FROM authorization WHERE \(inForce)", [t]) ?? 0
+            try db.value(Int.self, "SELECT count(*) FROM \"authorization\" WHERE \(inForce)", [t]) ?? 0
         facts.officersSuspended =
             try db.value(
                 Int.self,
                 """
-                SELECT count(*) FROM authorization a WHERE \(inForce) AND EXISTS (
+                SELECT count(*) FROM \"authorization\" a WHERE \(inForce) AND EXISTS (
                     SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
                     AND s.from_ms <= ?1 AND (s.until_ms IS NULL OR s.until_ms > ?1))
                 """,
@@ -41,7 +41,7 @@ extension SQLiteSupervisionRecords {
         // A renewal carries its officers over: as of a moment before it, they were under the
         // agreement it renewed.
         facts.agreementsWithOfficers = Set(
-            try self.rowids("SELECT DISTINCT agreement_rowid FROM authorization WHERE \(inForce)", [t])
+            try self.rowids("SELECT DISTINCT agreement_rowid FROM \"authorization\" WHERE \(inForce)", [t])
                 .map { try self.agreementInForce(current: $0, at: t).agreement }
         )
         try self.addActionFacts(&facts, t)

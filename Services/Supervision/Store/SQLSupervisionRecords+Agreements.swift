@@ -2,7 +2,7 @@ import AccordCalendar
 import AccordMessages
 import AccordStorage
 
-extension SQLiteSupervisionRecords {
+extension SQLSupervisionRecords {
     func agreement(_ rowid: Int64) throws -> Agreement? {
         guard
             let row = try db.row("SELECT * FROM agreement WHERE rowid = ?", [rowid])

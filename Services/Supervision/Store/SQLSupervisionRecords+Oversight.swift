@@ -2,7 +2,7 @@ import AccordCalendar
 import AccordMessages
 import AccordStorage
 
-extension SQLiteSupervisionRecords {
+extension SQLSupervisionRecords {
     // MARK: Actions
 
     func action(_ rowid: Int64) throws -> DelegatedAction? {

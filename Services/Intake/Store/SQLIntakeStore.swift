@@ -3,13 +3,13 @@ import AccordServiceKit
 import AccordStorage
 import Logging
 
-/// Intake's store on one SQLite database (WAL, synced commits, group commit).
-final class SQLiteIntakeStore: IntakeStore {
-    let database: SQLiteStore
+/// Intake's store, written once over the SQL both engines run (``SQLDatabase``): SQLite or PostgreSQL.
+final class SQLIntakeStore: IntakeStore {
+    let database: any SQLDatabase
 
-    /// Opens (or creates) the database at `path` and migrates it.
-    init(path: String, logger: Logger) throws {
-        self.database = try SQLiteStore(path: path, migrations: IntakeSchema.migrations, logger: logger)
+    /// Opens (or creates) the database and migrates it.
+    init(_ location: StorageLocation, logger: Logger) async throws {
+        self.database = try await location.open(IntakeSchema.migrations, logger: logger)
     }
 
     // MARK: Agencies
@@ -114,7 +114,11 @@ final class SQLiteIntakeStore: IntakeStore {
         var conditions = SQLFilter()
         conditions.equal("state", filter.state)
         conditions.equal("type", filter.type?.rawValue)
-        if let county = filter.county { conditions.add("county = ? COLLATE NOCASE", [county]) }
+        if let county = filter.county {
+            // Each engine's own case-insensitive comparison, so that each uses its index.
+            let clause = self.database.dialect == .sqlite ? "county = ? COLLATE NOCASE" : "lower(county) = lower(?)"
+            conditions.add(clause, [county])
+        }
         if let key = filter.nameKeyPrefix {
             conditions.add("name_key >= ? AND name_key < ?", [key, key + "\u{10FFFF}"])
         }

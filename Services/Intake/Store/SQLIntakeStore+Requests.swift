@@ -2,7 +2,7 @@ import AccordMessages
 import AccordServiceKit
 import AccordStorage
 
-extension SQLiteIntakeStore {
+extension SQLIntakeStore {
     func submitRequest(
         _ fields: RequestFields,
         idempotencyKey: String?,

@@ -1,7 +1,7 @@
 import AccordMessages
 import AccordStorage
 
-extension SQLiteIntakeStore {
+extension SQLIntakeStore {
     func pendingEvaluations(limit: Int) async throws -> [PendingEvaluation] {
         try await self.database.read { db in
             try db.rows(

@@ -1,33 +1,13 @@
 import AccordStorage
 import Foundation
-import GRDB
 import Logging
 
-/// The gateway's tokens in one SQLite database.
-final class SQLiteTokenStorage: TokenStorage {
-    let database: SQLiteStore
+/// The gateway's tokens, over the SQL both engines run: every gateway on one PostgreSQL shares them.
+final class SQLTokenStorage: TokenStorage {
+    let database: any SQLDatabase
 
-    static let migrations = [
-        Migration("2026-11-30-gateway-v1-tokens") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE token (
-                        rowid INTEGER PRIMARY KEY,
-                        secret_sha256 BLOB NOT NULL,
-                        role TEXT NOT NULL,
-                        scope TEXT,
-                        name TEXT NOT NULL,
-                        created_at_ms INTEGER NOT NULL,
-                        created_by TEXT NOT NULL,
-                        revoked_at_ms INTEGER
-                    );
-                    """
-            )
-        }
-    ]
-
-    init(path: String, logger: Logger) throws {
-        self.database = try SQLiteStore(path: path, migrations: Self.migrations, logger: logger)
+    init(_ location: StorageLocation, logger: Logger) async throws {
+        self.database = try await location.open(TokenSchema.migrations, logger: logger)
     }
 
     private static func token(_ row: SQLRow) -> StoredToken {

@@ -2,21 +2,21 @@ import AccordMessages
 import AccordStorage
 import Logging
 
-/// Supervision's store on one SQLite database (WAL, synced commits, group commit).
-final class SQLiteSupervisionStore: SupervisionStore {
-    let database: SQLiteStore
+/// Supervision's store, written once over the SQL both engines run (``SQLDatabase``): SQLite or PostgreSQL.
+final class SQLSupervisionStore: SupervisionStore {
+    let database: any SQLDatabase
 
-    /// Opens (or creates) the database at `path` and migrates it.
-    init(path: String, logger: Logger) throws {
-        self.database = try SQLiteStore(path: path, migrations: SupervisionSchema.migrations, logger: logger)
+    /// Opens (or creates) the database and migrates it.
+    init(_ location: StorageLocation, logger: Logger) async throws {
+        self.database = try await location.open(SupervisionSchema.migrations, logger: logger)
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T {
-        try await self.database.read { db in try body(SQLiteSupervisionRecords(db: db)) }
+        try await self.database.read { db in try body(SQLSupervisionRecords(db: db)) }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T {
-        try await self.database.write { db in try body(SQLiteSupervisionRecords(db: db)) }
+        try await self.database.write { db in try body(SQLSupervisionRecords(db: db)) }
     }
 
     func verifyAudit() async throws -> AuditTrail.Verdict {
@@ -52,7 +52,7 @@ final class SQLiteSupervisionStore: SupervisionStore {
 }
 
 /// One supervision transaction on SQLite.
-struct SQLiteSupervisionRecords: SupervisionRecords {
+struct SQLSupervisionRecords: SupervisionRecords {
     let db: any SQLSession
 
     func audit(_ table: String, _ rowid: Int64, _ action: String, _ change: Change) throws {
@@ -104,7 +104,7 @@ struct SQLiteSupervisionRecords: SupervisionRecords {
         guard !columns.isEmpty else { return }
         let sets = columns.map { "\($0.0) = ?" }.joined(separator: ", ")
         try db.execute(
-            "UPDATE \(table) SET \(sets) WHERE rowid = ?",
+            "UPDATE \"\(table)\" SET \(sets) WHERE rowid = ?",
             SQLArguments(columns.map { $0.1?.sqlValue ?? .null }) + [rowid]
         )
     }

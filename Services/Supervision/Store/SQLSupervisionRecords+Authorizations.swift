@@ -1,7 +1,7 @@
 import AccordMessages
 import AccordStorage
 
-extension SQLiteSupervisionRecords {
+extension SQLSupervisionRecords {
     // MARK: Supervisors
 
     func supervisor(_ rowid: Int64) throws -> Supervisor? {
@@ -58,7 +58,7 @@ extension SQLiteSupervisionRecords {
     // MARK: Authorizations
 
     func authorization(_ rowid: Int64) throws -> Authorization? {
-        try db.row("SELECT * FROM authorization WHERE rowid = ?", [rowid]).map(SupervisionRows.authorization)
+        try db.row("SELECT * FROM \"authorization\" WHERE rowid = ?", [rowid]).map(SupervisionRows.authorization)
     }
 
     func authorizations(_ filter: AuthorizationFilter, after: Int64, limit: Int) throws -> [Authorization] {
@@ -84,7 +84,7 @@ extension SQLiteSupervisionRecords {
         }
         conditions.add("rowid > ?", [after])
         return try db.rows(
-            "SELECT * FROM authorization WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+            "SELECT * FROM \"authorization\" WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
             conditions.arguments + [limit]
         ).map(SupervisionRows.authorization)
     }
@@ -93,22 +93,22 @@ extension SQLiteSupervisionRecords {
     private static let live = "status IN (1, 2)"
 
     func liveAuthorization(officerID: String) throws -> Int64? {
-        try self.rowid("SELECT rowid FROM authorization WHERE officer_id = ? AND \(Self.live)", [officerID])
+        try self.rowid("SELECT rowid FROM \"authorization\" WHERE officer_id = ? AND \(Self.live)", [officerID])
     }
 
     func liveAuthorizations(agreement: Int64) throws -> [Int64] {
-        try self.rowids("SELECT rowid FROM authorization WHERE agreement_rowid = ? AND \(Self.live)", [agreement])
+        try self.rowids("SELECT rowid FROM \"authorization\" WHERE agreement_rowid = ? AND \(Self.live)", [agreement])
     }
 
     func latestAuthorization(officerID: String, agencyID: String?) throws -> Int64? {
         if let agencyID {
             return try self.rowid(
-                "SELECT rowid FROM authorization WHERE officer_id = ? AND agency_id = ? ORDER BY rowid DESC LIMIT 1",
+                "SELECT rowid FROM \"authorization\" WHERE officer_id = ? AND agency_id = ? ORDER BY rowid DESC LIMIT 1",
                 [officerID, agencyID]
             )
         }
         return try self.rowid(
-            "SELECT rowid FROM authorization WHERE officer_id = ? ORDER BY authorized_at_ms DESC, rowid DESC LIMIT 1",
+            "SELECT rowid FROM \"authorization\" WHERE officer_id = ? ORDER BY authorized_at_ms DESC, rowid DESC LIMIT 1",
             [officerID]
         )
     }
@@ -117,7 +117,7 @@ extension SQLiteSupervisionRecords {
         guard
             let row = try db.row(
                 """
-                SELECT * FROM authorization WHERE officer_id = ?
+                SELECT * FROM \"authorization\" WHERE officer_id = ?
                 ORDER BY (authorized_at_ms <= ?) DESC, authorized_at_ms DESC, rowid DESC LIMIT 1
                 """,
                 [officerID, moment]
@@ -134,7 +134,7 @@ extension SQLiteSupervisionRecords {
     func insertAuthorization(_ authorization: NewAuthorization) throws -> Int64 {
         try self.insert(
             """
-            INSERT INTO authorization (officer_id, officer_name, agency_id, agreement_rowid, model, status,
+            INSERT INTO \"authorization\" (officer_id, officer_name, agency_id, agreement_rowid, model, status,
                 authorized_at_ms, expires_at_ms, credential_serial, categories, supervisor_rowid, certified_rules_version)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
@@ -197,7 +197,7 @@ extension SQLiteSupervisionRecords {
         try self.rowids(
             """
             SELECT rowid FROM authorization_suspension WHERE authorization_rowid = ? AND until_ms IS NULL
-            AND complaint_rowid IS ?
+            AND complaint_rowid IS NOT DISTINCT FROM ?
             AND coalesce(cause, CASE WHEN complaint_rowid IS NULL THEN 'manual' ELSE 'complaint' END) = ?
             """,
             [authorization, complaint, cause]
@@ -243,7 +243,7 @@ extension SQLiteSupervisionRecords {
             SELECT a.rowid, a.officer_id, EXISTS (
                 SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
                 AND s.until_ms IS NULL AND s.cause = 'training') AS training
-            FROM authorization a WHERE a.status IN (1, 2)
+            FROM \"authorization\" a WHERE a.status IN (1, 2)
             """
         ).map { (rowid: $0["rowid"], officerID: $0["officer_id"], training: $0["training"]) }
     }

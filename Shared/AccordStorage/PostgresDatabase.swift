@@ -1,0 +1,252 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// A service's database on PostgreSQL: a pool of connections, each transaction on one of them.
+///
+/// A store's operation is a synchronous unit of work (``SQLSession``), so a transaction runs on a
+/// thread of the database's own pool and waits there for each statement, never on an event loop
+/// or in the cooperative pool. Writes are SERIALIZABLE and committed with `synchronous_commit`
+/// on before the call returns; concurrent commits share the server's WAL flushes (its own group
+/// commit). A write that loses a serialization race, a deadlock or a uniqueness race to another
+/// replica is run again from the start (its body is a function of what it reads), so it then
+/// sees the winner's rows and answers as the rules say.
+public final class PostgresDatabase: SQLDatabase {
+    public struct Configuration: Sendable {
+        /// `postgres://user[:password]@host[:port]/database`.
+        public var url: String
+        /// Connections (and threads) this process holds at most.
+        public var poolSize: Int
+        /// How often a write lost to another writer is tried again.
+        public var maxAttempts: Int
+
+        public init(url: String, poolSize: Int = 8, maxAttempts: Int = 8) {
+            self.url = url
+            self.poolSize = poolSize
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    public let configuration: Configuration
+    let connectionConfiguration: PostgresConnection.Configuration
+    let pool: ConnectionPool
+    let threads: NIOThreadPool
+    let logger: Logger
+
+    public var dialect: SQLDialect { .postgres }
+
+    /// Connects (checking the URL and the server at once) and applies `migrations`.
+    public init(_ configuration: Configuration, migrations: [PostgresMigration], logger: Logger) async throws {
+        self.configuration = configuration
+        self.connectionConfiguration = try Self.parse(configuration.url)
+        self.logger = logger
+        self.threads = NIOThreadPool(numberOfThreads: configuration.poolSize)
+        self.threads.start()
+        let connectionConfiguration = self.connectionConfiguration
+        self.pool = ConnectionPool(size: configuration.poolSize) {
+            try await PostgresConnection.connect(
+                configuration: connectionConfiguration,
+                id: Int.random(in: 0..<Int.max),
+                logger: logger
+            )
+        }
+        do {
+            try await PostgresMigrator(migrations, logger: logger, where: configuration.url).migrate(self)
+        } catch {
+            await self.close()
+            throw error
+        }
+    }
+
+    /// Closes every connection and stops the threads.
+    public func close() async {
+        await self.pool.close()
+        try? await self.threads.shutdownGracefully()
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await self.transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+            } catch let error as PSQLError where attempt < self.configuration.maxAttempts && Self.isRace(error) {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            }
+        }
+    }
+
+    /// Serialization failure, deadlock, or a unique violation: another transaction got there first.
+    static func isRace(_ error: PSQLError) -> Bool {
+        ["40001", "40P01", "23505"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    /// Runs `body` between `begin` and COMMIT on a pooled connection, on one of this database's
+    /// threads; a connection that failed is dropped from the pool.
+    private func transaction<T: Sendable>(
+        _ begin: String,
+        _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
+        let connection: PostgresConnection
+        do {
+            connection = try await self.pool.acquire()
+        } catch {
+            throw StorageError.unavailable("PostgreSQL at \(self.connectionConfiguration.describedHost)", error)
+        }
+        let logger = self.logger
+        do {
+            let result = try await self.threads.runIfActive {
+                try PostgresSession.transaction(connection, begin: begin, logger: logger, body)
+            }
+            await self.pool.release(connection)
+            return result
+        } catch {
+            await self.pool.release(connection)
+            guard let failure = error as? PSQLError else { throw error }
+            if Self.isConnectionFailure(failure) {
+                throw StorageError.unavailable("PostgreSQL at \(self.connectionConfiguration.describedHost)", error)
+            }
+            if Self.isRace(failure) { throw failure }
+            throw StorageError(Self.describe(failure))
+        }
+    }
+
+    /// The server's message, its SQLSTATE and the statement, for logs (never sent to callers).
+    static func describe(_ error: PSQLError) -> String {
+        let info = error.serverInfo
+        let message = info?[.message] ?? "\(error.code)"
+        let state = info?[.sqlState] ?? "-"
+        return "PostgreSQL: \(message) (SQLSTATE \(state)) in: \(error.query?.sql ?? "?")"
+    }
+
+    static func isConnectionFailure(_ error: PSQLError) -> Bool {
+        [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(error.code)
+            || (error.serverInfo?[.sqlState]).map { $0.hasPrefix("08") || $0.hasPrefix("57P") } == true
+    }
+
+    /// The connection settings of a `postgres://` URL, or a clear error naming what is wrong.
+    static func parse(_ url: String) throws -> PostgresConnection.Configuration {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? "") else {
+            throw StorageError("\(url) is not a PostgreSQL URL (postgres://user@host:port/database)")
+        }
+        guard let host = parts.host, !host.isEmpty else { throw StorageError("\(url) names no host") }
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        guard !database.isEmpty else { throw StorageError("\(url) names no database") }
+        return PostgresConnection.Configuration(
+            host: host,
+            port: parts.port ?? 5432,
+            username: parts.user ?? "postgres",
+            password: parts.password,
+            database: database,
+            tls: .disable
+        )
+    }
+}
+
+extension PostgresConnection.Configuration {
+    var describedHost: String { "\(self.host ?? "?"):\(self.port ?? 5432)" }
+}
+
+/// The pool's connections: handed out one transaction at a time, opened when needed (up to the
+/// pool's size), and dropped when they fail so that the next transaction opens a fresh one.
+actor ConnectionPool {
+    private let size: Int
+    private let open: @Sendable () async throws -> PostgresConnection
+    private var idle: [PostgresConnection] = []
+    private var opened = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var closed = false
+
+    init(size: Int, open: @escaping @Sendable () async throws -> PostgresConnection) {
+        self.size = size
+        self.open = open
+    }
+
+    deinit {
+        // A database dropped without close(): close its connections, each kept alive until it is.
+        for connection in self.idle {
+            connection.close().whenComplete { _ in _ = connection }
+        }
+    }
+
+    func acquire() async throws -> PostgresConnection {
+        while true {
+            if self.closed { throw StorageError("the database is closed") }
+            while let connection = self.idle.popLast() {
+                if !connection.isClosed { return connection }
+                self.opened -= 1
+            }
+            if self.opened < self.size {
+                self.opened += 1
+                do {
+                    return try await self.open()
+                } catch {
+                    self.opened -= 1
+                    self.wakeOne()
+                    throw error
+                }
+            }
+            await withCheckedContinuation { self.waiters.append($0) }
+        }
+    }
+
+    func release(_ connection: PostgresConnection) {
+        if connection.isClosed || self.closed {
+            self.opened -= 1
+            if !connection.isClosed { Task { try? await connection.close() } }
+        } else {
+            self.idle.append(connection)
+        }
+        self.wakeOne()
+    }
+
+    private func wakeOne() {
+        if !self.waiters.isEmpty { self.waiters.removeFirst().resume() }
+    }
+
+    func close() async {
+        self.closed = true
+        let connections = self.idle
+        self.idle = []
+        for connection in connections { try? await connection.close() }
+        for waiter in self.waiters { waiter.resume() }
+        self.waiters = []
+    }
+}
+
+extension PostgresDatabase {
+    /// Creates the database `name` on the server of `url` (outside a transaction, as PostgreSQL
+    /// requires), unless it exists; returns the URL of the new database.
+    public static func createDatabase(
+        named name: String,
+        onServerOf url: String,
+        logger: Logger
+    ) async throws
+        -> String
+    {
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+            throw StorageError("\(name) is not a plain database name")
+        }
+        var configuration = try Self.parse(url)
+        configuration.database = "postgres"
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        defer { Task { try? await connection.close() } }
+        let exists =
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT 1 FROM pg_database WHERE datname = '\(name)'"),
+                logger: logger
+            ).get().rows.isEmpty == false
+        if !exists {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger).get()
+        }
+        guard var parts = URLComponents(string: url) else { throw StorageError("\(url) is not a URL") }
+        parts.path = "/\(name)"
+        return parts.string ?? url
+    }
+}
