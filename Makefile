@@ -7,14 +7,15 @@ RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 GENERATE_PACKAGES := protobuf-c-compiler
 POSTGRES_PACKAGES := postgresql-15
 
-.PHONY: build test test-postgres run demo generate check-generated lint format deps deps-generate deps-postgres bench clean help
+.PHONY: build test test-postgres run cluster demo generate check-generated lint format deps deps-generate deps-postgres bench clean help
 
 help:
 	@echo "make build     release build of every executable"
 	@echo "make test      install what is missing, build, lint, check generated code, run every test"
 	@echo "               (the store-level suites twice: on SQLite, then on a private PostgreSQL server)"
 	@echo "make run       build (release) and run the whole set in the foreground; Ctrl-C stops it"
-	@echo "make demo      walk through the whole lifecycle with the accord CLI (against make run)"
+	@echo "make cluster   like make run, on a private PostgreSQL with two replicas of each service"
+	@echo "make demo      walk through the whole lifecycle with the accord CLI (against make run or make cluster)"
 	@echo "make generate  regenerate C and Swift code from proto/accord/v1/*.proto"
 	@echo "make bench     release benchmarks, results into docs/PERFORMANCE.md"
 
@@ -56,6 +57,9 @@ test-postgres: deps-postgres
 
 run: build
 	Tools/run-local.sh "$(BIN)"
+
+cluster: build deps-postgres
+	Tools/run-local.sh "$(BIN)" --cluster
 
 demo:
 	Tools/demo.sh "$(BIN)"

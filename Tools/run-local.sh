@@ -4,15 +4,50 @@
 # Data lives under ./data. The first run imports the ICE lists into intake, makes the internal
 # credential the services share, issues a demo token per role into data/tokens.env, and makes a
 # demo supervisor and two certified officers through the CLI.
-# Usage: Tools/run-local.sh BIN_DIR
+#
+# With --cluster (make cluster) the data lives in a private PostgreSQL 15 server instead, under
+# data/postgres on 127.0.0.1:${ACCORD_POSTGRES_PORT:-7432}, one database per service, and two
+# replicas of each service run against it (intake 7401 and 7411, qualification 7402 and 7412,
+# supervision 7403 and 7413); the gateway on 7400 balances over all of them. Ctrl-C stops
+# everything, PostgreSQL included.
+# Usage: Tools/run-local.sh BIN_DIR [--cluster]
 set -euo pipefail
-bin=${1:?usage: run-local.sh BIN_DIR}
+bin=${1:?usage: run-local.sh BIN_DIR [--cluster]}
+cluster=false
+[ "${2:-}" = --cluster ] && cluster=true
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p data
 gateway_port=${ACCORD_GATEWAY_PORT:-7400}
 intake_port=${ACCORD_INTAKE_PORT:-7401}
 qualification_port=${ACCORD_QUALIFICATION_PORT:-7402}
 supervision_port=${ACCORD_SUPERVISION_PORT:-7403}
+replicas=1
+$cluster && replicas=2
+# Every replica's port: the first as configured, the next ten above it.
+ports() { local port=$1 i; for ((i = 0; i < replicas; i++)); do echo $((port + 10 * i)); done; }
+endpoints() { ports "$1" | sed 's/^/127.0.0.1:/' | paste -sd, -; }
+postgres_port=${ACCORD_POSTGRES_PORT:-7432}
+# Where a service keeps its data: SQLite under data/, or its own PostgreSQL database.
+storage() {
+    if $cluster; then
+        echo "--postgres $("$root/Tools/postgres.sh" url "$postgres_port" "accord_$1")"
+    fi
+}
+pids=()
+stop() {
+    echo "stopping..."
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait
+    if $cluster; then "$root/Tools/postgres.sh" stop "$root/data/postgres"; fi
+    exit 0
+}
+trap stop INT TERM
+if $cluster; then
+    "$root/Tools/postgres.sh" start "$root/data/postgres" "$postgres_port"
+    for service in intake qualification supervision gateway; do
+        "$root/Tools/postgres.sh" createdb "$postgres_port" "accord_$service"
+    done
+fi
 credential=data/internal-credential
 if [ ! -s "$credential" ]; then
     (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' > "$credential")
@@ -24,39 +59,48 @@ if [ ! -s data/tokens.env ]; then
         echo "# Demo bearer tokens of make run, one per role: source this file, then export ACCORD_TOKEN."
         for role in operator program-office auditor; do
             variable=ACCORD_TOKEN_$(echo "$role" | tr 'a-z-' 'A-Z_')
-            echo "$variable=$("$bin/accord-gateway" create-token --data-dir data --role "$role" --name "demo $role" 2>/dev/null)"
+            # shellcheck disable=SC2046
+            echo "$variable=$("$bin/accord-gateway" create-token --data-dir data $(storage gateway) --role "$role" \
+                --name "demo $role" 2>/dev/null)"
         done
-        echo "ACCORD_TOKEN_SUPERVISOR=$("$bin/accord-gateway" create-token --data-dir data --role supervisor --scope sv_1 \
-            --name "demo supervisor" 2>/dev/null)"
-        echo "ACCORD_TOKEN_AGENCY=$("$bin/accord-gateway" create-token --data-dir data --role agency --scope ag_1 \
-            --name "demo agency coordinator" 2>/dev/null)"
+        # shellcheck disable=SC2046
+        echo "ACCORD_TOKEN_SUPERVISOR=$("$bin/accord-gateway" create-token --data-dir data $(storage gateway) \
+            --role supervisor --scope sv_1 --name "demo supervisor" 2>/dev/null)"
+        # shellcheck disable=SC2046
+        echo "ACCORD_TOKEN_AGENCY=$("$bin/accord-gateway" create-token --data-dir data $(storage gateway) \
+            --role agency --scope ag_1 --name "demo agency coordinator" 2>/dev/null)"
     } > data/tokens.env
     chmod 600 data/tokens.env
 fi
-pids=()
-stop() {
-    echo "stopping..."
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait
-    exit 0
-}
-trap stop INT TERM
 common=(--data-dir data --internal-credential-file "$credential")
-"$bin/accord-intake" --port "$intake_port" --admin-port "${ACCORD_INTAKE_ADMIN_PORT:-9401}" "${common[@]}" \
-    --seed-ice-dir "$root/seeds/ice" --qualification "127.0.0.1:$qualification_port" \
-    --supervision "127.0.0.1:$supervision_port" 2>> data/intake.log &
-pids+=($!)
-"$bin/accord-qualification" --port "$qualification_port" --admin-port "${ACCORD_QUALIFICATION_ADMIN_PORT:-9402}" \
-    "${common[@]}" --rules-dir "$root/seeds/rules" --intake "127.0.0.1:$intake_port" \
-    --supervision "127.0.0.1:$supervision_port" 2>> data/qualification.log &
-pids+=($!)
-"$bin/accord-supervision" --port "$supervision_port" --admin-port "${ACCORD_SUPERVISION_ADMIN_PORT:-9403}" \
-    "${common[@]}" --rules-dir "$root/seeds/rules" --qualification "127.0.0.1:$qualification_port" \
-    --intake "127.0.0.1:$intake_port" 2>> data/supervision.log &
-pids+=($!)
+qualification=$(endpoints "$qualification_port")
+supervision=$(endpoints "$supervision_port")
+intake=$(endpoints "$intake_port")
+# shellcheck disable=SC2046
+for port in $(ports "$intake_port"); do
+    "$bin/accord-intake" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage intake) \
+        --seed-ice-dir "$root/seeds/ice" --qualification "$qualification" --supervision "$supervision" \
+        2>> "data/intake-$port.log" &
+    pids+=($!)
+done
+# shellcheck disable=SC2046
+for port in $(ports "$qualification_port"); do
+    "$bin/accord-qualification" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage qualification) \
+        --rules-dir "$root/seeds/rules" --intake "$intake" --supervision "$supervision" \
+        2>> "data/qualification-$port.log" &
+    pids+=($!)
+done
+# shellcheck disable=SC2046
+for port in $(ports "$supervision_port"); do
+    "$bin/accord-supervision" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage supervision) \
+        --rules-dir "$root/seeds/rules" --qualification "$qualification" --intake "$intake" \
+        2>> "data/supervision-$port.log" &
+    pids+=($!)
+done
+# shellcheck disable=SC2046
 "$bin/accord-gateway" --port "$gateway_port" --admin-port "${ACCORD_GATEWAY_ADMIN_PORT:-9400}" "${common[@]}" \
-    --intake "127.0.0.1:$intake_port" --qualification "127.0.0.1:$qualification_port" \
-    --supervision "127.0.0.1:$supervision_port" 2>> data/gateway.log &
+    $(storage gateway) --intake "$intake" --qualification "$qualification" --supervision "$supervision" \
+    2>> data/gateway.log &
 pids+=($!)
 "$bin/accord-echo" --port "${ACCORD_ECHO_PORT:-7409}" --admin-port "${ACCORD_ECHO_ADMIN_PORT:-9409}" \
     --data-dir data 2>> data/echo.log &
@@ -88,9 +132,10 @@ if $first_run; then
 fi
 cat <<MSG
 accord-gateway       127.0.0.1:$gateway_port  (the front door)  logs data/gateway.log
-accord-intake        127.0.0.1:$intake_port  logs data/intake.log
-accord-qualification 127.0.0.1:$qualification_port  logs data/qualification.log
-accord-supervision   127.0.0.1:$supervision_port  logs data/supervision.log
+accord-intake        $intake  logs data/intake-PORT.log
+accord-qualification $qualification  logs data/qualification-PORT.log
+accord-supervision   $supervision  logs data/supervision-PORT.log
+$($cluster && echo "PostgreSQL 15         127.0.0.1:$postgres_port  (data/postgres, one database per service)")
 accord-echo          127.0.0.1:${ACCORD_ECHO_PORT:-7409}  (diagnostics)
 Metrics on the admin ports 9400-9403 and 9409 (/metrics). The first start imports seeds/ice into intake;
 its participating agreements are handed to supervision and its pending requests evaluated.

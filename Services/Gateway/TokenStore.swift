@@ -5,12 +5,14 @@ public import AccordStorage
 import Crypto
 import Foundation
 public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// Bearer tokens: random, stored only as SHA-256 hashes, each with a role and, for agency and
 /// supervisor roles, a scope. A token reads `acc_<id>_<secret>`; the id finds the row, the
-/// secret's hash must match. Tokens are kept in memory too (they are few); revocation takes
-/// effect at once.
+/// secret's hash must match. Tokens are kept in memory too (they are few): a revocation takes
+/// effect at once on the gateway that made it, and on the other gateways of a shared database
+/// at their next refresh (``TokenRefresher``, every two seconds by default).
 public final class TokenStore: Sendable {
     struct Entry: Sendable {
         var info: TokenInfo
@@ -123,11 +125,31 @@ public final class TokenStore: Sendable {
         return entry.info
     }
 
-    /// The principal of a bearer token, or UNAUTHENTICATED saying why not.
-    public func authenticate(_ token: String) throws -> Principal {
+    /// Reloads every token from the storage, so that tokens created or revoked through another
+    /// gateway on the same PostgreSQL database take effect here too.
+    public func refresh() async throws {
+        var entries: [Int64: Entry] = [:]
+        for token in try await self.storage.allTokens() {
+            if let entry = Self.entry(token) { entries[token.rowid] = entry }
+        }
+        self.cache.withLock { $0 = entries }
+        self.lastRefresh.withLock { $0 = .now }
+    }
+
+    /// When the cache was last reloaded, so that unknown ids reload it at most every quarter second.
+    private let lastRefresh = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// The principal of a bearer token, or UNAUTHENTICATED saying why not. A token id this
+    /// gateway has not seen (made through another gateway) reloads the tokens first.
+    public func authenticate(_ token: String) async throws -> Principal {
         let parts = token.split(separator: "_", maxSplits: 2)
         guard parts.count == 3, parts[0] == "acc", let rowid = Int64(parts[1]) else {
             throw RPCError(.unauthenticated, "the bearer token is not an Accord token")
+        }
+        if self.cache.withLock({ $0[rowid] }) == nil,
+            self.lastRefresh.withLock({ $0.map { ContinuousClock.now - $0 > .milliseconds(250) } ?? true })
+        {
+            try await self.refresh()
         }
         let presented = Array(SHA256.hash(data: Array(parts[2].utf8)))
         guard let entry = self.cache.withLock({ $0[rowid] }), Self.equal(entry.hash, presented) else {
@@ -167,9 +189,36 @@ public struct BearerAuthenticator: ServerInterceptor {
         guard header.hasPrefix("Bearer ") else {
             throw RPCError(.unauthenticated, "the authorization metadata is not \"Bearer <token>\"")
         }
-        let principal = try self.tokens.authenticate(String(header.dropFirst("Bearer ".count)))
+        let principal = try await self.tokens.authenticate(String(header.dropFirst("Bearer ".count)))
         var context = context
         context.setPrincipal(principal)
         return try await next(context)
+    }
+}
+
+/// Reloads the gateway's tokens periodically, so that revocations made through another gateway
+/// on the same database take effect here within `interval`.
+public struct TokenRefresher: Service {
+    let tokens: TokenStore
+    let interval: Duration
+    let logger: Logger
+
+    public init(tokens: TokenStore, interval: Duration = .seconds(2), logger: Logger) {
+        self.tokens = tokens
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.interval)
+                do {
+                    try await self.tokens.refresh()
+                } catch {
+                    self.logger.warning("Tokens could not be reloaded", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }

@@ -21,7 +21,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the gateway (the default).",
         discussion: """
-            Default RPC port 7400, metrics on 9400, tokens in <data-dir>/gateway/gateway.sqlite. Callers present
+            Default RPC port 7400, metrics on 9400, tokens in <data-dir>/gateway/gateway.sqlite (or PostgreSQL with --postgres, shared by every gateway on it). Callers present
             "authorization: Bearer <token>"; create the first operator token with `accord-gateway create-token`.
             Give the services and the gateway the same --internal-credential-file.
             """
@@ -107,7 +107,9 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("No internal credential is set: the services must run without one too")
             }
             return ServiceRunner.Setup(
-                work: [HealthChecker(gateway: gateway, interval: health)],
+                work: [
+                    HealthChecker(gateway: gateway, interval: health), TokenRefresher(tokens: tokens, logger: logger),
+                ],
                 authenticator: BearerAuthenticator(tokens: tokens)
             )
         }

@@ -31,7 +31,9 @@ extension OutboxDispatcher where Item == PendingEvaluation {
             internalCredential: internalCredential,
             settings: settings,
             logger: service.logger,
-            pending: { try await store.pendingEvaluations(limit: $0) },
+            pending: {
+                try await store.claimEvaluations(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
+            },
             send: { item, delivery in
                 guard item.isCurrent else { return }
                 _ = try await delivery.unary(
@@ -39,7 +41,8 @@ extension OutboxDispatcher where Item == PendingEvaluation {
                     EvaluateRequestRequest(request: item.request, agency: item.agency)
                 )
             },
-            delivered: { try await store.evaluationDelivered($0, sent: $0.isCurrent, at: clock.now()) }
+            delivered: { try await store.evaluationDelivered($0, sent: $0.isCurrent, at: clock.now()) },
+            release: { try await store.releaseOutbox($0.map(\.outboxRowid)) }
         )
     }
 }
@@ -70,9 +73,12 @@ extension OutboxDispatcher where Item == PendingAgreement {
                 batchSize: 64
             ),
             logger: service.logger,
-            pending: { try await store.pendingAgreements(limit: $0) },
+            pending: {
+                try await store.claimAgreements(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
+            },
             send: { item, delivery in _ = try await delivery.unary(SupervisionMethods.importAgreement, item.request) },
-            delivered: { try await store.agreementDelivered($0, at: clock.now()) }
+            delivered: { try await store.agreementDelivered($0, at: clock.now()) },
+            release: { try await store.releaseOutbox($0.map(\.outboxRowid)) }
         )
     }
 }

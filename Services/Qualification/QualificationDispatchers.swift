@@ -29,7 +29,9 @@ extension OutboxDispatcher where Item == PendingDecision {
             internalCredential: internalCredential,
             settings: settings,
             logger: logger,
-            pending: { try await store.pendingDecisions(limit: $0) },
+            pending: {
+                try await store.claimDecisions(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
+            },
             send: { item, delivery in
                 do {
                     _ = try await delivery.unary(IntakeMethods.recordDecision, item.evaluation.decision)
@@ -41,7 +43,8 @@ extension OutboxDispatcher where Item == PendingDecision {
                     )
                 }
             },
-            delivered: { try await store.decisionReported($0, at: clock.now()) }
+            delivered: { try await store.decisionReported($0, at: clock.now()) },
+            release: { try await store.releaseDecisions($0) }
         )
     }
 }
@@ -76,7 +79,9 @@ extension OutboxDispatcher where Item == PendingCertification {
             internalCredential: internalCredential,
             settings: settings,
             logger: logger,
-            pending: { try await store.pendingCertifications(limit: $0) },
+            pending: {
+                try await store.claimCertifications(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
+            },
             send: { item, delivery in
                 let officer = item.officer
                 let answer = try await delivery.unary(
@@ -97,7 +102,8 @@ extension OutboxDispatcher where Item == PendingCertification {
                     )
                 }
             },
-            delivered: { try await store.certificationNotified($0, at: clock.now()) }
+            delivered: { try await store.certificationNotified($0, at: clock.now()) },
+            release: { try await store.releaseCertifications($0) }
         )
     }
 }

@@ -24,7 +24,9 @@ public struct RequestProgressReporter: Service {
             ownsClient: false,
             settings: settings,
             logger: logger,
-            pending: { try await store.pendingProgress(limit: $0) },
+            pending: {
+                try await store.claimProgress(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
+            },
             send: { item, delivery in
                 do {
                     _ = try await delivery.unary(IntakeMethods.recordAgreementProgress, item.request)
@@ -36,7 +38,8 @@ public struct RequestProgressReporter: Service {
                     )
                 }
             },
-            delivered: { try await store.progressDelivered($0, at: clock.now()) }
+            delivered: { try await store.progressDelivered($0, at: clock.now()) },
+            release: { try await store.releaseProgress($0) }
         )
     }
 

@@ -10,27 +10,38 @@ public struct OutboxSettings: Sendable {
     public var pollInterval: Duration
     public var maxBackoff: Duration
     public var batchSize: Int
+    /// How long a sender holds the rows it took: other replicas leave them alone until then, and
+    /// take them over after it when the sender died.
+    public var claimLease: Duration
 
     public init(
         callTimeout: TimeAmount = .seconds(2),
         pollInterval: Duration = .milliseconds(200),
         maxBackoff: Duration = .seconds(10),
-        batchSize: Int = 32
+        batchSize: Int = 32,
+        claimLease: Duration = .seconds(120)
     ) {
         self.callTimeout = callTimeout
         self.pollInterval = pollInterval
         self.maxBackoff = maxBackoff
         self.batchSize = batchSize
+        self.claimLease = claimLease
     }
 
-    /// Two-second calls, a poll every 200 ms, backoff up to 10 s, 32 rows at a time.
+    /// The claim lease in Unix milliseconds.
+    public var claimLeaseMilliseconds: Int64 {
+        self.claimLease.components.seconds * 1000 + self.claimLease.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Two-second calls, a poll every 200 ms, backoff up to 10 s, 32 rows at a time, held 120 s.
     public static var defaults: OutboxSettings { OutboxSettings() }
 }
 
 /// Delivers a service's outbox to another service, for every outbox alike.
 ///
 /// The rows are written in the same transaction as the change that causes them, so a crash
-/// loses none. The dispatcher reads the pending ones (oldest first), sends each with a deadline,
+/// loses none. The dispatcher claims pending ones (oldest first; replicas claim different rows,
+/// and rows a dead replica held are taken over when its lease runs out), sends each with a deadline,
 /// and marks it delivered once the other service has it. A call that fails otherwise leaves the
 /// row pending and the loop tries again with backoff; a row sent twice (a crash between the
 /// answer and the mark) must be harmless, so every receiving method is idempotent. A row the
@@ -45,11 +56,13 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
     let pending: @Sendable (Int) async throws -> [Item]
     let send: @Sendable (Item, OutboxDelivery) async throws -> Void
     let delivered: @Sendable (Item) async throws -> Void
+    let release: @Sendable ([Item]) async throws -> Void
 
     /// - Parameters:
     ///   - pending: up to the given number of pending rows, oldest first.
     ///   - send: delivers one row (it may decide the row needs no call).
     ///   - delivered: marks one row delivered.
+    ///   - release: gives back rows it claimed but could not deliver, for another try at once.
     public init(
         name: String,
         endpoints: [Endpoint],
@@ -59,7 +72,8 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
         logger: Logger,
         pending: @escaping @Sendable (Int) async throws -> [Item],
         send: @escaping @Sendable (Item, OutboxDelivery) async throws -> Void,
-        delivered: @escaping @Sendable (Item) async throws -> Void
+        delivered: @escaping @Sendable (Item) async throws -> Void,
+        release: @escaping @Sendable ([Item]) async throws -> Void
     ) {
         let delivery = OutboxDelivery(
             endpoints: endpoints,
@@ -76,7 +90,8 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
             logger: logger,
             pending: pending,
             send: send,
-            delivered: delivered
+            delivered: delivered,
+            release: release
         )
     }
 
@@ -89,7 +104,8 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
         logger: Logger,
         pending: @escaping @Sendable (Int) async throws -> [Item],
         send: @escaping @Sendable (Item, OutboxDelivery) async throws -> Void,
-        delivered: @escaping @Sendable (Item) async throws -> Void
+        delivered: @escaping @Sendable (Item) async throws -> Void,
+        release: @escaping @Sendable ([Item]) async throws -> Void
     ) {
         self.name = name
         self.settings = settings
@@ -99,6 +115,7 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
         self.pending = pending
         self.send = send
         self.delivered = delivered
+        self.release = release
     }
 
     public func run() async throws {
@@ -116,7 +133,7 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
     /// Sends what the outbox holds, oldest first; returns how many rows it handled.
     public func deliverPending() async throws -> Int {
         let batch = try await self.pending(self.settings.batchSize)
-        for item in batch {
+        for (index, item) in batch.enumerated() {
             do {
                 try await self.send(item, self.delivery)
             } catch let error as RPCError where error.code == .invalidArgument {
@@ -124,6 +141,10 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
                     "Outbox row refused by its receiver; not sent again",
                     metadata: ["outbox": "\(self.name)", "row": "\(item)", "error": "\(error)"]
                 )
+            } catch {
+                // Not delivered: what is left of the batch is free again for the next try.
+                try? await self.release(Array(batch[index...]))
+                throw error
             }
             try await self.delivered(item)
         }

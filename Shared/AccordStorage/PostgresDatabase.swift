@@ -8,11 +8,15 @@ import PostgresNIO
 ///
 /// A store's operation is a synchronous unit of work (``SQLSession``), so a transaction runs on a
 /// thread of the database's own pool and waits there for each statement, never on an event loop
-/// or in the cooperative pool. Writes are SERIALIZABLE and committed with `synchronous_commit`
-/// on before the call returns; concurrent commits share the server's WAL flushes (its own group
-/// commit). A write that loses a serialization race, a deadlock or a uniqueness race to another
-/// replica is run again from the start (its body is a function of what it reads), so it then
-/// sees the winner's rows and answers as the rules say.
+/// or in the cooperative pool. Writes commit with `synchronous_commit` on before the call
+/// returns; concurrent commits share the server's WAL flushes (its own group commit).
+///
+/// Writers of different replicas stay correct together in one of two ways (``Writers``):
+/// `concurrent` writes are SERIALIZABLE, and one that loses a serialization race, a deadlock or
+/// a uniqueness race is run again from the start (its body is a function of what it reads), so it
+/// then sees the winner's rows and answers as the rules say; `oneAtATime` writes take a lock of
+/// the database first, under READ COMMITTED, so that each sees everything committed before it —
+/// for a store whose every write appends to one chain (supervision's audit trail).
 public final class PostgresDatabase: SQLDatabase {
     public struct Configuration: Sendable {
         /// `postgres://user[:password]@host[:port]/database`.
@@ -21,13 +25,24 @@ public final class PostgresDatabase: SQLDatabase {
         public var poolSize: Int
         /// How often a write lost to another writer is tried again.
         public var maxAttempts: Int
+        public var writers: Writers
 
-        public init(url: String, poolSize: Int = 8, maxAttempts: Int = 8) {
+        public init(url: String, poolSize: Int = 8, maxAttempts: Int = 8, writers: Writers = .concurrent) {
             self.url = url
             self.poolSize = poolSize
             self.maxAttempts = maxAttempts
+            self.writers = writers
         }
     }
+
+    /// How writers of several replicas are kept from each other's toes.
+    public enum Writers: Sendable {
+        case concurrent
+        case oneAtATime
+    }
+
+    /// The lock `oneAtATime` writers take, and migrations.
+    static let writerLock: Int64 = 0x4163_636f_7264_5731
 
     public let configuration: Configuration
     let connectionConfiguration: PostgresConnection.Configuration
@@ -71,6 +86,7 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        if self.configuration.writers == .oneAtATime { return try await self.writeOneAtATime(body) }
         var attempt = 1
         while true {
             do {
@@ -79,6 +95,15 @@ public final class PostgresDatabase: SQLDatabase {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
             }
+        }
+    }
+
+    /// A write after every other one: READ COMMITTED, the writer lock first, so that every
+    /// statement after it sees what the writers before committed.
+    func writeOneAtATime<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await self.transaction("BEGIN ISOLATION LEVEL READ COMMITTED") { session in
+            _ = try session.rows("SELECT pg_advisory_xact_lock(?)", [Self.writerLock])
+            return try body(session)
         }
     }
 

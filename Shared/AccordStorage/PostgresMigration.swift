@@ -26,14 +26,12 @@ struct PostgresMigrator {
         self.location = location
     }
 
-    /// The advisory lock every starting replica of any service takes while it migrates.
-    static let lock: Int64 = 0x4163_636f_7264_4d31
-
     func migrate(_ database: PostgresDatabase) async throws {
         let migrations = self.migrations
         let location = self.location
-        let applied: [String] = try await database.write { session in
-            _ = try session.rows("SELECT pg_advisory_xact_lock(?)", [Self.lock])
+        // One writer at a time and READ COMMITTED: a replica that waited for another's migration
+        // sees what it committed.
+        let applied: [String] = try await database.writeOneAtATime { session in
             try session.execute(
                 "CREATE TABLE IF NOT EXISTS accord_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
             )

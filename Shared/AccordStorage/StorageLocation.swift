@@ -27,6 +27,14 @@ public enum StorageLocation: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The same storage for a store whose every write appends to one chain: on PostgreSQL its
+    /// replicas' writers take turns (SQLite has one writer anyway).
+    public var oneWriterAtATime: StorageLocation {
+        guard case .postgres(var configuration) = self else { return self }
+        configuration.writers = .oneAtATime
+        return .postgres(configuration)
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let path): return "SQLite \(path)"

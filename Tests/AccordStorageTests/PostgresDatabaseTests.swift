@@ -134,4 +134,48 @@ struct PostgresDatabaseTests {
         #expect(inserted == 1)
         #expect(try await database.read { try $0.value(Int.self, "SELECT count(*) FROM item") } == 1)
     }
+
+    @Test("replicas claiming one outbox at once take different rows; a lease that ran out or a release frees them")
+    func claims() async throws {
+        let database = try await Self.open(
+            try await Self.freshURL(),
+            Self.migrations + [PostgresMigration("v3-claims", ["ALTER TABLE item ADD COLUMN claimed_until_ms BIGINT"])]
+        )
+        defer { Task { await database.close() } }
+        try await database.write { session in
+            for index in 0..<100 { try session.execute("INSERT INTO item (name) VALUES (?)", ["row \(index)"]) }
+        }
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let batch = try await database.write { session in
+                            try session.claim("item", pending: "TRUE", now: 1_000, lease: 60_000, limit: 7)
+                        }
+                        if batch.isEmpty { return mine }
+                        mine += batch
+                    }
+                }
+            }
+            return try await group.reduce(into: [[Int64]]()) { $0.append($1) }
+        }
+        let all = claimed.flatMap { $0 }
+        #expect(all.count == 100 && Set(all).count == 100, "a row was claimed twice, or one was missed")
+        // Within the lease nothing is free; after it, everything; a released row at once.
+        #expect(
+            try await database.write { try $0.claim("item", pending: "TRUE", now: 2_000, lease: 60_000, limit: 10) }
+                .isEmpty
+        )
+        try await database.write { try $0.release("item", [all[0]]) }
+        #expect(
+            try await database.write { try $0.claim("item", pending: "TRUE", now: 2_000, lease: 60_000, limit: 10) }
+                == [all[0]]
+        )
+        let expired = try await database.write {
+            try $0.claim("item", pending: "TRUE", now: 70_000, lease: 60_000, limit: 1000)
+        }
+        // Every lease has run out by then, the one taken again at 2,000 too (it ran to 62,000).
+        #expect(expired.count == 100)
+    }
 }

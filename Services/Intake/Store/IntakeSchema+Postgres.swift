@@ -73,6 +73,10 @@ extension IntakeSchema {
                 "CREATE INDEX agency_by_county ON agency (lower(county))",
                 "CREATE INDEX agency_by_name_key ON agency (name_key)",
             ]
-        )
+        ),
+        PostgresMigration(
+            "2026-12-01-intake-pg-v2-outbox-claims",
+            ["ALTER TABLE outbox ADD COLUMN claimed_until_ms BIGINT"]
+        ),
     ]
 }

@@ -117,5 +117,9 @@ enum IntakeSchema {
                     """
             )
         },
+        // Outbox rows are claimed by one sender at a time (several replicas may run).
+        Migration("2026-12-01-intake-v4-outbox-claims") { db in
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN claimed_until_ms INTEGER")
+        },
     ]
 }

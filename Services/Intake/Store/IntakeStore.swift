@@ -187,11 +187,15 @@ public struct PendingAgreement: Sendable, CustomStringConvertible {
     public var description: String { "agreement of \(self.request.agencyId ?? "?")" }
 }
 
+/// The outbox's senders claim rows (``AccordStorage/SQLSession/claim(_:pending:_:now:lease:limit:)``)
+/// for `lease` ms, so that several replicas never send the same row at once.
 protocol IntakeOutboxStore: Sendable {
-    func pendingEvaluations(limit: Int) async throws -> [PendingEvaluation]
+    func claimEvaluations(limit: Int, now: Int64, lease: Int64) async throws -> [PendingEvaluation]
     /// Marks an evaluation delivered; when it was sent, its request moves from RECEIVED to
     /// UNDER_REVIEW (if it is still at that revision and status).
     func evaluationDelivered(_ item: PendingEvaluation, sent: Bool, at now: Int64) async throws
-    func pendingAgreements(limit: Int) async throws -> [PendingAgreement]
+    func claimAgreements(limit: Int, now: Int64, lease: Int64) async throws -> [PendingAgreement]
     func agreementDelivered(_ item: PendingAgreement, at now: Int64) async throws
+    /// Gives back claimed outbox rows that could not be delivered.
+    func releaseOutbox(_ rowids: [Int64]) async throws
 }

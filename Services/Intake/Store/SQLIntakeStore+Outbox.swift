@@ -2,16 +2,23 @@ import AccordMessages
 import AccordStorage
 
 extension SQLIntakeStore {
-    func pendingEvaluations(limit: Int) async throws -> [PendingEvaluation] {
-        try await self.database.read { db in
-            try db.rows(
+    func claimEvaluations(limit: Int, now: Int64, lease: Int64) async throws -> [PendingEvaluation] {
+        try await self.database.write { db in
+            let claimed = try db.claim(
+                "outbox",
+                pending: "kind = 'evaluate' AND delivered_at_ms IS NULL",
+                now: now,
+                lease: lease,
+                limit: limit
+            )
+            guard !claimed.isEmpty else { return [] }
+            return try db.rows(
                 """
                 SELECT outbox.rowid AS outbox_rowid, outbox.revision AS outbox_revision, request.*
                 FROM outbox JOIN request ON request.rowid = outbox.subject_rowid
-                WHERE outbox.kind = 'evaluate' AND outbox.delivered_at_ms IS NULL
-                ORDER BY outbox.rowid LIMIT ?
+                WHERE outbox.rowid IN (\(Self.marks(claimed.count))) ORDER BY outbox.rowid
                 """,
-                [limit]
+                SQLArguments(claimed)
             ).map { row in
                 PendingEvaluation(
                     outboxRowid: row["outbox_rowid"],
@@ -41,19 +48,26 @@ extension SQLIntakeStore {
         }
     }
 
-    func pendingAgreements(limit: Int) async throws -> [PendingAgreement] {
-        try await self.database.read { db in
-            try db.rows(
+    func claimAgreements(limit: Int, now: Int64, lease: Int64) async throws -> [PendingAgreement] {
+        try await self.database.write { db in
+            let claimed = try db.claim(
+                "outbox",
+                pending: "kind = 'agreement' AND delivered_at_ms IS NULL",
+                now: now,
+                lease: lease,
+                limit: limit
+            )
+            guard !claimed.isEmpty else { return [] }
+            return try db.rows(
                 """
                 SELECT outbox.rowid AS outbox_rowid, imported_agreement.model, imported_agreement.signed_on,
                     imported_agreement.moa_link, imported_agreement.sheet, agency.rowid AS agency_rowid,
                     agency.name, agency.state
                 FROM outbox JOIN imported_agreement ON imported_agreement.rowid = outbox.subject_rowid
                 JOIN agency ON agency.rowid = imported_agreement.agency_rowid
-                WHERE outbox.kind = 'agreement' AND outbox.delivered_at_ms IS NULL
-                ORDER BY outbox.rowid LIMIT ?
+                WHERE outbox.rowid IN (\(Self.marks(claimed.count))) ORDER BY outbox.rowid
                 """,
-                [limit]
+                SQLArguments(claimed)
             ).map(Self.pendingAgreement)
         }
     }
@@ -76,6 +90,13 @@ extension SQLIntakeStore {
     func agreementDelivered(_ item: PendingAgreement, at now: Int64) async throws {
         try await self.database.write { db in try Self.markDelivered(db, item.outboxRowid, at: now) }
     }
+
+    func releaseOutbox(_ rowids: [Int64]) async throws {
+        try await self.database.write { db in try db.release("outbox", rowids) }
+    }
+
+    /// `?, ?, …` for an IN list of `count` values.
+    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     private static func markDelivered(_ db: any SQLSession, _ rowid: Int64, at now: Int64) throws {
         try db.execute("UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", [now, rowid])

@@ -74,6 +74,16 @@ enum QualificationSchema {
                     """
             )
         },
+        // Outbox rows (unreported decisions, certifications not yet notified) are claimed by one
+        // sender at a time (several replicas may run).
+        Migration("2026-12-01-qualification-v8-outbox-claims") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE evaluation ADD COLUMN claimed_until_ms INTEGER;
+                    ALTER TABLE officer ADD COLUMN claimed_until_ms INTEGER;
+                    """
+            )
+        },
     ]
 
     static let officerMigration = Migration("2026-11-30-qualification-v2-officers") { db in

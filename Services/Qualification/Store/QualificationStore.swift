@@ -120,6 +120,7 @@ public struct PendingCertification: Sendable, CustomStringConvertible {
 
 /// A decision not yet reported to intake.
 public struct PendingDecision: Sendable, CustomStringConvertible {
+    let rowid: Int64
     let evaluation: Evaluation
 
     public var description: String {
@@ -128,8 +129,13 @@ public struct PendingDecision: Sendable, CustomStringConvertible {
 }
 
 protocol QualificationOutboxStore: Sendable {
-    func pendingDecisions(limit: Int) async throws -> [PendingDecision]
+    /// Claims unreported decisions for `lease` ms, so that replicas never report one at once.
+    func claimDecisions(limit: Int, now: Int64, lease: Int64) async throws -> [PendingDecision]
     func decisionReported(_ item: PendingDecision, at now: Int64) async throws
-    func pendingCertifications(limit: Int) async throws -> [PendingCertification]
+    /// Claims certifications not yet notified, for `lease` ms.
+    func claimCertifications(limit: Int, now: Int64, lease: Int64) async throws -> [PendingCertification]
     func certificationNotified(_ item: PendingCertification, at now: Int64) async throws
+    /// Gives back claimed rows that could not be delivered.
+    func releaseDecisions(_ items: [PendingDecision]) async throws
+    func releaseCertifications(_ items: [PendingCertification]) async throws
 }

@@ -86,10 +86,22 @@ final class SQLQualificationStore: QualificationStore {
 
     // MARK: Outbox
 
-    func pendingDecisions(limit: Int) async throws -> [PendingDecision] {
-        try await self.database.read { db in
-            try db.rows("SELECT * FROM evaluation WHERE reported_at_ms IS NULL ORDER BY decided_at_ms LIMIT ?", [limit])
-                .map { PendingDecision(evaluation: QualificationRows.evaluation($0)) }
+    func claimDecisions(limit: Int, now: Int64, lease: Int64) async throws -> [PendingDecision] {
+        try await self.database.write { db in
+            let claimed = try db.claim(
+                "evaluation",
+                pending: "reported_at_ms IS NULL",
+                now: now,
+                lease: lease,
+                limit: limit
+            )
+            guard !claimed.isEmpty else { return [] }
+            let marks = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
+            return try db.rows(
+                "SELECT rowid AS claim_rowid, * FROM evaluation WHERE rowid IN (\(marks)) ORDER BY rowid",
+                SQLArguments(claimed)
+            )
+            .map { PendingDecision(rowid: $0["claim_rowid"], evaluation: QualificationRows.evaluation($0)) }
         }
     }
 
@@ -102,15 +114,15 @@ final class SQLQualificationStore: QualificationStore {
         }
     }
 
-    func pendingCertifications(limit: Int) async throws -> [PendingCertification] {
-        try await self.database.read { db in
-            let rowids = try db.values(
-                Int64.self,
-                """
-                SELECT rowid FROM officer WHERE status = ? AND supervision_notified_at_ms IS NULL
-                ORDER BY rowid LIMIT ?
-                """,
-                [OfficerStatus.certified.rawValue, limit]
+    func claimCertifications(limit: Int, now: Int64, lease: Int64) async throws -> [PendingCertification] {
+        try await self.database.write { db in
+            let rowids = try db.claim(
+                "officer",
+                pending: "status = ? AND supervision_notified_at_ms IS NULL",
+                [OfficerStatus.certified.rawValue],
+                now: now,
+                lease: lease,
+                limit: limit
             )
             return try zip(rowids, Self.loadOfficers(db, rowids)).map {
                 PendingCertification(rowid: $0, officer: $1)
@@ -122,5 +134,13 @@ final class SQLQualificationStore: QualificationStore {
         try await self.database.write { db in
             try db.execute("UPDATE officer SET supervision_notified_at_ms = ? WHERE rowid = ?", [now, item.rowid])
         }
+    }
+
+    func releaseDecisions(_ items: [PendingDecision]) async throws {
+        try await self.database.write { db in try db.release("evaluation", items.map(\.rowid)) }
+    }
+
+    func releaseCertifications(_ items: [PendingCertification]) async throws {
+        try await self.database.write { db in try db.release("officer", items.map(\.rowid)) }
     }
 }

@@ -8,7 +8,7 @@ final class SQLSupervisionStore: SupervisionStore {
 
     /// Opens (or creates) the database and migrates it.
     init(_ location: StorageLocation, logger: Logger) async throws {
-        self.database = try await location.open(SupervisionSchema.migrations, logger: logger)
+        self.database = try await location.oneWriterAtATime.open(SupervisionSchema.migrations, logger: logger)
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T {
@@ -23,14 +23,20 @@ final class SQLSupervisionStore: SupervisionStore {
         try await self.database.read { db in try AuditTrail.verify(db) }
     }
 
-    func pendingProgress(limit: Int) async throws -> [PendingProgress] {
-        try await self.database.read { db in
-            try db.rows(
-                """
-                SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE delivered_at_ms IS NULL
-                ORDER BY rowid LIMIT ?
-                """,
-                [limit]
+    func claimProgress(limit: Int, now: Int64, lease: Int64) async throws -> [PendingProgress] {
+        try await self.database.write { db in
+            let claimed = try db.claim(
+                "outbox",
+                pending: "delivered_at_ms IS NULL",
+                now: now,
+                lease: lease,
+                limit: limit
+            )
+            guard !claimed.isEmpty else { return [] }
+            let marks = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
+            return try db.rows(
+                "SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE rowid IN (\(marks)) ORDER BY rowid",
+                SQLArguments(claimed)
             ).map {
                 PendingProgress(
                     rowid: $0["rowid"],
@@ -42,6 +48,10 @@ final class SQLSupervisionStore: SupervisionStore {
                 )
             }
         }
+    }
+
+    func releaseProgress(_ items: [PendingProgress]) async throws {
+        try await self.database.write { db in try db.release("outbox", items.map(\.rowid)) }
     }
 
     func progressDelivered(_ item: PendingProgress, at now: Int64) async throws {

@@ -13,8 +13,11 @@ protocol SupervisionStore: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (any SupervisionRecords) throws -> T) async throws -> T
     /// Walks the audit chain and every audited record.
     func verifyAudit() async throws -> AuditTrail.Verdict
-    func pendingProgress(limit: Int) async throws -> [PendingProgress]
+    /// Claims undelivered progress for `lease` ms, so that replicas never send a row at once.
+    func claimProgress(limit: Int, now: Int64, lease: Int64) async throws -> [PendingProgress]
     func progressDelivered(_ item: PendingProgress, at now: Int64) async throws
+    /// Gives back claimed rows that could not be delivered.
+    func releaseProgress(_ items: [PendingProgress]) async throws
 }
 
 /// Every operation of a supervision transaction.

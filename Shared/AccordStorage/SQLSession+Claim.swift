@@ -1,0 +1,37 @@
+extension SQLSession {
+    /// Claims outbox rows for one sender: up to `limit` rows of `table` that `pending` selects and
+    /// no sender holds (its `claimed_until_ms` is unset or past), oldest first, each held until
+    /// `now + lease` ms. Returns their row ids in order.
+    ///
+    /// On PostgreSQL the candidates are locked `FOR UPDATE SKIP LOCKED`, so that replicas
+    /// claiming at once take different rows; a replica that dies holding rows leaves them to the
+    /// others when its lease runs out. SQLite has one writer, which claims alone.
+    public func claim(
+        _ table: String,
+        pending: String,
+        _ arguments: SQLArguments = [],
+        now: Int64,
+        lease: Int64,
+        limit: Int
+    ) throws -> [Int64] {
+        let skipLocked = self.dialect == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
+        let rowids = try self.values(
+            Int64.self,
+            """
+            UPDATE \(table) SET claimed_until_ms = ? WHERE rowid IN (
+                SELECT rowid FROM \(table) WHERE (\(pending)) AND (claimed_until_ms IS NULL OR claimed_until_ms <= ?)
+                ORDER BY rowid LIMIT ? \(skipLocked)
+            ) RETURNING rowid
+            """,
+            [now + lease] + arguments + [now, limit]
+        )
+        return rowids.sorted()
+    }
+
+    /// Gives claimed rows back (a sender that could not deliver them), for any sender to take.
+    public func release(_ table: String, _ rowids: [Int64]) throws {
+        guard !rowids.isEmpty else { return }
+        let marks = Array(repeating: "?", count: rowids.count).joined(separator: ", ")
+        try self.execute("UPDATE \(table) SET claimed_until_ms = NULL WHERE rowid IN (\(marks))", SQLArguments(rowids))
+    }
+}
