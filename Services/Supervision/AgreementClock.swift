@@ -20,6 +20,8 @@ public struct AgreementClock: Service {
             maxBackoff: self.interval * 4,
             logger: self.service.logger,
             deliver: {
+                // One replica keeps the clock; another takes over when it stops renewing its turn.
+                guard try await self.service.takeTurn("termination clock", lease: self.interval * 3) else { return 0 }
                 let ended = try await self.service.applyDueTerminations()
                 if ended > 0 {
                     self.service.logger.notice(

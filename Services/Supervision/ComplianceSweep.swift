@@ -24,6 +24,9 @@ public struct ComplianceSweep: Service {
             maxBackoff: self.interval,
             logger: self.service.logger,
             deliver: {
+                // One replica sweeps; another takes over when it stops renewing its turn.
+                guard try await self.service.takeTurn("training compliance", lease: self.interval * 2 + .seconds(60))
+                else { return 0 }
                 let compliance = try await qualification.unary(
                     QualificationMethods.getCompliance,
                     GetComplianceRequest(exceptionsOnly: true),

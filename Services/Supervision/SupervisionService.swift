@@ -17,6 +17,8 @@ public final class SupervisionService: Sendable {
     let backends: Backends
     let clock: ServiceClock
     let logger: Logger
+    /// This process among the replicas, for the turns at periodic work.
+    let instance = "supervision-\(UInt64.random(in: 1...UInt64.max))"
 
     /// The other services supervision asks at the moment of a decision.
     public struct Backends: Sendable {
@@ -100,6 +102,13 @@ public final class SupervisionService: Sendable {
     }
 
     var today: Day { Day(unixMilliseconds: self.clock.now()) }
+
+    /// Whether this replica does periodic work `job` now (one replica at a time does it; another
+    /// takes over when the holder has not renewed its turn for `lease`).
+    func takeTurn(_ job: String, lease: Duration) async throws -> Bool {
+        let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
+        return try await self.store.takeTurn(job, holder: self.instance, now: self.clock.now(), lease: milliseconds)
+    }
 
     /// What the audit trail records of a change the caller makes now.
     func stamp(_ principal: Principal, why: String? = nil) -> Change {

@@ -35,3 +35,21 @@ extension SQLSession {
         try self.execute("UPDATE \(table) SET claimed_until_ms = NULL WHERE rowid IN (\(marks))", SQLArguments(rowids))
     }
 }
+
+extension SQLSession {
+    /// Takes (or keeps) the turn at periodic work `job` for `lease` ms: granted when nobody holds
+    /// it, `holder` holds it already, or the last holder's lease ran out (it died or stopped).
+    /// Needs the service's `periodic_lease` table. Returns whether `holder` has the turn now.
+    public func takeTurn(_ job: String, holder: String, now: Int64, lease: Int64) throws -> Bool {
+        let granted = try self.rows(
+            """
+            INSERT INTO periodic_lease (name, holder, until_ms) VALUES (?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms
+            WHERE periodic_lease.holder = excluded.holder OR periodic_lease.until_ms <= ?
+            RETURNING holder
+            """,
+            [job, holder, now + lease, now]
+        )
+        return !granted.isEmpty
+    }
+}

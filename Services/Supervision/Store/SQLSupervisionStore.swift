@@ -50,6 +50,10 @@ final class SQLSupervisionStore: SupervisionStore {
         }
     }
 
+    func takeTurn(_ job: String, holder: String, now: Int64, lease: Int64) async throws -> Bool {
+        try await self.database.write { db in try db.takeTurn(job, holder: holder, now: now, lease: lease) }
+    }
+
     func releaseProgress(_ items: [PendingProgress]) async throws {
         try await self.database.write { db in try db.release("outbox", items.map(\.rowid)) }
     }

@@ -7,7 +7,15 @@ extension SupervisionSchema {
         PostgresMigration(
             "2026-12-01-supervision-pg-v1",
             Self.agreementTables + Self.authorityTables + Self.oversightTables
-        )
+        ),
+        PostgresMigration(
+            "2026-12-01-supervision-pg-v2-outbox-claims",
+            ["ALTER TABLE outbox ADD COLUMN claimed_until_ms BIGINT"]
+        ),
+        PostgresMigration(
+            "2026-12-01-supervision-pg-v3-periodic-leases",
+            ["CREATE TABLE periodic_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL)"]
+        ),
     ]
 
     static let agreementTables = [

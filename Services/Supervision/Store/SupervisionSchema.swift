@@ -288,5 +288,12 @@ enum SupervisionSchema {
         Migration("2026-12-01-supervision-v7-outbox-claims") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN claimed_until_ms INTEGER")
         },
+        // Periodic work (the termination clock, the compliance sweep) runs on one replica at a time.
+        Migration("2026-12-01-supervision-v8-periodic-leases") { db in
+            try db.execute(
+                sql:
+                    "CREATE TABLE periodic_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL)"
+            )
+        },
     ]
 }

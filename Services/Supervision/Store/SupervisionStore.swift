@@ -18,6 +18,8 @@ protocol SupervisionStore: Sendable {
     func progressDelivered(_ item: PendingProgress, at now: Int64) async throws
     /// Gives back claimed rows that could not be delivered.
     func releaseProgress(_ items: [PendingProgress]) async throws
+    /// Takes (or keeps) the turn at periodic work for `lease` ms; false while another replica has it.
+    func takeTurn(_ job: String, holder: String, now: Int64, lease: Int64) async throws -> Bool
 }
 
 /// Every operation of a supervision transaction.
