@@ -45,32 +45,61 @@ struct ComposeTests {
         return services
     }
 
+    /// The Accord service a compose service runs: `intake-2` runs intake.
+    static func base(_ name: String) -> String {
+        guard let dash = name.lastIndex(of: "-"), Int(name[name.index(after: dash)...]) != nil else { return name }
+        return String(name[..<dash])
+    }
+
     @Test("every flag exists, every endpoint names a service and its port, every seed path is shipped")
     func consistent() throws {
         let services = try Self.services()
-        #expect(Set(services.map(\.name)) == ["intake", "qualification", "supervision", "gateway"])
+        #expect(Set(services.map { Self.base($0.name) }) == ["intake", "qualification", "supervision", "gateway"])
+        for replicated in ["intake", "qualification", "supervision"] {
+            #expect(
+                services.filter { Self.base($0.name) == replicated }.count == 2,
+                "\(replicated) has not two replicas"
+            )
+        }
         let ports = Dictionary(uniqueKeysWithValues: services.map { ($0.name, $0.value(of: "--port") ?? "") })
-        #expect(ports == ["gateway": "7400", "intake": "7401", "qualification": "7402", "supervision": "7403"])
+        let expected = ["gateway": "7400", "intake": "7401", "qualification": "7402", "supervision": "7403"]
+        for (name, port) in ports { #expect(port == expected[Self.base(name)], "\(name) listens on \(port)") }
         for service in services {
             let executable = try #require(service.command.first)
-            #expect(executable == "accord-\(service.name)")
+            #expect(executable == "accord-\(Self.base(service.name))")
             var help = try CLITests.run(executable, ["--help"]).output
             if help.contains("SUBCOMMANDS") { help = try CLITests.run(executable, ["serve", "--help"]).output }
             for flag in service.command.dropFirst() where flag.hasPrefix("--") {
                 #expect(help.contains(flag), "\(executable) has no \(flag)")
             }
+            // Every replica of a service on that service's own database, on the postgres service.
+            let url = try #require(service.value(of: "--postgres"), "\(service.name) is not on PostgreSQL")
+            #expect(url.hasPrefix("postgres://") && url.contains("@postgres:5432/accord_\(Self.base(service.name))"))
             for flag in ["--intake", "--qualification", "--supervision"] {
-                guard let endpoint = service.value(of: flag) else { continue }
-                let parts = endpoint.split(separator: ":").map(String.init)
-                #expect(parts.count == 2 && ports[parts[0]] == parts[1], "\(service.name) \(flag) \(endpoint)")
+                guard let endpoints = service.value(of: flag) else { continue }
+                let replicas = endpoints.split(separator: ",").map { $0.split(separator: ":").map(String.init) }
+                #expect(replicas.count == 2, "\(service.name) \(flag) \(endpoints) does not list both replicas")
+                for parts in replicas {
+                    #expect(
+                        parts.count == 2 && Self.base(parts[0]) == String(flag.dropFirst(2))
+                            && ports[parts[0]] == parts[1],
+                        "\(service.name) \(flag) \(endpoints)"
+                    )
+                }
             }
             for argument in service.command where argument.hasPrefix("/opt/accord/seeds/") {
                 let local = "\(Self.root)/seeds/\(argument.dropFirst("/opt/accord/seeds/".count))"
                 #expect(FileManager.default.fileExists(atPath: local), "\(argument) is not in seeds/")
             }
         }
+        let compose = try String(contentsOfFile: "\(Self.root)/compose/compose.yaml", encoding: .utf8)
+        #expect(compose.contains("image: postgres:15") && compose.contains("pg_isready"))
+        let initSQL = try String(contentsOfFile: "\(Self.root)/compose/postgres-init.sql", encoding: .utf8)
+        for name in ["intake", "qualification", "supervision", "gateway"] {
+            #expect(initSQL.contains("CREATE DATABASE accord_\(name);"))
+        }
         let dockerfile = try String(contentsOfFile: "\(Self.root)/compose/Dockerfile", encoding: .utf8)
         #expect(dockerfile.contains("COPY seeds /opt/accord/seeds"))
-        for service in services { #expect(dockerfile.contains("accord-\(service.name)")) }
+        for service in services { #expect(dockerfile.contains("accord-\(Self.base(service.name))")) }
     }
 }
