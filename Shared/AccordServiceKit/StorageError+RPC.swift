@@ -7,6 +7,7 @@ extension StorageError: RPCErrorConvertible {
     public var rpcError: RPCError {
         switch self.kind {
         case .unavailable: RPCError(.unavailable, self.description)
+        case .conflict: RPCError(.aborted, "the write met concurrent ones too often; try again")
         case .failed: RPCError(.internal, "internal error (storage)")
         }
     }

@@ -27,7 +27,7 @@ public final class PostgresDatabase: SQLDatabase {
         public var maxAttempts: Int
         public var writers: Writers
 
-        public init(url: String, poolSize: Int = 8, maxAttempts: Int = 8, writers: Writers = .concurrent) {
+        public init(url: String, poolSize: Int = 8, maxAttempts: Int = 16, writers: Writers = .concurrent) {
             self.url = url
             self.poolSize = poolSize
             self.maxAttempts = maxAttempts
@@ -91,9 +91,13 @@ public final class PostgresDatabase: SQLDatabase {
         while true {
             do {
                 return try await self.transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
-            } catch let error as PSQLError where attempt < self.configuration.maxAttempts && Self.isRace(error) {
+            } catch let error as PSQLError where Self.isRace(error) {
+                guard attempt < self.configuration.maxAttempts else {
+                    throw StorageError(Self.describe(error), kind: .conflict)
+                }
+                // Backoff with jitter, growing to about 100 ms, so that racing writers spread out.
                 attempt += 1
-                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...min(100, 1 << min(attempt, 7)))))
             }
         }
     }
@@ -121,8 +125,14 @@ public final class PostgresDatabase: SQLDatabase {
         let connection: PostgresConnection
         do {
             connection = try await self.pool.acquire()
+        } catch let error as PSQLError where !Self.isConnectionFailure(error) {
+            // Reached, but refused: no such database, authentication failed, and the like.
+            throw StorageError(Self.describe(error))
         } catch {
-            throw StorageError.unavailable("PostgreSQL at \(self.connectionConfiguration.describedHost)", error)
+            throw StorageError(
+                "PostgreSQL at \(self.connectionConfiguration.describedHost) is unavailable: \(Self.cause(error))",
+                kind: .unavailable
+            )
         }
         let logger = self.logger
         do {
@@ -135,21 +145,34 @@ public final class PostgresDatabase: SQLDatabase {
             await self.pool.release(connection)
             guard let failure = error as? PSQLError else { throw error }
             if Self.isConnectionFailure(failure) {
-                throw StorageError.unavailable("PostgreSQL at \(self.connectionConfiguration.describedHost)", error)
+                throw StorageError(
+                    "PostgreSQL at \(self.connectionConfiguration.describedHost) is unavailable: \(Self.cause(failure))",
+                    kind: .unavailable
+                )
             }
             if Self.isRace(failure) { throw failure }
             throw StorageError(Self.describe(failure))
         }
     }
 
-    /// The server's message, its SQLSTATE and the statement, for logs (never sent to callers).
+    /// The server's message, its SQLSTATE and the statement, for logs and start-up errors.
     static func describe(_ error: PSQLError) -> String {
         let info = error.serverInfo
-        let message = info?[.message] ?? "\(error.code)"
+        let message = info?[.message] ?? Self.cause(error)
         let state = info?[.sqlState] ?? "-"
-        return "PostgreSQL: \(message) (SQLSTATE \(state)) in: \(error.query?.sql ?? "?")"
+        let statement = error.query.map { " in: \($0.sql)" } ?? ""
+        return "PostgreSQL: \(message) (SQLSTATE \(state))\(statement)"
     }
 
+    /// Why a connection failed, in words: the server's message, or the network's error.
+    static func cause(_ error: any Error) -> String {
+        guard let failure = error as? PSQLError else { return "\(error)" }
+        if let message = failure.serverInfo?[.message] { return message }
+        if let underlying = failure.underlying { return "\(underlying)" }
+        return "\(failure.code)"
+    }
+
+    /// The server cannot be reached now (as opposed to refusing what was asked).
     static func isConnectionFailure(_ error: PSQLError) -> Bool {
         [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(error.code)
             || (error.serverInfo?[.sqlState]).map { $0.hasPrefix("08") || $0.hasPrefix("57P") } == true

@@ -84,11 +84,14 @@ public struct Migration: Sendable {
 }
 
 /// A storage failure. `unavailable` means the database cannot be reached now (callers answer
-/// UNAVAILABLE and may try again); anything else is a failure of the storage itself.
+/// UNAVAILABLE and may try again); `conflict`, that a write kept losing races to concurrent
+/// ones (ABORTED: try again); anything else is a failure of the storage itself.
 public struct StorageError: Error, CustomStringConvertible {
     public enum Kind: Sendable {
         case failed
         case unavailable
+        /// A write kept losing to concurrent ones; trying it again later may succeed.
+        case conflict
     }
 
     public let kind: Kind
