@@ -11,12 +11,14 @@ import PostgresNIO
 /// or in the cooperative pool. Writes commit with `synchronous_commit` on before the call
 /// returns; concurrent commits share the server's WAL flushes (its own group commit).
 ///
-/// Writers of different replicas stay correct together in one of two ways (``Writers``):
-/// `concurrent` writes are SERIALIZABLE, and one that loses a serialization race, a deadlock or
-/// a uniqueness race is run again from the start (its body is a function of what it reads), so it
-/// then sees the winner's rows and answers as the rules say; `oneAtATime` writes take a lock of
-/// the database first, under READ COMMITTED, so that each sees everything committed before it —
-/// for a store whose every write appends to one chain (supervision's audit trail).
+/// Writers of different replicas stay correct together in one of two ways (``Writers``), both
+/// under READ COMMITTED. `concurrent` writers rely on the schema's constraints (uniqueness,
+/// idempotency keys, one open request) and on row locks (``SQLSession/lockRow(_:_:)``) taken
+/// before a row is read to be changed; a write that loses a uniqueness race or a deadlock is run
+/// again from the start (its body is a function of what it reads), so it then sees the winner's
+/// rows and answers as the rules say. `oneAtATime` writers take a lock of the database first, so
+/// that each sees everything committed before it — for a store whose every write appends to one
+/// chain (supervision's audit trail).
 public final class PostgresDatabase: SQLDatabase {
     public struct Configuration: Sendable {
         /// `postgres://user[:password]@host[:port]/database`.
@@ -90,7 +92,7 @@ public final class PostgresDatabase: SQLDatabase {
         var attempt = 1
         while true {
             do {
-                return try await self.transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
+                return try await self.transaction("BEGIN ISOLATION LEVEL READ COMMITTED", body)
             } catch let error as PSQLError where Self.isRace(error) {
                 guard attempt < self.configuration.maxAttempts else {
                     throw StorageError(Self.describe(error), kind: .conflict)
@@ -111,7 +113,7 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    /// Serialization failure, deadlock, or a unique violation: another transaction got there first.
+    /// A unique violation, a deadlock (or a serialization failure): another transaction got there first.
     static func isRace(_ error: PSQLError) -> Bool {
         ["40001", "40P01", "23505"].contains(error.serverInfo?[.sqlState] ?? "")
     }

@@ -53,3 +53,13 @@ extension SQLSession {
         return !granted.isEmpty
     }
 }
+
+extension SQLSession {
+    /// Locks one row until the transaction ends, before reading it to change it, so that a
+    /// concurrent writer of the same row waits and then sees this one's change. PostgreSQL only:
+    /// SQLite has one writer at a time anyway.
+    public func lockRow(_ table: String, _ rowid: Int64) throws {
+        guard self.dialect == .postgres else { return }
+        _ = try self.rows("SELECT 1 FROM \"\(table)\" WHERE rowid = ? FOR UPDATE", [rowid])
+    }
+}

@@ -112,6 +112,7 @@ extension SQLIntakeStore {
         _ decide: @escaping @Sendable (ParticipationRequest) throws -> RequestChange?
     ) async throws -> ParticipationRequest {
         try await self.database.write { db in
+            try db.lockRow("request", rowid)
             guard let current = try Self.loadRequest(db, rowid) else {
                 throw IntakeStoreError.requestNotFound(IntakeRecords.requestID(rowid))
             }

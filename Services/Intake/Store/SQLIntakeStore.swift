@@ -78,6 +78,7 @@ final class SQLIntakeStore: IntakeStore {
         _ edit: @escaping @Sendable (Agency) throws -> AgencyFields
     ) async throws -> Agency {
         try await self.database.write { db in
+            try db.lockRow("agency", rowid)
             guard let current = try Self.loadAgency(db, rowid) else {
                 throw IntakeStoreError.agencyNotFound(IntakeRecords.agencyID(rowid))
             }

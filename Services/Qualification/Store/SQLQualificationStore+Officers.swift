@@ -11,6 +11,7 @@ extension SQLQualificationStore {
     ) async throws -> Officer {
         try await self.database.write { db in
             if let substituting {
+                try db.lockRow("officer", substituting)
                 try check(try Self.requireOfficer(db, substituting))
                 try db.execute(
                     "UPDATE officer SET status = ? WHERE rowid = ?",
@@ -44,6 +45,7 @@ extension SQLQualificationStore {
         _ decide: @escaping @Sendable (Officer) throws -> OfficerChange?
     ) async throws -> Officer {
         try await self.database.write { db in
+            try db.lockRow("officer", rowid)
             let current = try Self.requireOfficer(db, rowid)
             guard let update = try decide(current) else { return current }
             try Self.apply(db, update, to: rowid)
