@@ -31,7 +31,7 @@ extension SQLSession {
     /// Gives claimed rows back (a sender that could not deliver them), for any sender to take.
     public func release(_ table: String, _ rowids: [Int64]) throws {
         guard !rowids.isEmpty else { return }
-        let marks = Array(repeating: "?", count: rowids.count).joined(separator: ", ")
+        let marks = SQLArguments.placeholders(rowids.count)
         try self.execute("UPDATE \(table) SET claimed_until_ms = NULL WHERE rowid IN (\(marks))", SQLArguments(rowids))
     }
 }

@@ -113,6 +113,11 @@ public struct SQLArguments: Sendable, ExpressibleByArrayLiteral {
         self.values = elements.map(\.sqlValue)
     }
 
+    /// `?, ?, …`: the placeholders of an IN list of `count` values.
+    public static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
     public static func + (lhs: SQLArguments, rhs: SQLArguments) -> SQLArguments {
         SQLArguments(lhs.values + rhs.values)
     }

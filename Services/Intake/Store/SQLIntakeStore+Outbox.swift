@@ -16,7 +16,7 @@ extension SQLIntakeStore {
                 """
                 SELECT outbox.rowid AS outbox_rowid, outbox.revision AS outbox_revision, request.*
                 FROM outbox JOIN request ON request.rowid = outbox.subject_rowid
-                WHERE outbox.rowid IN (\(Self.marks(claimed.count))) ORDER BY outbox.rowid
+                WHERE outbox.rowid IN (\(SQLArguments.placeholders(claimed.count))) ORDER BY outbox.rowid
                 """,
                 SQLArguments(claimed)
             ).map { row in
@@ -65,7 +65,7 @@ extension SQLIntakeStore {
                     agency.name, agency.state
                 FROM outbox JOIN imported_agreement ON imported_agreement.rowid = outbox.subject_rowid
                 JOIN agency ON agency.rowid = imported_agreement.agency_rowid
-                WHERE outbox.rowid IN (\(Self.marks(claimed.count))) ORDER BY outbox.rowid
+                WHERE outbox.rowid IN (\(SQLArguments.placeholders(claimed.count))) ORDER BY outbox.rowid
                 """,
                 SQLArguments(claimed)
             ).map(Self.pendingAgreement)
@@ -94,9 +94,6 @@ extension SQLIntakeStore {
     func releaseOutbox(_ rowids: [Int64]) async throws {
         try await self.database.write { db in try db.release("outbox", rowids) }
     }
-
-    /// `?, ?, …` for an IN list of `count` values.
-    static func marks(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     private static func markDelivered(_ db: any SQLSession, _ rowid: Int64, at now: Int64) throws {
         try db.execute("UPDATE outbox SET delivered_at_ms = ? WHERE rowid = ?", [now, rowid])

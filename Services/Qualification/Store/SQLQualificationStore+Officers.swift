@@ -108,7 +108,7 @@ extension SQLQualificationStore {
     /// Officers in the order of `rowids`, in two queries (the rows, then every exam attempt).
     static func loadOfficers(_ db: any SQLSession, _ rowids: [Int64]) throws -> [Officer] {
         guard !rowids.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: rowids.count).joined(separator: ",")
+        let marks = SQLArguments.placeholders(rowids.count)
         let arguments = SQLArguments(rowids)
         var attempts: [Int64: [ExamAttempt]] = [:]
         for row in try db.rows(

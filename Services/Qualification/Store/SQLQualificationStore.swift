@@ -96,7 +96,7 @@ final class SQLQualificationStore: QualificationStore {
                 limit: limit
             )
             guard !claimed.isEmpty else { return [] }
-            let marks = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
+            let marks = SQLArguments.placeholders(claimed.count)
             return try db.rows(
                 "SELECT rowid AS claim_rowid, * FROM evaluation WHERE rowid IN (\(marks)) ORDER BY rowid",
                 SQLArguments(claimed)

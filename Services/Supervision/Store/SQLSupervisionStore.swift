@@ -33,7 +33,7 @@ final class SQLSupervisionStore: SupervisionStore {
                 limit: limit
             )
             guard !claimed.isEmpty else { return [] }
-            let marks = Array(repeating: "?", count: claimed.count).joined(separator: ", ")
+            let marks = SQLArguments.placeholders(claimed.count)
             return try db.rows(
                 "SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE rowid IN (\(marks)) ORDER BY rowid",
                 SQLArguments(claimed)
