@@ -104,7 +104,7 @@ struct SQLSupervisionRecords: SupervisionRecords {
 
     /// Inserts a row and returns its row id.
     func insert(_ sql: String, _ arguments: SQLArguments) throws -> Int64 {
-        try db.value(Int64.self, sql + " RETURNING rowid", arguments)!
+        try self.db.insert(sql, arguments)
     }
 
     /// Sets the given columns of one row.
