@@ -257,7 +257,8 @@ struct GatewayTests {
         )
         #expect(unscoped?.code == .invalidArgument && unscoped?.message.hasPrefix("scope") == true)
         // The database holds no token text: not in any byte of the SQLite file, nor in any stored value.
-        let secret = String(auditor.split(separator: "_")[2])
+        let secret = String(auditor.split(separator: "_", maxSplits: 2)[2])
+        #expect(secret.count >= 40, "the token's secret is \(secret.count) characters")
         let file = d.directory.appendingPathComponent("g.sqlite")
         if TestStorage.postgresServer == nil {
             #expect(try Data(contentsOf: file).range(of: Data(secret.utf8)) == nil)
