@@ -10,10 +10,4 @@ enum IntakeRecords {
         }
         return rowid
     }
-
-    /// The row id behind an id this service made (for paging what it listed).
-    static func rowid(of id: String?) -> Int64 {
-        guard let id, let separator = id.firstIndex(of: "_") else { return 0 }
-        return Int64(id[id.index(after: separator)...]) ?? 0
-    }
 }

@@ -103,7 +103,7 @@ extension IntakeService {
         guard let agency = found else {
             throw RPCError(.notFound, "agency \(key) not found (give an agency id or an ORI)")
         }
-        try self.requireAgencyAccess(principal, agencyRowid: IntakeRecords.rowid(of: agency.id), write: false)
+        try self.requireAgencyAccess(principal, agencyRowid: RecordID.rowid(of: agency.id), write: false)
         return agency
     }
 
@@ -140,7 +140,7 @@ extension IntakeService {
         let after = try PageToken.decode(request.page, filters: fingerprint)
         let agencies = try await self.store.agencies(filter, after: after.afterRowid, limit: size + 1)
         let (page, next) = PageToken.split(agencies, size: size, filters: fingerprint) {
-            IntakeRecords.rowid(of: $0.id)
+            RecordID.rowid(of: $0.id)
         }
         return ListAgenciesResponse(agencies: Array(page), page: next)
     }
@@ -162,7 +162,7 @@ extension IntakeService {
             let batch = try await self.store.agencies(filter, after: after, limit: 500)
             for agency in batch { try await stream.send(agency) }
             guard batch.count == 500, let last = batch.last else { return }
-            after = IntakeRecords.rowid(of: last.id)
+            after = RecordID.rowid(of: last.id)
         }
     }
 }

@@ -68,7 +68,7 @@ extension IntakeService {
         let size = try PageToken.size(request.page)
         let after = try PageToken.decode(request.page, filters: fingerprint)
         let found = try await self.store.engagements(filter, after: after.afterRowid, limit: size + 1)
-        let (page, next) = PageToken.split(found, size: size, filters: fingerprint) { IntakeRecords.rowid(of: $0.id) }
+        let (page, next) = PageToken.split(found, size: size, filters: fingerprint) { RecordID.rowid(of: $0.id) }
         return ListEngagementsResponse(engagements: Array(page), page: next)
     }
 }

@@ -108,7 +108,7 @@ extension IntakeService {
         let change = self.stamp(context, why: try Self.reason(request.reason))
         let principal = try self.principal(context)
         return try await self.store.changeRequest(rowid: rowid, change) { current in
-            try self.requireAgencyAccess(principal, agencyRowid: IntakeRecords.rowid(of: current.agencyId), write: true)
+            try self.requireAgencyAccess(principal, agencyRowid: RecordID.rowid(of: current.agencyId), write: true)
             guard RequestStateMachine.canAmend(from: current.status!) else {
                 throw RequestStateMachine.refuse("amended", current.id!, current.status!)
             }
@@ -130,7 +130,7 @@ extension IntakeService {
         let change = self.stamp(context, why: try Self.reason(request.reason))
         let principal = try self.principal(context)
         return try await self.store.changeRequest(rowid: rowid, change) { current in
-            try self.requireAgencyAccess(principal, agencyRowid: IntakeRecords.rowid(of: current.agencyId), write: true)
+            try self.requireAgencyAccess(principal, agencyRowid: RecordID.rowid(of: current.agencyId), write: true)
             guard RequestStateMachine.canWithdraw(from: current.status!) else {
                 throw RequestStateMachine.refuse("withdrawn", current.id!, current.status!)
             }
@@ -144,7 +144,7 @@ extension IntakeService {
         guard let found = try await self.store.request(rowid: rowid) else {
             throw IntakeStoreError.requestNotFound(IntakeRecords.requestID(rowid))
         }
-        try self.requireAgencyAccess(principal, agencyRowid: IntakeRecords.rowid(of: found.agencyId), write: false)
+        try self.requireAgencyAccess(principal, agencyRowid: RecordID.rowid(of: found.agencyId), write: false)
         return found
     }
 
@@ -154,7 +154,7 @@ extension IntakeService {
         let after = try PageToken.decode(request.page, filters: fingerprint)
         let requests = try await self.store.requests(filter, after: after.afterRowid, limit: size + 1)
         let (page, next) = PageToken.split(requests, size: size, filters: fingerprint) {
-            IntakeRecords.rowid(of: $0.id)
+            RecordID.rowid(of: $0.id)
         }
         return ListRequestsResponse(requests: Array(page), page: next)
     }

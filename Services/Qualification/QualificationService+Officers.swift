@@ -358,7 +358,7 @@ extension QualificationService {
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let officers = try await self.store.officers(agencyID: agencyID, status: status, after: start, limit: size + 1)
         let (page, next) = PageToken.split(officers, size: size, filters: filters) {
-            QualificationRecords.rowid(of: $0.id)
+            RecordID.rowid(of: $0.id)
         }
         return ListOfficersResponse(officers: Array(page), page: next)
     }

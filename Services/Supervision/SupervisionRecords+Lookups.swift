@@ -70,12 +70,3 @@ extension OversightRecords {
         return inspection
     }
 }
-
-/// Supervision's ids as users know them (`mo_12`, `az_3`, `sv_1`) and the row ids behind them.
-enum IDs {
-    /// The row id behind an id this service made (0 for anything else).
-    static func rowid(_ id: String?) -> Int64 {
-        guard let id, let separator = id.firstIndex(of: "_") else { return 0 }
-        return Int64(id[id.index(after: separator)...]) ?? 0
-    }
-}

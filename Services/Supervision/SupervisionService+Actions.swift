@@ -259,7 +259,7 @@ extension SupervisionService {
         let actions = try await self.store.read { tx in
             try tx.actions(filter, after: start, newestFirst: newestFirst, limit: size + 1)
         }
-        let (page, next) = PageToken.split(actions, size: size, filters: tokenFilters) { IDs.rowid($0.id) }
+        let (page, next) = PageToken.split(actions, size: size, filters: tokenFilters) { RecordID.rowid(of: $0.id) }
         return ListActionsResponse(actions: Array(page), page: next)
     }
 
@@ -277,7 +277,7 @@ extension SupervisionService {
             }
             for action in batch { try await stream.send(action) }
             guard batch.count == 1000, let last = batch.last else { return }
-            after = IDs.rowid(last.id)
+            after = RecordID.rowid(of: last.id)
         }
     }
 }

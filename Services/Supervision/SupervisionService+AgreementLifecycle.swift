@@ -122,7 +122,12 @@ extension SupervisionService {
             let new = try tx.insertRenewal(of: rowid, office: office, change)
             try tx.audit("agreement", new, "renewal-offer", change.because(reason ?? old.id))
             if let supervisor = old.supervisorId {
-                try tx.recordAssignment(agreement: new, authorization: nil, supervisor: IDs.rowid(supervisor), change)
+                try tx.recordAssignment(
+                    agreement: new,
+                    authorization: nil,
+                    supervisor: RecordID.rowid(of: supervisor),
+                    change
+                )
             }
             try tx.setAgreementStatus(new, .offered, at: change.at, change)
             return try tx.requireAgreement(new)

@@ -164,13 +164,13 @@ extension SupervisionService {
     /// Signed by both parties: the agreement is in force; the request is told; a renewal
     /// supersedes what it renews.
     static func bringIntoForce(_ tx: any SupervisionRecords, _ agreement: Agreement, _ change: Change) throws {
-        let rowid = IDs.rowid(agreement.id)
+        let rowid = RecordID.rowid(of: agreement.id)
         try tx.setAgreementStatus(rowid, .active, at: change.at, change.because("signed by both parties"))
         if let requestID = agreement.requestId, agreement.supersedes == nil {
             try tx.queueProgress(requestID: requestID, .signed, agreement: rowid, at: change.at)
         }
         if let old = agreement.supersedes {
-            try Self.supersede(tx, old: IDs.rowid(old), new: rowid, change)
+            try Self.supersede(tx, old: RecordID.rowid(of: old), new: rowid, change)
         }
     }
 
@@ -230,7 +230,7 @@ extension SupervisionService {
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let agreements = try await self.store.read { tx in try tx.agreements(filter, after: start, limit: size + 1) }
-        let (page, next) = PageToken.split(agreements, size: size, filters: filters) { IDs.rowid($0.id) }
+        let (page, next) = PageToken.split(agreements, size: size, filters: filters) { RecordID.rowid(of: $0.id) }
         return ListAgreementsResponse(agreements: Array(page), page: next)
     }
 

@@ -210,7 +210,7 @@ extension SupervisionService {
     ) throws {
         guard principal.role == .supervisor else { return }
         let supervisor =
-            try authorization.supervisorId ?? tx.agreement(IDs.rowid(authorization.agreementId))?.supervisorId
+            try authorization.supervisorId ?? tx.agreement(RecordID.rowid(of: authorization.agreementId))?.supervisorId
         guard let scope = principal.scope, supervisor == scope else {
             throw RPCError(
                 .permissionDenied,
@@ -324,7 +324,7 @@ extension SupervisionService {
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let found = try await self.store.read { tx in try tx.authorizations(filter, after: start, limit: size + 1) }
-        let (page, next) = PageToken.split(found, size: size, filters: filters) { IDs.rowid($0.id) }
+        let (page, next) = PageToken.split(found, size: size, filters: filters) { RecordID.rowid(of: $0.id) }
         return ListAuthorizationsResponse(authorizations: page.map(self.present), page: next)
     }
 }

@@ -181,7 +181,7 @@ extension SupervisionService {
         guard notified >= (complaint.receivedAtMs ?? 0) else {
             throw RPCError.invalidArgument(field: "notified_at_ms", "is before the complaint was received")
         }
-        try tx.setComplaintNotified(IDs.rowid(complaint.id), at: notified)
+        try tx.setComplaintNotified(RecordID.rowid(of: complaint.id), at: notified)
     }
 
     /// Resolves a complaint; the officer's authority comes back once nothing else keeps it suspended.
@@ -199,7 +199,7 @@ extension SupervisionService {
         guard resolved >= (complaint.receivedAtMs ?? 0) else {
             throw RPCError.invalidArgument(field: "resolved_at_ms", "is before the complaint was received")
         }
-        let rowid = IDs.rowid(complaint.id)
+        let rowid = RecordID.rowid(of: complaint.id)
         try tx.resolveComplaint(
             rowid,
             at: resolved,
@@ -218,7 +218,7 @@ extension SupervisionService {
         guard reported >= resolvedAt else {
             throw RPCError.invalidArgument(field: "outcome_reported_at_ms", "is before the resolution")
         }
-        try tx.setComplaintOutcomeReported(IDs.rowid(complaint.id), at: reported)
+        try tx.setComplaintOutcomeReported(RecordID.rowid(of: complaint.id), at: reported)
     }
 
     func listComplaints(
@@ -250,7 +250,7 @@ extension SupervisionService {
             size: size,
             overdueOnly: overdueOnly
         )
-        let last = IDs.rowid(complaints.last?.id)
+        let last = RecordID.rowid(of: complaints.last?.id)
         let page =
             more ? PageResponse(nextPageToken: PageToken.encode(afterRowid: last, filters: filters)) : PageResponse()
         return ListComplaintsResponse(complaints: complaints, page: page)
@@ -276,7 +276,7 @@ extension SupervisionService {
                 complaints.append(complaint)
             }
             guard batch.count == 500, let end = batch.last else { return (complaints, false) }
-            after = IDs.rowid(end.id)
+            after = RecordID.rowid(of: end.id)
         }
     }
 
@@ -369,7 +369,7 @@ extension SupervisionService {
         let found = try await self.store.read { tx in
             try tx.inspections(agreement: agreement, status: status, after: start, limit: size + 1)
         }
-        let (page, next) = PageToken.split(found, size: size, filters: filters) { IDs.rowid($0.id) }
+        let (page, next) = PageToken.split(found, size: size, filters: filters) { RecordID.rowid(of: $0.id) }
         return ListInspectionsResponse(inspections: Array(page), page: next)
     }
 

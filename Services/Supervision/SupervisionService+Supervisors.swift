@@ -78,7 +78,7 @@ extension SupervisionService {
                 "supervisor \(assigned.id!) is \(assigned.component!.protoName); agreement \(agreement.id!) is with \(agreement.partner!.protoName)"
             )
         }
-        let supervisor = IDs.rowid(assigned.id)
+        let supervisor = RecordID.rowid(of: assigned.id)
         try tx.updateAgreement(rowid, AgreementUpdate(supervisor: supervisor))
         try tx.audit("agreement", rowid, "assign:\(assigned.id!)", change)
         try tx.recordAssignment(agreement: rowid, authorization: nil, supervisor: supervisor, change)
@@ -89,7 +89,7 @@ extension SupervisionService {
         guard let authorization = try tx.liveAuthorization(officerID: officer) else {
             throw RPCError(.failedPrecondition, "officer \(officer) holds no authorization to supervise")
         }
-        let supervisor = IDs.rowid(assigned.id)
+        let supervisor = RecordID.rowid(of: assigned.id)
         try tx.updateAuthorization(authorization, AuthorizationUpdate(supervisor: supervisor))
         try tx.audit("authorization", authorization, "assign:\(assigned.id!)", change)
         try tx.recordAssignment(agreement: nil, authorization: authorization, supervisor: supervisor, change)
@@ -103,7 +103,7 @@ extension SupervisionService {
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: []).afterRowid
         let supervisors = try await self.store.read { tx in try tx.supervisors(after: start, limit: size + 1) }
-        let (page, next) = PageToken.split(supervisors, size: size, filters: []) { IDs.rowid($0.id) }
+        let (page, next) = PageToken.split(supervisors, size: size, filters: []) { RecordID.rowid(of: $0.id) }
         return ListSupervisorsResponse(supervisors: Array(page), page: next)
     }
 }

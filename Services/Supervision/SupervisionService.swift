@@ -106,8 +106,7 @@ public final class SupervisionService: Sendable {
     /// Whether this replica does periodic work `job` now (one replica at a time does it; another
     /// takes over when the holder has not renewed its turn for `lease`).
     func takeTurn(_ job: String, lease: Duration) async throws -> Bool {
-        let milliseconds = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
-        return try await self.store.takeTurn(job, holder: self.instance, now: self.clock.now(), lease: milliseconds)
+        try await self.store.takeTurn(job, holder: self.instance, now: self.clock.now(), lease: lease.wholeMilliseconds)
     }
 
     /// What the audit trail records of a change the caller makes now.

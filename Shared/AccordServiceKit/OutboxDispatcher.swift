@@ -30,7 +30,7 @@ public struct OutboxSettings: Sendable {
 
     /// The claim lease in Unix milliseconds.
     public var claimLeaseMilliseconds: Int64 {
-        self.claimLease.components.seconds * 1000 + self.claimLease.components.attoseconds / 1_000_000_000_000_000
+        self.claimLease.wholeMilliseconds
     }
 
     /// Two-second calls, a poll every 200 ms, backoff up to 10 s, 32 rows at a time, held 120 s.

@@ -118,7 +118,7 @@ extension SQLIntakeStore {
             return (rowid, false)
         }
         let agency = try self.insertAgency(db, fields, change.because("imported from ICE sheet \(sheet)"))
-        return (IntakeRecords.rowid(of: agency.id), true)
+        return (RecordID.rowid(of: agency.id), true)
     }
 
     func importedAgreements(

@@ -1,4 +1,5 @@
 import AccordMessages
+import AccordServiceKit
 import AccordStorage
 
 extension SQLIntakeStore {
@@ -41,7 +42,7 @@ extension SQLIntakeStore {
                 WHERE rowid = ? AND revision = ? AND status = ?
                 """,
                 [
-                    RequestStatus.underReview.rawValue, now, IntakeRecords.rowid(of: item.request.id), item.revision,
+                    RequestStatus.underReview.rawValue, now, RecordID.rowid(of: item.request.id), item.revision,
                     RequestStatus.received.rawValue,
                 ]
             )
