@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the store-level suites (storage, intake, qualification, supervision, gateway) again on
-# PostgreSQL: starts a private server in a fresh folder on a free loopback port, points the
-# tests at it (ACCORD_TEST_POSTGRES; each test makes its own database), and stops and removes
-# the server afterwards, whatever happened.
+# Runs the suites that keep data again on PostgreSQL: the store-level suites (storage, intake,
+# qualification, supervision, gateway) and the end-to-end suites over real processes (each
+# service a test starts gets a database of its own). Starts a private server in a fresh folder
+# on a free loopback port, points the tests at it (ACCORD_TEST_POSTGRES), and stops and removes
+# the server afterwards, whatever happened. The suites without data (wire, RPC, echo, compose)
+# and those that start PostgreSQL servers of their own ran on the first pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
@@ -15,5 +17,7 @@ cleanup() {
 trap cleanup EXIT
 Tools/postgres.sh start "$dir" "$port"
 echo "PostgreSQL test server on 127.0.0.1:$port"
-ACCORD_TEST_POSTGRES=$(Tools/postgres.sh url "$port") "$SWIFT" test --skip-build --parallel --num-workers 2 \
-    --filter 'AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests'
+ACCORD_TEST_POSTGRES=$(Tools/postgres.sh url "$port") ACCORD_BIN_DIR=$("$SWIFT" build --show-bin-path) \
+    "$SWIFT" test --skip-build --parallel --num-workers 2 \
+    --filter 'AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests' \
+    --filter 'EndToEndTests.(CLITests|IntakeProcessTests|IntakeQualificationTests|LoadSmokeTests|SupervisionProcessTests)'

@@ -85,31 +85,32 @@ extension SupervisionService {
         let today = asOfDay.description
         let yearAgo = asOfDay.adding(-rules.yearlyMeetingWithinDays).description
         let inspectedSince = asOfDay.adding(-365).description
+        let oversight = try tx.oversightFacts(
+            asOf: t,
+            today: today,
+            meetingsAfter: yearAgo,
+            inspectedAfter: inspectedSince
+        )
         var inspected: [Model: (active: UInt32, inspected: UInt32)] = [:]
         let active = facts.agreements.filter { $0.status == .active || $0.status == .terminationNoticed }
         for agreement in active.sorted(by: { $0.rowid < $1.rowid }) {
             let id = Self.id("mo", agreement.rowid)
             let effective = agreement.effectiveOn.flatMap(Day.init)
-            if facts.agreementsWithOfficers.contains(agreement.rowid),
-                try tx.assignedSupervisor(agreement: agreement.rowid, at: t) == nil
-            {
+            if facts.agreementsWithOfficers.contains(agreement.rowid), !oversight.supervised.contains(agreement.rowid) {
                 report.agreementsWithoutSupervisor.append(id)
             }
             let yearOld = effective.map { $0.adding(rules.yearlyMeetingWithinDays) <= asOfDay } ?? true
-            if yearOld, !(try tx.meetingHeld(agreement: agreement.rowid, kind: nil, after: yearAgo, onOrBefore: today))
-            {
+            if yearOld, !oversight.metRecently.contains(agreement.rowid) {
                 report.agreementsWithoutYearlyMeeting.append(id)
             }
             if let effective, effective.adding(rules.firstReviewWithinDays) <= asOfDay,
-                !(try tx.meetingHeld(agreement: agreement.rowid, kind: .firstReview, after: nil, onOrBefore: today))
+                !oversight.firstReviewed.contains(agreement.rowid)
             {
                 report.agreementsWithoutFirstReview.append(id)
             }
             var entry = inspected[agreement.model] ?? (0, 0)
             entry.active += 1
-            if try tx.inspected(agreement: agreement.rowid, after: inspectedSince, onOrBefore: today) {
-                entry.inspected += 1
-            }
+            if oversight.inspected.contains(agreement.rowid) { entry.inspected += 1 }
             inspected[agreement.model] = entry
         }
         report.inspections = [Model.jem, .wso, .tfm].map {

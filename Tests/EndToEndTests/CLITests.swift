@@ -21,7 +21,7 @@ struct CLITests {
         process.executableURL =
             executable.hasPrefix("/")
             ? URL(fileURLWithPath: executable) : EchoProcessTests.binDirectory.appendingPathComponent(executable)
-        process.arguments = arguments
+        process.arguments = try ProcessStorage.arguments(for: executable, arguments)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         let errors = Pipe()

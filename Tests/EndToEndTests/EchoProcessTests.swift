@@ -34,7 +34,10 @@ struct EchoProcessTests {
     ) throws -> (Process, (rpc: Int, admin: Int?)) {
         let process = Process()
         process.executableURL = Self.binDirectory.appendingPathComponent(executable)
-        process.arguments = ["--port", "0", "--admin-port", adminPort ? "0" : "off", "--log-level", "info"] + arguments
+        process.arguments = try ProcessStorage.arguments(
+            for: executable,
+            ["--port", "0", "--admin-port", adminPort ? "0" : "off", "--log-level", "info"] + arguments
+        )
         let logs = Pipe()
         process.standardError = logs
         try process.run()

@@ -109,15 +109,17 @@ struct IntakeProcessTests {
         await reader.close()
 
         // Nothing half-written: every stored row has its change record, every request its outbox entry.
-        let database = try DatabaseQueue(path: "\(dataDirectory)/intake/intake.sqlite")
-        let orphans = try await database.read { db in
-            try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT (SELECT COUNT(*) FROM agency WHERE 'ag_' || rowid NOT IN (SELECT entity_id FROM change_log WHERE entity = 'agency'))
-                         + (SELECT COUNT(*) FROM request WHERE rowid NOT IN (SELECT subject_rowid FROM outbox WHERE kind = 'evaluate'))
-                    """
-            )
+        let orphansQuery = """
+            SELECT (SELECT COUNT(*) FROM agency WHERE 'ag_' || rowid NOT IN (SELECT entity_id FROM change_log WHERE entity = 'agency'))
+                 + (SELECT COUNT(*) FROM request WHERE rowid NOT IN (SELECT subject_rowid FROM outbox WHERE kind = 'evaluate'))
+            """
+        let orphans: Int?
+        if let server = ProcessStorage.server {
+            let url = try ProcessStorage.database(for: "intake", folder: dataDirectory, on: server)
+            orphans = Int(try ProcessStorage.psql(url, orphansQuery).trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            let database = try DatabaseQueue(path: "\(dataDirectory)/intake/intake.sqlite")
+            orphans = try await database.read { db in try Int.fetchOne(db, sql: orphansQuery) }
         }
         #expect(orphans == 0)
         #expect(stored.count >= agencies.count)

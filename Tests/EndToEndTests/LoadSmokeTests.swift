@@ -5,8 +5,14 @@ import Testing
 /// checked, only that each runs, answers, and reports as documented), and its error gate.
 @Suite("accord-load smoke runs", .timeLimit(.minutes(3)))
 struct LoadSmokeTests {
-    static func load(_ arguments: [String]) throws -> (status: Int32, json: [String: Any]?, errors: String) {
-        let result = try CLITests.run("accord-load", arguments + ["--duration", "1s", "--warmup", "200ms", "--json"])
+    static func load(
+        _ arguments: [String],
+        duration: String = "1s"
+    ) throws -> (status: Int32, json: [String: Any]?, errors: String) {
+        let result = try CLITests.run(
+            "accord-load",
+            arguments + ["--duration", duration, "--warmup", "200ms", "--json"]
+        )
         let json = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
         return (result.status, json, result.errors)
     }
@@ -15,6 +21,7 @@ struct LoadSmokeTests {
     func everyScenario() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-smoke-\(UUID().uuidString)")
             .path
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let ports = try (0..<3).map { _ in try SupervisionProcessTests.freePort() }
         let (intakePort, qualificationPort, supervisionPort) = (ports[0], ports[1], ports[2])
         let rules = "\(CLITests.root)/seeds/rules"
@@ -94,7 +101,11 @@ struct LoadSmokeTests {
             "write \(gatewayPort)": ["SubmitRequest", "RecordAction"],
         ]
         for (scenario, port, extra) in runs {
-            let run = try Self.load([scenario, "--target", "127.0.0.1:\(port)"] + extra)
+            // A lifecycle takes more than a second on PostgreSQL: long enough for some to finish.
+            let run = try Self.load(
+                [scenario, "--target", "127.0.0.1:\(port)"] + extra,
+                duration: scenario == "lifecycle" ? "4s" : "1s"
+            )
             #expect(run.status == 0, "\(scenario) on \(port): \(run.errors)")
             let json = try #require(run.json, "\(scenario): no JSON")
             #expect((json["throughput"] as? Int ?? 0) > 0, "\(scenario)")

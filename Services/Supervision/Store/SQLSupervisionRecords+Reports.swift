@@ -106,26 +106,38 @@ extension SQLSupervisionRecords {
         facts.oldestReviewRecordedAt = queue?["oldest"]
     }
 
-    func meetingHeld(agreement: Int64, kind: MeetingKind?, after: String?, onOrBefore: String) throws -> Bool {
-        var conditions = SQLFilter()
-        conditions.equal("agreement_rowid", agreement)
-        conditions.equal("kind", kind?.rawValue)
-        if let after { conditions.add("held_on > ?", [after]) }
-        conditions.add("held_on <= ?", [onOrBefore])
-        return try db.value(
-            Bool.self,
-            "SELECT EXISTS (SELECT 1 FROM meeting WHERE \(conditions.sql))",
-            conditions.arguments
-        ) ?? false
-    }
-
-    func inspected(agreement: Int64, after: String, onOrBefore: String) throws -> Bool {
-        try db.value(
-            Bool.self,
-            """
-            SELECT EXISTS (SELECT 1 FROM inspection WHERE agreement_rowid = ? AND inspected_on > ? AND inspected_on <= ?)
-            """,
-            [agreement, after, onOrBefore]
-        ) ?? false
+    func oversightFacts(
+        asOf t: Int64,
+        today: String,
+        meetingsAfter: String,
+        inspectedAfter: String
+    ) throws -> OversightFacts {
+        var facts = OversightFacts()
+        // An assignment always names a supervisor: any by then will do.
+        facts.supervised = Set(
+            try self.rowids(
+                "SELECT DISTINCT agreement_rowid FROM supervisor_assignment WHERE agreement_rowid IS NOT NULL AND from_ms <= ?",
+                [t]
+            )
+        )
+        facts.metRecently = Set(
+            try self.rowids(
+                "SELECT DISTINCT agreement_rowid FROM meeting WHERE held_on > ? AND held_on <= ?",
+                [meetingsAfter, today]
+            )
+        )
+        facts.firstReviewed = Set(
+            try self.rowids(
+                "SELECT DISTINCT agreement_rowid FROM meeting WHERE kind = ? AND held_on <= ?",
+                [MeetingKind.firstReview.rawValue, today]
+            )
+        )
+        facts.inspected = Set(
+            try self.rowids(
+                "SELECT DISTINCT agreement_rowid FROM inspection WHERE inspected_on > ? AND inspected_on <= ?",
+                [inspectedAfter, today]
+            )
+        )
+        return facts
     }
 }

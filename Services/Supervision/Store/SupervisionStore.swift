@@ -328,6 +328,25 @@ protocol SupervisionReports {
     ) throws
         -> (agreement: Int64, status: AgreementStatus?)
     func reportFacts(asOf moment: Int64) throws -> ReportFacts
-    func meetingHeld(agreement: Int64, kind: MeetingKind?, after: String?, onOrBefore: String) throws -> Bool
-    func inspected(agreement: Int64, after: String, onOrBefore: String) throws -> Bool
+    /// Which agreements had a supervisor, meetings and inspections as of `moment` (`today` is its
+    /// day), each a set over every agreement: a few queries, whatever the number of agreements.
+    func oversightFacts(
+        asOf moment: Int64,
+        today: String,
+        meetingsAfter: String,
+        inspectedAfter: String
+    ) throws
+        -> OversightFacts
+}
+
+/// The oversight the program report checks, by agreement row.
+struct OversightFacts: Sendable {
+    /// Agreements assigned a supervisor by then.
+    var supervised: Set<Int64> = []
+    /// Agreements with a meeting of any kind after `meetingsAfter`, up to the day.
+    var metRecently: Set<Int64> = []
+    /// Agreements whose first review was held by the day.
+    var firstReviewed: Set<Int64> = []
+    /// Agreements inspected after `inspectedAfter`, up to the day.
+    var inspected: Set<Int64> = []
 }
