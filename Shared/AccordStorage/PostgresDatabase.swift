@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import NIOCore
+public import NIOCore
 import NIOPosix
 import PostgresNIO
 
@@ -28,12 +28,21 @@ public final class PostgresDatabase: SQLDatabase {
         /// How often a write lost to another writer is tried again.
         public var maxAttempts: Int
         public var writers: Writers
+        /// The longest one statement's answer is awaited before its connection is given up.
+        public var statementTimeout: TimeAmount
 
-        public init(url: String, poolSize: Int = 8, maxAttempts: Int = 16, writers: Writers = .concurrent) {
+        public init(
+            url: String,
+            poolSize: Int = 8,
+            maxAttempts: Int = 16,
+            writers: Writers = .concurrent,
+            statementTimeout: TimeAmount = .seconds(5)
+        ) {
             self.url = url
             self.poolSize = poolSize
             self.maxAttempts = maxAttempts
             self.writers = writers
+            self.statementTimeout = statementTimeout
         }
     }
 
@@ -63,11 +72,7 @@ public final class PostgresDatabase: SQLDatabase {
         self.threads.start()
         let connectionConfiguration = self.connectionConfiguration
         self.pool = ConnectionPool(size: configuration.poolSize) {
-            try await PostgresConnection.connect(
-                configuration: connectionConfiguration,
-                id: Int.random(in: 0..<Int.max),
-                logger: logger
-            )
+            try await Self.connect(connectionConfiguration, within: .seconds(3), logger: logger)
         }
         do {
             try await PostgresMigrator(migrations, logger: logger, where: configuration.url).migrate(self)
@@ -113,6 +118,56 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    /// A new connection, or an error once `timeout` has passed without one. A server that is
+    /// shutting down may take the connection and never answer its start-up (or leave the TCP
+    /// handshake unanswered): without a bound, every caller would wait until the server is gone.
+    static func connect(
+        _ configuration: PostgresConnection.Configuration,
+        within timeout: Duration,
+        logger: Logger
+    ) async throws -> PostgresConnection {
+        var configuration = configuration
+        configuration.options.connectTimeout = .nanoseconds(Int64(timeout.wholeNanoseconds))
+        let attempt = configuration
+        let settled = Settled()
+        return try await withThrowingTaskGroup(of: ConnectOutcome.self) { group in
+            group.addTask {
+                let connection = try await PostgresConnection.connect(
+                    configuration: attempt,
+                    id: Int.random(in: 0..<Int.max),
+                    logger: logger
+                )
+                guard settled.first() else {
+                    // Too late: the caller was told there was no connection.
+                    try? await connection.close()
+                    return .late
+                }
+                return .connected(connection)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return settled.first() ? .timedOut : .late
+            }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .connected(let connection): return connection
+                case .timedOut: throw ConnectTimeout(seconds: timeout.components.seconds)
+                case .late: continue
+                }
+            }
+            throw ConnectTimeout(seconds: timeout.components.seconds)
+        }
+    }
+
+    /// How one side of the race between a connection attempt and its timeout ended.
+    private enum ConnectOutcome: Sendable {
+        case connected(PostgresConnection)
+        case timedOut
+        /// The other side settled the race first.
+        case late
+    }
+
     /// A unique violation, a deadlock (or a serialization failure): another transaction got there first.
     static func isRace(_ error: PSQLError) -> Bool {
         ["40001", "40P01", "23505"].contains(error.serverInfo?[.sqlState] ?? "")
@@ -137,14 +192,32 @@ public final class PostgresDatabase: SQLDatabase {
             )
         }
         let logger = self.logger
+        let timeout = self.configuration.statementTimeout
         do {
             let result = try await self.threads.runIfActive {
-                try PostgresSession.transaction(connection, begin: begin, logger: logger, body)
+                try PostgresSession.transaction(
+                    connection,
+                    begin: begin,
+                    logger: logger,
+                    statementTimeout: timeout,
+                    body
+                )
             }
             await self.pool.release(connection)
             return result
         } catch {
             await self.pool.release(connection)
+            if Self.isBroken(error) {
+                // The server went away or is going: its other connections are suspect too.
+                await self.pool.dropIdle()
+            }
+            if error is ChannelError || error is IOError || error is PostgresStatementTimeout {
+                // The connection broke under a statement, before postgres-nio could say so.
+                throw StorageError(
+                    "PostgreSQL at \(self.connectionConfiguration.describedHost) is unavailable: \(error)",
+                    kind: .unavailable
+                )
+            }
             guard let failure = error as? PSQLError else { throw error }
             if Self.isConnectionFailure(failure) {
                 throw StorageError(
@@ -174,6 +247,12 @@ public final class PostgresDatabase: SQLDatabase {
         return "\(failure.code)"
     }
 
+    /// Whether `error` broke the connection it came from (so that it is closed, not reused).
+    static func isBroken(_ error: any Error) -> Bool {
+        if let failure = error as? PSQLError { return Self.isConnectionFailure(failure) }
+        return error is ChannelError || error is IOError || error is PostgresStatementTimeout
+    }
+
     /// The server cannot be reached now (as opposed to refusing what was asked).
     static func isConnectionFailure(_ error: PSQLError) -> Bool {
         [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(error.code)
@@ -196,6 +275,18 @@ public final class PostgresDatabase: SQLDatabase {
             database: database,
             tls: .disable
         )
+    }
+}
+
+/// No connection to the server within the time allowed.
+struct ConnectTimeout: Error, CustomStringConvertible {
+    let seconds: Int64
+    var description: String { "no connection within \(self.seconds) s" }
+}
+
+extension Duration {
+    var wholeNanoseconds: Int64 {
+        self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000
     }
 }
 
@@ -254,6 +345,17 @@ actor ConnectionPool {
             self.idle.append(connection)
         }
         self.wakeOne()
+    }
+
+    /// Closes every idle connection (after the server was seen going away), so that the next
+    /// transactions open fresh ones instead of sending statements to a server that left.
+    func dropIdle() {
+        let connections = self.idle
+        self.idle = []
+        self.opened -= connections.count
+        // Each kept alive until it is closed (postgres-nio wants a connection closed before it goes).
+        for connection in connections { connection.close().whenComplete { _ in _ = connection } }
+        for _ in connections { self.wakeOne() }
     }
 
     private func wakeOne() {

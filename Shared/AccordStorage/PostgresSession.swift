@@ -1,12 +1,17 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// A session over one PostgreSQL connection inside one transaction, run on a thread that may
 /// wait: each statement is sent and its result awaited before the next.
 struct PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
+    /// The longest a statement's answer is awaited: a statement sent on a connection that no
+    /// longer answers (seen once, after the server restarted) fails instead of holding its
+    /// thread and its caller for ever, and the connection is closed so that the pool drops it.
+    let statementTimeout: TimeAmount
 
     var dialect: SQLDialect { .postgres }
 
@@ -16,16 +21,23 @@ struct PostgresSession: SQLSession {
         _ connection: PostgresConnection,
         begin: String,
         logger: Logger,
+        statementTimeout: TimeAmount,
         _ body: (any SQLSession) throws -> T
     ) throws -> T {
-        let session = PostgresSession(connection: connection, logger: logger)
+        let session = PostgresSession(connection: connection, logger: logger, statementTimeout: statementTimeout)
         try session.execute(begin, [])
         do {
             let result = try body(session)
             try session.execute("COMMIT", [])
             return result
         } catch {
-            _ = try? session.execute("ROLLBACK", [])
+            if PostgresDatabase.isBroken(error) {
+                // Nothing to roll back on a connection that broke (the server rolls back what it
+                // had); a statement sent on it now may never be answered.
+                connection.close().whenComplete { _ in _ = connection }
+            } else {
+                _ = try? session.execute("ROLLBACK", [])
+            }
             throw error
         }
     }
@@ -57,7 +69,29 @@ struct PostgresSession: SQLSession {
             }
         }
         let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings)
-        return try self.connection.query(query, logger: self.logger).wait()
+        let answer = self.connection.query(query, logger: self.logger)
+        // Awaited through a promise of its own that the timer can fail: closing the connection
+        // does not always fail a query whose answer was lost.
+        let awaited = answer.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let settled = Settled()
+        let connection = self.connection
+        let timeout = self.statementTimeout
+        let logger = self.logger
+        let deadline = answer.eventLoop.scheduleTask(in: timeout) {
+            guard settled.first() else { return }
+            logger.warning(
+                "No answer to a statement in time; closing its connection",
+                metadata: ["statement": "\(sql.prefix(80))", "connection": "\(connection.id)"]
+            )
+            awaited.fail(PostgresStatementTimeout(milliseconds: timeout.nanoseconds / 1_000_000, statement: sql))
+            connection.close().whenComplete { _ in _ = connection }
+        }
+        answer.whenComplete { result in
+            deadline.cancel()
+            guard settled.first() else { return }
+            awaited.completeWith(result)
+        }
+        return try awaited.futureResult.wait()
     }
 
     /// The statement with its `?` placeholders numbered as PostgreSQL wants them (`$1`, `$2`, …;
@@ -109,5 +143,27 @@ struct PostgresSession: SQLSession {
         default:
             return (try? cell.decode(String.self)).map(SQLValue.text) ?? .null
         }
+    }
+}
+
+/// Whichever of two racing outcomes (an answer and its timeout) comes first settles the race.
+final class Settled: Sendable {
+    private let done = Mutex(false)
+
+    /// True for the first caller only.
+    func first() -> Bool {
+        self.done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+}
+
+/// A statement whose answer did not come within the session's statement timeout.
+struct PostgresStatementTimeout: Error, CustomStringConvertible {
+    let milliseconds: Int64
+    let statement: String
+    var description: String {
+        "no answer to a statement within \(self.milliseconds) ms (\(self.statement.prefix(60)))"
     }
 }

@@ -135,6 +135,28 @@ struct PostgresDatabaseTests {
         #expect(try await database.read { try $0.value(Int.self, "SELECT count(*) FROM item") } == 1)
     }
 
+    @Test("a statement that gets no answer in time: UNAVAILABLE saying so, and the next transaction works")
+    func statementTimeout() async throws {
+        // Migrated first with the default timeout (a busy server may take a while to create tables).
+        let url = try await Self.freshURL()
+        await (try await Self.open(url)).close()
+        let database = try await PostgresDatabase(
+            .init(url: url, poolSize: 1, statementTimeout: .seconds(1)),
+            migrations: Self.migrations,
+            logger: Self.logger
+        )
+        defer { Task { await database.close() } }
+        do {
+            _ = try await database.read { try $0.rows("SELECT pg_sleep(5)") }
+            Issue.record("a statement outlived its timeout")
+        } catch let error as StorageError {
+            #expect(error.kind == .unavailable, "\(error)")
+            #expect(error.description.contains("no answer to a statement within 1000 ms"), "\(error)")
+        }
+        // The one connection was given up; the pool opens another.
+        #expect(try await database.read { try $0.value(Int.self, "SELECT 1") } == 1)
+    }
+
     @Test("replicas claiming one outbox at once take different rows; a lease that ran out or a release frees them")
     func claims() async throws {
         let database = try await Self.open(
