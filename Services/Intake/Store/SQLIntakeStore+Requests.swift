@@ -10,7 +10,17 @@ extension SQLIntakeStore {
     ) async throws -> ParticipationRequest {
         try await self.database.write { db in
             if let idempotencyKey, let earlier = try Self.requestForKey(db, idempotencyKey) { return earlier }
-            let rowid = try Self.insertRequest(db, fields, source: "api", change)
+            let rowid: Int64
+            do {
+                rowid = try Self.insertRequest(db, fields, source: "api", change)
+            } catch let refusal as IntakeStoreError {
+                // Another replica may have committed this key's request since the look-up above
+                // (the request and its key together): the caller gets that first result.
+                guard case .openRequestExists = refusal, let idempotencyKey,
+                    let earlier = try Self.requestForKey(db, idempotencyKey)
+                else { throw refusal }
+                return earlier
+            }
             if let idempotencyKey {
                 try db.execute("INSERT INTO idempotency (key, request_rowid) VALUES (?, ?)", [idempotencyKey, rowid])
             }

@@ -18,20 +18,25 @@ final class SQLIntakeStore: IntakeStore {
         try await self.database.write { db in try Self.insertAgency(db, fields, change) }
     }
 
-    /// Inserts an agency after checking that no other has its state and name, or its ORI.
+    /// Inserts an agency unless another has its state and name, or its ORI: the schema's unique
+    /// constraints decide (on PostgreSQL, after a racing insert of another replica commits or
+    /// rolls back), and only a refused insert reads the agency it clashed with.
     static func insertAgency(_ db: any SQLSession, _ fields: AgencyFields, _ change: ChangeStamp) throws -> Agency {
-        try self.refuseClash(db, fields, except: nil)
-        let rowid = try db.value(
+        let inserted = try db.value(
             Int64.self,
             """
             INSERT INTO agency (state, name, name_key, type, county, ori, has_jail, jail_capacity,
                 created_by, created_at_ms, created_why, updated_by, updated_at_ms, updated_why)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING rowid
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rowid
             """,
             self.agencyArguments(fields) + [
                 change.who, change.at, change.why, change.who, change.at, change.why,
             ]
-        )!
+        )
+        guard let rowid = inserted else {
+            try self.refuseClash(db, fields, except: nil)
+            throw StorageError("agency \(fields.name) was not inserted, and no agency clashes with it")
+        }
         try self.appendChange(db, entity: "agency", id: IntakeRecords.agencyID(rowid), action: "register", change)
         let stamp = ChangeInfo(who: change.who, atMs: change.at, why: change.why)
         return Agency(
