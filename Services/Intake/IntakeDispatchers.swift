@@ -70,7 +70,8 @@ extension OutboxDispatcher where Item == PendingAgreement {
                 callTimeout: settings.callTimeout,
                 pollInterval: settings.pollInterval,
                 maxBackoff: settings.maxBackoff,
-                batchSize: 64
+                batchSize: 64,
+                claimLease: settings.claimLease
             ),
             logger: service.logger,
             pending: {

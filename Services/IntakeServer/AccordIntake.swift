@@ -20,6 +20,7 @@ struct AccordIntake: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var outbox: OutboxOptions
 
     @Option(
         help:
@@ -51,6 +52,7 @@ struct AccordIntake: AsyncParsableCommand {
             environment: "ACCORD_SUPERVISION",
             fallback: "127.0.0.1:7403"
         )
+        let outbox = try self.outbox.resolve()
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             let service = try await IntakeService(
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/intake/intake.sqlite"),
@@ -64,11 +66,13 @@ struct AccordIntake: AsyncParsableCommand {
                 EvaluationDispatcher(
                     service: service,
                     qualification: qualification,
+                    settings: outbox,
                     internalCredential: resolved.internalCredential
                 ),
                 AgreementDispatcher(
                     service: service,
                     supervision: supervision,
+                    settings: outbox,
                     internalCredential: resolved.internalCredential
                 ),
             ]

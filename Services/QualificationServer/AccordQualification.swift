@@ -25,6 +25,7 @@ struct AccordQualification: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var outbox: OutboxOptions
 
     @Option(
         help: "Directory of the rule set: program.json and state-law-287g.csv (ACCORD_RULES_DIR). Default seeds/rules."
@@ -58,12 +59,8 @@ struct AccordQualification: AsyncParsableCommand {
             environment: "ACCORD_SUPERVISION",
             fallback: "127.0.0.1:7403"
         )
-        let rules: RuleSet
-        do {
-            rules = try RuleSet.load(directory: rulesDirectory)
-        } catch {
-            throw ValidationError("cannot load the rule set: \(error)")
-        }
+        let rules = try Self.rules(rulesDirectory)
+        let outbox = try self.outbox.resolve()
         let identity = ServiceRunner.Identity(name: "accord-qualification", version: "0.1.0")
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             // Evaluations check the agency's standing with supervision at that moment.
@@ -87,13 +84,28 @@ struct AccordQualification: AsyncParsableCommand {
             )
             service.register(into: &router)
             return [
-                DecisionReporter(service: service, intake: intake, internalCredential: resolved.internalCredential),
+                DecisionReporter(
+                    service: service,
+                    intake: intake,
+                    settings: outbox,
+                    internalCredential: resolved.internalCredential
+                ),
                 CertificationNotifier(
                     service: service,
                     supervision: supervision,
+                    settings: outbox,
                     internalCredential: resolved.internalCredential
                 ),
             ]
+        }
+    }
+
+    /// The rule set in `directory`, or an error saying why it cannot be used.
+    static func rules(_ directory: String) throws -> RuleSet {
+        do {
+            return try RuleSet.load(directory: directory)
+        } catch {
+            throw ValidationError("cannot load the rule set: \(error)")
         }
     }
 }

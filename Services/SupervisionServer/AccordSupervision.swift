@@ -28,6 +28,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ServiceOptions
 
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var outbox: OutboxOptions
 
     @Option(help: "Directory holding supervision.json (ACCORD_RULES_DIR). Default seeds/rules.")
     var rulesDir: String?
@@ -73,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         }
         let clock = Duration.seconds(self.clockSeconds)
         let identity = ServiceRunner.Identity(name: "accord-supervision", version: "0.1.0")
+        let outbox = try self.outbox.resolve()
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             var configuration = ClientConfiguration()
             configuration.retry.maxAttempts = 2
@@ -92,7 +94,7 @@ struct Serve: AsyncParsableCommand {
             return [
                 AgreementClock(service: service, interval: clock),
                 ComplianceSweep(service: service, interval: sweep),
-                RequestProgressReporter(service: service),
+                RequestProgressReporter(service: service, settings: outbox),
             ]
         }
     }
