@@ -473,6 +473,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "AccordServiceKit",
+                "AccordWire",
                 "AccordRPC",
                 "AccordMessages",
                 .product(name: "NIOPosix", package: "swift-nio"),

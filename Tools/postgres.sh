@@ -3,10 +3,12 @@
 # loopback only, on a port of its own. PostgreSQL refuses to run as root, so as root its programs
 # run as the `postgres` system user on a folder that user owns.
 #
-#   Tools/postgres.sh start DIR PORT   initialise DIR if it is new, start, wait until it answers
-#   Tools/postgres.sh stop DIR         stop it (fast shutdown) and wait until it is down
-#   Tools/postgres.sh url PORT [DB]    the URL the services take (user postgres, no password)
-#   Tools/postgres.sh createdb PORT DB create a database unless it exists
+#   Tools/postgres.sh start DIR PORT [HOST]   initialise DIR if it is new, start, wait until it
+#                                             answers; on 127.0.0.1 unless HOST names another
+#                                             address (then clients from 198.18.0.0/15 may connect)
+#   Tools/postgres.sh stop DIR                stop it (fast shutdown) and wait until it is down
+#   Tools/postgres.sh url PORT [DB]           the URL the services take (user postgres, no password)
+#   Tools/postgres.sh createdb PORT DB [HOST] create a database unless it exists
 set -euo pipefail
 bindir=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 
@@ -17,7 +19,7 @@ as_postgres() {
 command=${1:-}
 case "$command" in
 start)
-    dir=$2 port=$3
+    dir=$2 port=$3 host=${4:-127.0.0.1}
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir" && chmod 700 "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then
@@ -32,8 +34,10 @@ commit_delay = 200
 max_connections = 200
 shared_buffers = 256MB
 CONF
+        # The network-test range (RFC 2544), for clusters spread over simulated hosts.
+        echo "host all all 198.18.0.0/15 trust" >>"$dir/pg_hba.conf"
     fi
-    as_postgres "$bindir/pg_ctl" -D "$dir" -l "$dir/server.log" -o "-p $port" -w -t 60 start >/dev/null
+    as_postgres "$bindir/pg_ctl" -D "$dir" -l "$dir/server.log" -o "-p $port -h $host" -w -t 60 start >/dev/null
     ;;
 stop)
     dir=$2
@@ -44,12 +48,12 @@ url)
     echo "postgres://postgres@127.0.0.1:$2/${3:-postgres}"
     ;;
 createdb)
-    port=$2 db=$3
-    exists=$("$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")
-    [ "$exists" = 1 ] || "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres "$db"
+    port=$2 db=$3 host=${4:-127.0.0.1}
+    exists=$("$bindir/psql" -h "$host" -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")
+    [ "$exists" = 1 ] || "$bindir/createdb" -h "$host" -p "$port" -U postgres "$db"
     ;;
 *)
-    echo "usage: Tools/postgres.sh start DIR PORT | stop DIR | url PORT [DB] | createdb PORT DB" >&2
+    echo "usage: Tools/postgres.sh start DIR PORT [HOST] | stop DIR | url PORT [DB] | createdb PORT DB [HOST]" >&2
     exit 2
     ;;
 esac

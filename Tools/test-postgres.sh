@@ -17,7 +17,12 @@ cleanup() {
 trap cleanup EXIT
 Tools/postgres.sh start "$dir" "$port"
 echo "PostgreSQL test server on 127.0.0.1:$port"
-ACCORD_TEST_POSTGRES=$(Tools/postgres.sh url "$port") ACCORD_BIN_DIR=$("$SWIFT" build --show-bin-path) \
-    "$SWIFT" test --skip-build --parallel --num-workers 2 \
-    --filter 'AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests' \
+export ACCORD_TEST_POSTGRES ACCORD_BIN_DIR
+ACCORD_TEST_POSTGRES=$(Tools/postgres.sh url "$port")
+ACCORD_BIN_DIR=$("$SWIFT" build --show-bin-path)
+# The in-process suites, then those over real processes on their own, one at a time (see the
+# Makefile).
+"$SWIFT" test --skip-build --parallel --num-workers 2 \
+    --filter 'AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests'
+"$SWIFT" test --skip-build --no-parallel \
     --filter 'EndToEndTests.(CLITests|IntakeProcessTests|IntakeQualificationTests|LoadSmokeTests|SupervisionProcessTests)'

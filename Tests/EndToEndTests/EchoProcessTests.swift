@@ -27,17 +27,26 @@ struct EchoProcessTests {
         return (process, ports.rpc)
     }
 
+    /// `prefix` runs the executable through another program (`ip netns exec NAME`).
     static func startServerWithAdmin(
         _ executable: String,
         arguments: [String],
-        adminPort: Bool
+        adminPort: Bool,
+        prefix: [String] = []
     ) throws -> (Process, (rpc: Int, admin: Int?)) {
         let process = Process()
-        process.executableURL = Self.binDirectory.appendingPathComponent(executable)
-        process.arguments = try ProcessStorage.arguments(
+        let path = Self.binDirectory.appendingPathComponent(executable)
+        let arguments = try ProcessStorage.arguments(
             for: executable,
             ["--port", "0", "--admin-port", adminPort ? "0" : "off", "--log-level", "info"] + arguments
         )
+        if let program = prefix.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = prefix.dropFirst() + [path.path] + arguments
+        } else {
+            process.executableURL = path
+            process.arguments = arguments
+        }
         let logs = Pipe()
         process.standardError = logs
         try process.run()
@@ -48,8 +57,20 @@ struct EchoProcessTests {
             guard !data.isEmpty else { break }
             seen += String(decoding: data, as: UTF8.self)
         }
-        // Keep draining the logs so that the server never blocks on a full pipe.
-        logs.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+        // Keep draining the logs so that the server never blocks on a full pipe; with
+        // ACCORD_TEST_LOG_DIR set, into a file there per process (for a failure's story).
+        let keep = ProcessInfo.processInfo.environment["ACCORD_TEST_LOG_DIR"].flatMap { folder -> FileHandle? in
+            let path = "\(folder)/\(executable)-\(process.processIdentifier).log"
+            FileManager.default.createFile(atPath: path, contents: Data(seen.utf8))
+            return FileHandle(forWritingAtPath: path)
+        }
+        logs.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if let keep, !data.isEmpty {
+                try? keep.seekToEnd()
+                keep.write(data)
+            }
+        }
         func port(after marker: String) -> Int? {
             guard let line = seen.split(separator: "\n").first(where: { $0.contains(marker) }),
                 let range = line.range(of: #":(\d+)""#, options: .regularExpression)

@@ -9,25 +9,27 @@ import Testing
 struct PrivatePostgres {
     let directory: String
     let port: Int
+    /// Where it runs: loopback, or a simulated host.
+    var host: ClusterHost = .loopback
 
     static var installed: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/15/bin/postgres")
     }
 
-    static func start() throws -> PrivatePostgres {
+    static func start(on host: ClusterHost = .loopback) throws -> PrivatePostgres {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "accord-pg-\(UUID().uuidString)"
         ).path
-        let server = PrivatePostgres(directory: directory, port: try Self.freePort())
-        try server.run("start", directory, String(server.port))
+        let server = PrivatePostgres(directory: directory, port: try Self.freePort(), host: host)
+        try server.restart()
         return server
     }
 
-    func url(_ database: String) -> String { "postgres://postgres@127.0.0.1:\(self.port)/\(database)" }
+    func url(_ database: String) -> String { "postgres://postgres@\(self.host.address):\(self.port)/\(database)" }
 
-    func createDatabase(_ name: String) throws { try self.run("createdb", String(self.port), name) }
+    func createDatabase(_ name: String) throws { try self.run("createdb", String(self.port), name, self.host.address) }
     func stop() throws { try self.run("stop", self.directory) }
-    func restart() throws { try self.run("start", self.directory, String(self.port)) }
+    func restart() throws { try self.run("start", self.directory, String(self.port), self.host.address) }
 
     func remove() {
         try? self.stop()
@@ -38,7 +40,7 @@ struct PrivatePostgres {
     func sql(_ database: String, _ statement: String) throws {
         let result = try CLITests.run(
             "/usr/lib/postgresql/15/bin/psql",
-            ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", database, "-c", statement]
+            ["-h", self.host.address, "-p", String(self.port), "-U", "postgres", "-d", database, "-c", statement]
         )
         guard result.status == 0 else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: result.output + result.errors])
@@ -53,8 +55,9 @@ struct PrivatePostgres {
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(CLITests.root)/Tools/postgres.sh")
-        process.arguments = arguments
+        let script = "\(CLITests.root)/Tools/postgres.sh"
+        process.executableURL = URL(fileURLWithPath: self.host.prefix.first ?? script)
+        process.arguments = self.host.prefix.isEmpty ? arguments : self.host.prefix.dropFirst() + [script] + arguments
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
@@ -151,11 +154,13 @@ struct PostgresFaultTests {
                                 name: "Outage Police \(writer)-\(index)",
                                 type: .municipality
                             )
+                            // Deadlines above the store's 10 s statement timeout: a statement
+                            // that gets no answer is UNAVAILABLE before the caller gives up.
                             do {
                                 let made = try await client.unary(
                                     IntakeMethods.registerAgency,
                                     RegisterAgencyRequest(agency: agency),
-                                    options: CallOptions(timeout: .seconds(3))
+                                    options: CallOptions(timeout: .seconds(15))
                                 )
                                 tally.acknowledged.withLock { $0.append(made.id!) }
                                 if tally.phase.load(ordering: .relaxed) == 2 {
@@ -171,10 +176,12 @@ struct PostgresFaultTests {
                 try await group.waitForAll()
             }
         }
-        try await Self.waitUntil { tally.acknowledged.withLock { $0.count } >= 20 }
+        try await Self.waitUntil("20 writes acknowledged before the outage") {
+            tally.acknowledged.withLock { $0.count } >= 20
+        }
         tally.phase.store(1, ordering: .relaxed)
         try server.stop()
-        try await Self.waitUntil { tally.failures.withLock { $0.count } >= 10 }
+        try await Self.waitUntil("10 calls failed during the outage") { tally.failures.withLock { $0.count } >= 10 }
         try server.restart()
         tally.phase.store(2, ordering: .relaxed)
         try await writers.value
@@ -210,11 +217,12 @@ struct PostgresFaultTests {
         let afterRestart = Atomic<Int>(0)
     }
 
-    /// Waits (up to 30 s) until `condition` holds.
-    static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+    /// Waits (up to a minute: the machine may be busy with other tests' processes) until
+    /// `condition` holds; throws naming `what` when it never does.
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            guard ContinuousClock.now < deadline else { throw ProcessStorageError("gave up waiting: \(what)") }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
