@@ -54,7 +54,30 @@ extension GatewayService {
         }
         var dossier = Dossier()
         var missing: [String] = []
-        let agencyID: String
+        let agencyID = try await self.resolveAgency(key, into: &dossier, missing: &missing, context)
+        if principal.role == .agency && principal.scope != agencyID {
+            throw RPCError(.permissionDenied, "\(principal.header) may not see the dossier of \(agencyID)")
+        }
+        let options = try self.forwardOptions(context, cap: self.branchTimeout)
+        let branches =
+            self.qualificationBranches(agencyID, options) + self.supervisionBranches(agencyID, options)
+        missing += await Self.gather(into: &dossier, branches)
+        dossier.partial = !missing.isEmpty
+        dossier.missing = missing
+        if !missing.isEmpty {
+            context.logger.warning("Partial dossier", metadata: ["agency": "\(agencyID)", "missing": "\(missing)"])
+        }
+        return dossier
+    }
+
+    /// The agency of a dossier from intake, by id or ORI; its id. Without intake an agency id is
+    /// still used as it is (and named missing); an ORI cannot be resolved then.
+    func resolveAgency(
+        _ key: String,
+        into dossier: inout Dossier,
+        missing: inout [String],
+        _ context: ServerContext
+    ) async throws -> String {
         do {
             let agency = try await self.backends.intake.call(
                 IntakeMethods.getAgency,
@@ -62,22 +85,20 @@ extension GatewayService {
                 options: try self.forwardOptions(context, cap: self.branchTimeout)
             )
             dossier.agency = agency
-            agencyID = agency.id ?? key
+            return agency.id ?? key
         } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {
-            // Without intake an ORI cannot be resolved; an agency id still can be used as it is.
             guard key.hasPrefix("ag_") else { throw error }
             missing.append("intake: agency (\(error.code.name): \(error.message))")
-            agencyID = key
+            return key
         }
-        if principal.role == .agency && principal.scope != agencyID {
-            throw RPCError(.permissionDenied, "\(principal.header) may not see the dossier of \(agencyID)")
-        }
-        let options = try self.forwardOptions(context, cap: self.branchTimeout)
+    }
+
+    /// The dossier's branches from intake (requests) and qualification (officers, training).
+    func qualificationBranches(_ agencyID: String, _ options: CallOptions) -> [@Sendable () async -> Branch<Dossier>] {
         let intake = self.backends.intake
         let qualification = self.backends.qualification
-        let supervision = self.backends.supervision
         let all = PageRequest(pageSize: 1000)
-        let branches: [@Sendable () async -> Branch<Dossier>] = [
+        return [
             Self.branch(
                 "intake: requests",
                 {
@@ -111,23 +132,18 @@ extension GatewayService {
                 },
                 { $0.training = $1.officers }
             ),
+        ]
+    }
+
+    /// The dossier's branches from supervision: agreements with their supervisors,
+    /// authorizations, recent actions, open complaints.
+    func supervisionBranches(_ agencyID: String, _ options: CallOptions) -> [@Sendable () async -> Branch<Dossier>] {
+        let supervision = self.backends.supervision
+        let all = PageRequest(pageSize: 1000)
+        return [
             Self.branch(
                 "supervision: agreements",
-                { () async throws -> (ListAgreementsResponse, [Supervisor]) in
-                    let agreements = try await supervision.call(
-                        SupervisionMethods.listAgreements,
-                        ListAgreementsRequest(agencyId: agencyID, page: all),
-                        options: options
-                    )
-                    let wanted = Set(agreements.agreements.compactMap(\.supervisorId))
-                    guard !wanted.isEmpty else { return (agreements, []) }
-                    let supervisors = try await supervision.call(
-                        SupervisionMethods.listSupervisors,
-                        ListSupervisorsRequest(page: all),
-                        options: options
-                    )
-                    return (agreements, supervisors.supervisors.filter { wanted.contains($0.id ?? "") })
-                },
+                { try await Self.agreementsWithSupervisors(agencyID, supervision, options) },
                 {
                     $0.agreements = $1.0.agreements
                     $0.supervisors = $1.1
@@ -167,13 +183,28 @@ extension GatewayService {
                 { $0.openComplaints = $1.complaints }
             ),
         ]
-        missing += await Self.gather(into: &dossier, branches)
-        dossier.partial = !missing.isEmpty
-        dossier.missing = missing
-        if !missing.isEmpty {
-            context.logger.warning("Partial dossier", metadata: ["agency": "\(agencyID)", "missing": "\(missing)"])
-        }
-        return dossier
+    }
+
+    /// An agency's agreements, and the supervisors they name.
+    static func agreementsWithSupervisors(
+        _ agencyID: String,
+        _ supervision: BackendPool,
+        _ options: CallOptions
+    ) async throws -> (ListAgreementsResponse, [Supervisor]) {
+        let all = PageRequest(pageSize: 1000)
+        let agreements = try await supervision.call(
+            SupervisionMethods.listAgreements,
+            ListAgreementsRequest(agencyId: agencyID, page: all),
+            options: options
+        )
+        let wanted = Set(agreements.agreements.compactMap(\.supervisorId))
+        guard !wanted.isEmpty else { return (agreements, []) }
+        let supervisors = try await supervision.call(
+            SupervisionMethods.listSupervisors,
+            ListSupervisorsRequest(page: all),
+            options: options
+        )
+        return (agreements, supervisors.supervisors.filter { wanted.contains($0.id ?? "") })
     }
 
     func overview(_ request: GetProgramOverviewRequest, _ context: ServerContext) async throws -> ProgramOverview {

@@ -51,24 +51,7 @@ struct Serve: AsyncParsableCommand {
 
     mutating func run() async throws {
         let resolved = try self.options.resolve(defaultPort: 7400, defaultAdminPort: 9400)
-        let intake = try ServiceOptions.endpoints(
-            flag: self.intake,
-            option: "intake",
-            environment: "ACCORD_INTAKE",
-            fallback: "127.0.0.1:7401"
-        )
-        let qualification = try ServiceOptions.endpoints(
-            flag: self.qualification,
-            option: "qualification",
-            environment: "ACCORD_QUALIFICATION",
-            fallback: "127.0.0.1:7402"
-        )
-        let supervision = try ServiceOptions.endpoints(
-            flag: self.supervision,
-            option: "supervision",
-            environment: "ACCORD_SUPERVISION",
-            fallback: "127.0.0.1:7403"
-        )
+        let (intake, qualification, supervision) = try self.backendEndpoints()
         guard self.maxInFlight > 0 else { throw ValidationError("--max-in-flight must be positive") }
         guard self.healthSeconds > 0 else { throw ValidationError("--health-seconds must be positive") }
         guard self.branchTimeoutMs > 0 else { throw ValidationError("--branch-timeout-ms must be positive") }
@@ -81,21 +64,14 @@ struct Serve: AsyncParsableCommand {
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/gateway/gateway.sqlite"),
                 logger: logger
             )
+            func pool(_ service: String, _ endpoints: [Endpoint]) -> BackendPool {
+                BackendPool(service: service, endpoints: endpoints, maxInFlight: maxInFlight, logger: logger)
+            }
             let gateway = GatewayService(
                 backends: .init(
-                    intake: BackendPool(service: "intake", endpoints: intake, maxInFlight: maxInFlight, logger: logger),
-                    qualification: BackendPool(
-                        service: "qualification",
-                        endpoints: qualification,
-                        maxInFlight: maxInFlight,
-                        logger: logger
-                    ),
-                    supervision: BackendPool(
-                        service: "supervision",
-                        endpoints: supervision,
-                        maxInFlight: maxInFlight,
-                        logger: logger
-                    )
+                    intake: pool("intake", intake),
+                    qualification: pool("qualification", qualification),
+                    supervision: pool("supervision", supervision)
                 ),
                 tokens: tokens,
                 internalCredential: resolved.internalCredential,
@@ -113,6 +89,32 @@ struct Serve: AsyncParsableCommand {
                 authenticator: BearerAuthenticator(tokens: tokens)
             )
         }
+    }
+}
+
+extension Serve {
+    /// The endpoints of each service, from the flags, the environment or the defaults.
+    func backendEndpoints() throws -> (intake: [Endpoint], qualification: [Endpoint], supervision: [Endpoint]) {
+        (
+            try ServiceOptions.endpoints(
+                flag: self.intake,
+                option: "intake",
+                environment: "ACCORD_INTAKE",
+                fallback: "127.0.0.1:7401"
+            ),
+            try ServiceOptions.endpoints(
+                flag: self.qualification,
+                option: "qualification",
+                environment: "ACCORD_QUALIFICATION",
+                fallback: "127.0.0.1:7402"
+            ),
+            try ServiceOptions.endpoints(
+                flag: self.supervision,
+                option: "supervision",
+                environment: "ACCORD_SUPERVISION",
+                fallback: "127.0.0.1:7403"
+            )
+        )
     }
 }
 

@@ -11,10 +11,16 @@ public enum Evaluator {
         rules: RuleSet,
         on date: String
     ) -> [Requirement] {
-        var failed: [Requirement] = []
         let model = request.model ?? .unspecified
+        return Self.consent(request, rules: rules, on: date)
+            + Self.stateLaw(agency, model: model, rules: rules, on: date)
+            + Self.prerequisites(request, agency, model: model, rules: rules)
+            + Self.officers(request, rules: rules)
+    }
 
-        // Consent of a State or local official (EO 13768 section 8(b)).
+    /// The consent of a State or local official (EO 13768 section 8(b)): there, not dated ahead, not stale.
+    static func consent(_ request: ParticipationRequest, rules: RuleSet, on date: String) -> [Requirement] {
+        var failed: [Requirement] = []
         if let consent = request.consent, let name = consent.officialName, !name.isEmpty,
             let office = consent.office, !office.isEmpty, let signed = consent.signedOn
         {
@@ -45,7 +51,12 @@ public enum Evaluator {
             )
         }
 
-        // State law in force on the date.
+        return failed
+    }
+
+    /// The State's law in force on the date, for the model.
+    static func stateLaw(_ agency: Agency, model: Model, rules: RuleSet, on date: String) -> [Requirement] {
+        var failed: [Requirement] = []
         for rule in rules.stateRules[agency.state ?? "", default: []] where rule.applies(to: model, on: date) {
             let cited = rule.citation ?? "the State-law table"
             switch rule.stance {
@@ -71,7 +82,17 @@ public enum Evaluator {
             }
         }
 
-        // Model prerequisites against the agency's facts.
+        return failed
+    }
+
+    /// The model's prerequisites against the agency's facts (a jail, detention capacity).
+    static func prerequisites(
+        _ request: ParticipationRequest,
+        _ agency: Agency,
+        model: Model,
+        rules: RuleSet
+    ) -> [Requirement] {
+        var failed: [Requirement] = []
         if let prerequisite = rules.modelRules[model] {
             if prerequisite.needsJail && agency.hasJail != true {
                 failed.append(
@@ -97,6 +118,12 @@ public enum Evaluator {
         } else {
             failed.append(.init(code: "MODEL_UNKNOWN", message: "the request names no known model", source: "program"))
         }
+        return failed
+    }
+
+    /// Enough officers proposed.
+    static func officers(_ request: ParticipationRequest, rules: RuleSet) -> [Requirement] {
+        var failed: [Requirement] = []
         let officers = request.needs?.officersProposed ?? 0
         if officers < rules.minOfficersProposed {
             failed.append(

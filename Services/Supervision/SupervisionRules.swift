@@ -67,6 +67,37 @@ public struct SupervisionRules: Sendable {
         }
     }
 
+    /// One function's entry of a model in supervision.json, checked.
+    private static func permission(
+        _ modelName: String,
+        _ functionName: String,
+        _ entry: File.Entry
+    ) throws -> (DelegatedFunction, Permission) {
+        guard let function = DelegatedFunction(protoName: "DELEGATED_FUNCTION_\(functionName)"),
+            function.isKnownAndSpecified
+        else {
+            throw LoadError(description: "supervision.json: \(modelName).\(functionName) is not a function")
+        }
+        let places = try entry.places.map { name -> ActionPlace in
+            guard let place = ActionPlace(protoName: "ACTION_PLACE_\(name)"), place.isKnownAndSpecified else {
+                throw LoadError(description: "supervision.json: \(modelName).\(functionName): \(name) is not a place")
+            }
+            return place
+        }
+        guard !places.isEmpty else {
+            throw LoadError(description: "supervision.json: \(modelName).\(functionName) has no places")
+        }
+        if let minutes = entry.notifyWithinMinutes, minutes < 0 {
+            throw LoadError(description: "supervision.json: \(modelName).\(functionName): negative deadline")
+        }
+        let permission = Permission(
+            places: Set(places),
+            requiresCategory: entry.requiresCategory ?? false,
+            notifyWithinMinutes: entry.notifyWithinMinutes
+        )
+        return (function, permission)
+    }
+
     /// Parses the JSON text of supervision.json; every unknown model, function or place is an error.
     public init(json: String) throws {
         let file: File
@@ -80,34 +111,10 @@ public struct SupervisionRules: Sendable {
             guard let model = Model(protoName: "MODEL_\(modelName)"), model.isKnownAndSpecified else {
                 throw LoadError(description: "supervision.json: \(modelName) is not a model (JEM, WSO or TFM)")
             }
-            var table: [DelegatedFunction: Permission] = [:]
-            for (functionName, entry) in entries {
-                guard let function = DelegatedFunction(protoName: "DELEGATED_FUNCTION_\(functionName)"),
-                    function.isKnownAndSpecified
-                else {
-                    throw LoadError(description: "supervision.json: \(modelName).\(functionName) is not a function")
-                }
-                let places = try entry.places.map { name -> ActionPlace in
-                    guard let place = ActionPlace(protoName: "ACTION_PLACE_\(name)"), place.isKnownAndSpecified else {
-                        throw LoadError(
-                            description: "supervision.json: \(modelName).\(functionName): \(name) is not a place"
-                        )
-                    }
-                    return place
-                }
-                guard !places.isEmpty else {
-                    throw LoadError(description: "supervision.json: \(modelName).\(functionName) has no places")
-                }
-                if let minutes = entry.notifyWithinMinutes, minutes < 0 {
-                    throw LoadError(description: "supervision.json: \(modelName).\(functionName): negative deadline")
-                }
-                table[function] = Permission(
-                    places: Set(places),
-                    requiresCategory: entry.requiresCategory ?? false,
-                    notifyWithinMinutes: entry.notifyWithinMinutes
-                )
+            functions[model] = try entries.reduce(into: [:]) { table, item in
+                let (function, permission) = try Self.permission(modelName, item.key, item.value)
+                table[function] = permission
             }
-            functions[model] = table
         }
         for model in [Model.jem, .wso, .tfm] where functions[model] == nil {
             throw LoadError(description: "supervision.json: no functions for \(model.protoName)")
