@@ -5,9 +5,10 @@
 #
 #   Tools/bench-storage.sh BIN_DIR [RUNS] [SECONDS]
 #
-# Rows: agency registrations (accord-load register, straight to intake) on SQLite; on PostgreSQL
-# with one intake replica; with two replicas on one database (the clients split between them,
-# the throughputs added); pgbench -N at the same client counts. Each row is the median of RUNS
+# Rows: agency registrations and request submissions (accord-load register and submit, straight
+# to intake) and recorded actions (act, straight to supervision) on SQLite; on PostgreSQL with one
+# replica of the service; with two replicas on one database (the clients split between them, the
+# throughputs added); pgbench -N at the same client counts. Each row is the median of RUNS
 # runs of SECONDS after a 1 s warm-up. The server, PostgreSQL and the load share the machine's
 # cores (no pinning: PostgreSQL's own processes need them too).
 set -euo pipefail
@@ -39,10 +40,39 @@ wait_port() {
     echo "nothing listens on $1" >&2
     return 1
 }
-load() { # PORT CLIENTS FILE
-    "$bin/accord-load" register --target "127.0.0.1:$1" --concurrency "$2" --duration "${seconds}s" --warmup 1s \
-        --json --max-error-rate 1 >> "$3"
+# What each scenario needs first, and its service.
+extra() {
+    case $1 in
+    register) echo "" ;;
+    submit) echo "--seed-agencies 8000" ;;
+    act) echo "--seed-agreements 16 --seed-officers 256" ;;
+    esac
 }
+service_of() { case $1 in act) echo supervision ;; *) echo intake ;; esac; }
+load() { # SCENARIO PORT CLIENTS FILE
+    # shellcheck disable=SC2046
+    "$bin/accord-load" "$1" --target "127.0.0.1:$2" --concurrency "$3" --duration "${seconds}s" --warmup 1s \
+        $(extra "$1") --json --max-error-rate 1 >> "$4"
+}
+start_service() { # SERVICE PORT DATA [POSTGRES_URL]
+    local storage=()
+    [ -n "${4:-}" ] && storage=(--postgres "$4" --postgres-pool 32)
+    case $1 in
+    intake) "$bin/accord-intake" --port "$2" --admin-port off --log-level warning --data-dir "$3" "${storage[@]}" \
+        --qualification 127.0.0.1:1 --supervision 127.0.0.1:1 2>/dev/null & ;;
+    supervision) "$bin/accord-supervision" --port "$2" --admin-port off --log-level warning --data-dir "$3" \
+        "${storage[@]}" --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:1 --intake 127.0.0.1:1 2>/dev/null & ;;
+    esac
+    pids+=($!)
+    wait_port "$2"
+}
+stop_services() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+}
+pids=()
+scenarios="register submit act"
 
 echo "pgbench -N (the anchor)..." >&2
 "$root/Tools/postgres.sh" createdb "$pgport" pgbench
@@ -54,81 +84,90 @@ for clients in 1 16 64; do
     done
 done
 
-echo "registrations on SQLite..." >&2
-port=$(free_port)
-"$bin/accord-intake" --port "$port" --admin-port off --log-level warning --data-dir "$data/sqlite" 2>/dev/null &
-wait_port "$port"
-for clients in 1 16 64; do
-    for _ in $(seq "$runs"); do load "$port" "$clients" "$out/sqlite.jsonl"; done
-done
-kill %%
+for scenario in $scenarios; do
+    service=$(service_of "$scenario")
+    echo "$scenario on SQLite..." >&2
+    port=$(free_port)
+    start_service "$service" "$port" "$data/sqlite-$scenario"
+    for clients in 1 16 64; do
+        for _ in $(seq "$runs"); do load "$scenario" "$port" "$clients" "$out/sqlite-$scenario.jsonl"; done
+    done
+    stop_services
 
-echo "registrations on PostgreSQL, one replica..." >&2
-"$root/Tools/postgres.sh" createdb "$pgport" accord_one
-port=$(free_port)
-"$bin/accord-intake" --port "$port" --admin-port off --log-level warning --data-dir "$data/one" \
-    --postgres "$(url accord_one)" --postgres-pool 32 2>/dev/null &
-wait_port "$port"
-for clients in 1 16 64; do
-    for _ in $(seq "$runs"); do load "$port" "$clients" "$out/postgres1.jsonl"; done
-done
-kill %%
+    echo "$scenario on PostgreSQL, one replica..." >&2
+    "$root/Tools/postgres.sh" createdb "$pgport" "one_$scenario"
+    port=$(free_port)
+    start_service "$service" "$port" "$data/one-$scenario" "$(url "one_$scenario")"
+    for clients in 1 16 64; do
+        for _ in $(seq "$runs"); do load "$scenario" "$port" "$clients" "$out/postgres1-$scenario.jsonl"; done
+    done
+    stop_services
 
-echo "registrations on PostgreSQL, two replicas on one database..." >&2
-"$root/Tools/postgres.sh" createdb "$pgport" accord_two
-first=$(free_port)
-second=$(free_port)
-for p in "$first" "$second"; do
-    "$bin/accord-intake" --port "$p" --admin-port off --log-level warning --data-dir "$data/two-$p" \
-        --postgres "$(url accord_two)" --postgres-pool 32 2>/dev/null &
-done
-wait_port "$first"
-wait_port "$second"
-for clients in 16 64; do
-    for run in $(seq "$runs"); do
-        load "$first" $((clients / 2)) "$out/two-a-$run-$clients.json" &
-        a=$!
-        load "$second" $((clients / 2)) "$out/two-b-$run-$clients.json"
-        wait $a
-        python3 - "$out" "$run" "$clients" >> "$out/postgres2.jsonl" <<'PY'
+    echo "$scenario on PostgreSQL, two replicas on one database..." >&2
+    "$root/Tools/postgres.sh" createdb "$pgport" "two_$scenario"
+    first=$(free_port)
+    second=$(free_port)
+    start_service "$service" "$first" "$data/two-a-$scenario" "$(url "two_$scenario")"
+    start_service "$service" "$second" "$data/two-b-$scenario" "$(url "two_$scenario")"
+    # Seed once, through one replica, so that the two loads do not seed the same rows at once.
+    load "$scenario" "$first" 1 /dev/null
+    for clients in 16 64; do
+        for run in $(seq "$runs"); do
+            load "$scenario" "$first" $((clients / 2)) "$out/two-a-$run-$clients.json" &
+            a=$!
+            load "$scenario" "$second" $((clients / 2)) "$out/two-b-$run-$clients.json"
+            wait $a
+            python3 - "$out" "$run" "$clients" >> "$out/postgres2-$scenario.jsonl" <<'PY'
 import json, sys
 out, run, clients = sys.argv[1:]
 a, b = (json.load(open(f"{out}/two-{x}-{run}-{clients}.json")) for x in "ab")
 print(json.dumps({"concurrency": int(clients), "throughput": a["throughput"] + b["throughput"],
                   "p50": max(a["latency_us"]["p50"], b["latency_us"]["p50"]),
                   "p99": max(a["latency_us"]["p99"], b["latency_us"]["p99"]),
-                  "errors": a["error_count"] + b["error_count"]}))
+                  "error_count": a["error_count"] + b["error_count"]}))
 PY
+            rm -f "$out/two-a-$run-$clients.json" "$out/two-b-$run-$clients.json"
+        done
     done
+    stop_services
 done
 
-python3 - "$out" "$root/docs/PERFORMANCE.md" "$runs" "$seconds" <<'PY'
+python3 - "$out" "$root/docs/PERFORMANCE.md" "$runs" "$seconds" "$scenarios" <<'PY'
 import json, statistics, sys
-out, doc, runs, seconds = sys.argv[1:]
+out, doc, runs, seconds, scenarios = sys.argv[1:]
 def rows(name):
-    return [json.loads(line) for line in open(f"{out}/{name}.jsonl") if line.strip()]
-def median(items, key):
-    return statistics.median(item[key] for item in items)
-anchor = {c: median([r for r in rows("pgbench") if r["clients"] == c], "throughput") for c in (1, 16, 64)}
-lines = ["| clients | SQLite (writes/s, p50 / p99 ms) | PostgreSQL, 1 replica | PostgreSQL, 2 replicas | pgbench -N (TPS) | 2 replicas ÷ pgbench |",
-         "|---|---|---|---|---|---|"]
-def cell(items, c, throughput="throughput"):
+    try:
+        return [json.loads(line) for line in open(f"{out}/{name}.jsonl") if line.strip()]
+    except FileNotFoundError:
+        return []
+def median(values):
+    return statistics.median(values)
+anchor = {c: median([r["throughput"] for r in rows("pgbench") if r["clients"] == c]) for c in (1, 16, 64)}
+names = {"register": "agency registrations", "submit": "request submissions", "act": "recorded actions"}
+lines = ["| writes | clients | SQLite (writes/s, p50 / p99 ms) | PostgreSQL, 1 replica | PostgreSQL, 2 replicas | pgbench -N (TPS) | 2 replicas ÷ pgbench |",
+         "|---|---|---|---|---|---|---|"]
+errors = 0
+def cell(items, c):
+    global errors
     found = [r for r in items if r.get("concurrency") == c]
     if not found: return "—", None
-    t = median(found, throughput)
-    p50 = median(found, "p50") if "p50" in found[0] else median([{"v": r["latency_us"]["p50"]} for r in found], "v")
-    p99 = median(found, "p99") if "p99" in found[0] else median([{"v": r["latency_us"]["p99"]} for r in found], "v")
+    errors += sum(r.get("error_count", 0) for r in found)
+    t = median([r["throughput"] for r in found])
+    p50 = median([r["p50"] if "p50" in r else r["latency_us"]["p50"] for r in found])
+    p99 = median([r["p99"] if "p99" in r else r["latency_us"]["p99"] for r in found])
     return f"{t:,.0f} ({p50 / 1000:.1f} / {p99 / 1000:.1f})", t
-for c in (1, 16, 64):
-    sqlite, _ = cell(rows("sqlite"), c)
-    one, _ = cell(rows("postgres1"), c)
-    two, t2 = cell(rows("postgres2"), c)
-    ratio = f"{t2 / anchor[c]:.2f}" if t2 else "—"
-    lines.append(f"| {c} | {sqlite} | {one} | {two} | {anchor[c]:,.0f} | {ratio} |")
+for scenario in scenarios.split():
+    for c in (1, 16, 64):
+        sqlite, _ = cell(rows(f"sqlite-{scenario}"), c)
+        one, _ = cell(rows(f"postgres1-{scenario}"), c)
+        two, t2 = cell(rows(f"postgres2-{scenario}"), c)
+        ratio = f"{t2 / anchor[c]:.2f}" if t2 else "—"
+        lines.append(f"| {names[scenario]} | {c} | {sqlite} | {one} | {two} | {anchor[c]:,.0f} | {ratio} |")
 table = "\n".join(lines)
 text = open(doc).read()
 start, end = "<!-- storage:start -->", "<!-- storage:end -->"
-block = f"{start}\n{table}\n\nMedian of {runs} runs of {seconds} s each (`Tools/bench-storage.sh .build/release {runs} {seconds}`).\n{end}"
+block = (f"{start}\n{table}\n\nMedian of {runs} runs of {seconds} s each, failed calls in all runs: {errors} "
+         f"(`Tools/bench-storage.sh .build/release {runs} {seconds}`).\n{end}")
 if start in text:
     text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
 else:
