@@ -42,6 +42,7 @@ SWIFT_SOURCES = Package.swift Benchmarks/Package.swift $$(find Shared Services T
 
 lint:
 	$(SWIFT) format lint --strict $(SWIFT_SOURCES)
+	python3 Tools/check-sizes.py --limits-only
 
 format:
 	$(SWIFT) format --in-place $(SWIFT_SOURCES)
