@@ -53,9 +53,9 @@ public final class BackendPool: Sendable {
     let maxInFlight: Int
     let logger: Logger
     private let cursor = Mutex(0)
-    /// Retries spend a token; each success earns a tenth of one, up to ten: when a service is
-    /// failing everywhere, retries stop adding to its load.
-    private let retryTokens = Mutex(10.0)
+    /// Retries on another endpoint spend from a budget like each client's (ten tokens, a tenth
+    /// earned back per success): when a service is failing everywhere, retries stop adding to its load.
+    private let budget = RetryBudget(.defaults)
 
     public init(
         service: String,
@@ -152,17 +152,12 @@ public final class BackendPool: Sendable {
                     options: options,
                     retryable: false
                 )
-                self.retryTokens.withLock { $0 = min(10, $0 + 0.1) }
+                self.budget.succeeded()
                 return response
             } catch let error as RPCError where error.code == .unavailable {
                 self.markUnhealthy(member, error.message)
                 guard idempotent, attempt == 0, self.members.count > 1 else { throw error }
-                let allowed = self.retryTokens.withLock { tokens -> Bool in
-                    guard tokens >= 1 else { return false }
-                    tokens -= 1
-                    return true
-                }
-                guard allowed else { throw error }
+                guard self.budget.spend() else { throw error }
                 tried = member
             }
         }

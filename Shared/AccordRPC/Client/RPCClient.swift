@@ -29,7 +29,6 @@ public final class RPCClient: Sendable {
         var slots: [Slot]
         var cursor = 0
         var closed = false
-        var retryTokens: Double
     }
 
     public let endpoints: [Endpoint]
@@ -37,6 +36,7 @@ public final class RPCClient: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state: Mutex<State>
+    private let budget: RetryBudget
 
     public init(
         endpoints: [Endpoint],
@@ -49,9 +49,8 @@ public final class RPCClient: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        self.state = Mutex(
-            State(slots: endpoints.map { _ in .idle(failures: 0) }, retryTokens: configuration.retry.maxTokens)
-        )
+        self.state = Mutex(State(slots: endpoints.map { _ in .idle(failures: 0) }))
+        self.budget = RetryBudget(configuration.retry)
     }
 
     public var endpointStates: [(Endpoint, EndpointState)] {
@@ -140,10 +139,10 @@ public final class RPCClient: Sendable {
             do {
                 let connection = try await self.connection(deadline: deadline)
                 let response = try await connection.unary(path: path, request: request, options: attemptOptions)
-                self.recordSuccess()
+                self.budget.succeeded()
                 return response
             } catch let error as RPCError where error.code == .unavailable {
-                guard mayRetry, attempt < self.configuration.retry.maxAttempts, self.spendRetryToken() else {
+                guard mayRetry, attempt < self.configuration.retry.maxAttempts, self.budget.spend() else {
                     throw error
                 }
                 self.logger.debug(
@@ -164,21 +163,6 @@ public final class RPCClient: Sendable {
             return state.slots.compactMap { if case .ready(let connection) = $0 { connection } else { nil } }
         }
         for connection in connections { await connection.close() }
-    }
-
-    // MARK: Retry budget
-
-    private func recordSuccess() {
-        let policy = self.configuration.retry
-        self.state.withLock { $0.retryTokens = min(policy.maxTokens, $0.retryTokens + policy.tokensPerSuccess) }
-    }
-
-    private func spendRetryToken() -> Bool {
-        self.state.withLock { state in
-            guard state.retryTokens >= 1 else { return false }
-            state.retryTokens -= 1
-            return true
-        }
     }
 
     // MARK: Connections
