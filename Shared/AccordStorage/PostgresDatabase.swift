@@ -72,7 +72,7 @@ public final class PostgresDatabase: SQLDatabase {
         self.threads.start()
         let connectionConfiguration = self.connectionConfiguration
         self.pool = ConnectionPool(size: configuration.poolSize) {
-            try await Self.connect(connectionConfiguration, within: .seconds(3), logger: logger)
+            try await Self.connect(connectionConfiguration, withinSeconds: 3, logger: logger)
         }
         do {
             try await PostgresMigrator(migrations, logger: logger, where: configuration.url).migrate(self)
@@ -118,16 +118,16 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    /// A new connection, or an error once `timeout` has passed without one. A server that is
+    /// A new connection, or an error once `seconds` have passed without one. A server that is
     /// shutting down may take the connection and never answer its start-up (or leave the TCP
     /// handshake unanswered): without a bound, every caller would wait until the server is gone.
     static func connect(
         _ configuration: PostgresConnection.Configuration,
-        within timeout: Duration,
+        withinSeconds seconds: Int64,
         logger: Logger
     ) async throws -> PostgresConnection {
         var configuration = configuration
-        configuration.options.connectTimeout = .nanoseconds(Int64(timeout.wholeNanoseconds))
+        configuration.options.connectTimeout = .seconds(seconds)
         let attempt = configuration
         let settled = Settled()
         return try await withThrowingTaskGroup(of: ConnectOutcome.self) { group in
@@ -145,18 +145,18 @@ public final class PostgresDatabase: SQLDatabase {
                 return .connected(connection)
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                try await Task.sleep(for: .seconds(seconds))
                 return settled.first() ? .timedOut : .late
             }
             defer { group.cancelAll() }
             while let outcome = try await group.next() {
                 switch outcome {
                 case .connected(let connection): return connection
-                case .timedOut: throw ConnectTimeout(seconds: timeout.components.seconds)
+                case .timedOut: throw ConnectTimeout(seconds: seconds)
                 case .late: continue
                 }
             }
-            throw ConnectTimeout(seconds: timeout.components.seconds)
+            throw ConnectTimeout(seconds: seconds)
         }
     }
 
@@ -208,23 +208,15 @@ public final class PostgresDatabase: SQLDatabase {
         } catch {
             await self.pool.release(connection)
             if Self.isBroken(error) {
-                // The server went away or is going: its other connections are suspect too.
+                // The server went away or is going (or the connection broke under a statement):
+                // its other connections are suspect too.
                 await self.pool.dropIdle()
-            }
-            if error is ChannelError || error is IOError || error is PostgresStatementTimeout {
-                // The connection broke under a statement, before postgres-nio could say so.
                 throw StorageError(
-                    "PostgreSQL at \(self.connectionConfiguration.describedHost) is unavailable: \(error)",
+                    "PostgreSQL at \(self.connectionConfiguration.describedHost) is unavailable: \(Self.cause(error))",
                     kind: .unavailable
                 )
             }
             guard let failure = error as? PSQLError else { throw error }
-            if Self.isConnectionFailure(failure) {
-                throw StorageError(
-                    "PostgreSQL at \(self.connectionConfiguration.describedHost) is unavailable: \(Self.cause(failure))",
-                    kind: .unavailable
-                )
-            }
             if Self.isRace(failure) { throw failure }
             throw StorageError(Self.describe(failure))
         }
@@ -282,12 +274,6 @@ public final class PostgresDatabase: SQLDatabase {
 struct ConnectTimeout: Error, CustomStringConvertible {
     let seconds: Int64
     var description: String { "no connection within \(self.seconds) s" }
-}
-
-extension Duration {
-    var wholeNanoseconds: Int64 {
-        self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000
-    }
 }
 
 extension PostgresConnection.Configuration {

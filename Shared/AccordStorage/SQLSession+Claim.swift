@@ -28,6 +28,22 @@ extension SQLSession {
         return rowids.sorted()
     }
 
+    /// Claims rows as ``claim(_:pending:_:now:lease:limit:)`` does, then reads them: `select`
+    /// gets the placeholders of an `IN (…)` list that the claimed row ids fill. No rows when
+    /// nothing was claimed.
+    public func claimRows(
+        _ table: String,
+        pending: String,
+        now: Int64,
+        lease: Int64,
+        limit: Int,
+        select: (_ placeholders: String) -> String
+    ) throws -> [SQLRow] {
+        let claimed = try self.claim(table, pending: pending, now: now, lease: lease, limit: limit)
+        guard !claimed.isEmpty else { return [] }
+        return try self.rows(select(SQLArguments.placeholders(claimed.count)), SQLArguments(claimed))
+    }
+
     /// Gives claimed rows back (a sender that could not deliver them), for any sender to take.
     public func release(_ table: String, _ rowids: [Int64]) throws {
         guard !rowids.isEmpty else { return }

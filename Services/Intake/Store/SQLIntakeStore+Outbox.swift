@@ -5,22 +5,20 @@ import AccordStorage
 extension SQLIntakeStore {
     func claimEvaluations(limit: Int, now: Int64, lease: Int64) async throws -> [PendingEvaluation] {
         try await self.database.write { db in
-            let claimed = try db.claim(
+            try db.claimRows(
                 "outbox",
                 pending: "kind = 'evaluate' AND delivered_at_ms IS NULL",
                 now: now,
                 lease: lease,
                 limit: limit
-            )
-            guard !claimed.isEmpty else { return [] }
-            return try db.rows(
+            ) {
                 """
                 SELECT outbox.rowid AS outbox_rowid, outbox.revision AS outbox_revision, request.*
                 FROM outbox JOIN request ON request.rowid = outbox.subject_rowid
-                WHERE outbox.rowid IN (\(SQLArguments.placeholders(claimed.count))) ORDER BY outbox.rowid
-                """,
-                SQLArguments(claimed)
-            ).map { row in
+                WHERE outbox.rowid IN (\($0)) ORDER BY outbox.rowid
+                """
+            }
+            .map { row in
                 PendingEvaluation(
                     outboxRowid: row["outbox_rowid"],
                     revision: row["outbox_revision"],
@@ -51,25 +49,23 @@ extension SQLIntakeStore {
 
     func claimAgreements(limit: Int, now: Int64, lease: Int64) async throws -> [PendingAgreement] {
         try await self.database.write { db in
-            let claimed = try db.claim(
+            try db.claimRows(
                 "outbox",
                 pending: "kind = 'agreement' AND delivered_at_ms IS NULL",
                 now: now,
                 lease: lease,
                 limit: limit
-            )
-            guard !claimed.isEmpty else { return [] }
-            return try db.rows(
+            ) {
                 """
                 SELECT outbox.rowid AS outbox_rowid, imported_agreement.model, imported_agreement.signed_on,
                     imported_agreement.moa_link, imported_agreement.sheet, agency.rowid AS agency_rowid,
                     agency.name, agency.state
                 FROM outbox JOIN imported_agreement ON imported_agreement.rowid = outbox.subject_rowid
                 JOIN agency ON agency.rowid = imported_agreement.agency_rowid
-                WHERE outbox.rowid IN (\(SQLArguments.placeholders(claimed.count))) ORDER BY outbox.rowid
-                """,
-                SQLArguments(claimed)
-            ).map(Self.pendingAgreement)
+                WHERE outbox.rowid IN (\($0)) ORDER BY outbox.rowid
+                """
+            }
+            .map(Self.pendingAgreement)
         }
     }
 

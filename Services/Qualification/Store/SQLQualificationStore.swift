@@ -88,19 +88,9 @@ final class SQLQualificationStore: QualificationStore {
 
     func claimDecisions(limit: Int, now: Int64, lease: Int64) async throws -> [PendingDecision] {
         try await self.database.write { db in
-            let claimed = try db.claim(
-                "evaluation",
-                pending: "reported_at_ms IS NULL",
-                now: now,
-                lease: lease,
-                limit: limit
-            )
-            guard !claimed.isEmpty else { return [] }
-            let marks = SQLArguments.placeholders(claimed.count)
-            return try db.rows(
-                "SELECT rowid AS claim_rowid, * FROM evaluation WHERE rowid IN (\(marks)) ORDER BY rowid",
-                SQLArguments(claimed)
-            )
+            try db.claimRows("evaluation", pending: "reported_at_ms IS NULL", now: now, lease: lease, limit: limit) {
+                "SELECT rowid AS claim_rowid, * FROM evaluation WHERE rowid IN (\($0)) ORDER BY rowid"
+            }
             .map { PendingDecision(rowid: $0["claim_rowid"], evaluation: QualificationRows.evaluation($0)) }
         }
     }

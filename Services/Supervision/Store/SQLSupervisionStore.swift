@@ -25,19 +25,10 @@ final class SQLSupervisionStore: SupervisionStore {
 
     func claimProgress(limit: Int, now: Int64, lease: Int64) async throws -> [PendingProgress] {
         try await self.database.write { db in
-            let claimed = try db.claim(
-                "outbox",
-                pending: "delivered_at_ms IS NULL",
-                now: now,
-                lease: lease,
-                limit: limit
-            )
-            guard !claimed.isEmpty else { return [] }
-            let marks = SQLArguments.placeholders(claimed.count)
-            return try db.rows(
-                "SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE rowid IN (\(marks)) ORDER BY rowid",
-                SQLArguments(claimed)
-            ).map {
+            try db.claimRows("outbox", pending: "delivered_at_ms IS NULL", now: now, lease: lease, limit: limit) {
+                "SELECT rowid, request_id, status, agreement_rowid FROM outbox WHERE rowid IN (\($0)) ORDER BY rowid"
+            }
+            .map {
                 PendingProgress(
                     rowid: $0["rowid"],
                     request: RecordAgreementProgressRequest(
