@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// A service's database on PostgreSQL: a pool of connections, each transaction on one of them.
 ///
@@ -60,6 +61,8 @@ public final class PostgresDatabase: SQLDatabase {
     let pool: ConnectionPool
     let threads: NIOThreadPool
     let logger: Logger
+    /// The group commit of `oneAtATime` writers, made at their first write.
+    private let turns = Mutex<PostgresTurnWriter?>(nil)
 
     public var dialect: SQLDialect { .postgres }
 
@@ -109,13 +112,22 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
-    /// A write after every other one: READ COMMITTED, the writer lock first, so that every
-    /// statement after it sees what the writers before committed.
+    /// A write after every other one: it joins the next turn of this process's writers, which
+    /// takes the writer lock first, so that every statement after it sees what the writers
+    /// before committed.
     func writeOneAtATime<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await self.transaction("BEGIN ISOLATION LEVEL READ COMMITTED") { session in
-            _ = try session.rows("SELECT pg_advisory_xact_lock(?)", [Self.writerLock])
-            return try body(session)
+        let turns = self.turns.withLock { turns in
+            if let turns { return turns }
+            let made = PostgresTurnWriter(database: self)
+            turns = made
+            return made
         }
+        return try await turns.write(body)
+    }
+
+    /// One turn of the `oneAtATime` writers: READ COMMITTED, the writer lock, then `body`.
+    func writeTurn<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await self.transaction("BEGIN ISOLATION LEVEL READ COMMITTED", lock: Self.writerLock, body)
     }
 
     /// A new connection, or an error once `seconds` have passed without one. A server that is
@@ -177,6 +189,7 @@ public final class PostgresDatabase: SQLDatabase {
     /// threads; a connection that failed is dropped from the pool.
     private func transaction<T: Sendable>(
         _ begin: String,
+        lock: Int64? = nil,
         _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         let connection: PostgresConnection
@@ -198,6 +211,7 @@ public final class PostgresDatabase: SQLDatabase {
                 try PostgresSession.transaction(
                     connection,
                     begin: begin,
+                    lock: lock,
                     logger: logger,
                     statementTimeout: timeout,
                     body
@@ -216,10 +230,16 @@ public final class PostgresDatabase: SQLDatabase {
                     kind: .unavailable
                 )
             }
-            guard let failure = error as? PSQLError else { throw error }
-            if Self.isRace(failure) { throw failure }
-            throw StorageError(Self.describe(failure))
+            if let failure = error as? PSQLError, Self.isRace(failure) { throw failure }
+            throw Self.storageError(error)
         }
+    }
+
+    /// What a write's caller is told of `error`: the server's refusal as a storage error (a lost
+    /// race as a conflict), anything else (the store's own rules) as it is.
+    static func storageError(_ error: any Error) -> any Error {
+        guard let failure = error as? PSQLError else { return error }
+        return StorageError(Self.describe(failure), kind: Self.isRace(failure) ? .conflict : .failed)
     }
 
     /// The server's message, its SQLSTATE and the statement, for logs and start-up errors.
@@ -278,84 +298,6 @@ struct ConnectTimeout: Error, CustomStringConvertible {
 
 extension PostgresConnection.Configuration {
     var describedHost: String { "\(self.host ?? "?"):\(self.port ?? 5432)" }
-}
-
-/// The pool's connections: handed out one transaction at a time, opened when needed (up to the
-/// pool's size), and dropped when they fail so that the next transaction opens a fresh one.
-actor ConnectionPool {
-    private let size: Int
-    private let open: @Sendable () async throws -> PostgresConnection
-    private var idle: [PostgresConnection] = []
-    private var opened = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var closed = false
-
-    init(size: Int, open: @escaping @Sendable () async throws -> PostgresConnection) {
-        self.size = size
-        self.open = open
-    }
-
-    deinit {
-        // A database dropped without close(): close its connections, each kept alive until it is.
-        for connection in self.idle {
-            connection.close().whenComplete { _ in _ = connection }
-        }
-    }
-
-    func acquire() async throws -> PostgresConnection {
-        while true {
-            if self.closed { throw StorageError("the database is closed") }
-            while let connection = self.idle.popLast() {
-                if !connection.isClosed { return connection }
-                self.opened -= 1
-            }
-            if self.opened < self.size {
-                self.opened += 1
-                do {
-                    return try await self.open()
-                } catch {
-                    self.opened -= 1
-                    self.wakeOne()
-                    throw error
-                }
-            }
-            await withCheckedContinuation { self.waiters.append($0) }
-        }
-    }
-
-    func release(_ connection: PostgresConnection) {
-        if connection.isClosed || self.closed {
-            self.opened -= 1
-            if !connection.isClosed { Task { try? await connection.close() } }
-        } else {
-            self.idle.append(connection)
-        }
-        self.wakeOne()
-    }
-
-    /// Closes every idle connection (after the server was seen going away), so that the next
-    /// transactions open fresh ones instead of sending statements to a server that left.
-    func dropIdle() {
-        let connections = self.idle
-        self.idle = []
-        self.opened -= connections.count
-        // Each kept alive until it is closed (postgres-nio wants a connection closed before it goes).
-        for connection in connections { connection.close().whenComplete { _ in _ = connection } }
-        for _ in connections { self.wakeOne() }
-    }
-
-    private func wakeOne() {
-        if !self.waiters.isEmpty { self.waiters.removeFirst().resume() }
-    }
-
-    func close() async {
-        self.closed = true
-        let connections = self.idle
-        self.idle = []
-        for connection in connections { try? await connection.close() }
-        for waiter in self.waiters { waiter.resume() }
-        self.waiters = []
-    }
 }
 
 extension PostgresDatabase {

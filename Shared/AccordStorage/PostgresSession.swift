@@ -15,11 +15,17 @@ struct PostgresSession: SQLSession {
 
     var dialect: SQLDialect { .postgres }
 
-    /// Runs `body` in a transaction opened by `begin`; commits, or rolls back what it did when
-    /// it throws.
+    /// The longest a turn's writer waits for the writer lock: the writers ahead of it may hold
+    /// it for a whole turn each, and one that died holds it until the server sees its
+    /// connection close.
+    static let lockTimeout: TimeAmount = .seconds(60)
+
+    /// Runs `body` in a transaction opened by `begin` (and holding the advisory lock `lock`, if
+    /// any, from its start); commits, or rolls back what it did when it throws.
     static func transaction<T>(
         _ connection: PostgresConnection,
         begin: String,
+        lock: Int64? = nil,
         logger: Logger,
         statementTimeout: TimeAmount,
         _ body: (any SQLSession) throws -> T
@@ -27,6 +33,9 @@ struct PostgresSession: SQLSession {
         let session = PostgresSession(connection: connection, logger: logger, statementTimeout: statementTimeout)
         try session.execute(begin, [])
         do {
+            if let lock {
+                _ = try session.run("SELECT pg_advisory_xact_lock(?)", [lock], timeout: Self.lockTimeout)
+            }
             let result = try body(session)
             try session.execute("COMMIT", [])
             return result
@@ -58,6 +67,10 @@ struct PostgresSession: SQLSession {
     }
 
     private func run(_ sql: String, _ arguments: SQLArguments) throws -> PostgresQueryResult {
+        try self.run(sql, arguments, timeout: self.statementTimeout)
+    }
+
+    private func run(_ sql: String, _ arguments: SQLArguments, timeout: TimeAmount) throws -> PostgresQueryResult {
         var bindings = PostgresBindings(capacity: arguments.values.count)
         for value in arguments.values {
             switch value {
@@ -75,7 +88,6 @@ struct PostgresSession: SQLSession {
         let awaited = answer.eventLoop.makePromise(of: PostgresQueryResult.self)
         let settled = Settled()
         let connection = self.connection
-        let timeout = self.statementTimeout
         let logger = self.logger
         let deadline = answer.eventLoop.scheduleTask(in: timeout) {
             guard settled.first() else { return }

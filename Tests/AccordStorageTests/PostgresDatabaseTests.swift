@@ -103,7 +103,6 @@ struct PostgresDatabaseTests {
             try $0.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM item WHERE rowid = ?)", [rowid])
         }
         #expect(exists == true)
-        struct Refused: Error {}
         await #expect(throws: Refused.self) {
             try await database.write { session in
                 try session.execute("INSERT INTO item (name) VALUES ('half')")
@@ -200,4 +199,81 @@ struct PostgresDatabaseTests {
         // Every lease has run out by then, the one taken again at 2,000 too (it ran to 62,000).
         #expect(expired.count == 100)
     }
+
+    static let chainMigrations = [
+        PostgresMigration(
+            "v1-chain",
+            [
+                "CREATE TABLE link (seq BIGINT PRIMARY KEY, tx BIGINT NOT NULL)",
+                "CREATE TABLE taken (name TEXT PRIMARY KEY)",
+                "INSERT INTO taken VALUES ('only')",
+            ]
+        )
+    ]
+
+    @Test(
+        "writers taking turns on two replicas: each sees the one before, turns hold many writes, one that fails alone"
+    )
+    func writersTakingTurns() async throws {
+        let url = try await Self.freshURL()
+        var replicas: [PostgresDatabase] = []
+        for _ in 0..<2 {
+            replicas.append(
+                try await PostgresDatabase(
+                    .init(url: url, poolSize: 4, writers: .oneAtATime),
+                    migrations: Self.chainMigrations,
+                    logger: Self.logger
+                )
+            )
+        }
+        defer { for replica in replicas { Task { await replica.close() } } }
+        let outcomes = await withTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
+            for index in 0..<300 {
+                let replica = replicas[index % 2]
+                group.addTask {
+                    do {
+                        return (index, .success(try await replica.write { try Self.appendLink($0, index) }))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: Result<Int64, any Error>]()) { $0[$1.0] = $1.1 }
+        }
+        var appended: [Int64] = []
+        for (index, outcome) in outcomes {
+            switch (index % 10, outcome) {
+            case (3, .failure(let error)): #expect(error is Refused, "\(error)")
+            case (7, .failure(let error)):
+                #expect((error as? StorageError)?.description.contains("23505") == true, "\(error)")
+            case (3, .success), (7, .success): Issue.record("write \(index) should have failed")
+            case (_, .success(let seq)): appended.append(seq)
+            case (_, .failure(let error)): Issue.record("write \(index) failed: \(error)")
+            }
+        }
+        // 240 appends, numbered 1 to 240 without a gap: each saw every one committed before it,
+        // and nothing of the 60 that failed is left.
+        #expect(appended.sorted() == Array(1...240))
+        let stored = try await replicas[0].read { session in
+            (
+                try session.value(Int.self, "SELECT count(*) FROM link") ?? 0,
+                try session.value(Int.self, "SELECT count(DISTINCT tx) FROM link") ?? 0,
+                try session.value(Int.self, "SELECT count(*) FROM taken") ?? 0
+            )
+        }
+        #expect(stored.0 == 240 && stored.2 == 1)
+        #expect(stored.1 < 240, "every write had a transaction of its own: no group commit")
+    }
+
+    /// Appends the next link of the chain; write 3 of every 10 then refuses, and write 7 of every
+    /// 10 breaks a unique constraint, each after appending.
+    static func appendLink(_ session: any SQLSession, _ index: Int) throws -> Int64 {
+        let next = (try session.value(Int64.self, "SELECT max(seq) FROM link") ?? 0) + 1
+        try session.execute("INSERT INTO link (seq, tx) VALUES (?, txid_current())", [next])
+        if index % 10 == 3 { throw Refused() }
+        if index % 10 == 7 { try session.execute("INSERT INTO taken VALUES ('only')") }
+        return next
+    }
+
+    struct Refused: Error {}
 }

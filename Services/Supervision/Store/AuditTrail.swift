@@ -34,9 +34,6 @@ public enum AuditTrail {
         CREATE INDEX audit_entity ON audit (entity, entity_id);
         """
 
-    /// The advisory lock that serializes appends to the chain on PostgreSQL.
-    static let chainLock: Int64 = 0x4163_636f_7264_4175
-
     /// The hash before the first entry.
     public static let genesis = String(repeating: "0", count: 64)
 
@@ -51,6 +48,9 @@ public enum AuditTrail {
     }
 
     /// Appends the entry for a change of one row (read as it now stands, inside the transaction).
+    /// One chain however many replicas write: supervision's writers take turns (on PostgreSQL,
+    /// under the database's writer lock until their commit), so each append reads the head the
+    /// one before left, and a second entry with the same sequence would break its primary key.
     public static func record(
         _ db: any SQLSession,
         table: String,
@@ -60,10 +60,6 @@ public enum AuditTrail {
         why: String?,
         at: Int64
     ) throws {
-        if db.dialect == .postgres {
-            // One chain however many replicas write: appends take turns until their commit.
-            _ = try db.rows("SELECT pg_advisory_xact_lock(?)", [Self.chainLock])
-        }
         let state = try Self.stateHash(db, table: table, rowid: rowid) ?? ""
         let last = try db.row("SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
         let sequence = (last?["sequence"] as Int64? ?? 0) + 1
