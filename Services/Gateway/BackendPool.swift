@@ -131,8 +131,8 @@ public final class BackendPool: Sendable {
         }.joined(separator: "; ")
     }
 
-    /// Forwards a unary call's bytes; an idempotent call that finds its endpoint UNAVAILABLE is
-    /// tried once more on another, while the retry budget lasts.
+    /// Forwards a unary call's bytes; an idempotent call (or one with an idempotency key) that
+    /// finds its endpoint UNAVAILABLE is tried once more on another, while the retry budget lasts.
     public func unary(
         path: String,
         request: ByteBuffer,
@@ -141,6 +141,7 @@ public final class BackendPool: Sendable {
     ) async throws
         -> ByteBuffer
     {
+        let idempotent = idempotent || options.metadata[MetadataKey.idempotencyKey] != nil
         var tried: Member?
         for attempt in 0..<2 {
             let member = try self.acquire(excluding: tried)

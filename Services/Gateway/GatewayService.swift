@@ -154,8 +154,8 @@ public final class GatewayService: Sendable {
     }
 
     /// The metadata a forwarded call carries: the caller as principal (with the internal
-    /// credential), its trace id (one is made when the caller sent none), and what is left of
-    /// its deadline.
+    /// credential), its trace id (one is made when the caller sent none), its idempotency key
+    /// if it sent one, and what is left of its deadline.
     func forwardOptions(
         _ context: ServerContext,
         principal override: Principal? = nil,
@@ -169,6 +169,7 @@ public final class GatewayService: Sendable {
             MetadataKey.traceID,
             context.metadata[MetadataKey.traceID] ?? context.attributes[Self.traceAttribute] ?? Self.traceID()
         )
+        if let key = context.metadata[MetadataKey.idempotencyKey] { metadata.add(MetadataKey.idempotencyKey, key) }
         var timeout = context.timeRemaining ?? self.defaultTimeout
         if let cap { timeout = min(timeout, cap) }
         guard timeout > .zero else { throw RPCError(.deadlineExceeded, "the deadline passed in the gateway") }

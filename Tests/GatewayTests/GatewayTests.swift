@@ -336,6 +336,35 @@ struct GatewayTests {
         #expect(backends.backends.count == 3 && backends.backends.allSatisfy { $0.state == .healthy })
     }
 
+    @Test("an idempotency key goes through to the service: a retried submission returns the first request, OK")
+    func idempotencyKeyThroughTheGateway() async throws {
+        let d = try await Deployment.start()
+        defer { Task { await d.stop() } }
+        let office = try await d.token("program-office")
+        let agency = try await d.client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            options: Deployment.bearer(office)
+        )
+        let submission = SubmitRequestRequest(
+            request: ParticipationRequest(
+                agencyId: agency.id,
+                model: .tfm,
+                partner: .ice,
+                consent: Consent(officialName: "Pat Smith", office: "Sheriff", signedOn: "2026-05-01"),
+                needs: NeedsAssessment(expectedAnnualEncounters: 100, detentionCapacity: 0, officersProposed: 2)
+            )
+        )
+        var options = Deployment.bearer(office)
+        options.metadata.add(MetadataKey.idempotencyKey, "submit-travis-tfm")
+        let first = try await d.client.unary(IntakeMethods.submitRequest, submission, options: options)
+        let retried = try await d.client.unary(IntakeMethods.submitRequest, submission, options: options)
+        #expect(retried.id == first.id && first.id != nil)
+        // Without the key, the same submission is a second open request: refused, naming the first.
+        let again = await d.error(IntakeMethods.submitRequest, submission, token: office)
+        #expect(again?.code == .alreadyExists && again?.message.contains(first.id ?? "?") == true)
+    }
+
     @Test("echo: answered by the gateway, or forwarded to the backend named in echo-backend metadata")
     func echoThroughTheGateway() async throws {
         let d = try await Deployment.start()
@@ -471,7 +500,9 @@ struct GatewayTests {
         #expect(await d.error(IntakeMethods.listAgencies, ListAgenciesRequest(), token: auditor) == nil)
     }
 
-    @Test("two replicas: calls go round-robin; with one stopped, idempotent calls still succeed and it is taken out")
+    @Test(
+        "two replicas: calls go round-robin; with one stopped, idempotent or keyed calls still succeed and it is taken out"
+    )
     func replicas() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("accord-gw-\(UUID().uuidString)")
         let intake = try await IntakeService(
@@ -493,7 +524,16 @@ struct GatewayTests {
         options.metadata.add(TrustMetadata.internalCredential, Deployment.credential)
         for _ in 0..<4 { _ = try await pool.call(IntakeMethods.listAgencies, ListAgenciesRequest(), options: options) }
         await second.stop()
-        // Whichever replica a call picks, it is answered: the dead one is skipped or retried past.
+        // Whichever replica a call picks, it is answered: the dead one is skipped or retried past,
+        // for a registration too when it carries an idempotency key (the first two calls after
+        // the stop: one of them meets the dead replica).
+        for index in 0..<2 {
+            var keyed = options
+            keyed.metadata.add(MetadataKey.idempotencyKey, "register-\(index)")
+            keyed.metadata.set(TrustMetadata.principal, "program-office")
+            let agency = Agency(state: "TX", name: "Replica Test Office \(index)", type: .municipality)
+            _ = try await pool.call(IntakeMethods.registerAgency, RegisterAgencyRequest(agency: agency), options: keyed)
+        }
         for _ in 0..<6 { _ = try await pool.call(IntakeMethods.listAgencies, ListAgenciesRequest(), options: options) }
         await pool.checkHealth(timeout: .seconds(1), now: 1)
         #expect(pool.backends.map(\.state) == [.healthy, .unhealthy])
