@@ -137,6 +137,12 @@ let package = Package(
 
         // MARK: Calendar days, as the program's documents and rules count them.
         .target(name: "AccordCalendar", path: "Shared/AccordCalendar", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AccordCalendarTests",
+            dependencies: ["AccordCalendar"],
+            path: "Tests/AccordCalendarTests",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: CSV, for the sheets and rule tables the services read.
         .target(name: "AccordCSV", path: "Shared/AccordCSV", swiftSettings: swiftSettings),
@@ -431,6 +437,7 @@ let package = Package(
         .executableTarget(
             name: "AccordCLI",
             dependencies: [
+                "AccordCalendar",
                 "AccordRPC",
                 "AccordWire",
                 "AccordMessages",

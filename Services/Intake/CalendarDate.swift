@@ -15,13 +15,11 @@ public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConverti
         self.day = day
     }
 
-    /// Parses "YYYY-MM-DD" only (the API's format).
+    /// Parses "YYYY-MM-DD" only (the API's format), with the parser every service shares.
     public init?(iso text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
-        else { return nil }
-        self.init(year: year, month: month, day: day)
+        guard let day = Day(text) else { return nil }
+        let (year, month, date) = day.components
+        self.init(year: year, month: month, day: date)
     }
 
     /// Parses the forms ICE sheets use: "2025-05-08", "2025-05-08 00:00:00", "5/8/2025",

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import AccordPaging
 import AccordRPC
@@ -85,11 +86,9 @@ extension QualificationService {
     /// A "YYYY-MM-DD" date not after today.
     func pastDate(_ value: String?, field: String) throws -> String {
         let text = try Self.text(value, field: field, max: 10)
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (1900...2999).contains(year), (1...12).contains(month), (1...31).contains(day)
-        else { throw RPCError.invalidArgument(field: field, "\(text) is not a date as YYYY-MM-DD") }
+        guard let day = Day(text), day.components.year >= 1900 else {
+            throw RPCError.invalidArgument(field: field, "\(text) is not a date as YYYY-MM-DD")
+        }
         guard text <= self.today else { throw RPCError.invalidArgument(field: field, "\(text) is in the future") }
         return text
     }

@@ -10,10 +10,19 @@ public struct Day: Comparable, Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            let year = Self.digits(parts[0]).map(Int.init), let month = Self.digits(parts[1]).map(Int.init),
+            let day = Self.digits(parts[2]).map(Int.init),
             year >= 1, (1...12).contains(month), day >= 1, day <= Self.days(inMonth: month, year: year)
         else { return nil }
         self.init(year: year, month: month, day: day)
+    }
+
+    /// The number written by ASCII digits only (no sign, no space); nil otherwise.
+    static func digits(_ text: Substring) -> Int64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            return nil
+        }
+        return Int64(text)
     }
 
     init(year: Int, month: Int, day: Int) {

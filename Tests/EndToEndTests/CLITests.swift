@@ -119,6 +119,25 @@ struct CLITests {
         return Set(processes: processes, gateway: "127.0.0.1:\(gatewayPort)", data: data, tokens: tokens)
     }
 
+    @Test(
+        "a date or time flag that is not on the calendar is refused before any call, naming the flag",
+        arguments: [
+            ["report", "--as-of", "2026-02-30"],
+            ["report", "--as-of", "2026-02-28T24:00:00Z"],
+            [
+                "action", "record", "--officer", "az_1", "--function", "interview", "--place", "jail", "--subject",
+                "B-1", "--at", "2026-02-29T10:00:00Z",
+            ],
+        ]
+    )
+    func badDateFlags(_ arguments: [String]) throws {
+        // No gateway listens on port 1: a call made would fail differently.
+        let result = try Self.run("accord", arguments + ["--gateway", "127.0.0.1:1"])
+        let flag = arguments[arguments.count - 2]
+        #expect(result.status == 64, "\(result.errors)")
+        #expect(result.errors.hasPrefix("Error: \(flag): \(arguments.last!) is not"), "\(result.errors)")
+    }
+
     @Test("the scripted lifecycle (Tools/demo.sh) runs from outreach to audit verification")
     func lifecycle() throws {
         let set = try Self.start()

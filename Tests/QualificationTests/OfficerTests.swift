@@ -349,6 +349,10 @@ struct OfficerServiceTests {
                 Officer(agencyId: "ag_6", model: .wso, name: "A", usCitizen: true, swornSince: "2027-01-01")
             ),
             (
+                "officer.sworn_since",
+                Officer(agencyId: "ag_6", model: .wso, name: "A", usCitizen: true, swornSince: "2020-02-30")
+            ),
+            (
                 "officer.model",
                 Officer(agencyId: "ag_6", model: .unspecified, name: "A", usCitizen: true, swornSince: "2020-01-01")
             ),

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import ArgumentParser
 import Foundation
@@ -104,16 +105,14 @@ func optionalEnum<E: ProtoEnum>(_ text: String?, as type: E.Type, prefix: String
     try text.map { try enumValue($0, as: type, prefix: prefix, option: option) }
 }
 
-/// "now", "YYYY-MM-DD" (midnight UTC), or an ISO 8601 date and time, as Unix milliseconds.
+/// "now", "YYYY-MM-DD" (midnight UTC, or the day's last millisecond with `endOfDay`), or an
+/// ISO 8601 date and time with its zone, as Unix milliseconds. A date that is not on the
+/// calendar (2026-02-30) is refused, not moved.
 func parseMoment(_ text: String, option: String, endOfDay: Bool = false) throws -> Int64 {
     if text == "now" { return Int64(Date().timeIntervalSince1970 * 1000) }
-    let formatter = ISO8601DateFormatter()
-    if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
-    formatter.formatOptions = [.withFullDate]
-    if text.count == 10, let date = formatter.date(from: text) {
-        return Int64(date.timeIntervalSince1970 * 1000) + (endOfDay ? 86_399_999 : 0)
-    }
+    if let moment = Moment.milliseconds(text) { return moment }
+    if let day = Day(text) { return day.startMilliseconds + (endOfDay ? 86_399_999 : 0) }
     throw ValidationError(
-        "\(option): \(text) is not \"now\", YYYY-MM-DD or an ISO 8601 time such as 2026-05-01T14:30:00Z"
+        "\(option): \(text) is not \"now\", a date as YYYY-MM-DD or an ISO 8601 time such as 2026-05-01T14:30:00Z"
     )
 }
