@@ -62,12 +62,35 @@ extension QualificationService {
     }
 
     /// Vetting, training and certification apply to a nominee still in the process.
+    /// Only a nominee is vetted, trained or certified; anyone else is refused with the cause.
     static func requireNominated(_ officer: Officer) throws {
         guard officer.status == .nominated else {
+            let (cause, reason) = Self.notNominated(officer)
+            var metadata = [KeyValue(key: "status", value: officer.status?.protoName ?? "")]
+            metadata += officer.disqualifyingFindings.map { KeyValue(key: "finding", value: $0) }
             throw RPCError(
                 .failedPrecondition,
-                "officer \(officer.id ?? "?") is \(officer.status?.protoName ?? "in no status")"
+                "officer \(officer.id ?? "?") \(cause)",
+                details: ErrorDetails(reason: reason, metadata: metadata)
             )
+        }
+    }
+
+    /// Why an officer is no longer a nominee, in words, and the reason code.
+    static func notNominated(_ officer: Officer) -> (String, String) {
+        switch officer.status {
+        case .disqualified?:
+            let because = officer.disqualifiedBecause ?? "for a reason not recorded"
+            let findings =
+                officer.disqualifyingFindings.isEmpty
+                ? "" : " (\(officer.disqualifyingFindings.joined(separator: "; ")))"
+            return ("is disqualified: \(because)\(findings)", "OFFICER_DISQUALIFIED")
+        case .certified?:
+            return ("is already certified (on \(officer.certifiedOn ?? "?"))", "OFFICER_CERTIFIED")
+        case .substituted?:
+            return ("was replaced by another nominee", "OFFICER_SUBSTITUTED")
+        default:
+            return ("is \(officer.status?.protoName ?? "in no status")", "OFFICER_NOT_NOMINATED")
         }
     }
 

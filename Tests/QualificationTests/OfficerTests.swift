@@ -296,6 +296,22 @@ struct OfficerServiceTests {
             )
         )
         #expect(rejected.status == .disqualified && rejected.disqualifyingFindings == ["discipline for force, 2023"])
+        // Certifying the rejected nominee is refused with the cause, not only the status.
+        do {
+            _ = try await q.client.unary(
+                QualificationMethods.certifyOfficer,
+                CertifyOfficerRequest(officerId: first.id)
+            )
+            Issue.record("a disqualified officer was certified")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition)
+            #expect(
+                error.message
+                    == "officer \(first.id!) is disqualified: unfavorable background investigation (discipline for force, 2023)"
+            )
+            #expect(error.errorDetails?.reason == "OFFICER_DISQUALIFIED")
+            #expect(error.errorDetails?.metadata.contains { $0.value == "discipline for force, 2023" } == true)
+        }
         let second = try await q.client.unary(
             QualificationMethods.nominateOfficer,
             NominateOfficerRequest(
