@@ -65,6 +65,14 @@ extension SupervisionService {
     func judge(_ tx: any SupervisionRecords, _ report: Report, _ principal: Principal) throws -> Judged {
         // The officer's authorization in force at that moment, else their latest.
         guard let authority = try tx.authority(officerID: report.officerID, at: report.performedAt) else {
+            // A rejected action is recorded only for a real officer.
+            guard try tx.knowsOfficer(report.officerID) else {
+                throw RPCError(
+                    .notFound,
+                    "supervision has no record of officer \(report.officerID): no certification, no authorization",
+                    details: ErrorDetails(reason: "OFFICER_NOT_FOUND")
+                )
+            }
             if principal.role == .agency {
                 throw RPCError(
                     .permissionDenied,

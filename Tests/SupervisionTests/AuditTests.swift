@@ -137,6 +137,29 @@ struct AccessAndInputTests {
         return all.entries.count
     }
 
+    @Test("an action for an officer supervision has never heard of is NOT_FOUND and stores nothing")
+    func unknownOfficer() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let world = try await h.world()
+        let before = try await Self.auditCount(h)
+        for principal in ["program-office", "agency:ag_1"] {
+            do {
+                _ = try await h.act("of_424242", .interview, .jail, as: principal)
+                Issue.record("an action for an unknown officer was taken")
+            } catch let error as RPCError {
+                #expect(error.code == .notFound, "\(error)")
+                #expect(error.errorDetails?.reason == "OFFICER_NOT_FOUND")
+                #expect(error.message.contains("of_424242"))
+            }
+        }
+        #expect(try await Self.auditCount(h) == before, "a refused call changed the trail")
+        let actions = try await h.call(SupervisionMethods.listActions, ListActionsRequest(), as: "auditor")
+        #expect(actions.actions.isEmpty)
+        // A known officer's action is still judged and recorded.
+        _ = try await h.act(world.officers[.jem]!, .interview, .jail)
+    }
+
     @Test("invalid fields are INVALID_ARGUMENT naming the field, and change nothing")
     func invalidFields() async throws {
         let h = try await Harness.start()

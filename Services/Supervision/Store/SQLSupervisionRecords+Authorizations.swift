@@ -113,6 +113,17 @@ extension SQLSupervisionRecords {
         )
     }
 
+    func knowsOfficer(_ officerID: String) throws -> Bool {
+        try db.value(
+            Bool.self,
+            """
+            SELECT EXISTS (SELECT 1 FROM certification WHERE officer_id = ?1)
+                OR EXISTS (SELECT 1 FROM "authorization" WHERE officer_id = ?1)
+            """,
+            [officerID]
+        ) == true
+    }
+
     func authority(officerID: String, at moment: Int64) throws -> AuthorityRecord? {
         guard
             let row = try db.row(

@@ -182,6 +182,9 @@ protocol AuthorizationRecords {
     func latestAuthorization(officerID: String, agencyID: String?) throws -> Int64?
     /// The officer's authorization in force at `moment`, else their latest.
     func authority(officerID: String, at moment: Int64) throws -> AuthorityRecord?
+    /// Whether supervision has heard of the officer: a certification from qualification, or an
+    /// authorization.
+    func knowsOfficer(_ officerID: String) throws -> Bool
     func insertAuthorization(_ authorization: NewAuthorization) throws -> Int64
     func updateAuthorization(_ rowid: Int64, _ update: AuthorizationUpdate) throws
     /// Records qualification's notice; nil when the officer's notice was recorded before.
