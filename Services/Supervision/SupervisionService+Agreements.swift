@@ -126,6 +126,12 @@ extension SupervisionService {
         return try await self.store.write { tx in
             let agreement = try tx.agreement(rowid, allowed: [.offered], action: "sign")
             try Self.requireSigner(principal, party, agreement)
+            if let offered = agreement.created?.atMs.map(Day.init(unixMilliseconds:)), signedOn < offered {
+                throw RPCError.invalidArgument(
+                    field: "signed_on",
+                    "\(signedOn) is before agreement \(agreement.id!) was offered, on \(offered)"
+                )
+            }
             let column = party == .agency ? "agency" : "federal"
             if (party == .agency ? agreement.agencySignedOn : agreement.federalSignedOn) != nil {
                 throw RPCError(
@@ -183,11 +189,9 @@ extension SupervisionService {
             try tx.updateAuthorization(authorization, AuthorizationUpdate(agreement: new))
             try tx.audit("authorization", authorization, "renewal", change.because(Self.id("mo", new)))
         }
-        // The renewal is no longer a pending one; it is now the agreement of its agency and model.
-        try tx.updateAgreement(
-            new,
-            AgreementUpdate(clearSupersedes: true, sourceSuffix: " renewal of \(Self.id("mo", old))")
-        )
+        // The renewal is no longer a pending one (it is in force): it is now the agreement of its
+        // agency and model, and keeps naming the one it replaced.
+        try tx.updateAgreement(new, AgreementUpdate(sourceSuffix: " renewal of \(Self.id("mo", old))"))
         try tx.audit("agreement", new, "supersede", change.because(Self.id("mo", old)))
     }
 

@@ -457,6 +457,19 @@ struct LifecycleTests {
             RenewAgreementRequest(agreementId: old, office: "ERO Houston")
         )
         #expect(renewal.status == .offered && renewal.supersedes == old)
+        // A signature dated before the offer is refused, naming the offer's date.
+        let offeredOn = Day(unixMilliseconds: h.clock.now)
+        let early = await h.code(
+            SupervisionMethods.signAgreement,
+            SignAgreementRequest(
+                agreementId: renewal.id,
+                party: .agency,
+                signedBy: "Sheriff",
+                signedOn: offeredOn.adding(-1).description
+            ),
+            as: "agency:ag_1"
+        )
+        #expect(early?.code == .invalidArgument && early?.message.contains("offered, on \(offeredOn)") == true)
         _ = try await h.call(
             SupervisionMethods.signAgreement,
             SignAgreementRequest(agreementId: renewal.id, party: .agency, signedBy: "Sheriff"),
@@ -476,6 +489,7 @@ struct LifecycleTests {
             active.status == .active
                 && active.reviewDueOn == Day(unixMilliseconds: h.clock.now).adding(years: 3).description
         )
+        #expect(active.supersedes == old, "the renewal no longer names the agreement it replaced")
         let superseded = try await h.call(SupervisionMethods.getAgreement, GetAgreementRequest(agreementId: old))
         #expect(superseded.status == .superseded && superseded.supersededBy == renewal.id)
         let authorization = try await h.call(

@@ -35,9 +35,9 @@ extension SQLSupervisionRecords {
         try self.rowid(
             """
             SELECT rowid FROM agreement WHERE agency_id = ? AND model = ? AND status IN \(Self.openStatuses)
-            AND supersedes IS NULL LIMIT 1
+            AND NOT (supersedes IS NOT NULL AND status = ?) LIMIT 1
             """,
-            [agencyID, model.rawValue]
+            [agencyID, model.rawValue, AgreementStatus.offered.rawValue]
         )
     }
 
@@ -103,7 +103,6 @@ extension SQLSupervisionRecords {
         }
         if let supervisor = update.supervisor { columns.append(("supervisor_rowid", supervisor)) }
         if let renewal = update.supersededBy { columns.append(("superseded_by", renewal)) }
-        if update.clearSupersedes { columns.append(("supersedes", nil)) }
         try self.update("agreement", rowid, columns)
         if let suffix = update.sourceSuffix {
             try db.execute("UPDATE agreement SET source = source || ? WHERE rowid = ?", [suffix, rowid])

@@ -67,9 +67,7 @@ struct AgreementUpdate: Sendable {
     var termination: (reason: String, noticedOn: String, effectiveOn: String)?
     var supervisor: Int64?
     var supersededBy: Int64?
-    /// A signed renewal no longer points at what it renews ...
-    var clearSupersedes = false
-    /// ... and says so in its source.
+    /// A signed renewal says in its source what it renewed.
     var sourceSuffix: String?
 }
 
