@@ -100,7 +100,8 @@ run_set() { # NAME REPLICAS POSTGRES(yes|no)
     local first_supervision=${ports[supervision]%%,*}
     echo "$name: seeding..." >&2
     quiet "$bin/accord-load" submit --target "$first_intake" --seed-agencies 2000 --duration 1s --warmup 0s
-    quiet "$bin/accord-load" compliance --target "$first_qualification" --seed-officers 5000 --duration 1s --warmup 0s
+    quiet "$bin/accord-load" compliance --target "$first_qualification" --intake "$first_intake" --seed-officers 5000 \
+        --duration 1s --warmup 0s
     quiet "$bin/accord-load" act --target "$first_supervision" --seed-agreements 200 --seed-officers 5000 \
         --duration 1s --warmup 0s
     echo "$name: mixed day..." >&2

@@ -133,18 +133,22 @@ if part qualification; then
 echo "qualification: compliance of 10,000 certified officers..." >&2
 rm -f "$out/qualification.jsonl"
 qualification_data=$(mktemp -d)
-# Supervision answers the standing check of each evaluation (the agency's agreements).
+# Supervision answers the standing check of each evaluation (the agency's agreements); intake
+# holds the agencies that nominations are checked against.
 taskset -c 0 "$bin/accord-supervision" --port 17403 --admin-port off --log-level warning \
     --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:$port \
-    --intake 127.0.0.1:1 &
+    --intake 127.0.0.1:17401 &
 standing=$!
+taskset -c 0 "$bin/accord-intake" --port 17401 --admin-port off --log-level warning \
+    --data-dir "$qualification_data" --qualification 127.0.0.1:$port --supervision 127.0.0.1:17403 &
+agencies=$!
 taskset -c 0 "$bin/accord-qualification" --port $port --admin-port off --log-level warning \
-    --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --intake 127.0.0.1:1 \
+    --data-dir "$qualification_data" --rules-dir "$root/seeds/rules" --intake 127.0.0.1:17401 \
     --supervision 127.0.0.1:17403 &
 server=$!
 sleep 1
-taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --concurrency 1 --seed-officers 10000 \
-    --duration 1s --warmup 0s --json > /dev/null
+taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --intake 127.0.0.1:17401 --concurrency 1 \
+    --seed-officers 10000 --duration 1s --warmup 0s --json > /dev/null
 # Measure once supervision has every certification notice (delivering them competes for core 0).
 for _ in $(seq 600); do
     pending=$(sqlite3 "$qualification_data/qualification/qualification.sqlite" \
@@ -162,8 +166,8 @@ for clients in 1 16 64; do
             --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
     done
 done
-kill -TERM $server $standing
-wait $server $standing || true
+kill -TERM $server $standing $agencies
+wait $server $standing $agencies || true
 rm -rf "$qualification_data"
 fi
 
@@ -275,7 +279,8 @@ sleep 4
 # qualification, authorized in supervision under 1,000 agreements), all through the API.
 taskset -c 1 "$bin/accord-load" submit --target 127.0.0.1:17401 --seed-agencies 10000 --duration 1s --warmup 0s \
     --max-error-rate 1 --json > /dev/null
-taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:17402 --seed-officers 100000 --duration 1s --warmup 0s \
+taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:17402 --intake 127.0.0.1:17401 --seed-officers 100000 \
+    --duration 1s --warmup 0s \
     --max-error-rate 1 --json > /dev/null
 taskset -c 1 "$bin/accord-load" act --target 127.0.0.1:17403 --seed-agreements 1000 --seed-officers 100000 \
     --duration 1s --warmup 0s --max-error-rate 1 --json > /dev/null

@@ -117,6 +117,8 @@ if $first_run; then
         demo supervisor create --name "Demo Supervisor" --component ICE --office "ERO Houston"
         agreement=$(demo agreement list --agency ag_1 --model JEM --json | grep -o '"id": "mo_[0-9]*"' | head -1 | cut -d'"' -f4)
         [ -n "$agreement" ] && demo supervisor assign sv_1 --agreement "$agreement"
+        # ICE's lists do not say which agencies run a jail; a JEM officer serves in one.
+        demo agency update ag_1 --jail true --reason "runs the county jail (demo)"
         for name in "Demo Officer Avery Hill" "Demo Officer Jordan Reyes"; do
             officer=$(demo officer nominate --agency ag_1 --model JEM --name "$name" --citizen --sworn-since 2015-06-01 --json \
                 | grep -o '"id": "of_[0-9]*"' | cut -d'"' -f4)

@@ -62,38 +62,6 @@ extension QualificationService {
     }
 
     /// Vetting, training and certification apply to a nominee still in the process.
-    /// Only a nominee is vetted, trained or certified; anyone else is refused with the cause.
-    static func requireNominated(_ officer: Officer) throws {
-        guard officer.status == .nominated else {
-            let (cause, reason) = Self.notNominated(officer)
-            var metadata = [KeyValue(key: "status", value: officer.status?.protoName ?? "")]
-            metadata += officer.disqualifyingFindings.map { KeyValue(key: "finding", value: $0) }
-            throw RPCError(
-                .failedPrecondition,
-                "officer \(officer.id ?? "?") \(cause)",
-                details: ErrorDetails(reason: reason, metadata: metadata)
-            )
-        }
-    }
-
-    /// Why an officer is no longer a nominee, in words, and the reason code.
-    static func notNominated(_ officer: Officer) -> (String, String) {
-        switch officer.status {
-        case .disqualified?:
-            let because = officer.disqualifiedBecause ?? "for a reason not recorded"
-            let findings =
-                officer.disqualifyingFindings.isEmpty
-                ? "" : " (\(officer.disqualifyingFindings.joined(separator: "; ")))"
-            return ("is disqualified: \(because)\(findings)", "OFFICER_DISQUALIFIED")
-        case .certified?:
-            return ("is already certified (on \(officer.certifiedOn ?? "?"))", "OFFICER_CERTIFIED")
-        case .substituted?:
-            return ("was replaced by another nominee", "OFFICER_SUBSTITUTED")
-        default:
-            return ("is \(officer.status?.protoName ?? "in no status")", "OFFICER_NOT_NOMINATED")
-        }
-    }
-
     static func text(_ value: String?, field: String, max: Int = 200) throws -> String {
         let trimmed = value?.split(whereSeparator: \.isWhitespace).joined(separator: " ") ?? ""
         guard !trimmed.isEmpty else { throw RPCError.invalidArgument(field: field, "is required") }
@@ -127,6 +95,7 @@ extension QualificationService {
             throw RPCError(.permissionDenied, "supervisors do not nominate officers")
         }
         let substitutes = try request.substitutes.map { try Self.officerRowid($0, field: "substitutes") }
+        try await self.requireAgencyHolds(nominee)
         return try await self.store.nominate(nominee, substituting: substitutes, self.stamp(principal)) { replaced in
             guard replaced.agencyId == nominee.agencyID, replaced.model == nominee.model else {
                 throw RPCError.invalidArgument(

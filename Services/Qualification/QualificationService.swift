@@ -25,6 +25,14 @@ public final class QualificationService: Sendable {
     /// Absent: evaluations do not check standing (a qualification service on its own, in tests).
     let agreementsOf: AgreementsOf?
 
+    /// An agency as intake has it, nil when intake has none of that id: what a nomination is
+    /// checked against (the agency exists, and can hold the model). Throws when intake cannot
+    /// answer (the nomination then fails UNAVAILABLE).
+    public typealias AgencyOf = @Sendable (_ agencyID: String) async throws -> Agency?
+
+    /// Absent: nominations are not checked with intake (a qualification service on its own, in tests).
+    let agencyOf: AgencyOf?
+
     /// Opens (or creates) the database, records `rules` when their
     /// version is new, and puts the rule set published last in force.
     public init(
@@ -32,9 +40,11 @@ public final class QualificationService: Sendable {
         rules: RuleSet,
         logger: Logger,
         clock: ServiceClock = .system,
-        agreementsOf: AgreementsOf? = nil
+        agreementsOf: AgreementsOf? = nil,
+        agencyOf: AgencyOf? = nil
     ) async throws {
         self.agreementsOf = agreementsOf
+        self.agencyOf = agencyOf
         let store = try await SQLQualificationStore(storage, logger: logger)
         let current = try await Self.recordAndSelect(
             rules,
@@ -59,14 +69,16 @@ public final class QualificationService: Sendable {
         rules: RuleSet,
         logger: Logger,
         clock: ServiceClock = .system,
-        agreementsOf: AgreementsOf? = nil
+        agreementsOf: AgreementsOf? = nil,
+        agencyOf: AgencyOf? = nil
     ) async throws {
         try await self.init(
             storage: .sqlite(path: databasePath),
             rules: rules,
             logger: logger,
             clock: clock,
-            agreementsOf: agreementsOf
+            agreementsOf: agreementsOf,
+            agencyOf: agencyOf
         )
     }
 

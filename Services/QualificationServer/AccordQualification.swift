@@ -18,7 +18,9 @@ struct AccordQualification: AsyncParsableCommand {
             Decisions are reported to intake (default 127.0.0.1:7401) until intake has recorded them;
             certified officers are notified to supervision (default 127.0.0.1:7403) until it has them.
             An evaluation asks supervision for the agency's agreements (its standing); while supervision
-            cannot answer, evaluations fail UNAVAILABLE and intake asks again later.
+            cannot answer, evaluations fail UNAVAILABLE and intake asks again later. A nomination asks
+            intake for the agency (it must exist, and have a jail for a jail model); while intake cannot
+            answer, nominations fail UNAVAILABLE.
             """
     )
 
@@ -63,24 +65,12 @@ struct AccordQualification: AsyncParsableCommand {
         let outbox = try self.outbox.resolve()
         let identity = ServiceRunner.Identity(name: "accord-qualification", version: "0.1.0")
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
-            // Evaluations check the agency's standing with supervision at that moment.
-            let standing = OutboxDelivery(
-                endpoints: supervision,
-                speakingAs: Principal(role: .programOffice, name: "qualification"),
-                internalCredential: resolved.internalCredential,
-                callTimeout: .seconds(2),
-                logger: logger
-            )
             let service = try await QualificationService(
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/qualification/qualification.sqlite"),
                 rules: rules,
                 logger: logger,
-                agreementsOf: { agencyID in
-                    try await standing.unary(
-                        SupervisionMethods.listAgreements,
-                        ListAgreementsRequest(agencyId: agencyID, page: PageRequest(pageSize: 1000))
-                    ).agreements
-                }
+                agreementsOf: Self.standing(at: supervision, resolved.internalCredential, logger),
+                agencyOf: Self.agencies(at: intake, resolved.internalCredential, logger)
             )
             service.register(into: &router)
             return [
@@ -97,6 +87,49 @@ struct AccordQualification: AsyncParsableCommand {
                     internalCredential: resolved.internalCredential
                 ),
             ]
+        }
+    }
+
+    /// Evaluations check the agency's standing with supervision at that moment.
+    static func standing(
+        at supervision: [Endpoint],
+        _ credential: String?,
+        _ logger: Logger
+    ) -> QualificationService.AgreementsOf {
+        let delivery = OutboxDelivery(
+            endpoints: supervision,
+            speakingAs: Principal(role: .programOffice, name: "qualification"),
+            internalCredential: credential,
+            callTimeout: .seconds(2),
+            logger: logger
+        )
+        return { agencyID in
+            try await delivery.unary(
+                SupervisionMethods.listAgreements,
+                ListAgreementsRequest(agencyId: agencyID, page: PageRequest(pageSize: 1000))
+            ).agreements
+        }
+    }
+
+    /// Nominations are checked against intake's agencies: nil for one intake does not have.
+    static func agencies(
+        at intake: [Endpoint],
+        _ credential: String?,
+        _ logger: Logger
+    ) -> QualificationService.AgencyOf {
+        let delivery = OutboxDelivery(
+            endpoints: intake,
+            speakingAs: Principal(role: .programOffice, name: "qualification"),
+            internalCredential: credential,
+            callTimeout: .seconds(2),
+            logger: logger
+        )
+        return { agencyID in
+            do {
+                return try await delivery.unary(IntakeMethods.getAgency, GetAgencyRequest(agency: agencyID))
+            } catch let error as RPCError where error.code == .notFound {
+                return nil
+            }
         }
     }
 

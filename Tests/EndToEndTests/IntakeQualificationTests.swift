@@ -1,5 +1,6 @@
 import AccordMessages
 import AccordRPC
+import AccordWire
 import Foundation
 import Testing
 
@@ -126,6 +127,43 @@ struct IntakeQualificationTests {
         )
         #expect(evaluation.failed.first?.source?.contains("7284.6") == true)
         #expect(evaluation.reported == true)
+
+        // Nominations are checked with intake: the agency must exist, and a jail model needs a jail.
+        let noJail = try await client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Agency(state: "TX", name: "Prairie Town Police", type: .municipality))
+        )
+        func nominate(_ agencyID: String, _ model: Model) async throws -> Officer {
+            try await qualificationClient.unary(
+                QualificationMethods.nominateOfficer,
+                NominateOfficerRequest(
+                    officer: Officer(
+                        agencyId: agencyID,
+                        model: model,
+                        name: "Sam Ortiz",
+                        usCitizen: true,
+                        swornSince: "2015-06-01"
+                    )
+                )
+            )
+        }
+        for (agencyID, model, code, reason) in [
+            ("ag_999999", Model.tfm, StatusCode.notFound, "AGENCY_NOT_FOUND"),
+            (noJail.id!, .jem, .failedPrecondition, "JAIL_REQUIRED"),
+            (noJail.id!, .wso, .failedPrecondition, "JAIL_REQUIRED"),
+        ] {
+            do {
+                _ = try await nominate(agencyID, model)
+                Issue.record("\(model.protoName) nominee at \(agencyID) taken")
+            } catch let error as RPCError {
+                #expect(error.code == code && error.errorDetails?.reason == reason, "\(error)")
+                #expect(error.message.contains(agencyID))
+            }
+        }
+        #expect(try await nominate(noJail.id!, .tfm).status == .nominated)
+        #expect(try await nominate(texas.id!, .jem).status == .nominated)
+        let officers = try await qualificationClient.unary(QualificationMethods.listOfficers, ListOfficersRequest())
+        #expect(officers.officers.count == 2, "a refused nomination was stored")
         await qualificationClient.close()
         await client.close()
     }

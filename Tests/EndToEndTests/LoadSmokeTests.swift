@@ -79,7 +79,7 @@ struct LoadSmokeTests {
             ("read", intakePort, []),
             ("write", intakePort, ["--seed-agencies", "400"]),
             ("evaluate", qualificationPort, []),
-            ("compliance", qualificationPort, small),
+            ("compliance", qualificationPort, small + ["--intake", "127.0.0.1:\(intakePort)"]),
             // Again over the officers already certified (as make bench runs it).
             ("compliance", qualificationPort, ["--seed-officers", "0"]),
             ("act", supervisionPort, small),

@@ -69,6 +69,14 @@ struct AccordLoad: AsyncParsableCommand {
     )
     var seedOfficers: Int = 10_000
 
+    @Option(
+        help: """
+            compliance: intake (or the gateway) HOST:PORT, where the agencies the seeded officers serve are \
+            registered first (qualification checks every nomination with intake). Default: the target.
+            """
+    )
+    var intake: String?
+
     @Option(help: "act, report: JEM agreements imported first, each with a supervisor.")
     var seedAgreements: Int = 1000
 
@@ -124,6 +132,9 @@ struct AccordLoad: AsyncParsableCommand {
         }
         guard Endpoint(self.target) != nil else {
             throw ValidationError("--target must be HOST:PORT, got \(self.target)")
+        }
+        if let intake = self.intake, Endpoint(intake) == nil {
+            throw ValidationError("--intake must be HOST:PORT, got \(intake)")
         }
         guard self.concurrency >= 1, self.connections >= 1 else {
             throw ValidationError("--concurrency and --connections must be at least 1")
@@ -265,7 +276,12 @@ struct AccordLoad: AsyncParsableCommand {
         case "compliance":
             // Compliance of every certified officer as of a date, after certifying --seed-officers
             // officers through the API (nominate, background, enrol, exam, certify).
-            try await Self.certifyOfficers(self.seedOfficers, at: endpoint, options: self.callOptions)
+            try await Self.certifyOfficers(
+                self.seedOfficers,
+                at: endpoint,
+                agenciesAt: self.intake.flatMap(Endpoint.init) ?? endpoint,
+                options: self.callOptions
+            )
             let request = ByteBuffer(bytes: try GetComplianceRequest(asOf: "2027-06-02").serializedBytes())
             return { _, _ in (QualificationMethods.getCompliance.path, request) }
         case "act":
@@ -321,9 +337,16 @@ struct AccordLoad: AsyncParsableCommand {
         }
     }
 
-    /// Certifies `count` WSO officers spread over 100 agencies, 64 at a time (nominate, vet, enrol,
-    /// the final exam, the course's 8 hours, certify).
-    static func certifyOfficers(_ count: Int, at endpoint: Endpoint, options: CallOptions) async throws {
+    /// Certifies `count` WSO officers spread over 100 agencies registered first (with a jail) at
+    /// `agencies`, 64 at a time (nominate, vet, enrol, the final exam, the course's 8 hours, certify).
+    static func certifyOfficers(
+        _ count: Int,
+        at endpoint: Endpoint,
+        agenciesAt agencies: Endpoint,
+        options: CallOptions
+    ) async throws {
+        guard count > 0 else { return }
+        let agencyIDs = try await Self.registerAgencies(min(100, count), at: agencies, options: options)
         let client = RPCClient(endpoints: [endpoint])
         var done = 0
         while done < count {
@@ -336,7 +359,7 @@ struct AccordLoad: AsyncParsableCommand {
                             QualificationMethods.nominateOfficer,
                             NominateOfficerRequest(
                                 officer: Officer(
-                                    agencyId: "ag_\(index % 100 + 1)",
+                                    agencyId: agencyIDs[index % agencyIDs.count],
                                     model: .wso,
                                     name: "Load Officer \(index)",
                                     usCitizen: true,
@@ -421,7 +444,7 @@ struct AccordLoad: AsyncParsableCommand {
             next += batch
         }
         await client.close()
-        FileHandle.standardError.write("registered \(count) agencies to submit requests for\n".data(using: .utf8)!)
+        FileHandle.standardError.write("registered \(count) agencies for the seeds\n".data(using: .utf8)!)
         return ids
     }
 
