@@ -216,6 +216,7 @@ public final class GatewayService: Sendable {
     func createToken(_ request: CreateTokenRequest, _ context: ServerContext) async throws -> CreateTokenResponse {
         let principal = try self.requireOperator(context, "create tokens")
         guard let role = request.role else { throw RPCError.invalidArgument(field: "role", "is required") }
+        try await self.requireScopeExists(role: role, scope: request.scope, context)
         let created = try await self.tokens.create(
             role: role,
             scope: request.scope,
@@ -227,6 +228,41 @@ public final class GatewayService: Sendable {
             metadata: ["token": "\(created.info?.id ?? "")", "role": "\(role)", "by": "\(principal)"]
         )
         return created
+    }
+
+    /// An agency token's scope is an agency intake has; a supervisor token's, a supervisor
+    /// supervision has (NOT_FOUND otherwise). A malformed scope is left to the token store to refuse.
+    func requireScopeExists(role: String, scope: String?, _ context: ServerContext) async throws {
+        guard let scope, !scope.isEmpty else { return }
+        // By id only: intake would find an agency by its ORI too.
+        if role == "agency", !scope.hasPrefix("ag_") {
+            throw RPCError.invalidArgument(field: "scope", "\(scope) is not an agency id (ag_…)")
+        }
+        let options = try self.forwardOptions(context)
+        do {
+            switch role {
+            case "agency":
+                _ = try await self.backends.intake.call(
+                    IntakeMethods.getAgency,
+                    GetAgencyRequest(agency: scope),
+                    options: options
+                )
+            case "supervisor":
+                _ = try await self.backends.supervision.call(
+                    SupervisionMethods.getSupervisor,
+                    GetSupervisorRequest(supervisorId: scope),
+                    options: options
+                )
+            default:
+                return
+            }
+        } catch let error as RPCError where error.code == .notFound || error.code == .invalidArgument {
+            throw RPCError(
+                .notFound,
+                "scope: no \(role) \(scope) (\(error.message))",
+                details: ErrorDetails(reason: "SCOPE_NOT_FOUND", metadata: [KeyValue(key: "scope", value: scope)])
+            )
+        }
     }
 
     func listTokens(_ request: ListTokensRequest, _ context: ServerContext) async throws -> ListTokensResponse {

@@ -9,6 +9,7 @@ extension SupervisionService {
     func registerAuthorizations(into router: inout RPCRouter) {
         router.register(SupervisionMethods.createSupervisor) { try await self.createSupervisor($0, $1) }
         router.register(SupervisionMethods.assignSupervisor) { try await self.assignSupervisor($0, $1) }
+        router.register(SupervisionMethods.getSupervisor) { try await self.getSupervisor($0, $1) }
         router.register(SupervisionMethods.listSupervisors) { try await self.listSupervisors($0, $1) }
         router.register(SupervisionMethods.authorizeOfficer) { try await self.authorizeOfficer($0, $1) }
         router.register(SupervisionMethods.notifyCertified) { try await self.notifyCertified($0, $1) }

@@ -95,6 +95,15 @@ extension SupervisionService {
         try tx.recordAssignment(agreement: nil, authorization: authorization, supervisor: supervisor, change)
     }
 
+    func getSupervisor(_ request: GetSupervisorRequest, _ context: ServerContext) async throws -> Supervisor {
+        _ = try self.caller(context)
+        let rowid = try Self.rowid(request.supervisorId, prefix: "sv", field: "supervisor_id", what: "a supervisor")
+        guard let supervisor = try await self.store.read({ tx in try tx.supervisor(rowid) }) else {
+            throw RPCError(.notFound, "no supervisor \(Self.id("sv", rowid))")
+        }
+        return supervisor
+    }
+
     func listSupervisors(
         _ request: ListSupervisorsRequest,
         _ context: ServerContext

@@ -110,6 +110,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_import_agreement_request(voi
 const ProtobufCMessageDescriptor *accord_descriptor_supervisor(void) { return &accord__v1__supervisor__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_create_supervisor_request(void) { return &accord__v1__create_supervisor_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_assign_supervisor_request(void) { return &accord__v1__assign_supervisor_request__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_get_supervisor_request(void) { return &accord__v1__get_supervisor_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_supervisors_request(void) { return &accord__v1__list_supervisors_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_list_supervisors_response(void) { return &accord__v1__list_supervisors_response__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_authorization(void) { return &accord__v1__authorization__descriptor; }

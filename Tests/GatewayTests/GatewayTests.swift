@@ -336,6 +336,52 @@ struct GatewayTests {
         #expect(backends.backends.count == 3 && backends.backends.allSatisfy { $0.state == .healthy })
     }
 
+    @Test("a scoped token names what exists: an agency intake has, a supervisor supervision has")
+    func tokenScopesExist() async throws {
+        let d = try await Deployment.start()
+        defer { Task { await d.stop() } }
+        let office = try await d.token("program-office")
+        let agency = try await d.client.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Self.agency),
+            options: Deployment.bearer(office)
+        )
+        let supervisor = try await d.client.unary(
+            SupervisionMethods.createSupervisor,
+            CreateSupervisorRequest(supervisor: Supervisor(name: "Dana Reyes", component: .ice, office: "ERO Houston")),
+            options: Deployment.bearer(office)
+        )
+        _ = try await d.token("agency", scope: agency.id)
+        _ = try await d.token("supervisor", scope: supervisor.id)
+        let before = try await d.client.unary(
+            GatewayMethods.listTokens,
+            ListTokensRequest(),
+            options: Deployment.bearer(d.operatorToken)
+        ).tokens.count
+        for (role, scope, code) in [
+            ("agency", "ag_999999", StatusCode.notFound),
+            ("supervisor", "sv_999999", .notFound),
+            ("supervisor", "dana", .notFound),
+            ("agency", "TX2270000", .invalidArgument),
+        ] {
+            let refused = await d.error(
+                GatewayMethods.createToken,
+                CreateTokenRequest(role: role, scope: scope, name: "nobody"),
+                token: d.operatorToken
+            )
+            #expect(
+                refused?.code == code && refused?.message.contains(scope) == true,
+                "\(role) \(scope): \(refused.map { "\($0)" } ?? "taken")"
+            )
+        }
+        let after = try await d.client.unary(
+            GatewayMethods.listTokens,
+            ListTokensRequest(),
+            options: Deployment.bearer(d.operatorToken)
+        ).tokens.count
+        #expect(after == before, "a refused token was stored")
+    }
+
     @Test("an idempotency key goes through to the service: a retried submission returns the first request, OK")
     func idempotencyKeyThroughTheGateway() async throws {
         let d = try await Deployment.start()

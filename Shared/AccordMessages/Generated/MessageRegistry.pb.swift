@@ -105,6 +105,7 @@ enum MessageRegistry {
         Supervisor.self,
         CreateSupervisorRequest.self,
         AssignSupervisorRequest.self,
+        GetSupervisorRequest.self,
         ListSupervisorsRequest.self,
         ListSupervisorsResponse.self,
         Authorization.self,

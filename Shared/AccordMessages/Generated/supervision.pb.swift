@@ -1585,6 +1585,51 @@ extension AssignSupervisorRequest: CBackedMessage {
     }
 }
 
+public struct GetSupervisorRequest: ProtoMessage {
+    /// e.g. "sv_3".
+    public var supervisorId: String?
+
+    public init() {}
+
+    public init(
+        supervisorId: String? = nil
+    ) {
+        self.supervisorId = supervisorId
+    }
+
+    public static let protoName = "accord.v1.GetSupervisorRequest"
+    public static let fieldNames: [String] = ["supervisor_id"]
+}
+
+extension GetSupervisorRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
+extension GetSupervisorRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_supervisor_request() }
+    static let fieldNumbers: [UInt32] = [1]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.supervisorId = r.string(0)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.supervisorId)
+    }
+}
+
 public struct ListSupervisorsRequest: ProtoMessage {
     public var page: PageRequest?
 
@@ -4531,6 +4576,12 @@ public enum SupervisionMethods {
         isIdempotent: false
     )
 
+    public static let getSupervisor = RPCMethod<GetSupervisorRequest, Supervisor>(
+        path: "/accord.v1.Supervision/GetSupervisor",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let listSupervisors = RPCMethod<ListSupervisorsRequest, ListSupervisorsResponse>(
         path: "/accord.v1.Supervision/ListSupervisors",
         kind: .unary,
@@ -4699,6 +4750,7 @@ public enum SupervisionMethods {
         "/accord.v1.Supervision/ImportAgreement",
         "/accord.v1.Supervision/CreateSupervisor",
         "/accord.v1.Supervision/AssignSupervisor",
+        "/accord.v1.Supervision/GetSupervisor",
         "/accord.v1.Supervision/ListSupervisors",
         "/accord.v1.Supervision/AuthorizeOfficer",
         "/accord.v1.Supervision/NotifyCertified",
@@ -4741,6 +4793,7 @@ public enum SupervisionMethods {
         AnyRPCMethod(importAgreement),
         AnyRPCMethod(createSupervisor),
         AnyRPCMethod(assignSupervisor),
+        AnyRPCMethod(getSupervisor),
         AnyRPCMethod(listSupervisors),
         AnyRPCMethod(authorizeOfficer),
         AnyRPCMethod(notifyCertified),

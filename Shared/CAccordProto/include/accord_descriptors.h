@@ -106,6 +106,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_import_agreement_request(voi
 const ProtobufCMessageDescriptor *accord_descriptor_supervisor(void);
 const ProtobufCMessageDescriptor *accord_descriptor_create_supervisor_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_assign_supervisor_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_supervisor_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_supervisors_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_list_supervisors_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_authorization(void);

@@ -772,6 +772,51 @@ void   accord__v1__assign_supervisor_request__free_unpacked
   assert(message->base.descriptor == &accord__v1__assign_supervisor_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__get_supervisor_request__init
+                     (Accord__V1__GetSupervisorRequest         *message)
+{
+  static const Accord__V1__GetSupervisorRequest init_value = ACCORD__V1__GET_SUPERVISOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__get_supervisor_request__get_packed_size
+                     (const Accord__V1__GetSupervisorRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__get_supervisor_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__get_supervisor_request__pack
+                     (const Accord__V1__GetSupervisorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__get_supervisor_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__get_supervisor_request__pack_to_buffer
+                     (const Accord__V1__GetSupervisorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__get_supervisor_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__GetSupervisorRequest *
+       accord__v1__get_supervisor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__GetSupervisorRequest *)
+     protobuf_c_message_unpack (&accord__v1__get_supervisor_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__get_supervisor_request__free_unpacked
+                     (Accord__V1__GetSupervisorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__get_supervisor_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__list_supervisors_request__init
                      (Accord__V1__ListSupervisorsRequest         *message)
 {
@@ -4151,6 +4196,44 @@ const ProtobufCMessageDescriptor accord__v1__assign_supervisor_request__descript
   accord__v1__assign_supervisor_request__field_indices_by_name,
   1,  accord__v1__assign_supervisor_request__number_ranges,
   (ProtobufCMessageInit) accord__v1__assign_supervisor_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__get_supervisor_request__field_descriptors[1] =
+{
+  {
+    "supervisor_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__GetSupervisorRequest, supervisor_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__get_supervisor_request__field_indices_by_name[] = {
+  0,   /* field[0] = supervisor_id */
+};
+static const ProtobufCIntRange accord__v1__get_supervisor_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor accord__v1__get_supervisor_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.GetSupervisorRequest",
+  "GetSupervisorRequest",
+  "Accord__V1__GetSupervisorRequest",
+  "accord.v1",
+  sizeof(Accord__V1__GetSupervisorRequest),
+  1,
+  accord__v1__get_supervisor_request__field_descriptors,
+  accord__v1__get_supervisor_request__field_indices_by_name,
+  1,  accord__v1__get_supervisor_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__get_supervisor_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor accord__v1__list_supervisors_request__field_descriptors[1] =
@@ -8180,7 +8263,7 @@ const ProtobufCEnumDescriptor accord__v1__meeting_kind__descriptor =
   accord__v1__meeting_kind__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__supervision__method_descriptors[38] =
+static const ProtobufCMethodDescriptor accord__v1__supervision__method_descriptors[39] =
 {
   { "OfferAgreement", &accord__v1__offer_agreement_request__descriptor, &accord__v1__agreement__descriptor },
   { "SignAgreement", &accord__v1__sign_agreement_request__descriptor, &accord__v1__agreement__descriptor },
@@ -8195,6 +8278,7 @@ static const ProtobufCMethodDescriptor accord__v1__supervision__method_descripto
   { "ImportAgreement", &accord__v1__import_agreement_request__descriptor, &accord__v1__agreement__descriptor },
   { "CreateSupervisor", &accord__v1__create_supervisor_request__descriptor, &accord__v1__supervisor__descriptor },
   { "AssignSupervisor", &accord__v1__assign_supervisor_request__descriptor, &accord__v1__supervisor__descriptor },
+  { "GetSupervisor", &accord__v1__get_supervisor_request__descriptor, &accord__v1__supervisor__descriptor },
   { "ListSupervisors", &accord__v1__list_supervisors_request__descriptor, &accord__v1__list_supervisors_response__descriptor },
   { "AuthorizeOfficer", &accord__v1__authorize_officer_request__descriptor, &accord__v1__authorization__descriptor },
   { "NotifyCertified", &accord__v1__notify_certified_request__descriptor, &accord__v1__notify_certified_response__descriptor },
@@ -8224,42 +8308,43 @@ static const ProtobufCMethodDescriptor accord__v1__supervision__method_descripto
 const unsigned accord__v1__supervision__method_indices_by_name[] = {
   6,        /* AddAddendum */
   12,        /* AssignSupervisor */
-  14,        /* AuthorizeOfficer */
-  32,        /* CloseInspection */
+  15,        /* AuthorizeOfficer */
+  33,        /* CloseInspection */
   11,        /* CreateSupervisor */
-  26,        /* ExportActions */
-  27,        /* FileComplaint */
-  24,        /* GetAction */
+  27,        /* ExportActions */
+  28,        /* FileComplaint */
+  25,        /* GetAction */
   8,        /* GetAgreement */
-  19,        /* GetAuthorization */
-  35,        /* GetProgramReport */
+  20,        /* GetAuthorization */
+  36,        /* GetProgramReport */
+  13,        /* GetSupervisor */
   10,        /* ImportAgreement */
-  25,        /* ListActions */
+  26,        /* ListActions */
   9,        /* ListAgreements */
-  36,        /* ListAudit */
-  20,        /* ListAuthorizations */
-  29,        /* ListComplaints */
-  33,        /* ListInspections */
-  13,        /* ListSupervisors */
+  37,        /* ListAudit */
+  21,        /* ListAuthorizations */
+  30,        /* ListComplaints */
+  34,        /* ListInspections */
+  14,        /* ListSupervisors */
   4,        /* NoticeTermination */
-  15,        /* NotifyCertified */
+  16,        /* NotifyCertified */
   0,        /* OfferAgreement */
-  21,        /* RecordAction */
-  31,        /* RecordInspection */
-  34,        /* RecordMeeting */
+  22,        /* RecordAction */
+  32,        /* RecordInspection */
+  35,        /* RecordMeeting */
   7,        /* RecordReview */
   3,        /* ReinstateAgreement */
   5,        /* RenewAgreement */
-  22,        /* ReviewAction */
-  16,        /* RevokeAuthorization */
-  30,        /* ScheduleInspection */
-  18,        /* SetDetainerCategories */
+  23,        /* ReviewAction */
+  17,        /* RevokeAuthorization */
+  31,        /* ScheduleInspection */
+  19,        /* SetDetainerCategories */
   1,        /* SignAgreement */
-  23,        /* SignChargingDocument */
+  24,        /* SignChargingDocument */
   2,        /* SuspendAgreement */
-  17,        /* SuspendAuthorization */
-  28,        /* UpdateComplaint */
-  37         /* VerifyAudit */
+  18,        /* SuspendAuthorization */
+  29,        /* UpdateComplaint */
+  38         /* VerifyAudit */
 };
 const ProtobufCServiceDescriptor accord__v1__supervision__descriptor =
 {
@@ -8268,7 +8353,7 @@ const ProtobufCServiceDescriptor accord__v1__supervision__descriptor =
   "Supervision",
   "Accord__V1__Supervision",
   "accord.v1",
-  38,
+  39,
   accord__v1__supervision__method_descriptors,
   accord__v1__supervision__method_indices_by_name
 };
@@ -8376,13 +8461,21 @@ void accord__v1__supervision__assign_supervisor(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__supervision__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__supervision__get_supervisor(ProtobufCService *service,
+                                             const Accord__V1__GetSupervisorRequest *input,
+                                             Accord__V1__Supervisor_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__supervision__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__supervision__list_supervisors(ProtobufCService *service,
                                                const Accord__V1__ListSupervisorsRequest *input,
                                                Accord__V1__ListSupervisorsResponse_Closure closure,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__authorize_officer(ProtobufCService *service,
                                                 const Accord__V1__AuthorizeOfficerRequest *input,
@@ -8390,7 +8483,7 @@ void accord__v1__supervision__authorize_officer(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__notify_certified(ProtobufCService *service,
                                                const Accord__V1__NotifyCertifiedRequest *input,
@@ -8398,7 +8491,7 @@ void accord__v1__supervision__notify_certified(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__revoke_authorization(ProtobufCService *service,
                                                    const Accord__V1__RevokeAuthorizationRequest *input,
@@ -8406,7 +8499,7 @@ void accord__v1__supervision__revoke_authorization(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__suspend_authorization(ProtobufCService *service,
                                                     const Accord__V1__SuspendAuthorizationRequest *input,
@@ -8414,7 +8507,7 @@ void accord__v1__supervision__suspend_authorization(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__set_detainer_categories(ProtobufCService *service,
                                                       const Accord__V1__SetDetainerCategoriesRequest *input,
@@ -8422,7 +8515,7 @@ void accord__v1__supervision__set_detainer_categories(ProtobufCService *service,
                                                       void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__get_authorization(ProtobufCService *service,
                                                 const Accord__V1__GetAuthorizationRequest *input,
@@ -8430,7 +8523,7 @@ void accord__v1__supervision__get_authorization(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__list_authorizations(ProtobufCService *service,
                                                   const Accord__V1__ListAuthorizationsRequest *input,
@@ -8438,7 +8531,7 @@ void accord__v1__supervision__list_authorizations(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__record_action(ProtobufCService *service,
                                             const Accord__V1__RecordActionRequest *input,
@@ -8446,7 +8539,7 @@ void accord__v1__supervision__record_action(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__review_action(ProtobufCService *service,
                                             const Accord__V1__ReviewActionRequest *input,
@@ -8454,7 +8547,7 @@ void accord__v1__supervision__review_action(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__sign_charging_document(ProtobufCService *service,
                                                      const Accord__V1__SignChargingDocumentRequest *input,
@@ -8462,7 +8555,7 @@ void accord__v1__supervision__sign_charging_document(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__get_action(ProtobufCService *service,
                                          const Accord__V1__GetActionRequest *input,
@@ -8470,7 +8563,7 @@ void accord__v1__supervision__get_action(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__list_actions(ProtobufCService *service,
                                            const Accord__V1__ListActionsRequest *input,
@@ -8478,7 +8571,7 @@ void accord__v1__supervision__list_actions(ProtobufCService *service,
                                            void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__export_actions(ProtobufCService *service,
                                              const Accord__V1__ListActionsRequest *input,
@@ -8486,7 +8579,7 @@ void accord__v1__supervision__export_actions(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__file_complaint(ProtobufCService *service,
                                              const Accord__V1__FileComplaintRequest *input,
@@ -8494,7 +8587,7 @@ void accord__v1__supervision__file_complaint(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__update_complaint(ProtobufCService *service,
                                                const Accord__V1__UpdateComplaintRequest *input,
@@ -8502,7 +8595,7 @@ void accord__v1__supervision__update_complaint(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__list_complaints(ProtobufCService *service,
                                               const Accord__V1__ListComplaintsRequest *input,
@@ -8510,7 +8603,7 @@ void accord__v1__supervision__list_complaints(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__schedule_inspection(ProtobufCService *service,
                                                   const Accord__V1__ScheduleInspectionRequest *input,
@@ -8518,7 +8611,7 @@ void accord__v1__supervision__schedule_inspection(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 31, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__record_inspection(ProtobufCService *service,
                                                 const Accord__V1__RecordInspectionRequest *input,
@@ -8526,7 +8619,7 @@ void accord__v1__supervision__record_inspection(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 31, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 32, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__close_inspection(ProtobufCService *service,
                                                const Accord__V1__CloseInspectionRequest *input,
@@ -8534,7 +8627,7 @@ void accord__v1__supervision__close_inspection(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 32, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 33, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__list_inspections(ProtobufCService *service,
                                                const Accord__V1__ListInspectionsRequest *input,
@@ -8542,7 +8635,7 @@ void accord__v1__supervision__list_inspections(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 33, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 34, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__record_meeting(ProtobufCService *service,
                                              const Accord__V1__RecordMeetingRequest *input,
@@ -8550,7 +8643,7 @@ void accord__v1__supervision__record_meeting(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 34, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 35, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__get_program_report(ProtobufCService *service,
                                                  const Accord__V1__ProgramReportRequest *input,
@@ -8558,7 +8651,7 @@ void accord__v1__supervision__get_program_report(ProtobufCService *service,
                                                  void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 35, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 36, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__list_audit(ProtobufCService *service,
                                          const Accord__V1__ListAuditRequest *input,
@@ -8566,7 +8659,7 @@ void accord__v1__supervision__list_audit(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 36, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 37, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__verify_audit(ProtobufCService *service,
                                            const Accord__V1__VerifyAuditRequest *input,
@@ -8574,7 +8667,7 @@ void accord__v1__supervision__verify_audit(ProtobufCService *service,
                                            void *closure_data)
 {
   assert(service->descriptor == &accord__v1__supervision__descriptor);
-  service->invoke(service, 37, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 38, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__supervision__init (Accord__V1__Supervision_Service *service,
                                     Accord__V1__Supervision_ServiceDestroy destroy)

@@ -34,6 +34,7 @@ typedef struct Accord__V1__ImportAgreementRequest Accord__V1__ImportAgreementReq
 typedef struct Accord__V1__Supervisor Accord__V1__Supervisor;
 typedef struct Accord__V1__CreateSupervisorRequest Accord__V1__CreateSupervisorRequest;
 typedef struct Accord__V1__AssignSupervisorRequest Accord__V1__AssignSupervisorRequest;
+typedef struct Accord__V1__GetSupervisorRequest Accord__V1__GetSupervisorRequest;
 typedef struct Accord__V1__ListSupervisorsRequest Accord__V1__ListSupervisorsRequest;
 typedef struct Accord__V1__ListSupervisorsResponse Accord__V1__ListSupervisorsResponse;
 typedef struct Accord__V1__Authorization Accord__V1__Authorization;
@@ -528,6 +529,19 @@ struct  Accord__V1__AssignSupervisorRequest
 #define ACCORD__V1__ASSIGN_SUPERVISOR_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__assign_supervisor_request__descriptor) \
     , NULL, NULL, NULL, NULL }
+
+
+struct  Accord__V1__GetSupervisorRequest
+{
+  ProtobufCMessage base;
+  /*
+   * e.g. "sv_3".
+   */
+  char *supervisor_id;
+};
+#define ACCORD__V1__GET_SUPERVISOR_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_supervisor_request__descriptor) \
+    , NULL }
 
 
 struct  Accord__V1__ListSupervisorsRequest
@@ -1677,6 +1691,25 @@ Accord__V1__AssignSupervisorRequest *
 void   accord__v1__assign_supervisor_request__free_unpacked
                      (Accord__V1__AssignSupervisorRequest *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__GetSupervisorRequest methods */
+void   accord__v1__get_supervisor_request__init
+                     (Accord__V1__GetSupervisorRequest         *message);
+size_t accord__v1__get_supervisor_request__get_packed_size
+                     (const Accord__V1__GetSupervisorRequest   *message);
+size_t accord__v1__get_supervisor_request__pack
+                     (const Accord__V1__GetSupervisorRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__get_supervisor_request__pack_to_buffer
+                     (const Accord__V1__GetSupervisorRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__GetSupervisorRequest *
+       accord__v1__get_supervisor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__get_supervisor_request__free_unpacked
+                     (Accord__V1__GetSupervisorRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Accord__V1__ListSupervisorsRequest methods */
 void   accord__v1__list_supervisors_request__init
                      (Accord__V1__ListSupervisorsRequest         *message);
@@ -2528,6 +2561,9 @@ typedef void (*Accord__V1__CreateSupervisorRequest_Closure)
 typedef void (*Accord__V1__AssignSupervisorRequest_Closure)
                  (const Accord__V1__AssignSupervisorRequest *message,
                   void *closure_data);
+typedef void (*Accord__V1__GetSupervisorRequest_Closure)
+                 (const Accord__V1__GetSupervisorRequest *message,
+                  void *closure_data);
 typedef void (*Accord__V1__ListSupervisorsRequest_Closure)
                  (const Accord__V1__ListSupervisorsRequest *message,
                   void *closure_data);
@@ -2713,6 +2749,10 @@ struct Accord__V1__Supervision_Service
                             const Accord__V1__AssignSupervisorRequest *input,
                             Accord__V1__Supervisor_Closure closure,
                             void *closure_data);
+  void (*get_supervisor)(Accord__V1__Supervision_Service *service,
+                         const Accord__V1__GetSupervisorRequest *input,
+                         Accord__V1__Supervisor_Closure closure,
+                         void *closure_data);
   void (*list_supervisors)(Accord__V1__Supervision_Service *service,
                            const Accord__V1__ListSupervisorsRequest *input,
                            Accord__V1__ListSupervisorsResponse_Closure closure,
@@ -2834,6 +2874,7 @@ void accord__v1__supervision__init (Accord__V1__Supervision_Service *service,
       function_prefix__ ## import_agreement,\
       function_prefix__ ## create_supervisor,\
       function_prefix__ ## assign_supervisor,\
+      function_prefix__ ## get_supervisor,\
       function_prefix__ ## list_supervisors,\
       function_prefix__ ## authorize_officer,\
       function_prefix__ ## notify_certified,\
@@ -2911,6 +2952,10 @@ void accord__v1__supervision__assign_supervisor(ProtobufCService *service,
                                                 const Accord__V1__AssignSupervisorRequest *input,
                                                 Accord__V1__Supervisor_Closure closure,
                                                 void *closure_data);
+void accord__v1__supervision__get_supervisor(ProtobufCService *service,
+                                             const Accord__V1__GetSupervisorRequest *input,
+                                             Accord__V1__Supervisor_Closure closure,
+                                             void *closure_data);
 void accord__v1__supervision__list_supervisors(ProtobufCService *service,
                                                const Accord__V1__ListSupervisorsRequest *input,
                                                Accord__V1__ListSupervisorsResponse_Closure closure,
@@ -3041,6 +3086,7 @@ extern const ProtobufCMessageDescriptor accord__v1__import_agreement_request__de
 extern const ProtobufCMessageDescriptor accord__v1__supervisor__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__create_supervisor_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__assign_supervisor_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__get_supervisor_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_supervisors_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__list_supervisors_response__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__authorization__descriptor;
