@@ -79,6 +79,12 @@ complaint=$(as "$office" complaint file --agreement "$agreement" --officer "$off
 as "$office" complaint update "$complaint" --notified now --resolved now --resolution "unfounded" > /dev/null
 as "$office" complaint list --agency "$agency"
 
+step "The agreement is renewed: once both sign, the officer keeps authority under the renewal"
+renewal=$(as "$office" agreement renew "$agreement" --json | field id)
+as "$office" agreement sign "$renewal" --party agency --by "Sheriff Dana Cruz" > /dev/null
+as "$office" agreement sign "$renewal" --party federal --by "ERO Houston Field Office Director" | tail -1
+agreement=$renewal
+
 step "The agency's dossier"
 as "$office" dossier "$agency"
 

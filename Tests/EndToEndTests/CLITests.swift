@@ -156,7 +156,7 @@ struct CLITests {
         #expect(demo.status == 0, "\(demo.output)\n\(demo.errors)")
         for marker in [
             "QUALIFIED", "CERTIFIED", "ACTIVE", "DETAINER", "PERMISSION_DENIED: JEM does not delegate",
-            "APPROVED", "RESOLVED", "Recent actions", "intact",
+            "APPROVED", "keep their authority under", "RESOLVED", "Recent actions", "intact",
         ] {
             #expect(
                 demo.output.contains(marker) || demo.errors.contains(marker),

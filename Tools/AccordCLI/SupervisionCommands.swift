@@ -16,6 +16,27 @@ struct AgreementCommand: AsyncParsableCommand {
         Output.record(agreement, json: gateway.options.json)
     }
 
+    /// How many authorizations of `status` the agreement holds (every page).
+    static func authorizations(
+        _ gateway: Gateway,
+        of agreement: String?,
+        _ status: AuthorizationStatus
+    ) async throws
+        -> Int
+    {
+        var count = 0
+        var page = PageRequest(pageSize: 500)
+        while true {
+            let listed = try await gateway.call(
+                SupervisionMethods.listAuthorizations,
+                ListAuthorizationsRequest(agreementId: agreement, status: status, page: page)
+            )
+            count += listed.authorizations.count
+            guard let next = listed.page?.nextPageToken, !next.isEmpty else { return count }
+            page.pageToken = next
+        }
+    }
+
     struct Offer: GatewayCommand {
         static let configuration = CommandConfiguration(abstract: "Offer an agreement from a qualified request.")
         @OptionGroup var gateway: GatewayOptions
@@ -43,12 +64,16 @@ struct AgreementCommand: AsyncParsableCommand {
 
         func run(_ gateway: Gateway) async throws {
             let party = try enumValue(self.party, as: Signatory.self, prefix: "SIGNATORY_", option: "--party")
-            AgreementCommand.show(
-                gateway,
-                try await gateway.call(
-                    SupervisionMethods.signAgreement,
-                    SignAgreementRequest(agreementId: self.id, party: party, signedBy: self.by, signedOn: self.on)
-                )
+            let signed = try await gateway.call(
+                SupervisionMethods.signAgreement,
+                SignAgreementRequest(agreementId: self.id, party: party, signedBy: self.by, signedOn: self.on)
+            )
+            AgreementCommand.show(gateway, signed)
+            guard !gateway.options.json, signed.status == .active, let old = signed.supersedes else { return }
+            let carried = try await AgreementCommand.authorizations(gateway, of: signed.id, .active)
+            print(
+                "\nIn force: it supersedes \(old). The officers authorized under \(old) keep their authority "
+                    + "under \(signed.id ?? "it") (\(carried) active authorization\(carried == 1 ? "" : "s") now)."
             )
         }
     }
@@ -138,18 +163,29 @@ struct AgreementCommand: AsyncParsableCommand {
     }
 
     struct Reinstate: GatewayCommand {
-        static let configuration = CommandConfiguration(abstract: "Reinstate a suspended agreement.")
+        static let configuration = CommandConfiguration(
+            abstract: "Reinstate a suspended agreement.",
+            discussion: """
+                The authorizations the suspension revoked stay revoked: each officer is authorized again \
+                (accord authorize OFFICER --agreement ID) once the program office decides so.
+                """
+        )
         @OptionGroup var gateway: GatewayOptions
         @Argument(help: "The agreement id.") var id: String
         @Option(help: "Why.") var reason: String
 
         func run(_ gateway: Gateway) async throws {
-            AgreementCommand.show(
-                gateway,
-                try await gateway.call(
-                    SupervisionMethods.reinstateAgreement,
-                    ReinstateAgreementRequest(agreementId: self.id, reason: self.reason)
-                )
+            let reinstated = try await gateway.call(
+                SupervisionMethods.reinstateAgreement,
+                ReinstateAgreementRequest(agreementId: self.id, reason: self.reason)
+            )
+            AgreementCommand.show(gateway, reinstated)
+            guard !gateway.options.json else { return }
+            let revoked = try await AgreementCommand.authorizations(gateway, of: reinstated.id, .revoked)
+            print(
+                "\nReinstated. Authority revoked under \(self.id) stays revoked (\(revoked) revoked authorization"
+                    + "\(revoked == 1 ? "" : "s")): authorize each officer again with "
+                    + "`accord authorize OFFICER --agreement \(self.id)`."
             )
         }
     }
@@ -174,7 +210,11 @@ struct AgreementCommand: AsyncParsableCommand {
 
     struct Renew: GatewayCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Offer a renewal; once signed it supersedes this one."
+            abstract: "Offer a renewal; once signed it supersedes this one.",
+            discussion: """
+                When both parties have signed the renewal, it supersedes this agreement, and every officer \
+                whose authority is in force under this one keeps it under the renewal (nothing to re-authorize).
+                """
         )
         @OptionGroup var gateway: GatewayOptions
         @Argument(help: "The agreement id.") var id: String
