@@ -33,6 +33,13 @@ public final class QualificationService: Sendable {
     /// Absent: nominations are not checked with intake (a qualification service on its own, in tests).
     let agencyOf: AgencyOf?
 
+    /// A request and its agency as intake has them, nil when intake has no such request: what an
+    /// evaluation preview judges.
+    public typealias RequestOf = @Sendable (_ requestID: String) async throws -> (ParticipationRequest, Agency)?
+
+    /// Absent: no previews (a qualification service on its own).
+    let requestOf: RequestOf?
+
     /// Opens (or creates) the database, records `rules` when their
     /// version is new, and puts the rule set published last in force.
     public init(
@@ -41,10 +48,12 @@ public final class QualificationService: Sendable {
         logger: Logger,
         clock: ServiceClock = .system,
         agreementsOf: AgreementsOf? = nil,
-        agencyOf: AgencyOf? = nil
+        agencyOf: AgencyOf? = nil,
+        requestOf: RequestOf? = nil
     ) async throws {
         self.agreementsOf = agreementsOf
         self.agencyOf = agencyOf
+        self.requestOf = requestOf
         let store = try await SQLQualificationStore(storage, logger: logger)
         let current = try await Self.recordAndSelect(
             rules,
@@ -70,7 +79,8 @@ public final class QualificationService: Sendable {
         logger: Logger,
         clock: ServiceClock = .system,
         agreementsOf: AgreementsOf? = nil,
-        agencyOf: AgencyOf? = nil
+        agencyOf: AgencyOf? = nil,
+        requestOf: RequestOf? = nil
     ) async throws {
         try await self.init(
             storage: .sqlite(path: databasePath),
@@ -78,7 +88,8 @@ public final class QualificationService: Sendable {
             logger: logger,
             clock: clock,
             agreementsOf: agreementsOf,
-            agencyOf: agencyOf
+            agencyOf: agencyOf,
+            requestOf: requestOf
         )
     }
 
@@ -94,6 +105,7 @@ public final class QualificationService: Sendable {
     public func register(into router: inout RPCRouter) {
         router.register(QualificationMethods.evaluateRequest) { try await self.evaluateRequest($0, $1) }
         router.register(QualificationMethods.getEvaluation) { try await self.getEvaluation($0, $1) }
+        router.register(QualificationMethods.previewEvaluation) { try await self.previewEvaluation($0, $1) }
         router.register(QualificationMethods.recommendModel) { try await self.recommendModel($0, $1) }
         self.registerOfficers(into: &router)
         self.registerCompliance(into: &router)

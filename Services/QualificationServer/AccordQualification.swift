@@ -70,7 +70,8 @@ struct AccordQualification: AsyncParsableCommand {
                 rules: rules,
                 logger: logger,
                 agreementsOf: Self.standing(at: supervision, resolved.internalCredential, logger),
-                agencyOf: Self.agencies(at: intake, resolved.internalCredential, logger)
+                agencyOf: Self.agencies(at: intake, resolved.internalCredential, logger),
+                requestOf: Self.requests(at: intake, resolved.internalCredential, logger)
             )
             service.register(into: &router)
             return [
@@ -128,6 +129,37 @@ struct AccordQualification: AsyncParsableCommand {
             do {
                 return try await delivery.unary(IntakeMethods.getAgency, GetAgencyRequest(agency: agencyID))
             } catch let error as RPCError where error.code == .notFound {
+                return nil
+            }
+        }
+    }
+
+    /// Evaluation previews read the request and its agency from intake: nil for a request intake
+    /// does not have.
+    static func requests(
+        at intake: [Endpoint],
+        _ credential: String?,
+        _ logger: Logger
+    ) -> QualificationService.RequestOf {
+        let delivery = OutboxDelivery(
+            endpoints: intake,
+            speakingAs: Principal(role: .programOffice, name: "qualification"),
+            internalCredential: credential,
+            callTimeout: .seconds(2),
+            logger: logger
+        )
+        return { requestID in
+            do {
+                let request = try await delivery.unary(
+                    IntakeMethods.getRequest,
+                    GetRequestRequest(requestId: requestID)
+                )
+                let agency = try await delivery.unary(
+                    IntakeMethods.getAgency,
+                    GetAgencyRequest(agency: request.agencyId)
+                )
+                return (request, agency)
+            } catch let error as RPCError where error.code == .notFound || error.code == .invalidArgument {
                 return nil
             }
         }

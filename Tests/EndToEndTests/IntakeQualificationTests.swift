@@ -128,6 +128,46 @@ struct IntakeQualificationTests {
         #expect(evaluation.failed.first?.source?.contains("7284.6") == true)
         #expect(evaluation.reported == true)
 
+        // Previews: the rules in force on a date, changing nothing.
+        func preview(_ id: String?, _ asOf: String?) async throws -> EvaluationPreview {
+            try await qualificationClient.unary(
+                QualificationMethods.previewEvaluation,
+                PreviewEvaluationRequest(requestId: id, asOf: asOf)
+            )
+        }
+        let now = try await preview(barred.id, nil)
+        #expect(now.status == .deficient && now.failed.map(\.code) == ["STATE_LAW_PROHIBITS"], "\(now.failed)")
+        #expect(now.rulesVersion == "2026-11-30.1" && now.projection == false)
+        #expect(now.stateLaws.map(\.effectiveOn) == ["2018-01-01"] && now.stateLaws.first?.inForce == true)
+        // Before California's law took effect (and before the consent was given).
+        let before = try await preview(barred.id, "2017-12-31")
+        #expect(before.failed.map(\.code) == ["CONSENT_IN_FUTURE"], "\(before.failed)")
+        #expect(before.stateLaws.first?.inForce == false)
+        #expect(before.notes.contains { $0.contains("the first one recorded") }, "\(before.notes)")
+        // Far ahead: the consent has gone stale by then.
+        let ahead = try await preview(good.id, "2030-01-01")
+        #expect(ahead.projection == true && ahead.failed.map(\.code) == ["CONSENT_STALE"], "\(ahead.failed)")
+        for (id, asOf, code) in [
+            (barred.id, "2026-02-30", StatusCode.invalidArgument), ("rq_999999", nil, .notFound),
+            ("request 5", nil, .invalidArgument),
+        ] {
+            do {
+                _ = try await preview(id, asOf)
+                Issue.record("previewed \(id ?? "-") as of \(asOf ?? "-")")
+            } catch let error as RPCError {
+                #expect(error.code == code, "\(error)")
+            }
+        }
+        // Nothing changed: the decision and the request are as they were.
+        let again = try await qualificationClient.unary(
+            QualificationMethods.getEvaluation,
+            GetEvaluationRequest(requestId: barred.id)
+        )
+        #expect(again == evaluation)
+        #expect(
+            try await client.unary(IntakeMethods.getRequest, GetRequestRequest(requestId: good.id)).status == .qualified
+        )
+
         // Nominations are checked with intake: the agency must exist, and a jail model needs a jail.
         let noJail = try await client.unary(
             IntakeMethods.registerAgency,

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import AccordRPC
 import AccordSheets
@@ -215,8 +216,54 @@ struct RequestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "request",
         abstract: "Participation requests.",
-        subcommands: [Submit.self, Show.self, List.self, Amend.self, Withdraw.self]
+        subcommands: [Submit.self, Show.self, List.self, Amend.self, Withdraw.self, Preview.self]
     )
+
+    struct Preview: GatewayCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What the rules in force on a date decide for a request; changes nothing.",
+            discussion: """
+                Judges the request as intake has it now by the rule set in force on --as-of (the first one \
+                recorded, for an earlier date), each State law from its own effective date. A later date is a \
+                projection. The agency's agreements (its standing) are not judged.
+                """
+        )
+        @OptionGroup var gateway: GatewayOptions
+        @Argument(help: "The request id, e.g. rq_4.") var id: String
+        @Option(help: "YYYY-MM-DD; default today.") var asOf: String?
+
+        func run(_ gateway: Gateway) async throws {
+            if let asOf = self.asOf, Day(asOf) == nil {
+                throw ValidationError("--as-of: \(asOf) is not a date as YYYY-MM-DD")
+            }
+            let preview = try await gateway.call(
+                QualificationMethods.previewEvaluation,
+                PreviewEvaluationRequest(requestId: self.id, asOf: self.asOf)
+            )
+            if self.gateway.json {
+                print(preview.json.serialized(indent: 2))
+                return
+            }
+            let verdict = preview.status == .qualified ? "QUALIFIED" : "DEFICIENT"
+            print(
+                "\(preview.requestId ?? self.id) revision \(preview.revision ?? 0) as of \(preview.asOf ?? "?")"
+                    + "\(preview.projection == true ? " (projection)" : ""): \(verdict) by rules \(preview.rulesVersion ?? "?")"
+            )
+            if !preview.failed.isEmpty {
+                print("\nFailed requirements")
+                Output.table(preview.failed, columns: ["code", "message", "source"], json: false)
+            }
+            if !preview.stateLaws.isEmpty {
+                print("\nState law")
+                Output.table(
+                    preview.stateLaws,
+                    columns: ["state", "stance", "effective_on", "in_force", "citation"],
+                    json: false
+                )
+            }
+            for note in preview.notes { print("\nNote: \(note)") }
+        }
+    }
 
     struct Submit: GatewayCommand {
         static let configuration = CommandConfiguration(

@@ -108,6 +108,9 @@ protocol RuleSetStore: Sendable {
     func recordRuleSet(_ record: RuleSetRecord, ifNew: Bool) async throws
     /// The rule set published last.
     func latestRuleSet() async throws -> RuleSetRecord?
+    /// The rule set in force at `milliseconds` (the last published by then); for a moment before
+    /// the first was recorded, that first one, with `earliest` set. Nil when none was ever recorded.
+    func ruleSet(inForceAt milliseconds: Int64) async throws -> (record: RuleSetRecord, earliest: Bool)?
 }
 
 /// An officer certified but not yet notified to supervision.

@@ -84,6 +84,19 @@ final class SQLQualificationStore: QualificationStore {
         }
     }
 
+    func ruleSet(inForceAt milliseconds: Int64) async throws -> (record: RuleSetRecord, earliest: Bool)? {
+        try await self.database.read { db in
+            if let row = try db.row(
+                "SELECT * FROM rule_set WHERE published_at_ms <= ? ORDER BY published_at_ms DESC, rowid DESC LIMIT 1",
+                [milliseconds]
+            ) {
+                return (QualificationRows.ruleSet(row), false)
+            }
+            return try db.row("SELECT * FROM rule_set ORDER BY published_at_ms, rowid LIMIT 1")
+                .map { (QualificationRows.ruleSet($0), true) }
+        }
+    }
+
     // MARK: Outbox
 
     func claimDecisions(limit: Int, now: Int64, lease: Int64) async throws -> [PendingDecision] {

@@ -372,6 +372,240 @@ extension Evaluation: CBackedMessage {
     }
 }
 
+/// What the rules in force on a date decide for a request, changing nothing.
+public struct PreviewEvaluationRequest: ProtoMessage {
+    public var requestId: String?
+    /// "YYYY-MM-DD"; absent: today. A later date is a projection (the rules known now, each State
+    /// law from its own effective date).
+    public var asOf: String?
+
+    public init() {}
+
+    public init(
+        requestId: String? = nil,
+        asOf: String? = nil
+    ) {
+        self.requestId = requestId
+        self.asOf = asOf
+    }
+
+    public static let protoName = "accord.v1.PreviewEvaluationRequest"
+    public static let fieldNames: [String] = ["request_id", "as_of"]
+}
+
+extension PreviewEvaluationRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.asOf { fields.append(("as_of", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
+extension PreviewEvaluationRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_preview_evaluation_request() }
+    static let fieldNumbers: [UInt32] = [1, 2]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.requestId = r.string(0)
+        self.asOf = r.string(1)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.requestId)
+        try w.setString(1, self.asOf)
+    }
+}
+
+/// One State-law entry for the agency's State, and whether it is in force on the preview's date.
+public struct StateLawConsidered: ProtoMessage {
+    public var state: String?
+    /// "prohibited", "restricted", "required" or "permitted".
+    public var stance: String?
+    /// "YYYY-MM-DD"; absent: no effective date is recorded (in force throughout).
+    public var effectiveOn: String?
+    public var citation: String?
+    public var inForce: Bool?
+    public var note: String?
+
+    public init() {}
+
+    public init(
+        state: String? = nil,
+        stance: String? = nil,
+        effectiveOn: String? = nil,
+        citation: String? = nil,
+        inForce: Bool? = nil,
+        note: String? = nil
+    ) {
+        self.state = state
+        self.stance = stance
+        self.effectiveOn = effectiveOn
+        self.citation = citation
+        self.inForce = inForce
+        self.note = note
+    }
+
+    public static let protoName = "accord.v1.StateLawConsidered"
+    public static let fieldNames: [String] = ["state", "stance", "effective_on", "citation", "in_force", "note"]
+}
+
+extension StateLawConsidered: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.state { fields.append(("state", JSONValue.of(value))) }
+        if let value = self.stance { fields.append(("stance", JSONValue.of(value))) }
+        if let value = self.effectiveOn { fields.append(("effective_on", JSONValue.of(value))) }
+        if let value = self.citation { fields.append(("citation", JSONValue.of(value))) }
+        if let value = self.inForce { fields.append(("in_force", JSONValue.of(value))) }
+        if let value = self.note { fields.append(("note", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
+extension StateLawConsidered: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_state_law_considered() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.state = r.string(0)
+        self.stance = r.string(1)
+        self.effectiveOn = r.string(2)
+        self.citation = r.string(3)
+        self.inForce = r.bool(4)
+        self.note = r.string(5)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.state)
+        try w.setString(1, self.stance)
+        try w.setString(2, self.effectiveOn)
+        try w.setString(3, self.citation)
+        w.setBool(4, self.inForce)
+        try w.setString(5, self.note)
+    }
+}
+
+public struct EvaluationPreview: ProtoMessage {
+    public var requestId: String?
+    /// The request's revision that was judged (its current one).
+    public var revision: UInt32?
+    public var asOf: String?
+    /// REQUEST_STATUS_QUALIFIED or REQUEST_STATUS_DEFICIENT, by these rules on that date.
+    public var status: RequestStatus?
+    public var failed: [Requirement] = []
+    /// The rule set applied: the one in force on as_of (the earliest recorded, for a date before it).
+    public var rulesVersion: String?
+    public var rulesPublishedAtMs: Int64?
+    public var stateLaws: [StateLawConsidered] = []
+    /// A date after today.
+    public var projection: Bool?
+    /// What the preview leaves out or assumes, in words (the agency's agreements are facts in
+    /// supervision, not rules: they are not judged).
+    public var notes: [String] = []
+
+    public init() {}
+
+    public init(
+        requestId: String? = nil,
+        revision: UInt32? = nil,
+        asOf: String? = nil,
+        status: RequestStatus? = nil,
+        failed: [Requirement] = [],
+        rulesVersion: String? = nil,
+        rulesPublishedAtMs: Int64? = nil,
+        stateLaws: [StateLawConsidered] = [],
+        projection: Bool? = nil,
+        notes: [String] = []
+    ) {
+        self.requestId = requestId
+        self.revision = revision
+        self.asOf = asOf
+        self.status = status
+        self.failed = failed
+        self.rulesVersion = rulesVersion
+        self.rulesPublishedAtMs = rulesPublishedAtMs
+        self.stateLaws = stateLaws
+        self.projection = projection
+        self.notes = notes
+    }
+
+    public static let protoName = "accord.v1.EvaluationPreview"
+    public static let fieldNames: [String] = ["request_id", "revision", "as_of", "status", "failed", "rules_version", "rules_published_at_ms", "state_laws", "projection", "notes"]
+}
+
+extension EvaluationPreview: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.requestId { fields.append(("request_id", JSONValue.of(value))) }
+        if let value = self.revision { fields.append(("revision", JSONValue.of(value))) }
+        if let value = self.asOf { fields.append(("as_of", JSONValue.of(value))) }
+        if let value = self.status { fields.append(("status", JSONValue.of(value))) }
+        if !self.failed.isEmpty { fields.append(("failed", .array(self.failed.map { JSONValue.of($0) }))) }
+        if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        if let value = self.rulesPublishedAtMs { fields.append(("rules_published_at_ms", JSONValue.of(value))) }
+        if !self.stateLaws.isEmpty { fields.append(("state_laws", .array(self.stateLaws.map { JSONValue.of($0) }))) }
+        if let value = self.projection { fields.append(("projection", JSONValue.of(value))) }
+        if !self.notes.isEmpty { fields.append(("notes", .array(self.notes.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
+extension EvaluationPreview: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_evaluation_preview() }
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.requestId = r.string(0)
+        self.revision = r.scalar(1, as: UInt32.self)
+        self.asOf = r.string(2)
+        self.status = r.enumValue(3).map(RequestStatus.init(rawValue:))
+        self.failed = r.messages(4, as: Requirement.self)
+        self.rulesVersion = r.string(5)
+        self.rulesPublishedAtMs = r.scalar(6, as: Int64.self)
+        self.stateLaws = r.messages(7, as: StateLawConsidered.self)
+        self.projection = r.bool(8)
+        self.notes = r.strings(9)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.requestId)
+        w.setScalar(1, self.revision)
+        try w.setString(2, self.asOf)
+        w.setEnumValue(3, self.status?.rawValue)
+        try w.setMessages(4, self.failed)
+        try w.setString(5, self.rulesVersion)
+        w.setScalar(6, self.rulesPublishedAtMs)
+        try w.setMessages(7, self.stateLaws)
+        w.setBool(8, self.projection)
+        try w.setStrings(9, self.notes)
+    }
+}
+
 public struct GetEvaluationRequest: ProtoMessage {
     public var requestId: String?
     /// Absent: the latest revision evaluated.
@@ -1897,6 +2131,12 @@ public enum QualificationMethods {
         isIdempotent: true
     )
 
+    public static let previewEvaluation = RPCMethod<PreviewEvaluationRequest, EvaluationPreview>(
+        path: "/accord.v1.Qualification/PreviewEvaluation",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let recommendModel = RPCMethod<RecommendModelRequest, RecommendModelResponse>(
         path: "/accord.v1.Qualification/RecommendModel",
         kind: .unary,
@@ -1989,6 +2229,7 @@ public enum QualificationMethods {
     public static let allPaths: [String] = [
         "/accord.v1.Qualification/EvaluateRequest",
         "/accord.v1.Qualification/GetEvaluation",
+        "/accord.v1.Qualification/PreviewEvaluation",
         "/accord.v1.Qualification/RecommendModel",
         "/accord.v1.Qualification/GetRules",
         "/accord.v1.Qualification/PublishRules",
@@ -2009,6 +2250,7 @@ public enum QualificationMethods {
     public static let allMethods: [AnyRPCMethod] = [
         AnyRPCMethod(evaluateRequest),
         AnyRPCMethod(getEvaluation),
+        AnyRPCMethod(previewEvaluation),
         AnyRPCMethod(recommendModel),
         AnyRPCMethod(getRules),
         AnyRPCMethod(publishRules),

@@ -64,6 +64,9 @@ const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_request(voi
 const ProtobufCMessageDescriptor *accord_descriptor_evaluate_request_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_requirement(void);
 const ProtobufCMessageDescriptor *accord_descriptor_evaluation(void);
+const ProtobufCMessageDescriptor *accord_descriptor_preview_evaluation_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_state_law_considered(void);
+const ProtobufCMessageDescriptor *accord_descriptor_evaluation_preview(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_evaluation_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_recommend_model_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_model_fit(void);

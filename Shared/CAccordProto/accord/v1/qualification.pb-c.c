@@ -187,6 +187,141 @@ void   accord__v1__evaluation__free_unpacked
   assert(message->base.descriptor == &accord__v1__evaluation__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__preview_evaluation_request__init
+                     (Accord__V1__PreviewEvaluationRequest         *message)
+{
+  static const Accord__V1__PreviewEvaluationRequest init_value = ACCORD__V1__PREVIEW_EVALUATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__preview_evaluation_request__get_packed_size
+                     (const Accord__V1__PreviewEvaluationRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__preview_evaluation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__preview_evaluation_request__pack
+                     (const Accord__V1__PreviewEvaluationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__preview_evaluation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__preview_evaluation_request__pack_to_buffer
+                     (const Accord__V1__PreviewEvaluationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__preview_evaluation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__PreviewEvaluationRequest *
+       accord__v1__preview_evaluation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__PreviewEvaluationRequest *)
+     protobuf_c_message_unpack (&accord__v1__preview_evaluation_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__preview_evaluation_request__free_unpacked
+                     (Accord__V1__PreviewEvaluationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__preview_evaluation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__state_law_considered__init
+                     (Accord__V1__StateLawConsidered         *message)
+{
+  static const Accord__V1__StateLawConsidered init_value = ACCORD__V1__STATE_LAW_CONSIDERED__INIT;
+  *message = init_value;
+}
+size_t accord__v1__state_law_considered__get_packed_size
+                     (const Accord__V1__StateLawConsidered *message)
+{
+  assert(message->base.descriptor == &accord__v1__state_law_considered__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__state_law_considered__pack
+                     (const Accord__V1__StateLawConsidered *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__state_law_considered__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__state_law_considered__pack_to_buffer
+                     (const Accord__V1__StateLawConsidered *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__state_law_considered__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__StateLawConsidered *
+       accord__v1__state_law_considered__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__StateLawConsidered *)
+     protobuf_c_message_unpack (&accord__v1__state_law_considered__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__state_law_considered__free_unpacked
+                     (Accord__V1__StateLawConsidered *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__state_law_considered__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   accord__v1__evaluation_preview__init
+                     (Accord__V1__EvaluationPreview         *message)
+{
+  static const Accord__V1__EvaluationPreview init_value = ACCORD__V1__EVALUATION_PREVIEW__INIT;
+  *message = init_value;
+}
+size_t accord__v1__evaluation_preview__get_packed_size
+                     (const Accord__V1__EvaluationPreview *message)
+{
+  assert(message->base.descriptor == &accord__v1__evaluation_preview__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__evaluation_preview__pack
+                     (const Accord__V1__EvaluationPreview *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__evaluation_preview__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__evaluation_preview__pack_to_buffer
+                     (const Accord__V1__EvaluationPreview *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__evaluation_preview__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__EvaluationPreview *
+       accord__v1__evaluation_preview__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__EvaluationPreview *)
+     protobuf_c_message_unpack (&accord__v1__evaluation_preview__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__evaluation_preview__free_unpacked
+                     (Accord__V1__EvaluationPreview *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__evaluation_preview__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__get_evaluation_request__init
                      (Accord__V1__GetEvaluationRequest         *message)
 {
@@ -1592,6 +1727,315 @@ const ProtobufCMessageDescriptor accord__v1__evaluation__descriptor =
   accord__v1__evaluation__field_indices_by_name,
   1,  accord__v1__evaluation__number_ranges,
   (ProtobufCMessageInit) accord__v1__evaluation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__preview_evaluation_request__field_descriptors[2] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__PreviewEvaluationRequest, request_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__PreviewEvaluationRequest, as_of),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__preview_evaluation_request__field_indices_by_name[] = {
+  1,   /* field[1] = as_of */
+  0,   /* field[0] = request_id */
+};
+static const ProtobufCIntRange accord__v1__preview_evaluation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor accord__v1__preview_evaluation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.PreviewEvaluationRequest",
+  "PreviewEvaluationRequest",
+  "Accord__V1__PreviewEvaluationRequest",
+  "accord.v1",
+  sizeof(Accord__V1__PreviewEvaluationRequest),
+  2,
+  accord__v1__preview_evaluation_request__field_descriptors,
+  accord__v1__preview_evaluation_request__field_indices_by_name,
+  1,  accord__v1__preview_evaluation_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__preview_evaluation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__state_law_considered__field_descriptors[6] =
+{
+  {
+    "state",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__StateLawConsidered, state),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stance",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__StateLawConsidered, stance),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "effective_on",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__StateLawConsidered, effective_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "citation",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__StateLawConsidered, citation),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "in_force",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__StateLawConsidered, has_in_force),
+    offsetof(Accord__V1__StateLawConsidered, in_force),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "note",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__StateLawConsidered, note),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__state_law_considered__field_indices_by_name[] = {
+  3,   /* field[3] = citation */
+  2,   /* field[2] = effective_on */
+  4,   /* field[4] = in_force */
+  5,   /* field[5] = note */
+  1,   /* field[1] = stance */
+  0,   /* field[0] = state */
+};
+static const ProtobufCIntRange accord__v1__state_law_considered__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor accord__v1__state_law_considered__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.StateLawConsidered",
+  "StateLawConsidered",
+  "Accord__V1__StateLawConsidered",
+  "accord.v1",
+  sizeof(Accord__V1__StateLawConsidered),
+  6,
+  accord__v1__state_law_considered__field_descriptors,
+  accord__v1__state_law_considered__field_indices_by_name,
+  1,  accord__v1__state_law_considered__number_ranges,
+  (ProtobufCMessageInit) accord__v1__state_law_considered__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__evaluation_preview__field_descriptors[10] =
+{
+  {
+    "request_id",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__EvaluationPreview, request_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revision",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Accord__V1__EvaluationPreview, has_revision),
+    offsetof(Accord__V1__EvaluationPreview, revision),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "as_of",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__EvaluationPreview, as_of),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_ENUM,
+    offsetof(Accord__V1__EvaluationPreview, has_status),
+    offsetof(Accord__V1__EvaluationPreview, status),
+    &accord__v1__request_status__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "failed",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__EvaluationPreview, n_failed),
+    offsetof(Accord__V1__EvaluationPreview, failed),
+    &accord__v1__requirement__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rules_version",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__EvaluationPreview, rules_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rules_published_at_ms",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__EvaluationPreview, has_rules_published_at_ms),
+    offsetof(Accord__V1__EvaluationPreview, rules_published_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_laws",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__EvaluationPreview, n_state_laws),
+    offsetof(Accord__V1__EvaluationPreview, state_laws),
+    &accord__v1__state_law_considered__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "projection",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__EvaluationPreview, has_projection),
+    offsetof(Accord__V1__EvaluationPreview, projection),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__EvaluationPreview, n_notes),
+    offsetof(Accord__V1__EvaluationPreview, notes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__evaluation_preview__field_indices_by_name[] = {
+  2,   /* field[2] = as_of */
+  4,   /* field[4] = failed */
+  9,   /* field[9] = notes */
+  8,   /* field[8] = projection */
+  0,   /* field[0] = request_id */
+  1,   /* field[1] = revision */
+  6,   /* field[6] = rules_published_at_ms */
+  5,   /* field[5] = rules_version */
+  7,   /* field[7] = state_laws */
+  3,   /* field[3] = status */
+};
+static const ProtobufCIntRange accord__v1__evaluation_preview__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor accord__v1__evaluation_preview__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.EvaluationPreview",
+  "EvaluationPreview",
+  "Accord__V1__EvaluationPreview",
+  "accord.v1",
+  sizeof(Accord__V1__EvaluationPreview),
+  10,
+  accord__v1__evaluation_preview__field_descriptors,
+  accord__v1__evaluation_preview__field_indices_by_name,
+  1,  accord__v1__evaluation_preview__number_ranges,
+  (ProtobufCMessageInit) accord__v1__evaluation_preview__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor accord__v1__get_evaluation_request__field_descriptors[2] =
@@ -3478,10 +3922,11 @@ const ProtobufCEnumDescriptor accord__v1__training_status__descriptor =
   accord__v1__training_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[16] =
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[17] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
   { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
+  { "PreviewEvaluation", &accord__v1__preview_evaluation_request__descriptor, &accord__v1__evaluation_preview__descriptor },
   { "RecommendModel", &accord__v1__recommend_model_request__descriptor, &accord__v1__recommend_model_response__descriptor },
   { "GetRules", &accord__v1__get_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
   { "PublishRules", &accord__v1__publish_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
@@ -3498,22 +3943,23 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "GetCompliance", &accord__v1__get_compliance_request__descriptor, &accord__v1__get_compliance_response__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
-  11,        /* CertifyOfficer */
-  10,        /* CompleteCourse */
-  8,        /* EnrollOfficer */
+  12,        /* CertifyOfficer */
+  11,        /* CompleteCourse */
+  9,        /* EnrollOfficer */
   0,        /* EvaluateRequest */
-  15,        /* GetCompliance */
+  16,        /* GetCompliance */
   1,        /* GetEvaluation */
-  12,        /* GetOfficer */
-  3,        /* GetRules */
-  13,        /* ListOfficers */
-  5,        /* NominateOfficer */
-  4,        /* PublishRules */
-  2,        /* RecommendModel */
-  6,        /* RecordBackground */
-  9,        /* RecordExamAttempt */
-  14,        /* RecordRecurringTraining */
-  7         /* SetComplaintFlag */
+  13,        /* GetOfficer */
+  4,        /* GetRules */
+  14,        /* ListOfficers */
+  6,        /* NominateOfficer */
+  2,        /* PreviewEvaluation */
+  5,        /* PublishRules */
+  3,        /* RecommendModel */
+  7,        /* RecordBackground */
+  10,        /* RecordExamAttempt */
+  15,        /* RecordRecurringTraining */
+  8         /* SetComplaintFlag */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
 {
@@ -3522,7 +3968,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  16,
+  17,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -3542,13 +3988,21 @@ void accord__v1__qualification__get_evaluation(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__qualification__preview_evaluation(ProtobufCService *service,
+                                                   const Accord__V1__PreviewEvaluationRequest *input,
+                                                   Accord__V1__EvaluationPreview_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__qualification__recommend_model(ProtobufCService *service,
                                                 const Accord__V1__RecommendModelRequest *input,
                                                 Accord__V1__RecommendModelResponse_Closure closure,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_rules(ProtobufCService *service,
                                           const Accord__V1__GetRulesRequest *input,
@@ -3556,7 +4010,7 @@ void accord__v1__qualification__get_rules(ProtobufCService *service,
                                           void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__publish_rules(ProtobufCService *service,
                                               const Accord__V1__PublishRulesRequest *input,
@@ -3564,7 +4018,7 @@ void accord__v1__qualification__publish_rules(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__nominate_officer(ProtobufCService *service,
                                                  const Accord__V1__NominateOfficerRequest *input,
@@ -3572,7 +4026,7 @@ void accord__v1__qualification__nominate_officer(ProtobufCService *service,
                                                  void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_background(ProtobufCService *service,
                                                   const Accord__V1__RecordBackgroundRequest *input,
@@ -3580,7 +4034,7 @@ void accord__v1__qualification__record_background(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
                                                    const Accord__V1__SetComplaintFlagRequest *input,
@@ -3588,7 +4042,7 @@ void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__enroll_officer(ProtobufCService *service,
                                                const Accord__V1__EnrollOfficerRequest *input,
@@ -3596,7 +4050,7 @@ void accord__v1__qualification__enroll_officer(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     const Accord__V1__RecordExamAttemptRequest *input,
@@ -3604,7 +4058,7 @@ void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__complete_course(ProtobufCService *service,
                                                 const Accord__V1__CompleteCourseRequest *input,
@@ -3612,7 +4066,7 @@ void accord__v1__qualification__complete_course(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 const Accord__V1__CertifyOfficerRequest *input,
@@ -3620,7 +4074,7 @@ void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             const Accord__V1__GetOfficerRequest *input,
@@ -3628,7 +4082,7 @@ void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               const Accord__V1__ListOfficersRequest *input,
@@ -3636,7 +4090,7 @@ void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_recurring_training(ProtobufCService *service,
                                                           const Accord__V1__RecordRecurringTrainingRequest *input,
@@ -3644,7 +4098,7 @@ void accord__v1__qualification__record_recurring_training(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                const Accord__V1__GetComplianceRequest *input,
@@ -3652,7 +4106,7 @@ void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)

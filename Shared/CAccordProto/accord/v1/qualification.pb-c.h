@@ -21,6 +21,9 @@ typedef struct Accord__V1__EvaluateRequestRequest Accord__V1__EvaluateRequestReq
 typedef struct Accord__V1__EvaluateRequestResponse Accord__V1__EvaluateRequestResponse;
 typedef struct Accord__V1__Requirement Accord__V1__Requirement;
 typedef struct Accord__V1__Evaluation Accord__V1__Evaluation;
+typedef struct Accord__V1__PreviewEvaluationRequest Accord__V1__PreviewEvaluationRequest;
+typedef struct Accord__V1__StateLawConsidered Accord__V1__StateLawConsidered;
+typedef struct Accord__V1__EvaluationPreview Accord__V1__EvaluationPreview;
 typedef struct Accord__V1__GetEvaluationRequest Accord__V1__GetEvaluationRequest;
 typedef struct Accord__V1__RecommendModelRequest Accord__V1__RecommendModelRequest;
 typedef struct Accord__V1__ModelFit Accord__V1__ModelFit;
@@ -178,6 +181,91 @@ struct  Accord__V1__Evaluation
 #define ACCORD__V1__EVALUATION__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__evaluation__descriptor) \
     , NULL, 0, 0, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, 0,NULL, NULL, NULL, 0, 0, 0, 0 }
+
+
+/*
+ * What the rules in force on a date decide for a request, changing nothing.
+ */
+struct  Accord__V1__PreviewEvaluationRequest
+{
+  ProtobufCMessage base;
+  char *request_id;
+  /*
+   * "YYYY-MM-DD"; absent: today. A later date is a projection (the rules known now, each State
+   * law from its own effective date).
+   */
+  char *as_of;
+};
+#define ACCORD__V1__PREVIEW_EVALUATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__preview_evaluation_request__descriptor) \
+    , NULL, NULL }
+
+
+/*
+ * One State-law entry for the agency's State, and whether it is in force on the preview's date.
+ */
+struct  Accord__V1__StateLawConsidered
+{
+  ProtobufCMessage base;
+  char *state;
+  /*
+   * "prohibited", "restricted", "required" or "permitted".
+   */
+  char *stance;
+  /*
+   * "YYYY-MM-DD"; absent: no effective date is recorded (in force throughout).
+   */
+  char *effective_on;
+  char *citation;
+  protobuf_c_boolean has_in_force;
+  protobuf_c_boolean in_force;
+  char *note;
+};
+#define ACCORD__V1__STATE_LAW_CONSIDERED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__state_law_considered__descriptor) \
+    , NULL, NULL, NULL, NULL, 0, 0, NULL }
+
+
+struct  Accord__V1__EvaluationPreview
+{
+  ProtobufCMessage base;
+  char *request_id;
+  /*
+   * The request's revision that was judged (its current one).
+   */
+  protobuf_c_boolean has_revision;
+  uint32_t revision;
+  char *as_of;
+  /*
+   * REQUEST_STATUS_QUALIFIED or REQUEST_STATUS_DEFICIENT, by these rules on that date.
+   */
+  protobuf_c_boolean has_status;
+  Accord__V1__RequestStatus status;
+  size_t n_failed;
+  Accord__V1__Requirement **failed;
+  /*
+   * The rule set applied: the one in force on as_of (the earliest recorded, for a date before it).
+   */
+  char *rules_version;
+  protobuf_c_boolean has_rules_published_at_ms;
+  int64_t rules_published_at_ms;
+  size_t n_state_laws;
+  Accord__V1__StateLawConsidered **state_laws;
+  /*
+   * A date after today.
+   */
+  protobuf_c_boolean has_projection;
+  protobuf_c_boolean projection;
+  /*
+   * What the preview leaves out or assumes, in words (the agency's agreements are facts in
+   * supervision, not rules: they are not judged).
+   */
+  size_t n_notes;
+  char **notes;
+};
+#define ACCORD__V1__EVALUATION_PREVIEW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__evaluation_preview__descriptor) \
+    , NULL, 0, 0, NULL, 0, ACCORD__V1__REQUEST_STATUS__REQUEST_STATUS_UNSPECIFIED, 0,NULL, NULL, 0, 0, 0,NULL, 0, 0, 0,NULL }
 
 
 struct  Accord__V1__GetEvaluationRequest
@@ -690,6 +778,63 @@ Accord__V1__Evaluation *
 void   accord__v1__evaluation__free_unpacked
                      (Accord__V1__Evaluation *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__PreviewEvaluationRequest methods */
+void   accord__v1__preview_evaluation_request__init
+                     (Accord__V1__PreviewEvaluationRequest         *message);
+size_t accord__v1__preview_evaluation_request__get_packed_size
+                     (const Accord__V1__PreviewEvaluationRequest   *message);
+size_t accord__v1__preview_evaluation_request__pack
+                     (const Accord__V1__PreviewEvaluationRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__preview_evaluation_request__pack_to_buffer
+                     (const Accord__V1__PreviewEvaluationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__PreviewEvaluationRequest *
+       accord__v1__preview_evaluation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__preview_evaluation_request__free_unpacked
+                     (Accord__V1__PreviewEvaluationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__StateLawConsidered methods */
+void   accord__v1__state_law_considered__init
+                     (Accord__V1__StateLawConsidered         *message);
+size_t accord__v1__state_law_considered__get_packed_size
+                     (const Accord__V1__StateLawConsidered   *message);
+size_t accord__v1__state_law_considered__pack
+                     (const Accord__V1__StateLawConsidered   *message,
+                      uint8_t             *out);
+size_t accord__v1__state_law_considered__pack_to_buffer
+                     (const Accord__V1__StateLawConsidered   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__StateLawConsidered *
+       accord__v1__state_law_considered__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__state_law_considered__free_unpacked
+                     (Accord__V1__StateLawConsidered *message,
+                      ProtobufCAllocator *allocator);
+/* Accord__V1__EvaluationPreview methods */
+void   accord__v1__evaluation_preview__init
+                     (Accord__V1__EvaluationPreview         *message);
+size_t accord__v1__evaluation_preview__get_packed_size
+                     (const Accord__V1__EvaluationPreview   *message);
+size_t accord__v1__evaluation_preview__pack
+                     (const Accord__V1__EvaluationPreview   *message,
+                      uint8_t             *out);
+size_t accord__v1__evaluation_preview__pack_to_buffer
+                     (const Accord__V1__EvaluationPreview   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__EvaluationPreview *
+       accord__v1__evaluation_preview__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__evaluation_preview__free_unpacked
+                     (Accord__V1__EvaluationPreview *message,
+                      ProtobufCAllocator *allocator);
 /* Accord__V1__GetEvaluationRequest methods */
 void   accord__v1__get_evaluation_request__init
                      (Accord__V1__GetEvaluationRequest         *message);
@@ -1179,6 +1324,15 @@ typedef void (*Accord__V1__Requirement_Closure)
 typedef void (*Accord__V1__Evaluation_Closure)
                  (const Accord__V1__Evaluation *message,
                   void *closure_data);
+typedef void (*Accord__V1__PreviewEvaluationRequest_Closure)
+                 (const Accord__V1__PreviewEvaluationRequest *message,
+                  void *closure_data);
+typedef void (*Accord__V1__StateLawConsidered_Closure)
+                 (const Accord__V1__StateLawConsidered *message,
+                  void *closure_data);
+typedef void (*Accord__V1__EvaluationPreview_Closure)
+                 (const Accord__V1__EvaluationPreview *message,
+                  void *closure_data);
 typedef void (*Accord__V1__GetEvaluationRequest_Closure)
                  (const Accord__V1__GetEvaluationRequest *message,
                   void *closure_data);
@@ -1269,6 +1423,10 @@ struct Accord__V1__Qualification_Service
                          const Accord__V1__GetEvaluationRequest *input,
                          Accord__V1__Evaluation_Closure closure,
                          void *closure_data);
+  void (*preview_evaluation)(Accord__V1__Qualification_Service *service,
+                             const Accord__V1__PreviewEvaluationRequest *input,
+                             Accord__V1__EvaluationPreview_Closure closure,
+                             void *closure_data);
   void (*recommend_model)(Accord__V1__Qualification_Service *service,
                           const Accord__V1__RecommendModelRequest *input,
                           Accord__V1__RecommendModelResponse_Closure closure,
@@ -1335,6 +1493,7 @@ void accord__v1__qualification__init (Accord__V1__Qualification_Service *service
     { ACCORD__V1__QUALIFICATION__BASE_INIT,\
       function_prefix__ ## evaluate_request,\
       function_prefix__ ## get_evaluation,\
+      function_prefix__ ## preview_evaluation,\
       function_prefix__ ## recommend_model,\
       function_prefix__ ## get_rules,\
       function_prefix__ ## publish_rules,\
@@ -1357,6 +1516,10 @@ void accord__v1__qualification__get_evaluation(ProtobufCService *service,
                                                const Accord__V1__GetEvaluationRequest *input,
                                                Accord__V1__Evaluation_Closure closure,
                                                void *closure_data);
+void accord__v1__qualification__preview_evaluation(ProtobufCService *service,
+                                                   const Accord__V1__PreviewEvaluationRequest *input,
+                                                   Accord__V1__EvaluationPreview_Closure closure,
+                                                   void *closure_data);
 void accord__v1__qualification__recommend_model(ProtobufCService *service,
                                                 const Accord__V1__RecommendModelRequest *input,
                                                 Accord__V1__RecommendModelResponse_Closure closure,
@@ -1423,6 +1586,9 @@ extern const ProtobufCMessageDescriptor accord__v1__evaluate_request_request__de
 extern const ProtobufCMessageDescriptor accord__v1__evaluate_request_response__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__requirement__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__evaluation__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__preview_evaluation_request__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__state_law_considered__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__evaluation_preview__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__get_evaluation_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__recommend_model_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__model_fit__descriptor;
