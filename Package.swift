@@ -479,6 +479,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "AccordCalendar",
                 "AccordServiceKit",
                 "AccordWire",
                 "AccordRPC",

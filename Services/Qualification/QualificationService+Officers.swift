@@ -288,35 +288,6 @@ extension QualificationService {
         }
     }
 
-    func certify(_ request: CertifyOfficerRequest, _ context: ServerContext) async throws -> Officer {
-        let principal = try self.caller(context)
-        guard principal.role == .programOffice || principal.role == .operator else {
-            throw RPCError(.permissionDenied, "\(principal.header) may not certify officers")
-        }
-        let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
-        let rules = self.currentRules
-        let today = self.today
-        return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
-            try Self.requireNominated(officer)
-            let missing = OfficerRules.missing(for: officer, rules: rules, today: today)
-            guard missing.isEmpty else {
-                throw RPCError(
-                    .failedPrecondition,
-                    "officer \(officer.id!) cannot be certified: missing \(missing.joined(separator: "; "))",
-                    details: ErrorDetails(
-                        reason: "CERTIFICATION_REQUIREMENTS",
-                        metadata: missing.map { KeyValue(key: "missing", value: $0) }
-                    )
-                )
-            }
-            var change = OfficerChange(action: "certify", logWhy: "rules \(rules.version)")
-            change.status = .certified
-            change.certifiedOn = today
-            change.rulesVersion = rules.version
-            return change
-        }
-    }
-
     func getOfficer(_ request: GetOfficerRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")

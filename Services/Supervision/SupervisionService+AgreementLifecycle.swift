@@ -126,6 +126,7 @@ extension SupervisionService {
                     agreement: new,
                     authorization: nil,
                     supervisor: RecordID.rowid(of: supervisor),
+                    from: nil,
                     change
                 )
             }

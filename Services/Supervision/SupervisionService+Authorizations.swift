@@ -41,6 +41,8 @@ extension SupervisionService {
         var model: Model
         var name: String
         var rulesVersion: String?
+        /// "YYYY-MM-DD", when known.
+        var certifiedOn: String?
     }
 
     struct AuthorizationTerms: Sendable {
@@ -48,6 +50,8 @@ extension SupervisionService {
         var credential: String?
         var categories: [String]
         var supervisor: Int64?
+        /// Authority granted before it was recorded: from the start of this day.
+        var authorizedOn: Day?
     }
 
     /// Authorizes a certified officer under the agency's active agreement of the officer's model.
@@ -69,7 +73,11 @@ extension SupervisionService {
         }
         let agreementRowid = try Self.agreementToAuthorizeUnder(tx, officer, terms)
         if let supervisor = terms.supervisor { _ = try tx.requireSupervisor(supervisor) }
-        let expires = officer.model == .tfm ? change.at + Int64(self.rules.tfmAuthorityDays) * 86_400_000 : nil
+        let authorizedAt = terms.authorizedOn?.startMilliseconds ?? change.at
+        if let day = terms.authorizedOn {
+            try Self.requireAuthorizable(tx, officer, agreement: agreementRowid, on: day)
+        }
+        let expires = officer.model == .tfm ? authorizedAt + Int64(self.rules.tfmAuthorityDays) * 86_400_000 : nil
         let rowid = try tx.insertAuthorization(
             NewAuthorization(
                 officerID: officer.officerID,
@@ -77,7 +85,7 @@ extension SupervisionService {
                 agencyID: officer.agencyID,
                 agreement: agreementRowid,
                 model: officer.model,
-                authorizedAtMs: change.at,
+                authorizedAtMs: authorizedAt,
                 expiresAtMs: expires,
                 credentialSerial: terms.credential,
                 categories: terms.categories,
@@ -87,9 +95,38 @@ extension SupervisionService {
         )
         try tx.audit("authorization", rowid, "authorize", change)
         if let supervisor = terms.supervisor {
-            try tx.recordAssignment(agreement: nil, authorization: rowid, supervisor: supervisor, change)
+            try tx.recordAssignment(
+                agreement: nil,
+                authorization: rowid,
+                supervisor: supervisor,
+                from: authorizedAt,
+                change
+            )
         }
         return rowid
+    }
+
+    /// A backdated authorization starts no earlier than the officer's certification and the
+    /// agreement's taking effect.
+    static func requireAuthorizable(
+        _ tx: any SupervisionRecords,
+        _ officer: Certified,
+        agreement rowid: Int64,
+        on day: Day
+    ) throws {
+        if let certified = officer.certifiedOn.flatMap(Day.init), day < certified {
+            throw RPCError.invalidArgument(
+                field: "authorized_on",
+                "\(day) is before officer \(officer.officerID) was certified, on \(certified)"
+            )
+        }
+        let agreement = try tx.requireAgreement(rowid)
+        if let effective = agreement.effectiveOn.flatMap(Day.init), day < effective {
+            throw RPCError.invalidArgument(
+                field: "authorized_on",
+                "\(day) is before agreement \(agreement.id!) took effect, on \(effective)"
+            )
+        }
     }
 
     /// The active agreement, of the officer's agency and model, to authorize the officer under.
@@ -146,7 +183,8 @@ extension SupervisionService {
             categories: categories,
             supervisor: try request.supervisorId.map {
                 try Self.rowid($0, prefix: "sv", field: "supervisor_id", what: "a supervisor")
-            }
+            },
+            authorizedOn: try request.authorizedOn.map { try Self.day($0, field: "authorized_on") }
         )
     }
 
@@ -157,6 +195,14 @@ extension SupervisionService {
         let officerID = try Self.text(request.officerId, field: "officer_id", max: 40)!
         let terms = try Self.terms(request)
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
+        if let day = terms.authorizedOn {
+            guard day <= self.today else {
+                throw RPCError.invalidArgument(field: "authorized_on", "\(day) is in the future: at most \(self.today)")
+            }
+            guard day == self.today || reason != nil else {
+                throw RPCError.invalidArgument(field: "reason", "is required for an authorization dated before today")
+            }
+        }
         let certified = try await self.certifiedOfficer(officerID)
         let change = self.stamp(principal, why: reason)
         let authorization = try await self.store.write { tx in

@@ -38,7 +38,8 @@ extension SupervisionService {
             agencyID: agencyID,
             model: model,
             name: officer.name ?? "",
-            rulesVersion: officer.rulesVersion
+            rulesVersion: officer.rulesVersion,
+            certifiedOn: officer.certifiedOn
         )
     }
 
@@ -52,7 +53,7 @@ extension SupervisionService {
     {
         let principal = try self.caller(context)
         try self.require(principal, Self.programOffice, "notify certifications")
-        let certified = Certified(
+        var noticed = Certified(
             officerID: try Self.text(request.officerId, field: "officer_id", max: 40)!,
             agencyID: try Self.text(request.agencyId, field: "agency_id", max: 40)!,
             model: try Self.known(request.model, field: "model")!,
@@ -60,6 +61,8 @@ extension SupervisionService {
             rulesVersion: try Self.text(request.rulesVersion, field: "rules_version", max: 60, optional: true)
         )
         let certifiedOn = try Self.day(request.certifiedOn, field: "certified_on")
+        noticed.certifiedOn = certifiedOn.description
+        let certified = noticed
         let change = self.stamp(principal)
         return try await self.store.write { tx in
             let notice = NotifyCertifiedRequest(

@@ -81,7 +81,7 @@ extension SupervisionService {
         let supervisor = RecordID.rowid(of: assigned.id)
         try tx.updateAgreement(rowid, AgreementUpdate(supervisor: supervisor))
         try tx.audit("agreement", rowid, "assign:\(assigned.id!)", change)
-        try tx.recordAssignment(agreement: rowid, authorization: nil, supervisor: supervisor, change)
+        try tx.recordAssignment(agreement: rowid, authorization: nil, supervisor: supervisor, from: nil, change)
     }
 
     /// Assigns a supervisor to the officer's authorization in force.
@@ -92,7 +92,7 @@ extension SupervisionService {
         let supervisor = RecordID.rowid(of: assigned.id)
         try tx.updateAuthorization(authorization, AuthorizationUpdate(supervisor: supervisor))
         try tx.audit("authorization", authorization, "assign:\(assigned.id!)", change)
-        try tx.recordAssignment(agreement: nil, authorization: authorization, supervisor: supervisor, change)
+        try tx.recordAssignment(agreement: nil, authorization: authorization, supervisor: supervisor, from: nil, change)
     }
 
     func getSupervisor(_ request: GetSupervisorRequest, _ context: ServerContext) async throws -> Supervisor {

@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import AccordRPC
 import AccordServiceKit
@@ -44,6 +45,195 @@ struct SupervisionProcessTests {
 
     static func options(_ principal: String) -> CallOptions {
         CallOptions(metadata: [TrustMetadata.principal: principal])
+    }
+
+    @Test("facts dated when they happened: a TFM officer certified and authorized before Accord was used")
+    func backdatedCertificationAndAuthority() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
+        let intakePort = try Self.freePort()
+        let supervisionPort = try Self.freePort()
+        let (qualification, qualificationPort) = try EchoProcessTests.startServer(
+            "accord-qualification",
+            arguments: [
+                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--intake", "127.0.0.1:\(intakePort)",
+                "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        )
+        defer { qualification.terminate() }
+        let (supervision, _) = try EchoProcessTests.startServer(
+            "accord-supervision",
+            arguments: [
+                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--port", "\(supervisionPort)",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
+            ]
+        )
+        defer { supervision.terminate() }
+        let (intake, _) = try EchoProcessTests.startServer(
+            "accord-intake",
+            arguments: [
+                "--data-dir", data, "--port", "\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
+                "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        )
+        defer { intake.terminate() }
+        let office = Self.options("program-office")
+        let intakeClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: intakePort)])
+        let qualificationClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: qualificationPort)])
+        let supervisionClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: supervisionPort)])
+        defer {
+            Task { for client in [intakeClient, qualificationClient, supervisionClient] { await client.close() } }
+        }
+        let agency = try await intakeClient.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Agency(state: "TX", name: "Brazos Valley Task Force", type: .county)),
+            options: office
+        )
+        // Vetted and trained in 2023, before the program used Accord.
+        let nominee = try await qualificationClient.unary(
+            QualificationMethods.nominateOfficer,
+            NominateOfficerRequest(
+                officer: Officer(
+                    agencyId: agency.id,
+                    model: .tfm,
+                    name: "Rae Dunn",
+                    usCitizen: true,
+                    swornSince: "2010-01-01",
+                    securityClearance: true
+                )
+            ),
+            options: office
+        )
+        let officerID = try #require(nominee.id)
+        _ = try await qualificationClient.unary(
+            QualificationMethods.recordBackground,
+            RecordBackgroundRequest(officerId: officerID, result: .favorable, completedOn: "2023-01-10"),
+            options: office
+        )
+        _ = try await qualificationClient.unary(
+            QualificationMethods.enrollOfficer,
+            EnrollOfficerRequest(officerId: officerID),
+            options: office
+        )
+        for exam in ["module-1", "final"] {
+            _ = try await qualificationClient.unary(
+                QualificationMethods.recordExamAttempt,
+                RecordExamAttemptRequest(officerId: officerID, exam: exam, score: 90, takenOn: "2023-02-01"),
+                options: office
+            )
+        }
+        _ = try await qualificationClient.unary(
+            QualificationMethods.completeCourse,
+            CompleteCourseRequest(officerId: officerID, completedOn: "2023-03-01", hours: 40),
+            options: office
+        )
+        func certify(_ on: String, _ reason: String?) async throws -> Officer {
+            try await qualificationClient.unary(
+                QualificationMethods.certifyOfficer,
+                CertifyOfficerRequest(officerId: officerID, certifiedOn: on, reason: reason),
+                options: office
+            )
+        }
+        let why = "certified by the ICE Academy before the program used Accord"
+        for (on, reason, field) in [("2023-03-15", nil, "reason"), ("2999-01-01", why, "certified_on")] {
+            await #expect(throws: RPCError.self) { _ = try await certify(on, reason) }
+            do { _ = try await certify(on, reason) } catch let error as RPCError {
+                #expect(error.errorDetails?.fieldViolations.first?.field == field, "\(error)")
+            }
+        }
+        do {
+            _ = try await certify("2023-02-15", why)
+            Issue.record("certified before the course was completed")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition && error.message.contains("the course came later (2023-03-01)"))
+        }
+        let certified = try await certify("2023-03-15", why)
+        #expect(certified.status == .certified && certified.certifiedOn == "2023-03-15")
+
+        // Supervision hears of the certification; the agency's TFM agreement (signed 2023-01-01)
+        // is imported after it.
+        let heard = try await Self.eventually {
+            let trail = try await supervisionClient.unary(
+                SupervisionMethods.listAudit,
+                ListAuditRequest(entity: "certification"),
+                options: Self.options("auditor")
+            )
+            return trail.entries.isEmpty ? nil : true
+        }
+        #expect(heard == true)
+        let agreement = try await supervisionClient.unary(
+            SupervisionMethods.importAgreement,
+            ImportAgreementRequest(
+                agencyId: agency.id,
+                agencyName: agency.name,
+                state: "TX",
+                model: .tfm,
+                signedOn: "2023-01-01",
+                sheet: "test"
+            ),
+            options: Self.options("operator")
+        )
+        let supervisor = try await supervisionClient.unary(
+            SupervisionMethods.createSupervisor,
+            CreateSupervisorRequest(supervisor: Supervisor(name: "Ana Ruiz", component: .ice, office: "ERO Houston")),
+            options: office
+        )
+        func authorize(_ on: String, _ reason: String?) async throws -> Authorization {
+            try await supervisionClient.unary(
+                SupervisionMethods.authorizeOfficer,
+                AuthorizeOfficerRequest(
+                    officerId: officerID,
+                    agreementId: agreement.id,
+                    detainerCategories: ["public safety"],
+                    supervisorId: supervisor.id,
+                    reason: reason,
+                    authorizedOn: on
+                ),
+                options: office
+            )
+        }
+        for (on, reason, message) in [
+            ("2023-03-01", why, "before officer \(officerID) was certified, on 2023-03-15"),
+            ("2999-01-01", why, "is in the future: at most"),
+            ("2023-04-01", nil, "is required for an authorization dated before today"),
+        ] {
+            do {
+                _ = try await authorize(on, reason)
+                Issue.record("authorized on \(on)")
+            } catch let error as RPCError {
+                #expect(error.code == .invalidArgument && error.message.contains(message), "\(error)")
+            }
+        }
+        let authority = try await authorize("2023-04-01", "authorized by ERO Houston in 2023")
+        let granted = try #require(Day("2023-04-01")?.startMilliseconds)
+        #expect(authority.authorizedAtMs == granted)
+        #expect(authority.expiresAtMs == granted + 730 * 86_400_000)
+        #expect(authority.status == .expired, "two years after 2023-04-01 have passed")
+
+        // Actions reported now are judged at the moment they were performed.
+        func act(_ performed: Int64) async throws -> DelegatedAction {
+            try await supervisionClient.unary(
+                SupervisionMethods.recordAction,
+                RecordActionRequest(
+                    action: DelegatedAction(
+                        officerId: officerID,
+                        function: .warrantlessArrest,
+                        performedAtMs: performed,
+                        place: .field,
+                        subjectRef: "CASE-\(performed)",
+                        citizenshipClaimed: true
+                    )
+                ),
+                options: office
+            )
+        }
+        let inTime = try await act(granted + 400 * 86_400_000)
+        #expect(inTime.decision == .accepted && inTime.late == true, "a citizenship claim is reported within an hour")
+        do {
+            _ = try await act(granted + 731 * 86_400_000)
+            Issue.record("an action after the TFM authority lapsed was accepted")
+        } catch let error as RPCError {
+            #expect(error.errorDetails?.reason == "AUTHORIZATION_EXPIRED", "\(error)")
+        }
     }
 
     @Test(

@@ -167,10 +167,21 @@ struct OfficerCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Certify an officer when every requirement holds.")
         @OptionGroup var gateway: GatewayOptions
         @Argument(help: "The officer id.") var id: String
+        @Option(
+            help: """
+                A certification made before it was recorded here: its date (YYYY-MM-DD; needs --reason), judged \
+                by the rules in force then. Default today.
+                """
+        )
+        var on: String?
+        @Option(help: "Why, for the record.") var reason: String?
 
         func run(_ gateway: Gateway) async throws {
             Output.record(
-                try await gateway.call(QualificationMethods.certifyOfficer, CertifyOfficerRequest(officerId: self.id)),
+                try await gateway.call(
+                    QualificationMethods.certifyOfficer,
+                    CertifyOfficerRequest(officerId: self.id, certifiedOn: self.on, reason: self.reason)
+                ),
                 json: self.gateway.json
             )
         }

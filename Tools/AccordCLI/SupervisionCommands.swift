@@ -317,6 +317,12 @@ struct Authorize: GatewayCommand {
     @Option(help: "Credential serial.") var credential: String?
     @Option(help: "TFM: a detainer category the supervisors allow (repeat for more).") var category: [String] = []
     @Option(help: "The officer's own supervisor.") var supervisor: String?
+    @Option(
+        help:
+            "Authority granted before it was recorded here: from this day (YYYY-MM-DD; needs --reason). Default now."
+    )
+    var on: String?
+    @Option(help: "Why, for the record.") var reason: String?
 
     func run(_ gateway: Gateway) async throws {
         Output.record(
@@ -327,7 +333,9 @@ struct Authorize: GatewayCommand {
                     agreementId: self.agreement,
                     credentialSerial: self.credential,
                     detainerCategories: self.category,
-                    supervisorId: self.supervisor
+                    supervisorId: self.supervisor,
+                    reason: self.reason,
+                    authorizedOn: self.on
                 )
             ),
             json: self.gateway.json

@@ -24,13 +24,19 @@ extension SQLSupervisionRecords {
         return rowid
     }
 
-    func recordAssignment(agreement: Int64?, authorization: Int64?, supervisor: Int64, _ change: Change) throws {
+    func recordAssignment(
+        agreement: Int64?,
+        authorization: Int64?,
+        supervisor: Int64,
+        from moment: Int64?,
+        _ change: Change
+    ) throws {
         let rowid = try self.insert(
             """
             INSERT INTO supervisor_assignment (agreement_rowid, authorization_rowid, supervisor_rowid, from_ms)
             VALUES (?, ?, ?, ?)
             """,
-            [agreement, authorization, supervisor, change.at]
+            [agreement, authorization, supervisor, moment ?? change.at]
         )
         try self.audit("supervisor_assignment", rowid, "assign", change.because(nil))
     }

@@ -118,7 +118,14 @@ protocol SupervisorRecords {
     func supervisors(after: Int64, limit: Int) throws -> [Supervisor]
     func insertSupervisor(name: String, component: FederalPartner, office: String, _ change: Change) throws -> Int64
     /// Adds to the history of who supervised an agreement or an authorization.
-    func recordAssignment(agreement: Int64?, authorization: Int64?, supervisor: Int64, _ change: Change) throws
+    /// Records that `supervisor` supervises from `moment` (the change's own time unless given).
+    func recordAssignment(
+        agreement: Int64?,
+        authorization: Int64?,
+        supervisor: Int64,
+        from moment: Int64?,
+        _ change: Change
+    ) throws
     /// The supervisor assigned to an authorization itself at `moment`.
     func assignedSupervisor(authorization: Int64, at moment: Int64) throws -> Int64?
     /// The supervisor assigned to an agreement at `moment`.

@@ -1480,30 +1480,41 @@ extension CompleteCourseRequest: CBackedMessage {
 
 public struct CertifyOfficerRequest: ProtoMessage {
     public var officerId: String?
+    /// "YYYY-MM-DD": a certification made before it was recorded in Accord (needs a reason), judged
+    /// by the rules in force on that date and not before the officer's training and vetting dates.
+    /// Absent: today.
+    public var certifiedOn: String?
+    public var reason: String?
 
     public init() {}
 
     public init(
-        officerId: String? = nil
+        officerId: String? = nil,
+        certifiedOn: String? = nil,
+        reason: String? = nil
     ) {
         self.officerId = officerId
+        self.certifiedOn = certifiedOn
+        self.reason = reason
     }
 
     public static let protoName = "accord.v1.CertifyOfficerRequest"
-    public static let fieldNames: [String] = ["officer_id"]
+    public static let fieldNames: [String] = ["officer_id", "certified_on", "reason"]
 }
 
 extension CertifyOfficerRequest: JSONRepresentable {
     public var json: JSONValue {
         var fields: [(String, JSONValue)] = []
         if let value = self.officerId { fields.append(("officer_id", JSONValue.of(value))) }
+        if let value = self.certifiedOn { fields.append(("certified_on", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension CertifyOfficerRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_certify_officer_request() }
-    static let fieldNumbers: [UInt32] = [1]
+    static let fieldNumbers: [UInt32] = [1, 2, 3]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -1515,10 +1526,14 @@ extension CertifyOfficerRequest: CBackedMessage {
 
     init(reading r: CMessageReader) {
         self.officerId = r.string(0)
+        self.certifiedOn = r.string(1)
+        self.reason = r.string(2)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
         try w.setString(0, self.officerId)
+        try w.setString(1, self.certifiedOn)
+        try w.setString(2, self.reason)
     }
 }
 

@@ -1871,6 +1871,10 @@ public struct AuthorizeOfficerRequest: ProtoMessage {
     public var detainerCategories: [String] = []
     public var supervisorId: String?
     public var reason: String?
+    /// "YYYY-MM-DD": authority granted before it was recorded in Accord (needs a reason): from the
+    /// start of that day, not before the agreement took effect or the officer was certified. TFM
+    /// authority lapses two years after it. Absent: now.
+    public var authorizedOn: String?
 
     public init() {}
 
@@ -1880,7 +1884,8 @@ public struct AuthorizeOfficerRequest: ProtoMessage {
         credentialSerial: String? = nil,
         detainerCategories: [String] = [],
         supervisorId: String? = nil,
-        reason: String? = nil
+        reason: String? = nil,
+        authorizedOn: String? = nil
     ) {
         self.officerId = officerId
         self.agreementId = agreementId
@@ -1888,10 +1893,11 @@ public struct AuthorizeOfficerRequest: ProtoMessage {
         self.detainerCategories = detainerCategories
         self.supervisorId = supervisorId
         self.reason = reason
+        self.authorizedOn = authorizedOn
     }
 
     public static let protoName = "accord.v1.AuthorizeOfficerRequest"
-    public static let fieldNames: [String] = ["officer_id", "agreement_id", "credential_serial", "detainer_categories", "supervisor_id", "reason"]
+    public static let fieldNames: [String] = ["officer_id", "agreement_id", "credential_serial", "detainer_categories", "supervisor_id", "reason", "authorized_on"]
 }
 
 extension AuthorizeOfficerRequest: JSONRepresentable {
@@ -1903,13 +1909,14 @@ extension AuthorizeOfficerRequest: JSONRepresentable {
         if !self.detainerCategories.isEmpty { fields.append(("detainer_categories", .array(self.detainerCategories.map { JSONValue.of($0) }))) }
         if let value = self.supervisorId { fields.append(("supervisor_id", JSONValue.of(value))) }
         if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        if let value = self.authorizedOn { fields.append(("authorized_on", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension AuthorizeOfficerRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_authorize_officer_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -1926,6 +1933,7 @@ extension AuthorizeOfficerRequest: CBackedMessage {
         self.detainerCategories = r.strings(3)
         self.supervisorId = r.string(4)
         self.reason = r.string(5)
+        self.authorizedOn = r.string(6)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -1935,6 +1943,7 @@ extension AuthorizeOfficerRequest: CBackedMessage {
         try w.setStrings(3, self.detainerCategories)
         try w.setString(4, self.supervisorId)
         try w.setString(5, self.reason)
+        try w.setString(6, self.authorizedOn)
     }
 }
 

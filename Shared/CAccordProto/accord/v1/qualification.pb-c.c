@@ -3096,7 +3096,7 @@ const ProtobufCMessageDescriptor accord__v1__complete_course_request__descriptor
   (ProtobufCMessageInit) accord__v1__complete_course_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__certify_officer_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor accord__v1__certify_officer_request__field_descriptors[3] =
 {
   {
     "officer_id",
@@ -3110,14 +3110,40 @@ static const ProtobufCFieldDescriptor accord__v1__certify_officer_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "certified_on",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CertifyOfficerRequest, certified_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__CertifyOfficerRequest, reason),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__certify_officer_request__field_indices_by_name[] = {
+  1,   /* field[1] = certified_on */
   0,   /* field[0] = officer_id */
+  2,   /* field[2] = reason */
 };
 static const ProtobufCIntRange accord__v1__certify_officer_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor accord__v1__certify_officer_request__descriptor =
 {
@@ -3127,7 +3153,7 @@ const ProtobufCMessageDescriptor accord__v1__certify_officer_request__descriptor
   "Accord__V1__CertifyOfficerRequest",
   "accord.v1",
   sizeof(Accord__V1__CertifyOfficerRequest),
-  1,
+  3,
   accord__v1__certify_officer_request__field_descriptors,
   accord__v1__certify_officer_request__field_indices_by_name,
   1,  accord__v1__certify_officer_request__number_ranges,

@@ -529,10 +529,17 @@ struct  Accord__V1__CertifyOfficerRequest
 {
   ProtobufCMessage base;
   char *officer_id;
+  /*
+   * "YYYY-MM-DD": a certification made before it was recorded in Accord (needs a reason), judged
+   * by the rules in force on that date and not before the officer's training and vetting dates.
+   * Absent: today.
+   */
+  char *certified_on;
+  char *reason;
 };
 #define ACCORD__V1__CERTIFY_OFFICER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__certify_officer_request__descriptor) \
-    , NULL }
+    , NULL, NULL, NULL }
 
 
 struct  Accord__V1__GetOfficerRequest

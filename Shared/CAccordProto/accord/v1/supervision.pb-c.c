@@ -4558,7 +4558,7 @@ const ProtobufCMessageDescriptor accord__v1__authorization__descriptor =
   (ProtobufCMessageInit) accord__v1__authorization__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__authorize_officer_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor accord__v1__authorize_officer_request__field_descriptors[7] =
 {
   {
     "officer_id",
@@ -4632,9 +4632,22 @@ static const ProtobufCFieldDescriptor accord__v1__authorize_officer_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "authorized_on",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__AuthorizeOfficerRequest, authorized_on),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__authorize_officer_request__field_indices_by_name[] = {
   1,   /* field[1] = agreement_id */
+  6,   /* field[6] = authorized_on */
   2,   /* field[2] = credential_serial */
   3,   /* field[3] = detainer_categories */
   0,   /* field[0] = officer_id */
@@ -4644,7 +4657,7 @@ static const unsigned accord__v1__authorize_officer_request__field_indices_by_na
 static const ProtobufCIntRange accord__v1__authorize_officer_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor accord__v1__authorize_officer_request__descriptor =
 {
@@ -4654,7 +4667,7 @@ const ProtobufCMessageDescriptor accord__v1__authorize_officer_request__descript
   "Accord__V1__AuthorizeOfficerRequest",
   "accord.v1",
   sizeof(Accord__V1__AuthorizeOfficerRequest),
-  6,
+  7,
   accord__v1__authorize_officer_request__field_descriptors,
   accord__v1__authorize_officer_request__field_indices_by_name,
   1,  accord__v1__authorize_officer_request__number_ranges,

@@ -625,10 +625,16 @@ struct  Accord__V1__AuthorizeOfficerRequest
   char **detainer_categories;
   char *supervisor_id;
   char *reason;
+  /*
+   * "YYYY-MM-DD": authority granted before it was recorded in Accord (needs a reason): from the
+   * start of that day, not before the agreement took effect or the officer was certified. TFM
+   * authority lapses two years after it. Absent: now.
+   */
+  char *authorized_on;
 };
 #define ACCORD__V1__AUTHORIZE_OFFICER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__authorize_officer_request__descriptor) \
-    , NULL, NULL, NULL, 0,NULL, NULL, NULL }
+    , NULL, NULL, NULL, 0,NULL, NULL, NULL, NULL }
 
 
 /*
