@@ -23,6 +23,6 @@ ACCORD_BIN_DIR=$("$SWIFT" build --show-bin-path)
 # The in-process suites, then those over real processes on their own, one at a time (see the
 # Makefile).
 "$SWIFT" test --skip-build --parallel --num-workers 2 \
-    --filter 'AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests'
+    --filter '^(AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests)\.'
 "$SWIFT" test --skip-build --no-parallel \
     --filter 'EndToEndTests.(CLITests|IntakeProcessTests|IntakeQualificationTests|LoadSmokeTests|SupervisionProcessTests)'
