@@ -69,9 +69,9 @@ struct AccordQualification: AsyncParsableCommand {
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/qualification/qualification.sqlite"),
                 rules: rules,
                 logger: logger,
-                agreementsOf: Self.standing(at: supervision, resolved.internalCredential, logger),
-                agencyOf: Self.agencies(at: intake, resolved.internalCredential, logger),
-                requestOf: Self.requests(at: intake, resolved.internalCredential, logger)
+                agreementsOf: Self.standing(Self.asker(supervision, resolved.internalCredential, logger)),
+                agencyOf: Self.agencies(Self.asker(intake, resolved.internalCredential, logger)),
+                requestOf: Self.requests(Self.asker(intake, resolved.internalCredential, logger))
             )
             service.register(into: &router)
             return [
@@ -91,20 +91,20 @@ struct AccordQualification: AsyncParsableCommand {
         }
     }
 
-    /// Evaluations check the agency's standing with supervision at that moment.
-    static func standing(
-        at supervision: [Endpoint],
-        _ credential: String?,
-        _ logger: Logger
-    ) -> QualificationService.AgreementsOf {
-        let delivery = OutboxDelivery(
-            endpoints: supervision,
+    /// Calls to another service, as the program office, two seconds each.
+    static func asker(_ endpoints: [Endpoint], _ credential: String?, _ logger: Logger) -> OutboxDelivery {
+        OutboxDelivery(
+            endpoints: endpoints,
             speakingAs: Principal(role: .programOffice, name: "qualification"),
             internalCredential: credential,
             callTimeout: .seconds(2),
             logger: logger
         )
-        return { agencyID in
+    }
+
+    /// Evaluations check the agency's standing with supervision at that moment.
+    static func standing(_ delivery: OutboxDelivery) -> QualificationService.AgreementsOf {
+        { agencyID in
             try await delivery.unary(
                 SupervisionMethods.listAgreements,
                 ListAgreementsRequest(agencyId: agencyID, page: PageRequest(pageSize: 1000))
@@ -113,19 +113,8 @@ struct AccordQualification: AsyncParsableCommand {
     }
 
     /// Nominations are checked against intake's agencies: nil for one intake does not have.
-    static func agencies(
-        at intake: [Endpoint],
-        _ credential: String?,
-        _ logger: Logger
-    ) -> QualificationService.AgencyOf {
-        let delivery = OutboxDelivery(
-            endpoints: intake,
-            speakingAs: Principal(role: .programOffice, name: "qualification"),
-            internalCredential: credential,
-            callTimeout: .seconds(2),
-            logger: logger
-        )
-        return { agencyID in
+    static func agencies(_ delivery: OutboxDelivery) -> QualificationService.AgencyOf {
+        { agencyID in
             do {
                 return try await delivery.unary(IntakeMethods.getAgency, GetAgencyRequest(agency: agencyID))
             } catch let error as RPCError where error.code == .notFound {
@@ -136,19 +125,8 @@ struct AccordQualification: AsyncParsableCommand {
 
     /// Evaluation previews read the request and its agency from intake: nil for a request intake
     /// does not have.
-    static func requests(
-        at intake: [Endpoint],
-        _ credential: String?,
-        _ logger: Logger
-    ) -> QualificationService.RequestOf {
-        let delivery = OutboxDelivery(
-            endpoints: intake,
-            speakingAs: Principal(role: .programOffice, name: "qualification"),
-            internalCredential: credential,
-            callTimeout: .seconds(2),
-            logger: logger
-        )
-        return { requestID in
+    static func requests(_ delivery: OutboxDelivery) -> QualificationService.RequestOf {
+        { requestID in
             do {
                 let request = try await delivery.unary(
                     IntakeMethods.getRequest,

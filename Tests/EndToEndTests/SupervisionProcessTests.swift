@@ -47,8 +47,17 @@ struct SupervisionProcessTests {
         CallOptions(metadata: [TrustMetadata.principal: principal])
     }
 
-    @Test("facts dated when they happened: a TFM officer certified and authorized before Accord was used")
-    func backdatedCertificationAndAuthority() async throws {
+    /// Qualification, supervision and intake as processes, each told where the others are.
+    struct ProcessSet {
+        var processes: [Process]
+        var intake: Int
+        var qualification: Int
+        var supervision: Int
+
+        func stop() { for process in self.processes { process.terminate() } }
+    }
+
+    static func startSet(seedICE: Bool) throws -> ProcessSet {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
         let intakePort = try Self.freePort()
         let supervisionPort = try Self.freePort()
@@ -59,23 +68,43 @@ struct SupervisionProcessTests {
                 "--supervision", "127.0.0.1:\(supervisionPort)",
             ]
         )
-        defer { qualification.terminate() }
-        let (supervision, _) = try EchoProcessTests.startServer(
-            "accord-supervision",
-            arguments: [
-                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--port", "\(supervisionPort)",
-                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
-            ]
+        var processes = [qualification]
+        do {
+            processes.append(
+                try EchoProcessTests.startServer(
+                    "accord-supervision",
+                    arguments: [
+                        "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--port", "\(supervisionPort)",
+                        "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
+                    ]
+                ).0
+            )
+            processes.append(
+                try EchoProcessTests.startServer(
+                    "accord-intake",
+                    arguments: [
+                        "--data-dir", data, "--port", "\(intakePort)", "--qualification",
+                        "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
+                    ] + (seedICE ? ["--seed-ice-dir", "\(Self.seeds)/ice"] : [])
+                ).0
+            )
+        } catch {
+            for process in processes { process.terminate() }
+            throw error
+        }
+        return ProcessSet(
+            processes: processes,
+            intake: intakePort,
+            qualification: qualificationPort,
+            supervision: supervisionPort
         )
-        defer { supervision.terminate() }
-        let (intake, _) = try EchoProcessTests.startServer(
-            "accord-intake",
-            arguments: [
-                "--data-dir", data, "--port", "\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
-                "--supervision", "127.0.0.1:\(supervisionPort)",
-            ]
-        )
-        defer { intake.terminate() }
+    }
+
+    @Test("facts dated when they happened: a TFM officer certified and authorized before Accord was used")
+    func backdatedCertificationAndAuthority() async throws {
+        let set = try Self.startSet(seedICE: false)
+        defer { set.stop() }
+        let (intakePort, qualificationPort, supervisionPort) = (set.intake, set.qualification, set.supervision)
         let office = Self.options("program-office")
         let intakeClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: intakePort)])
         let qualificationClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: qualificationPort)])
@@ -240,33 +269,9 @@ struct SupervisionProcessTests {
         "ICE agreements reach supervision; a request is qualified, offered and signed; the officer is certified, authorized, acts and is reviewed"
     )
     func wholePath() async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-e2e-\(UUID().uuidString)").path
-        let intakePort = try Self.freePort()
-        let supervisionPort = try Self.freePort()
-        let (qualification, qualificationPort) = try EchoProcessTests.startServer(
-            "accord-qualification",
-            arguments: [
-                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--intake", "127.0.0.1:\(intakePort)",
-                "--supervision", "127.0.0.1:\(supervisionPort)",
-            ]
-        )
-        defer { qualification.terminate() }
-        let (supervision, _) = try EchoProcessTests.startServer(
-            "accord-supervision",
-            arguments: [
-                "--data-dir", data, "--rules-dir", "\(Self.seeds)/rules", "--port", "\(supervisionPort)",
-                "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
-            ]
-        )
-        defer { supervision.terminate() }
-        let (intake, _) = try EchoProcessTests.startServer(
-            "accord-intake",
-            arguments: [
-                "--data-dir", data, "--seed-ice-dir", "\(Self.seeds)/ice", "--port", "\(intakePort)",
-                "--qualification", "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
-            ]
-        )
-        defer { intake.terminate() }
+        let set = try Self.startSet(seedICE: true)
+        defer { set.stop() }
+        let (intakePort, qualificationPort, supervisionPort) = (set.intake, set.qualification, set.supervision)
         let intakeClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: intakePort)])
         let qualificationClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: qualificationPort)])
         let supervisionClient = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: supervisionPort)])
