@@ -156,6 +156,10 @@ for _ in $(seq 600); do
     [ "$pending" = 0 ] && break
     sleep 0.5
 done
+# Intake was there for the nominations only: without it, decisions stay queued (the evaluate rows
+# measure evaluations, not their delivery), as before nominations were checked.
+kill -TERM $agencies
+wait $agencies || true
 for _ in $(seq "$runs"); do
     taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:$port --concurrency 1 --seed-officers 0 \
         --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
@@ -166,8 +170,8 @@ for clients in 1 16 64; do
             --duration "${seconds}s" --warmup 1s --json >> "$out/qualification.jsonl"
     done
 done
-kill -TERM $server $standing $agencies
-wait $server $standing $agencies || true
+kill -TERM $server $standing
+wait $server $standing || true
 rm -rf "$qualification_data"
 fi
 
