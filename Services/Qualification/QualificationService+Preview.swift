@@ -28,14 +28,14 @@ extension QualificationService {
             } ?? today
         let (request, agency) = try await self.requestAndAgency(requestID)
         try self.requireSees(principal, agencyID: agency.id ?? "", write: false)
-        let (rules, record, earliest) = try await self.rules(inForceOn: asOf)
+        let (rules, publishedAtMs, earliest) = try await self.rules(inForceOn: asOf)
         let failed = Evaluator.evaluate(request: request, agency: agency, rules: rules, on: asOf)
         var notes = [
             "the agency's agreements with ICE or CBP (its standing) are not judged: they are facts in supervision, not rules"
         ]
         if earliest {
             notes.append(
-                "no rule set was recorded before \(Day(unixMilliseconds: record.publishedAtMs)): the first one recorded (\(record.version)) is applied, each State law from its own effective date"
+                "no rule set was recorded before \(Day(unixMilliseconds: publishedAtMs)): the first one recorded (\(rules.version)) is applied, each State law from its own effective date"
             )
         }
         let projection = asOf > today
@@ -48,8 +48,8 @@ extension QualificationService {
             asOf: asOf,
             status: failed.isEmpty ? .qualified : .deficient,
             failed: failed,
-            rulesVersion: record.version,
-            rulesPublishedAtMs: record.publishedAtMs,
+            rulesVersion: rules.version,
+            rulesPublishedAtMs: publishedAtMs,
             stateLaws: Self.stateLaws(of: agency, model: request.model ?? .unspecified, rules: rules, on: asOf),
             projection: projection,
             notes: notes
@@ -77,20 +77,25 @@ extension QualificationService {
         return found
     }
 
-    /// The rule set in force at the end of `date` (or the earliest recorded), parsed.
-    func rules(inForceOn date: String) async throws -> (RuleSet, RuleSetRecord, earliest: Bool) {
+    /// The rule set in force at the end of `date` (or the earliest recorded), parsed, with when it
+    /// was published. From today on that is the one in force now: no later one is known.
+    func rules(inForceOn date: String) async throws -> (set: RuleSet, publishedAtMs: Int64, earliest: Bool) {
+        if date >= self.today {
+            let current = self.rules.withLock { $0 }
+            return (current.set, current.since, false)
+        }
         let endOfDay = Day(date)!.startMilliseconds + 86_399_999
         guard let (record, earliest) = try await self.store.ruleSet(inForceAt: endOfDay) else {
             throw RPCError(.failedPrecondition, "no rule set has been recorded")
         }
         let current = self.currentRules
-        if record.version == current.version { return (current, record, earliest) }
+        if record.version == current.version { return (current, record.publishedAtMs, earliest) }
         let parsed = try RuleSet.parse(
             programJSON: Data(record.programJSON.utf8),
             stateLawCSV: record.stateLawCSV,
             origin: "published \(record.version)"
         )
-        return (parsed, record, earliest)
+        return (parsed, record.publishedAtMs, earliest)
     }
 
     /// The State-law entries of the agency's State that concern the model, each with whether it

@@ -24,17 +24,13 @@ struct AgreementCommand: AsyncParsableCommand {
     ) async throws
         -> Int
     {
-        var count = 0
-        var page = PageRequest(pageSize: 500)
-        while true {
+        try await gateway.all(limit: nil) { page in
             let listed = try await gateway.call(
                 SupervisionMethods.listAuthorizations,
                 ListAuthorizationsRequest(agreementId: agreement, status: status, page: page)
             )
-            count += listed.authorizations.count
-            guard let next = listed.page?.nextPageToken, !next.isEmpty else { return count }
-            page.pageToken = next
-        }
+            return (listed.authorizations, listed.page)
+        }.count
     }
 
     struct Offer: GatewayCommand {
