@@ -124,6 +124,7 @@ let package = Package(
             name: "AccordServiceKit",
             dependencies: [
                 "AccordRPC",
+                "AccordCalendar",
                 "AccordStorage",
                 "AccordWire",
                 "AccordMessages",
@@ -198,6 +199,7 @@ let package = Package(
             name: "AccordServiceRuntime",
             dependencies: [
                 "AccordRPC",
+                "AccordCalendar",
                 "AccordServiceKit",
                 "AccordStorage",
                 "AccordMessages",

@@ -10,6 +10,10 @@
 # replicas of each service run against it (intake 7401 and 7411, qualification 7402 and 7412,
 # supervision 7403 and 7413); the gateway on 7400 balances over all of them. Ctrl-C stops
 # everything, PostgreSQL included.
+#
+# ACCORD_SIMULATED_CLOCK=START with ACCORD_NON_PRODUCTION=1 runs every service on a simulated
+# clock (a staging or training set; `accord clock advance` moves it forward); the variables pass
+# through to every process.
 # Usage: Tools/run-local.sh BIN_DIR [--cluster]
 set -euo pipefail
 bin=${1:?usage: run-local.sh BIN_DIR [--cluster]}
@@ -113,6 +117,10 @@ if $first_run; then
     # agreement, and two certified officers of that agency, whom supervision authorizes under it.
     export ACCORD_GATEWAY="127.0.0.1:$gateway_port"
     demo() { ACCORD_TOKEN="$ACCORD_TOKEN_PROGRAM_OFFICE" "$bin/accord" "$@"; }
+    # The services' today (a simulated clock's, when there is one), for the dates of the demo facts.
+    now_ms=$(ACCORD_TOKEN="$ACCORD_TOKEN_OPERATOR" "$bin/accord" clock --json 2>/dev/null \
+        | grep -o '"now_ms": [0-9]*' | head -1 | grep -o '[0-9]*$' || true)
+    today=$(date -u ${now_ms:+-d @$((now_ms / 1000))} +%F)
     {
         demo supervisor create --name "Demo Supervisor" --component ICE --office "ERO Houston"
         agreement=$(demo agreement list --agency ag_1 --model JEM --json | grep -o '"id": "mo_[0-9]*"' | head -1 | cut -d'"' -f4)
@@ -122,12 +130,12 @@ if $first_run; then
         for name in "Demo Officer Avery Hill" "Demo Officer Jordan Reyes"; do
             officer=$(demo officer nominate --agency ag_1 --model JEM --name "$name" --citizen --sworn-since 2015-06-01 --json \
                 | grep -o '"id": "of_[0-9]*"' | cut -d'"' -f4)
-            demo officer background "$officer" --result favorable --on "$(date -u +%F)"
+            demo officer background "$officer" --result favorable --on "$today"
             demo officer enroll "$officer"
             for exam in module-1 module-2 module-3 final; do
-                demo officer exam "$officer" --exam "$exam" --score 90 --on "$(date -u +%F)"
+                demo officer exam "$officer" --exam "$exam" --score 90 --on "$today"
             done
-            demo officer complete "$officer" --hours 160 --on "$(date -u +%F)"
+            demo officer complete "$officer" --hours 160 --on "$today"
             demo officer certify "$officer"
         done
     } > data/demo-seed.log 2>&1 || echo "some demo records could not be made: see data/demo-seed.log"
@@ -147,6 +155,7 @@ Demo tokens (one per role) are in data/tokens.env. Try:
   $bin/accord agency list --state TX --limit 5
   $bin/accord dossier ag_1
   $bin/accord report
+$([ -n "${ACCORD_SIMULATED_CLOCK:-}" ] && echo "SIMULATED CLOCK from $ACCORD_SIMULATED_CLOCK (not real time): $bin/accord clock shows it, $bin/accord clock advance moves it.")
 Press Ctrl-C to stop.
 MSG
 wait

@@ -26,6 +26,8 @@ public final class BackendPool: Sendable {
             var health: Health = .unknown
             var inFlight = 0
             var checkedAt: Int64?
+            /// What its last health check read on its simulated clock; nil on real time.
+            var simulatedNow: Int64?
         }
         let state = Mutex(State())
 
@@ -209,6 +211,7 @@ public final class BackendPool: Sendable {
             for member in self.members {
                 group.addTask {
                     let health: Health
+                    var simulatedNow: Int64?
                     do {
                         let answer = try await member.client.unary(
                             HealthMethods.check,
@@ -218,6 +221,7 @@ public final class BackendPool: Sendable {
                         health =
                             answer.status == .serving
                             ? .healthy : .unhealthy("reports \(answer.status?.protoName ?? "?")")
+                        simulatedNow = answer.simulatedNowMs
                     } catch {
                         health = .unhealthy("\(error)")
                     }
@@ -225,6 +229,7 @@ public final class BackendPool: Sendable {
                         let before = state.health
                         state.health = health
                         state.checkedAt = now
+                        state.simulatedNow = simulatedNow
                         return before
                     }
                     if before != health {
@@ -249,6 +254,7 @@ public final class BackendPool: Sendable {
                     inFlight: UInt32(clamping: state.inFlight),
                     checkedAtMs: state.checkedAt
                 )
+                backend.simulatedNowMs = state.simulatedNow
                 switch state.health {
                 case .unknown: backend.state = .unknown
                 case .healthy: backend.state = .healthy
@@ -259,6 +265,34 @@ public final class BackendPool: Sendable {
                 return backend
             }
         }
+    }
+
+    /// Calls `method` on every endpoint at once (not one chosen by the balancer): what each
+    /// answered, or its error, in the order of the endpoints.
+    public func everyEndpoint<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        _ request: Request,
+        options: CallOptions
+    ) async -> [(endpoint: Endpoint, result: Result<Response, any Error>)] {
+        await withTaskGroup(of: (Int, Result<Response, any Error>).self) { group in
+            for (index, member) in self.members.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await member.client.unary(method, request, options: options)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results: [Result<Response, any Error>?] = Array(repeating: nil, count: self.members.count)
+            for await (index, result) in group { results[index] = result }
+            return zip(self.members, results).map { ($0.endpoint, $1!) }
+        }
+    }
+
+    /// Whether any endpoint's last health check read a simulated clock.
+    public var simulated: Bool {
+        self.members.contains { member in member.state.withLock { $0.simulatedNow != nil } }
     }
 
     public func close() async {

@@ -63,6 +63,7 @@ extension GatewayService {
             self.qualificationBranches(agencyID, options) + self.supervisionBranches(agencyID, options)
         missing += await Self.gather(into: &dossier, branches)
         dossier.partial = !missing.isEmpty
+        if self.backends.all.contains(where: \.simulated) { dossier.simulatedClock = true }
         dossier.missing = missing
         if !missing.isEmpty {
             context.logger.warning("Partial dossier", metadata: ["agency": "\(agencyID)", "missing": "\(missing)"])
@@ -252,6 +253,7 @@ extension GatewayService {
         )
         overview.partial = !missing.isEmpty
         overview.missing = missing
+        if self.backends.all.contains(where: \.simulated) { overview.simulatedClock = true }
         return overview
     }
 }

@@ -91,6 +91,8 @@ public final class GatewayService: Sendable {
             _ = try self.caller(context)
             return GetBackendsResponse(backends: self.backends.all.flatMap(\.backends))
         }
+        router.register(GatewayMethods.getClocks) { try await self.clocks($0, $1) }
+        router.register(GatewayMethods.advanceClocks) { try await self.advanceClocks($0, $1) }
     }
 
     /// `accord.v1.Echo` on the gateway: forwarded as bytes to the backend the call names in

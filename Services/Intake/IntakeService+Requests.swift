@@ -289,7 +289,8 @@ extension IntakeService {
             counts: counts,
             decided: UInt32(days.count),
             medianDaysToDecision: percentile(0.5),
-            p90DaysToDecision: percentile(0.9)
+            p90DaysToDecision: percentile(0.9),
+            simulatedClock: self.clock.simulation != nil ? true : nil
         )
     }
 }

@@ -9,6 +9,8 @@ public import Logging
 public final class IntakeService: Sendable {
     let store: any IntakeStore
     let clock: ServiceClock
+    /// The clock as callers see it (`accord.v1.Clock`), kept with the data when simulated.
+    public let clockKeeper: ClockKeeper
     let logger: Logger
 
     /// Largest chunk of an ICE sheet per call.
@@ -16,7 +18,14 @@ public final class IntakeService: Sendable {
 
     /// Opens (or creates) the intake database and migrates it.
     public init(storage: StorageLocation, logger: Logger, clock: ServiceClock = .system) async throws {
-        self.store = try await SQLIntakeStore(storage, logger: logger)
+        let store = try await SQLIntakeStore(storage, logger: logger)
+        self.clockKeeper = try await ClockKeeper.open(
+            clock,
+            database: store.database,
+            server: "accord-intake",
+            logger: logger
+        )
+        self.store = store
         self.clock = clock
         self.logger = logger
     }
@@ -45,6 +54,7 @@ public final class IntakeService: Sendable {
         router.register(IntakeMethods.listImportedAgreements) { try await self.listImportedAgreements($0, $1) }
         router.register(IntakeMethods.recordEngagement) { try await self.recordEngagement($0, $1) }
         router.register(IntakeMethods.listEngagements) { try await self.listEngagements($0, $1) }
+        self.clockKeeper.register(into: &router)
     }
 
     /// What the change log records of a change the caller makes now: the principal's name and

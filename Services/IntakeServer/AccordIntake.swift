@@ -56,7 +56,8 @@ struct AccordIntake: AsyncParsableCommand {
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
             let service = try await IntakeService(
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/intake/intake.sqlite"),
-                logger: logger
+                logger: logger,
+                clock: resolved.clock
             )
             if let directory = self.seedIceDir ?? ServiceOptions.processEnvironment()["ACCORD_SEED_ICE_DIR"] {
                 try await service.importSeedsIfNew(directory: directory)
@@ -75,7 +76,7 @@ struct AccordIntake: AsyncParsableCommand {
                     settings: outbox,
                     internalCredential: resolved.internalCredential
                 ),
-            ]
+            ] + [service.clockKeeper.follower].compactMap { $0 }
         }
     }
 }

@@ -55,7 +55,8 @@ extension QualificationService {
             current: 0,
             dueSoon: 0,
             overdue: 0,
-            rulesVersion: rules.version
+            rulesVersion: rules.version,
+            simulatedClock: self.clock.simulation != nil ? true : nil
         )
         var exceptions: [String: (overdue: UInt32, dueSoon: UInt32)] = [:]
         for officer in officers {

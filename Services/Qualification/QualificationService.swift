@@ -15,6 +15,8 @@ public final class QualificationService: Sendable {
     /// The rule set in force and when it was published.
     let rules: Mutex<(set: RuleSet, since: Int64)>
     let clock: ServiceClock
+    /// The clock as callers see it (`accord.v1.Clock`), kept with the data when simulated.
+    public let clockKeeper: ClockKeeper
     let logger: Logger
 
     /// An agency's agreements, from supervision: what evaluation checks the agency's standing
@@ -55,6 +57,12 @@ public final class QualificationService: Sendable {
         self.agencyOf = agencyOf
         self.requestOf = requestOf
         let store = try await SQLQualificationStore(storage, logger: logger)
+        self.clockKeeper = try await ClockKeeper.open(
+            clock,
+            database: store.database,
+            server: "accord-qualification",
+            logger: logger
+        )
         let current = try await Self.recordAndSelect(
             rules,
             origin: "files",
@@ -109,6 +117,7 @@ public final class QualificationService: Sendable {
         router.register(QualificationMethods.recommendModel) { try await self.recommendModel($0, $1) }
         self.registerOfficers(into: &router)
         self.registerCompliance(into: &router)
+        self.clockKeeper.register(into: &router)
         router.register(QualificationMethods.getRules) { _, _ in
             self.rules.withLock { Self.info($0.set, since: $0.since) }
         }

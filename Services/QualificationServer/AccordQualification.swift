@@ -69,6 +69,7 @@ struct AccordQualification: AsyncParsableCommand {
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/qualification/qualification.sqlite"),
                 rules: rules,
                 logger: logger,
+                clock: resolved.clock,
                 agreementsOf: Self.standing(Self.asker(supervision, resolved.internalCredential, logger)),
                 agencyOf: Self.agencies(Self.asker(intake, resolved.internalCredential, logger)),
                 requestOf: Self.requests(Self.asker(intake, resolved.internalCredential, logger))
@@ -87,7 +88,7 @@ struct AccordQualification: AsyncParsableCommand {
                     settings: outbox,
                     internalCredential: resolved.internalCredential
                 ),
-            ]
+            ] + [service.clockKeeper.follower].compactMap { $0 }
         }
     }
 

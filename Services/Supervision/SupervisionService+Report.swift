@@ -21,6 +21,7 @@ extension SupervisionService {
         let started = NIODeadline.now()
         var report = try await self.store.read { tx in try Self.report(tx, asOf: asOf, rules: rules) }
         report.computedInMs = (NIODeadline.now() - started).nanoseconds / 1_000_000
+        if self.clock.simulation != nil { report.simulatedClock = true }
         return report
     }
 

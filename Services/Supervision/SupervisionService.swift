@@ -16,6 +16,8 @@ public final class SupervisionService: Sendable {
     let rules: SupervisionRules
     let backends: Backends
     let clock: ServiceClock
+    /// The clock as callers see it (`accord.v1.Clock`), kept with the data when simulated.
+    public let clockKeeper: ClockKeeper
     let logger: Logger
     /// This process among the replicas, for the turns at periodic work.
     let instance = "supervision-\(UInt64.random(in: 1...UInt64.max))"
@@ -61,7 +63,14 @@ public final class SupervisionService: Sendable {
         logger: Logger,
         clock: ServiceClock = .system
     ) async throws {
-        self.store = try await SQLSupervisionStore(storage, logger: logger)
+        let store = try await SQLSupervisionStore(storage, logger: logger)
+        self.clockKeeper = try await ClockKeeper.open(
+            clock,
+            database: store.database,
+            server: "accord-supervision",
+            logger: logger
+        )
+        self.store = store
         self.rules = rules
         self.backends = backends
         self.clock = clock
@@ -94,6 +103,7 @@ public final class SupervisionService: Sendable {
         router.register(SupervisionMethods.getProgramReport) { try await self.programReport($0, $1) }
         router.register(SupervisionMethods.listAudit) { try await self.listAudit($0, $1) }
         router.register(SupervisionMethods.verifyAudit) { try await self.verifyAudit($0, $1) }
+        self.clockKeeper.register(into: &router)
     }
 
     public func close() async {

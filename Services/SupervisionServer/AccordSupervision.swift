@@ -87,7 +87,8 @@ struct Serve: AsyncParsableCommand {
                 storage: try self.storage.resolve(file: "\(resolved.dataDirectory)/supervision/supervision.sqlite"),
                 rules: rules,
                 backends: backends,
-                logger: logger
+                logger: logger,
+                clock: resolved.clock
             )
             service.register(into: &router)
             logger.info("Supervision rules in force", metadata: ["version": "\(rules.version)"])
@@ -95,7 +96,7 @@ struct Serve: AsyncParsableCommand {
                 AgreementClock(service: service, interval: clock),
                 ComplianceSweep(service: service, interval: sweep),
                 RequestProgressReporter(service: service, settings: outbox),
-            ]
+            ] + [service.clockKeeper.follower].compactMap { $0 }
         }
     }
 }

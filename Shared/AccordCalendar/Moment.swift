@@ -25,6 +25,14 @@ public enum Moment {
         return day.startMilliseconds + since - offset
     }
 
+    /// `milliseconds` written back as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds), for messages.
+    public static func text(_ milliseconds: Int64) -> String {
+        let day = Day(unixMilliseconds: milliseconds)
+        let seconds = (milliseconds - day.startMilliseconds) / 1000
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(day)T\(two(seconds / 3600)):\(two(seconds % 3600 / 60)):\(two(seconds % 60))Z"
+    }
+
     /// Milliseconds since midnight of `HH:MM[:SS[.fff]]` (`HH:MM` alone when `seconds` is false).
     private static func clock(_ text: Substring, seconds allowSeconds: Bool) -> Int64? {
         let fields = text.split(separator: ":", omittingEmptySubsequences: false)

@@ -1,5 +1,6 @@
 public import AccordMessages
 public import AccordRPC
+public import AccordServiceKit
 import AccordWire
 import NIOCore
 
@@ -43,10 +44,12 @@ public enum Diagnostics {
         try await Self.applyDelayAndFailure(request)
     }
 
-    /// Registers Health/Check, answering for the server and for each service it hosts.
+    /// Registers Health/Check, answering for the server and for each service it hosts (and, on a
+    /// simulated clock, the time it reads).
     public static func registerHealth(
         into router: inout RPCRouter,
         serverName: String,
+        clock: ServiceClock = .system,
         isServing: @escaping @Sendable () -> Bool = { true }
     ) {
         let started = NIODeadline.now()
@@ -58,6 +61,7 @@ public enum Diagnostics {
                 services: services.sorted(),
                 uptimeMs: (NIODeadline.now() - started).nanoseconds / 1_000_000
             )
+            if clock.simulation != nil { response.simulatedNowMs = clock.now() }
             if let service = request.service, !service.isEmpty, !services.contains(service) {
                 response.status = .unknownService
             }

@@ -1,4 +1,6 @@
+import AccordCalendar
 public import AccordRPC
+public import AccordServiceKit
 public import ArgumentParser
 import Foundation
 public import Logging
@@ -44,6 +46,23 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     )
     public var internalCredentialFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            """
+            Run on a simulated clock that starts at this time and only moves forward, for staging and training \
+            (ACCORD_SIMULATED_CLOCK). Needs --non-production. The clock is kept in the service's database: a \
+            restart goes on from where it was, or moves to a later start.
+            """,
+            valueName: "now|YYYY-MM-DD|YYYY-MM-DDTHH:MM:SSZ"
+        )
+    )
+    public var simulatedClock: String?
+
+    @Flag(
+        help: "Mark this deployment as not production (ACCORD_NON_PRODUCTION=1): it may then run on a simulated clock."
+    )
+    public var nonProduction = false
+
     public init() {}
 
     /// The options after applying `ACCORD_*` variables and defaults.
@@ -58,6 +77,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         public var drainSeconds: Int
         /// The gateway's secret; nil trusts every caller.
         public var internalCredential: String?
+        /// Real time, or the simulated clock `--simulated-clock` asked for.
+        public var clock: ServiceClock
+        public var nonProduction: Bool
     }
 
     /// Applies the environment and defaults; `defaultPort` and `defaultAdminPort` are the service's.
@@ -98,7 +120,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             throw ValidationError("max message bytes \(maxMessage) is not between 1024 and 67108864")
         }
         guard drain >= 0 else { throw ValidationError("drain seconds must not be negative") }
-        return Resolved(
+        return try Resolved(
             host: try value(self.host, "ACCORD_HOST", { $0 }) ?? "127.0.0.1",
             port: port,
             adminPort: adminPort < 0 ? nil : adminPort,
@@ -107,8 +129,11 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             maxMessageBytes: maxMessage,
             compressionThreshold: threshold < 0 ? nil : threshold,
             drainSeconds: drain,
-            internalCredential: try self.internalCredential(environment)
+            internalCredential: try self.internalCredential(environment),
+            clock: .system,
+            nonProduction: false
         )
+        .withClock(simulated: self.simulatedClock, nonProduction: self.nonProduction, environment)
     }
 
     private func internalCredential(_ environment: [String: String]) throws -> String? {
@@ -123,6 +148,16 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             return secret
         }
         return environment["ACCORD_INTERNAL_CREDENTIAL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The time `--simulated-clock` names: nil for "now", else its Unix milliseconds.
+    static func simulatedStart(_ text: String) throws -> Int64? {
+        if text.lowercased() == "now" { return nil }
+        if let moment = Moment.milliseconds(text) { return moment }
+        if let day = Day(text) { return day.startMilliseconds }
+        throw ValidationError(
+            "--simulated-clock \(text) is not now, a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ"
+        )
     }
 
     /// A port number, or -1 for "off" (and for "-1", as earlier versions wrote it).
@@ -160,5 +195,29 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             pointer += 1
         }
         return result
+    }
+}
+
+extension ServiceOptions.Resolved {
+    /// These options with the clock the flags and variables ask for: a simulated clock only on a
+    /// deployment marked non-production.
+    func withClock(
+        simulated flag: String?,
+        nonProduction flagged: Bool,
+        _ environment: [String: String]
+    ) throws -> Self {
+        var resolved = self
+        let marked = environment["ACCORD_NON_PRODUCTION"].map { ["1", "true", "yes"].contains($0.lowercased()) }
+        resolved.nonProduction = flagged || (marked ?? false)
+        guard let text = flag ?? environment["ACCORD_SIMULATED_CLOCK"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return resolved
+        }
+        guard resolved.nonProduction else {
+            throw ValidationError(
+                "--simulated-clock \(text) needs --non-production (or ACCORD_NON_PRODUCTION=1): a simulated clock is for staging and training, never for production"
+            )
+        }
+        resolved.clock = .simulated(startingAt: try ServiceOptions.simulatedStart(text))
+        return resolved
     }
 }

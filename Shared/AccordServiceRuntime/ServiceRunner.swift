@@ -83,7 +83,11 @@ public enum ServiceRunner {
             throw error
         }
         Diagnostics.registerEcho(into: &router)
-        Diagnostics.registerHealth(into: &router, serverName: "\(identity.name) \(identity.version)")
+        Diagnostics.registerHealth(
+            into: &router,
+            serverName: "\(identity.name) \(identity.version)",
+            clock: options.clock
+        )
 
         var configuration = ServerConfiguration(host: options.host, port: options.port)
         configuration.limits.maxMessageBytes = options.maxMessageBytes

@@ -52,4 +52,44 @@ struct ServiceOptionsTests {
             )
         }
     }
+
+    @Test("a simulated clock only on a deployment marked non-production, from a flag or the environment")
+    func simulatedClock() throws {
+        func resolve(_ flags: [String], _ environment: [String: String]) throws -> ServiceOptions.Resolved {
+            try ServiceOptions.parse(flags).resolve(defaultPort: 1, defaultAdminPort: 2, environment: environment)
+        }
+        #expect(try resolve([], [:]).clock.simulation == nil)
+        for (flags, environment) in [
+            (["--simulated-clock", "2027-01-01"], [:]),
+            ([], ["ACCORD_SIMULATED_CLOCK": "2027-01-01"]),
+            ([], ["ACCORD_SIMULATED_CLOCK": "2027-01-01", "ACCORD_NON_PRODUCTION": "0"]),
+        ] as [([String], [String: String])] {
+            do {
+                _ = try resolve(flags, environment)
+                Issue.record("a simulated clock without --non-production: \(flags) \(environment)")
+            } catch {
+                #expect("\(error)".contains("needs --non-production"), "\(error)")
+            }
+        }
+        let flagged = try resolve(["--simulated-clock", "2027-01-01", "--non-production"], [:])
+        #expect(flagged.clock.simulation?.requestedStart == 1_798_761_600_000)
+        #expect(flagged.clock.now() >= 1_798_761_600_000 && flagged.nonProduction)
+        let fromEnvironment = try resolve(
+            [],
+            ["ACCORD_SIMULATED_CLOCK": "2027-01-01T12:00:00+02:00", "ACCORD_NON_PRODUCTION": "1"]
+        )
+        let tenUTC: Int64 = 1_798_797_600_000  // 2027-01-01T10:00:00Z
+        #expect(fromEnvironment.clock.simulation?.requestedStart == tenUTC)
+        #expect(
+            try resolve(["--simulated-clock", "now", "--non-production"], [:]).clock.simulation?.requestedStart == nil
+        )
+        for bad in ["2027-02-30", "tomorrow", "2027-01-01T25:00:00Z"] {
+            do {
+                _ = try resolve(["--simulated-clock", bad, "--non-production"], [:])
+                Issue.record("--simulated-clock \(bad) was taken")
+            } catch {
+                #expect("\(error)".contains("--simulated-clock \(bad) is not now, a date"), "\(error)")
+            }
+        }
+    }
 }

@@ -65,7 +65,9 @@ struct CLITests {
         }
     }
 
-    static func start() throws -> Set {
+    /// The set with the ICE lists seeded; `services` are added to every service's flags and
+    /// `supervision` to supervision's.
+    static func start(services: [String] = [], supervision: [String] = []) throws -> Set {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let credential = "\(data)/credential"
@@ -85,7 +87,7 @@ struct CLITests {
         try lines.write(toFile: "\(data)/tokens.env", atomically: true, encoding: .utf8)
         let ports = try (0..<3).map { _ in try SupervisionProcessTests.freePort() }
         let (intakePort, qualificationPort, supervisionPort) = (ports[0], ports[1], ports[2])
-        let common = ["--data-dir", data, "--internal-credential-file", credential]
+        let common = ["--data-dir", data, "--internal-credential-file", credential] + services
         var processes: [String: Process] = [:]
         processes["qualification"] = try EchoProcessTests.startServer(
             "accord-qualification",
@@ -99,7 +101,7 @@ struct CLITests {
             arguments: common + [
                 "--port", "\(supervisionPort)", "--rules-dir", "\(Self.root)/seeds/rules",
                 "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
-            ]
+            ] + supervision
         ).0
         processes["intake"] = try EchoProcessTests.startServer(
             "accord-intake",
@@ -110,7 +112,7 @@ struct CLITests {
         ).0
         let (gateway, gatewayPort) = try EchoProcessTests.startServer(
             "accord-gateway",
-            arguments: common + [
+            arguments: ["--data-dir", data, "--internal-credential-file", credential] + [
                 "--intake", "127.0.0.1:\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
                 "--supervision", "127.0.0.1:\(supervisionPort)", "--health-seconds", "1", "--branch-timeout-ms", "1000",
             ]

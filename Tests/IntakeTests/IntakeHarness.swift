@@ -19,17 +19,23 @@ struct IntakeHarness {
     /// 2026-06-01T12:00:00Z unless told otherwise.
     static let fixedNow: Int64 = 1_780_315_200_000
 
-    static func start(now: Int64 = fixedNow, credential: String? = nil) async throws -> IntakeHarness {
+    /// `clock` (else `.fixed(now)`), on the database at `path` (else a fresh one).
+    static func start(
+        now: Int64 = fixedNow,
+        credential: String? = nil,
+        clock: ServiceClock? = nil,
+        path: String? = nil
+    ) async throws -> IntakeHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "accord-intake-\(UUID().uuidString)"
         )
-        let path = directory.appendingPathComponent("intake.sqlite").path
+        let path = path ?? directory.appendingPathComponent("intake.sqlite").path
         var logger = Logger(label: "test.intake")
         logger.logLevel = .critical
         let service = try await IntakeService(
             storage: try await TestStorage.location(file: path),
             logger: logger,
-            clock: .fixed(now)
+            clock: clock ?? .fixed(now)
         )
         var router = RPCRouter()
         service.register(into: &router)

@@ -18,7 +18,7 @@ struct Accord: AsyncParsableCommand {
             Evaluation.self, Recommend.self, RulesCommand.self, OfficerCommand.self, Compliance.self,
             AgreementCommand.self, SupervisorCommand.self, Authorize.self, AuthorizationCommand.self,
             ActionCommand.self, ComplaintCommand.self, InspectionCommand.self, MeetingCommand.self, Dossier.self,
-            Report.self, AuditCommand.self, ImportCommand.self,
+            Report.self, AuditCommand.self, ImportCommand.self, ClockCommand.self,
         ]
     )
 }
@@ -29,9 +29,12 @@ struct Health: GatewayCommand {
 
     func run(_ gateway: Gateway) async throws {
         let backends = try await gateway.call(GatewayMethods.getBackends, GetBackendsRequest()).backends
+        if !self.gateway.json, let simulated = backends.first(where: { $0.simulatedNowMs != nil }) {
+            print(Output.simulatedBanner(now: simulated.simulatedNowMs))
+        }
         Output.table(
             backends,
-            columns: ["service", "endpoint", "state", "in_flight", "last_error"],
+            columns: ["service", "endpoint", "state", "in_flight", "simulated_now_ms", "last_error"],
             json: self.gateway.json
         )
     }

@@ -59,6 +59,13 @@ enum Output {
         "ENGAGEMENT_OUTCOME_", "BACKEND_STATE_", "SIGNATORY_", "MEETING_KIND_",
     ]
 
+    /// The line every report starts with on a simulated clock, so that nobody takes its "now"
+    /// for real time.
+    static func simulatedBanner(now: Int64?) -> String {
+        guard let now else { return "SIMULATED CLOCK: this deployment does not run on real time (accord clock)" }
+        return "SIMULATED CLOCK: this deployment's time is \(Moment.text(now)), not real time"
+    }
+
     /// A list: a table of the chosen columns (a column is a field name, or "a.b" for a nested
     /// field), or a JSON array.
     static func table(_ items: [some JSONRepresentable], columns: [String], json: Bool) {

@@ -206,6 +206,7 @@ struct Compliance: GatewayCommand {
             Output.record(compliance, json: true)
             return
         }
+        if compliance.simulatedClock == true { print(Output.simulatedBanner(now: nil)) }
         print(
             "as of \(compliance.asOf ?? ""): \(compliance.certifiedOfficers ?? 0) certified, \(compliance.current ?? 0) current, "
                 + "\(compliance.dueSoon ?? 0) due soon, \(compliance.overdue ?? 0) overdue (rules \(compliance.rulesVersion ?? ""))"

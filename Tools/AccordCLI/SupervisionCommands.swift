@@ -657,6 +657,7 @@ struct Dossier: GatewayCommand {
         if let agency = dossier.agency {
             print("\(agency.name ?? "") (\(agency.id ?? ""), \(agency.state ?? ""), ORI \(agency.ori ?? "none"))")
         }
+        if dossier.simulatedClock == true { print(Output.simulatedBanner(now: nil)) }
         if dossier.partial == true {
             print("PARTIAL: missing \(dossier.missing.joined(separator: "; "))")
         }
@@ -703,6 +704,9 @@ struct Report: GatewayCommand {
         if self.gateway.json {
             print(overview.json.serialized(indent: 2))
             return
+        }
+        if overview.simulatedClock == true {
+            print(Output.simulatedBanner(now: nil))
         }
         if overview.partial == true { print("PARTIAL: missing \(overview.missing.joined(separator: "; "))") }
         if let requests = overview.requests {

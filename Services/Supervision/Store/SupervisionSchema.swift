@@ -5,7 +5,11 @@ import GRDB
 /// so that the audit trail hashes the row id with the rest of the row.
 enum SupervisionSchema {
     /// Both engines' histories.
-    static let migrations = StorageLocation.Migrations(sqlite: sqlite, postgres: postgres)
+    /// The service's own history, then the shared table of its simulated clock's moves.
+    static let migrations = StorageLocation.Migrations(
+        sqlite: sqlite + [SimulatedClockRecords.sqliteMigration],
+        postgres: postgres + [SimulatedClockRecords.postgresMigration]
+    )
 
     /// SQLite's history.
     static let sqlite = [

@@ -3,6 +3,9 @@
 /// Every message type of the schema, for tests and tools that walk them all.
 enum MessageRegistry {
     static let all: [any CBackedMessage.Type] = [
+        ClockState.self,
+        GetClockRequest.self,
+        AdvanceClockRequest.self,
         PageRequest.self,
         PageResponse.self,
         FieldViolation.self,
@@ -22,6 +25,7 @@ enum MessageRegistry {
         ProgramOverview.self,
         Backend.self,
         GetBackendsRequest.self,
+        ClocksResponse.self,
         GetBackendsResponse.self,
         HealthCheckRequest.self,
         HealthCheckResponse.self,

@@ -430,6 +430,8 @@ public struct Dossier: ProtoMessage {
     public var partial: Bool?
     /// What is missing, e.g. "qualification: officers (UNAVAILABLE: ...)".
     public var missing: [String] = []
+    /// Set when a backend runs on a simulated clock: its "today" is not real time.
+    public var simulatedClock: Bool?
 
     public init() {}
 
@@ -444,7 +446,8 @@ public struct Dossier: ProtoMessage {
         recentActions: [DelegatedAction] = [],
         openComplaints: [Complaint] = [],
         partial: Bool? = nil,
-        missing: [String] = []
+        missing: [String] = [],
+        simulatedClock: Bool? = nil
     ) {
         self.agency = agency
         self.requests = requests
@@ -457,10 +460,11 @@ public struct Dossier: ProtoMessage {
         self.openComplaints = openComplaints
         self.partial = partial
         self.missing = missing
+        self.simulatedClock = simulatedClock
     }
 
     public static let protoName = "accord.v1.Dossier"
-    public static let fieldNames: [String] = ["agency", "requests", "officers", "training", "agreements", "supervisors", "authorizations", "recent_actions", "open_complaints", "partial", "missing"]
+    public static let fieldNames: [String] = ["agency", "requests", "officers", "training", "agreements", "supervisors", "authorizations", "recent_actions", "open_complaints", "partial", "missing", "simulated_clock"]
 }
 
 extension Dossier: JSONRepresentable {
@@ -477,13 +481,14 @@ extension Dossier: JSONRepresentable {
         if !self.openComplaints.isEmpty { fields.append(("open_complaints", .array(self.openComplaints.map { JSONValue.of($0) }))) }
         if let value = self.partial { fields.append(("partial", JSONValue.of(value))) }
         if !self.missing.isEmpty { fields.append(("missing", .array(self.missing.map { JSONValue.of($0) }))) }
+        if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension Dossier: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_dossier() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -505,6 +510,7 @@ extension Dossier: CBackedMessage {
         self.openComplaints = r.messages(8, as: Complaint.self)
         self.partial = r.bool(9)
         self.missing = r.strings(10)
+        self.simulatedClock = r.bool(11)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -519,6 +525,7 @@ extension Dossier: CBackedMessage {
         try w.setMessages(8, self.openComplaints)
         w.setBool(9, self.partial)
         try w.setStrings(10, self.missing)
+        w.setBool(11, self.simulatedClock)
     }
 }
 
@@ -573,6 +580,8 @@ public struct ProgramOverview: ProtoMessage {
     public var supervision: ProgramReport?
     public var partial: Bool?
     public var missing: [String] = []
+    /// Set when a backend runs on a simulated clock: its "now" is not real time.
+    public var simulatedClock: Bool?
 
     public init() {}
 
@@ -581,17 +590,19 @@ public struct ProgramOverview: ProtoMessage {
         training: GetComplianceResponse? = nil,
         supervision: ProgramReport? = nil,
         partial: Bool? = nil,
-        missing: [String] = []
+        missing: [String] = [],
+        simulatedClock: Bool? = nil
     ) {
         self.requests = requests
         self.training = training
         self.supervision = supervision
         self.partial = partial
         self.missing = missing
+        self.simulatedClock = simulatedClock
     }
 
     public static let protoName = "accord.v1.ProgramOverview"
-    public static let fieldNames: [String] = ["requests", "training", "supervision", "partial", "missing"]
+    public static let fieldNames: [String] = ["requests", "training", "supervision", "partial", "missing", "simulated_clock"]
 }
 
 extension ProgramOverview: JSONRepresentable {
@@ -602,13 +613,14 @@ extension ProgramOverview: JSONRepresentable {
         if let value = self.supervision { fields.append(("supervision", JSONValue.of(value))) }
         if let value = self.partial { fields.append(("partial", JSONValue.of(value))) }
         if !self.missing.isEmpty { fields.append(("missing", .array(self.missing.map { JSONValue.of($0) }))) }
+        if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension ProgramOverview: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_program_overview() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -624,6 +636,7 @@ extension ProgramOverview: CBackedMessage {
         self.supervision = r.message(2, as: ProgramReport.self)
         self.partial = r.bool(3)
         self.missing = r.strings(4)
+        self.simulatedClock = r.bool(5)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -632,6 +645,7 @@ extension ProgramOverview: CBackedMessage {
         try w.setMessage(2, self.supervision)
         w.setBool(3, self.partial)
         try w.setStrings(4, self.missing)
+        w.setBool(5, self.simulatedClock)
     }
 }
 
@@ -644,6 +658,8 @@ public struct Backend: ProtoMessage {
     public var inFlight: UInt32?
     public var lastError: String?
     public var checkedAtMs: Int64?
+    /// Unix milliseconds its last health check read on its simulated clock; absent on real time.
+    public var simulatedNowMs: Int64?
 
     public init() {}
 
@@ -653,7 +669,8 @@ public struct Backend: ProtoMessage {
         state: BackendState? = nil,
         inFlight: UInt32? = nil,
         lastError: String? = nil,
-        checkedAtMs: Int64? = nil
+        checkedAtMs: Int64? = nil,
+        simulatedNowMs: Int64? = nil
     ) {
         self.service = service
         self.endpoint = endpoint
@@ -661,10 +678,11 @@ public struct Backend: ProtoMessage {
         self.inFlight = inFlight
         self.lastError = lastError
         self.checkedAtMs = checkedAtMs
+        self.simulatedNowMs = simulatedNowMs
     }
 
     public static let protoName = "accord.v1.Backend"
-    public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms"]
+    public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms", "simulated_now_ms"]
 }
 
 extension Backend: JSONRepresentable {
@@ -676,13 +694,14 @@ extension Backend: JSONRepresentable {
         if let value = self.inFlight { fields.append(("in_flight", JSONValue.of(value))) }
         if let value = self.lastError { fields.append(("last_error", JSONValue.of(value))) }
         if let value = self.checkedAtMs { fields.append(("checked_at_ms", JSONValue.of(value))) }
+        if let value = self.simulatedNowMs { fields.append(("simulated_now_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension Backend: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_backend() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -699,6 +718,7 @@ extension Backend: CBackedMessage {
         self.inFlight = r.scalar(3, as: UInt32.self)
         self.lastError = r.string(4)
         self.checkedAtMs = r.scalar(5, as: Int64.self)
+        self.simulatedNowMs = r.scalar(6, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -708,6 +728,7 @@ extension Backend: CBackedMessage {
         w.setScalar(3, self.inFlight)
         try w.setString(4, self.lastError)
         w.setScalar(5, self.checkedAtMs)
+        w.setScalar(6, self.simulatedNowMs)
     }
 }
 
@@ -740,6 +761,51 @@ extension GetBackendsRequest: CBackedMessage {
     init(reading r: CMessageReader) {}
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {}
+}
+
+public struct ClocksResponse: ProtoMessage {
+    /// One per endpoint of every backend, in the order intake, qualification, supervision.
+    public var clocks: [ClockState] = []
+
+    public init() {}
+
+    public init(
+        clocks: [ClockState] = []
+    ) {
+        self.clocks = clocks
+    }
+
+    public static let protoName = "accord.v1.ClocksResponse"
+    public static let fieldNames: [String] = ["clocks"]
+}
+
+extension ClocksResponse: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if !self.clocks.isEmpty { fields.append(("clocks", .array(self.clocks.map { JSONValue.of($0) }))) }
+        return .object(fields)
+    }
+}
+
+extension ClocksResponse: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_clocks_response() }
+    static let fieldNumbers: [UInt32] = [1]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.clocks = r.messages(0, as: ClockState.self)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setMessages(0, self.clocks)
+    }
 }
 
 public struct GetBackendsResponse: ProtoMessage {
@@ -825,6 +891,21 @@ public enum GatewayMethods {
         isIdempotent: true
     )
 
+    /// The clock of every endpoint of every backend.
+    public static let getClocks = RPCMethod<GetClockRequest, ClocksResponse>(
+        path: "/accord.v1.Gateway/GetClocks",
+        kind: .unary,
+        isIdempotent: true
+    )
+
+    /// Moves the simulated clock of every endpoint of every backend (operators only); fails, naming
+    /// the endpoints that did not move, unless all did. Asking again for the same time is safe.
+    public static let advanceClocks = RPCMethod<AdvanceClockRequest, ClocksResponse>(
+        path: "/accord.v1.Gateway/AdvanceClocks",
+        kind: .unary,
+        isIdempotent: true
+    )
+
     public static let allPaths: [String] = [
         "/accord.v1.Gateway/CreateToken",
         "/accord.v1.Gateway/ListTokens",
@@ -832,6 +913,8 @@ public enum GatewayMethods {
         "/accord.v1.Gateway/GetDossier",
         "/accord.v1.Gateway/GetProgramOverview",
         "/accord.v1.Gateway/GetBackends",
+        "/accord.v1.Gateway/GetClocks",
+        "/accord.v1.Gateway/AdvanceClocks",
     ]
 
     /// Every method with its kind and idempotence, for code that routes by path.
@@ -842,5 +925,7 @@ public enum GatewayMethods {
         AnyRPCMethod(getDossier),
         AnyRPCMethod(getProgramOverview),
         AnyRPCMethod(getBackends),
+        AnyRPCMethod(getClocks),
+        AnyRPCMethod(advanceClocks),
     ]
 }

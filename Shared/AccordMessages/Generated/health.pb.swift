@@ -94,6 +94,8 @@ public struct HealthCheckResponse: ProtoMessage {
     public var services: [String] = []
     /// Milliseconds since the server started.
     public var uptimeMs: Int64?
+    /// Unix milliseconds on the server's simulated clock; absent when it runs on real time.
+    public var simulatedNowMs: Int64?
 
     public init() {}
 
@@ -101,16 +103,18 @@ public struct HealthCheckResponse: ProtoMessage {
         status: ServingStatus? = nil,
         server: String? = nil,
         services: [String] = [],
-        uptimeMs: Int64? = nil
+        uptimeMs: Int64? = nil,
+        simulatedNowMs: Int64? = nil
     ) {
         self.status = status
         self.server = server
         self.services = services
         self.uptimeMs = uptimeMs
+        self.simulatedNowMs = simulatedNowMs
     }
 
     public static let protoName = "accord.v1.HealthCheckResponse"
-    public static let fieldNames: [String] = ["status", "server", "services", "uptime_ms"]
+    public static let fieldNames: [String] = ["status", "server", "services", "uptime_ms", "simulated_now_ms"]
 }
 
 extension HealthCheckResponse: JSONRepresentable {
@@ -120,13 +124,14 @@ extension HealthCheckResponse: JSONRepresentable {
         if let value = self.server { fields.append(("server", JSONValue.of(value))) }
         if !self.services.isEmpty { fields.append(("services", .array(self.services.map { JSONValue.of($0) }))) }
         if let value = self.uptimeMs { fields.append(("uptime_ms", JSONValue.of(value))) }
+        if let value = self.simulatedNowMs { fields.append(("simulated_now_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension HealthCheckResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_health_check_response() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -141,6 +146,7 @@ extension HealthCheckResponse: CBackedMessage {
         self.server = r.string(1)
         self.services = r.strings(2)
         self.uptimeMs = r.scalar(3, as: Int64.self)
+        self.simulatedNowMs = r.scalar(4, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -148,6 +154,7 @@ extension HealthCheckResponse: CBackedMessage {
         try w.setString(1, self.server)
         try w.setStrings(2, self.services)
         w.setScalar(3, self.uptimeMs)
+        w.setScalar(4, self.simulatedNowMs)
     }
 }
 

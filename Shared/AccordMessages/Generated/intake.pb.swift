@@ -1641,6 +1641,8 @@ public struct RequestReport: ProtoMessage {
     public var decided: UInt32?
     public var medianDaysToDecision: UInt32?
     public var p90DaysToDecision: UInt32?
+    /// Set when intake runs on a simulated clock: "today" is not real time.
+    public var simulatedClock: Bool?
 
     public init() {}
 
@@ -1648,16 +1650,18 @@ public struct RequestReport: ProtoMessage {
         counts: [RequestCount] = [],
         decided: UInt32? = nil,
         medianDaysToDecision: UInt32? = nil,
-        p90DaysToDecision: UInt32? = nil
+        p90DaysToDecision: UInt32? = nil,
+        simulatedClock: Bool? = nil
     ) {
         self.counts = counts
         self.decided = decided
         self.medianDaysToDecision = medianDaysToDecision
         self.p90DaysToDecision = p90DaysToDecision
+        self.simulatedClock = simulatedClock
     }
 
     public static let protoName = "accord.v1.RequestReport"
-    public static let fieldNames: [String] = ["counts", "decided", "median_days_to_decision", "p90_days_to_decision"]
+    public static let fieldNames: [String] = ["counts", "decided", "median_days_to_decision", "p90_days_to_decision", "simulated_clock"]
 }
 
 extension RequestReport: JSONRepresentable {
@@ -1667,13 +1671,14 @@ extension RequestReport: JSONRepresentable {
         if let value = self.decided { fields.append(("decided", JSONValue.of(value))) }
         if let value = self.medianDaysToDecision { fields.append(("median_days_to_decision", JSONValue.of(value))) }
         if let value = self.p90DaysToDecision { fields.append(("p90_days_to_decision", JSONValue.of(value))) }
+        if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension RequestReport: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_request_report() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -1688,6 +1693,7 @@ extension RequestReport: CBackedMessage {
         self.decided = r.scalar(1, as: UInt32.self)
         self.medianDaysToDecision = r.scalar(2, as: UInt32.self)
         self.p90DaysToDecision = r.scalar(3, as: UInt32.self)
+        self.simulatedClock = r.bool(4)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -1695,6 +1701,7 @@ extension RequestReport: CBackedMessage {
         w.setScalar(1, self.decided)
         w.setScalar(2, self.medianDaysToDecision)
         w.setScalar(3, self.p90DaysToDecision)
+        w.setBool(4, self.simulatedClock)
     }
 }
 

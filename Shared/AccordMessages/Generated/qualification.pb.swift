@@ -1993,6 +1993,8 @@ public struct GetComplianceResponse: ProtoMessage {
     /// Agencies with officers due soon or overdue.
     public var exceptions: [AgencyExceptions] = []
     public var rulesVersion: String?
+    /// Set when qualification runs on a simulated clock: "today" is not real time.
+    public var simulatedClock: Bool?
 
     public init() {}
 
@@ -2004,7 +2006,8 @@ public struct GetComplianceResponse: ProtoMessage {
         overdue: UInt32? = nil,
         officers: [OfficerCompliance] = [],
         exceptions: [AgencyExceptions] = [],
-        rulesVersion: String? = nil
+        rulesVersion: String? = nil,
+        simulatedClock: Bool? = nil
     ) {
         self.asOf = asOf
         self.certifiedOfficers = certifiedOfficers
@@ -2014,10 +2017,11 @@ public struct GetComplianceResponse: ProtoMessage {
         self.officers = officers
         self.exceptions = exceptions
         self.rulesVersion = rulesVersion
+        self.simulatedClock = simulatedClock
     }
 
     public static let protoName = "accord.v1.GetComplianceResponse"
-    public static let fieldNames: [String] = ["as_of", "certified_officers", "current", "due_soon", "overdue", "officers", "exceptions", "rules_version"]
+    public static let fieldNames: [String] = ["as_of", "certified_officers", "current", "due_soon", "overdue", "officers", "exceptions", "rules_version", "simulated_clock"]
 }
 
 extension GetComplianceResponse: JSONRepresentable {
@@ -2031,13 +2035,14 @@ extension GetComplianceResponse: JSONRepresentable {
         if !self.officers.isEmpty { fields.append(("officers", .array(self.officers.map { JSONValue.of($0) }))) }
         if !self.exceptions.isEmpty { fields.append(("exceptions", .array(self.exceptions.map { JSONValue.of($0) }))) }
         if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
+        if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension GetComplianceResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_compliance_response() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -2056,6 +2061,7 @@ extension GetComplianceResponse: CBackedMessage {
         self.officers = r.messages(5, as: OfficerCompliance.self)
         self.exceptions = r.messages(6, as: AgencyExceptions.self)
         self.rulesVersion = r.string(7)
+        self.simulatedClock = r.bool(8)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -2067,6 +2073,7 @@ extension GetComplianceResponse: CBackedMessage {
         try w.setMessages(5, self.officers)
         try w.setMessages(6, self.exceptions)
         try w.setString(7, self.rulesVersion)
+        w.setBool(8, self.simulatedClock)
     }
 }
 

@@ -4012,6 +4012,8 @@ public struct ProgramReport: ProtoMessage {
     public var notificationsLate: UInt64?
     /// How long the report took to compute, in milliseconds.
     public var computedInMs: Int64?
+    /// Set when supervision runs on a simulated clock: "now" is not real time.
+    public var simulatedClock: Bool?
 
     public init() {}
 
@@ -4032,7 +4034,8 @@ public struct ProgramReport: ProtoMessage {
         actionsAwaitingReview: UInt64? = nil,
         oldestReviewAgeMs: Int64? = nil,
         notificationsLate: UInt64? = nil,
-        computedInMs: Int64? = nil
+        computedInMs: Int64? = nil,
+        simulatedClock: Bool? = nil
     ) {
         self.asOfMs = asOfMs
         self.agreements = agreements
@@ -4051,10 +4054,11 @@ public struct ProgramReport: ProtoMessage {
         self.oldestReviewAgeMs = oldestReviewAgeMs
         self.notificationsLate = notificationsLate
         self.computedInMs = computedInMs
+        self.simulatedClock = simulatedClock
     }
 
     public static let protoName = "accord.v1.ProgramReport"
-    public static let fieldNames: [String] = ["as_of_ms", "agreements", "officers_authorized", "officers_suspended", "actions", "agreements_without_supervisor", "agreements_without_yearly_meeting", "agreements_without_first_review", "inspections", "complaints_open", "complaints_past_notice", "complaints_past_resolution", "complaints_past_outcome_report", "actions_awaiting_review", "oldest_review_age_ms", "notifications_late", "computed_in_ms"]
+    public static let fieldNames: [String] = ["as_of_ms", "agreements", "officers_authorized", "officers_suspended", "actions", "agreements_without_supervisor", "agreements_without_yearly_meeting", "agreements_without_first_review", "inspections", "complaints_open", "complaints_past_notice", "complaints_past_resolution", "complaints_past_outcome_report", "actions_awaiting_review", "oldest_review_age_ms", "notifications_late", "computed_in_ms", "simulated_clock"]
 }
 
 extension ProgramReport: JSONRepresentable {
@@ -4077,13 +4081,14 @@ extension ProgramReport: JSONRepresentable {
         if let value = self.oldestReviewAgeMs { fields.append(("oldest_review_age_ms", JSONValue.of(value))) }
         if let value = self.notificationsLate { fields.append(("notifications_late", JSONValue.of(value))) }
         if let value = self.computedInMs { fields.append(("computed_in_ms", JSONValue.of(value))) }
+        if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension ProgramReport: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_program_report() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -4111,6 +4116,7 @@ extension ProgramReport: CBackedMessage {
         self.oldestReviewAgeMs = r.scalar(14, as: Int64.self)
         self.notificationsLate = r.scalar(15, as: UInt64.self)
         self.computedInMs = r.scalar(16, as: Int64.self)
+        self.simulatedClock = r.bool(17)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -4131,6 +4137,7 @@ extension ProgramReport: CBackedMessage {
         w.setScalar(14, self.oldestReviewAgeMs)
         w.setScalar(15, self.notificationsLate)
         w.setScalar(16, self.computedInMs)
+        w.setBool(17, self.simulatedClock)
     }
 }
 

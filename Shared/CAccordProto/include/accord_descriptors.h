@@ -4,6 +4,9 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+const ProtobufCMessageDescriptor *accord_descriptor_clock_state(void);
+const ProtobufCMessageDescriptor *accord_descriptor_get_clock_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_advance_clock_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_page_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_page_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_field_violation(void);
@@ -23,6 +26,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_get_program_overview_request
 const ProtobufCMessageDescriptor *accord_descriptor_program_overview(void);
 const ProtobufCMessageDescriptor *accord_descriptor_backend(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_backends_request(void);
+const ProtobufCMessageDescriptor *accord_descriptor_clocks_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_backends_response(void);
 const ProtobufCMessageDescriptor *accord_descriptor_health_check_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_health_check_response(void);

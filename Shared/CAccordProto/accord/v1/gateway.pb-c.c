@@ -547,6 +547,51 @@ void   accord__v1__get_backends_request__free_unpacked
   assert(message->base.descriptor == &accord__v1__get_backends_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__clocks_response__init
+                     (Accord__V1__ClocksResponse         *message)
+{
+  static const Accord__V1__ClocksResponse init_value = ACCORD__V1__CLOCKS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t accord__v1__clocks_response__get_packed_size
+                     (const Accord__V1__ClocksResponse *message)
+{
+  assert(message->base.descriptor == &accord__v1__clocks_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__clocks_response__pack
+                     (const Accord__V1__ClocksResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__clocks_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__clocks_response__pack_to_buffer
+                     (const Accord__V1__ClocksResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__clocks_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ClocksResponse *
+       accord__v1__clocks_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ClocksResponse *)
+     protobuf_c_message_unpack (&accord__v1__clocks_response__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__clocks_response__free_unpacked
+                     (Accord__V1__ClocksResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__clocks_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__get_backends_response__init
                      (Accord__V1__GetBackendsResponse         *message)
 {
@@ -975,7 +1020,7 @@ const ProtobufCMessageDescriptor accord__v1__get_dossier_request__descriptor =
   (ProtobufCMessageInit) accord__v1__get_dossier_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__dossier__field_descriptors[11] =
+static const ProtobufCFieldDescriptor accord__v1__dossier__field_descriptors[12] =
 {
   {
     "agency",
@@ -1109,6 +1154,18 @@ static const ProtobufCFieldDescriptor accord__v1__dossier__field_descriptors[11]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_clock",
+    12,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__Dossier, has_simulated_clock),
+    offsetof(Accord__V1__Dossier, simulated_clock),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__dossier__field_indices_by_name[] = {
   0,   /* field[0] = agency */
@@ -1120,13 +1177,14 @@ static const unsigned accord__v1__dossier__field_indices_by_name[] = {
   9,   /* field[9] = partial */
   7,   /* field[7] = recent_actions */
   1,   /* field[1] = requests */
+  11,   /* field[11] = simulated_clock */
   5,   /* field[5] = supervisors */
   3,   /* field[3] = training */
 };
 static const ProtobufCIntRange accord__v1__dossier__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor accord__v1__dossier__descriptor =
 {
@@ -1136,7 +1194,7 @@ const ProtobufCMessageDescriptor accord__v1__dossier__descriptor =
   "Accord__V1__Dossier",
   "accord.v1",
   sizeof(Accord__V1__Dossier),
-  11,
+  12,
   accord__v1__dossier__field_descriptors,
   accord__v1__dossier__field_indices_by_name,
   1,  accord__v1__dossier__number_ranges,
@@ -1181,7 +1239,7 @@ const ProtobufCMessageDescriptor accord__v1__get_program_overview_request__descr
   (ProtobufCMessageInit) accord__v1__get_program_overview_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__program_overview__field_descriptors[5] =
+static const ProtobufCFieldDescriptor accord__v1__program_overview__field_descriptors[6] =
 {
   {
     "requests",
@@ -1243,18 +1301,31 @@ static const ProtobufCFieldDescriptor accord__v1__program_overview__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_clock",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__ProgramOverview, has_simulated_clock),
+    offsetof(Accord__V1__ProgramOverview, simulated_clock),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__program_overview__field_indices_by_name[] = {
   4,   /* field[4] = missing */
   3,   /* field[3] = partial */
   0,   /* field[0] = requests */
+  5,   /* field[5] = simulated_clock */
   2,   /* field[2] = supervision */
   1,   /* field[1] = training */
 };
 static const ProtobufCIntRange accord__v1__program_overview__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor accord__v1__program_overview__descriptor =
 {
@@ -1264,14 +1335,14 @@ const ProtobufCMessageDescriptor accord__v1__program_overview__descriptor =
   "Accord__V1__ProgramOverview",
   "accord.v1",
   sizeof(Accord__V1__ProgramOverview),
-  5,
+  6,
   accord__v1__program_overview__field_descriptors,
   accord__v1__program_overview__field_indices_by_name,
   1,  accord__v1__program_overview__number_ranges,
   (ProtobufCMessageInit) accord__v1__program_overview__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[6] =
+static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[7] =
 {
   {
     "service",
@@ -1345,6 +1416,18 @@ static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[6] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_now_ms",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__Backend, has_simulated_now_ms),
+    offsetof(Accord__V1__Backend, simulated_now_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__backend__field_indices_by_name[] = {
   5,   /* field[5] = checked_at_ms */
@@ -1352,12 +1435,13 @@ static const unsigned accord__v1__backend__field_indices_by_name[] = {
   3,   /* field[3] = in_flight */
   4,   /* field[4] = last_error */
   0,   /* field[0] = service */
+  6,   /* field[6] = simulated_now_ms */
   2,   /* field[2] = state */
 };
 static const ProtobufCIntRange accord__v1__backend__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor accord__v1__backend__descriptor =
 {
@@ -1367,7 +1451,7 @@ const ProtobufCMessageDescriptor accord__v1__backend__descriptor =
   "Accord__V1__Backend",
   "accord.v1",
   sizeof(Accord__V1__Backend),
-  6,
+  7,
   accord__v1__backend__field_descriptors,
   accord__v1__backend__field_indices_by_name,
   1,  accord__v1__backend__number_ranges,
@@ -1390,6 +1474,44 @@ const ProtobufCMessageDescriptor accord__v1__get_backends_request__descriptor =
   accord__v1__get_backends_request__field_indices_by_name,
   0,  accord__v1__get_backends_request__number_ranges,
   (ProtobufCMessageInit) accord__v1__get_backends_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor accord__v1__clocks_response__field_descriptors[1] =
+{
+  {
+    "clocks",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Accord__V1__ClocksResponse, n_clocks),
+    offsetof(Accord__V1__ClocksResponse, clocks),
+    &accord__v1__clock_state__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__clocks_response__field_indices_by_name[] = {
+  0,   /* field[0] = clocks */
+};
+static const ProtobufCIntRange accord__v1__clocks_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor accord__v1__clocks_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ClocksResponse",
+  "ClocksResponse",
+  "Accord__V1__ClocksResponse",
+  "accord.v1",
+  sizeof(Accord__V1__ClocksResponse),
+  1,
+  accord__v1__clocks_response__field_descriptors,
+  accord__v1__clocks_response__field_indices_by_name,
+  1,  accord__v1__clocks_response__number_ranges,
+  (ProtobufCMessageInit) accord__v1__clocks_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor accord__v1__get_backends_response__field_descriptors[1] =
@@ -1462,7 +1584,7 @@ const ProtobufCEnumDescriptor accord__v1__backend_state__descriptor =
   accord__v1__backend_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__gateway__method_descriptors[6] =
+static const ProtobufCMethodDescriptor accord__v1__gateway__method_descriptors[8] =
 {
   { "CreateToken", &accord__v1__create_token_request__descriptor, &accord__v1__create_token_response__descriptor },
   { "ListTokens", &accord__v1__list_tokens_request__descriptor, &accord__v1__list_tokens_response__descriptor },
@@ -1470,10 +1592,14 @@ static const ProtobufCMethodDescriptor accord__v1__gateway__method_descriptors[6
   { "GetDossier", &accord__v1__get_dossier_request__descriptor, &accord__v1__dossier__descriptor },
   { "GetProgramOverview", &accord__v1__get_program_overview_request__descriptor, &accord__v1__program_overview__descriptor },
   { "GetBackends", &accord__v1__get_backends_request__descriptor, &accord__v1__get_backends_response__descriptor },
+  { "GetClocks", &accord__v1__get_clock_request__descriptor, &accord__v1__clocks_response__descriptor },
+  { "AdvanceClocks", &accord__v1__advance_clock_request__descriptor, &accord__v1__clocks_response__descriptor },
 };
 const unsigned accord__v1__gateway__method_indices_by_name[] = {
+  7,        /* AdvanceClocks */
   0,        /* CreateToken */
   5,        /* GetBackends */
+  6,        /* GetClocks */
   3,        /* GetDossier */
   4,        /* GetProgramOverview */
   1,        /* ListTokens */
@@ -1486,7 +1612,7 @@ const ProtobufCServiceDescriptor accord__v1__gateway__descriptor =
   "Gateway",
   "Accord__V1__Gateway",
   "accord.v1",
-  6,
+  8,
   accord__v1__gateway__method_descriptors,
   accord__v1__gateway__method_indices_by_name
 };
@@ -1537,6 +1663,22 @@ void accord__v1__gateway__get_backends(ProtobufCService *service,
 {
   assert(service->descriptor == &accord__v1__gateway__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__gateway__get_clocks(ProtobufCService *service,
+                                     const Accord__V1__GetClockRequest *input,
+                                     Accord__V1__ClocksResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__gateway__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void accord__v1__gateway__advance_clocks(ProtobufCService *service,
+                                         const Accord__V1__AdvanceClockRequest *input,
+                                         Accord__V1__ClocksResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__gateway__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__gateway__init (Accord__V1__Gateway_Service *service,
                                 Accord__V1__Gateway_ServiceDestroy destroy)

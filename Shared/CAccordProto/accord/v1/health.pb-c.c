@@ -135,7 +135,7 @@ const ProtobufCMessageDescriptor accord__v1__health_check_request__descriptor =
   (ProtobufCMessageInit) accord__v1__health_check_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__health_check_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor accord__v1__health_check_response__field_descriptors[5] =
 {
   {
     "status",
@@ -185,17 +185,30 @@ static const ProtobufCFieldDescriptor accord__v1__health_check_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_now_ms",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__HealthCheckResponse, has_simulated_now_ms),
+    offsetof(Accord__V1__HealthCheckResponse, simulated_now_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__health_check_response__field_indices_by_name[] = {
   1,   /* field[1] = server */
   2,   /* field[2] = services */
+  4,   /* field[4] = simulated_now_ms */
   0,   /* field[0] = status */
   3,   /* field[3] = uptime_ms */
 };
 static const ProtobufCIntRange accord__v1__health_check_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor accord__v1__health_check_response__descriptor =
 {
@@ -205,7 +218,7 @@ const ProtobufCMessageDescriptor accord__v1__health_check_response__descriptor =
   "Accord__V1__HealthCheckResponse",
   "accord.v1",
   sizeof(Accord__V1__HealthCheckResponse),
-  4,
+  5,
   accord__v1__health_check_response__field_descriptors,
   accord__v1__health_check_response__field_indices_by_name,
   1,  accord__v1__health_check_response__number_ranges,

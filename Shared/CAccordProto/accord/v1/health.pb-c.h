@@ -66,10 +66,15 @@ struct  Accord__V1__HealthCheckResponse
    */
   protobuf_c_boolean has_uptime_ms;
   int64_t uptime_ms;
+  /*
+   * Unix milliseconds on the server's simulated clock; absent when it runs on real time.
+   */
+  protobuf_c_boolean has_simulated_now_ms;
+  int64_t simulated_now_ms;
 };
 #define ACCORD__V1__HEALTH_CHECK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__health_check_response__descriptor) \
-    , 0, ACCORD__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, NULL, 0,NULL, 0, 0 }
+    , 0, ACCORD__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, NULL, 0,NULL, 0, 0, 0, 0 }
 
 
 /* Accord__V1__HealthCheckRequest methods */

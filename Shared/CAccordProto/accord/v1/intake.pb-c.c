@@ -3120,7 +3120,7 @@ const ProtobufCMessageDescriptor accord__v1__request_count__descriptor =
   (ProtobufCMessageInit) accord__v1__request_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__request_report__field_descriptors[4] =
+static const ProtobufCFieldDescriptor accord__v1__request_report__field_descriptors[5] =
 {
   {
     "counts",
@@ -3170,17 +3170,30 @@ static const ProtobufCFieldDescriptor accord__v1__request_report__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_clock",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__RequestReport, has_simulated_clock),
+    offsetof(Accord__V1__RequestReport, simulated_clock),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__request_report__field_indices_by_name[] = {
   0,   /* field[0] = counts */
   1,   /* field[1] = decided */
   2,   /* field[2] = median_days_to_decision */
   3,   /* field[3] = p90_days_to_decision */
+  4,   /* field[4] = simulated_clock */
 };
 static const ProtobufCIntRange accord__v1__request_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor accord__v1__request_report__descriptor =
 {
@@ -3190,7 +3203,7 @@ const ProtobufCMessageDescriptor accord__v1__request_report__descriptor =
   "Accord__V1__RequestReport",
   "accord.v1",
   sizeof(Accord__V1__RequestReport),
-  4,
+  5,
   accord__v1__request_report__field_descriptors,
   accord__v1__request_report__field_indices_by_name,
   1,  accord__v1__request_report__number_ranges,

@@ -542,10 +542,15 @@ struct  Accord__V1__RequestReport
   uint32_t median_days_to_decision;
   protobuf_c_boolean has_p90_days_to_decision;
   uint32_t p90_days_to_decision;
+  /*
+   * Set when intake runs on a simulated clock: "today" is not real time.
+   */
+  protobuf_c_boolean has_simulated_clock;
+  protobuf_c_boolean simulated_clock;
 };
 #define ACCORD__V1__REQUEST_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__request_report__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, 0, 0 }
+    , 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*

@@ -3659,7 +3659,7 @@ const ProtobufCMessageDescriptor accord__v1__get_compliance_request__descriptor 
   (ProtobufCMessageInit) accord__v1__get_compliance_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field_descriptors[9] =
 {
   {
     "as_of",
@@ -3757,6 +3757,18 @@ static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_clock",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__GetComplianceResponse, has_simulated_clock),
+    offsetof(Accord__V1__GetComplianceResponse, simulated_clock),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__get_compliance_response__field_indices_by_name[] = {
   0,   /* field[0] = as_of */
@@ -3767,11 +3779,12 @@ static const unsigned accord__v1__get_compliance_response__field_indices_by_name
   5,   /* field[5] = officers */
   4,   /* field[4] = overdue */
   7,   /* field[7] = rules_version */
+  8,   /* field[8] = simulated_clock */
 };
 static const ProtobufCIntRange accord__v1__get_compliance_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor =
 {
@@ -3781,7 +3794,7 @@ const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor
   "Accord__V1__GetComplianceResponse",
   "accord.v1",
   sizeof(Accord__V1__GetComplianceResponse),
-  8,
+  9,
   accord__v1__get_compliance_response__field_descriptors,
   accord__v1__get_compliance_response__field_indices_by_name,
   1,  accord__v1__get_compliance_response__number_ranges,

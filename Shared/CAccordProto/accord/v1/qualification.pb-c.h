@@ -678,10 +678,15 @@ struct  Accord__V1__GetComplianceResponse
   size_t n_exceptions;
   Accord__V1__AgencyExceptions **exceptions;
   char *rules_version;
+  /*
+   * Set when qualification runs on a simulated clock: "today" is not real time.
+   */
+  protobuf_c_boolean has_simulated_clock;
+  protobuf_c_boolean simulated_clock;
 };
 #define ACCORD__V1__GET_COMPLIANCE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_compliance_response__descriptor) \
-    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, NULL }
+    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, NULL, 0, 0 }
 
 
 /*

@@ -7243,7 +7243,7 @@ const ProtobufCMessageDescriptor accord__v1__action_count__descriptor =
   (ProtobufCMessageInit) accord__v1__action_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__program_report__field_descriptors[17] =
+static const ProtobufCFieldDescriptor accord__v1__program_report__field_descriptors[18] =
 {
   {
     "as_of_ms",
@@ -7449,6 +7449,18 @@ static const ProtobufCFieldDescriptor accord__v1__program_report__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "simulated_clock",
+    18,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__ProgramReport, has_simulated_clock),
+    offsetof(Accord__V1__ProgramReport, simulated_clock),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__program_report__field_indices_by_name[] = {
   4,   /* field[4] = actions */
@@ -7468,11 +7480,12 @@ static const unsigned accord__v1__program_report__field_indices_by_name[] = {
   2,   /* field[2] = officers_authorized */
   3,   /* field[3] = officers_suspended */
   14,   /* field[14] = oldest_review_age_ms */
+  17,   /* field[17] = simulated_clock */
 };
 static const ProtobufCIntRange accord__v1__program_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 17 }
+  { 0, 18 }
 };
 const ProtobufCMessageDescriptor accord__v1__program_report__descriptor =
 {
@@ -7482,7 +7495,7 @@ const ProtobufCMessageDescriptor accord__v1__program_report__descriptor =
   "Accord__V1__ProgramReport",
   "accord.v1",
   sizeof(Accord__V1__ProgramReport),
-  17,
+  18,
   accord__v1__program_report__field_descriptors,
   accord__v1__program_report__field_indices_by_name,
   1,  accord__v1__program_report__number_ranges,

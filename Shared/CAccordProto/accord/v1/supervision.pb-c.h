@@ -1269,10 +1269,15 @@ struct  Accord__V1__ProgramReport
    */
   protobuf_c_boolean has_computed_in_ms;
   int64_t computed_in_ms;
+  /*
+   * Set when supervision runs on a simulated clock: "now" is not real time.
+   */
+  protobuf_c_boolean has_simulated_clock;
+  protobuf_c_boolean simulated_clock;
 };
 #define ACCORD__V1__PROGRAM_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__program_report__descriptor) \
-    , 0, 0, 0,NULL, 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0,NULL, 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Accord__V1__ModelInspections
