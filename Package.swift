@@ -377,6 +377,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AccordRPC",
+                "AccordCalendar",
                 "AccordServiceKit",
                 "AccordWire",
                 "AccordMessages",

@@ -290,6 +290,14 @@ public final class BackendPool: Sendable {
         }
     }
 
+    /// What the endpoints' simulated clocks read at real time `real`, from their last health
+    /// checks (the clock runs at the pace of real time); nil on real time.
+    public func simulatedNow(atRealTime real: Int64) -> Int64? {
+        self.members.compactMap { member in
+            member.state.withLock { state in state.simulatedNow.map { $0 + max(0, real - (state.checkedAt ?? real)) } }
+        }.max()
+    }
+
     /// Whether any endpoint's last health check read a simulated clock.
     public var simulated: Bool {
         self.members.contains { member in member.state.withLock { $0.simulatedNow != nil } }

@@ -50,7 +50,17 @@ extension GatewayService {
             }
         }
         guard let (_, first) = failures.first else { return response }
-        let listed = failures.map { "\($0.0): \($0.1.code) \($0.1.message)" }.joined(separator: "; ")
+        // Endpoints that failed alike are named together: "intake A, supervision B: the message".
+        var alike: [(message: String, names: [String])] = []
+        for (name, error) in failures {
+            let message = "\(error.code) \(error.message)"
+            if let index = alike.firstIndex(where: { $0.message == message }) {
+                alike[index].names.append(name)
+            } else {
+                alike.append((message, [name]))
+            }
+        }
+        let listed = alike.map { "\($0.names.joined(separator: ", ")): \($0.message)" }.joined(separator: "; ")
         let moved = response.clocks.map { $0.server ?? "" }.joined(separator: ", ")
         throw RPCError(first.code, "\(listed)\(moved.isEmpty ? "" : " (answered: \(moved))")")
     }

@@ -1,5 +1,7 @@
+import AccordCalendar
 import AccordMessages
 import AccordRPC
+import AccordServiceKit
 import NIOCore
 
 /// Composite calls: each fans out to the services in parallel, each branch with its own
@@ -58,9 +60,12 @@ extension GatewayService {
         if principal.role == .agency && principal.scope != agencyID {
             throw RPCError(.permissionDenied, "\(principal.header) may not see the dossier of \(agencyID)")
         }
+        let asOf = try self.dossierMoment(request.asOfMs)
+        dossier.asOfMs = asOf
         let options = try self.forwardOptions(context, cap: self.branchTimeout)
         let branches =
-            self.qualificationBranches(agencyID, options) + self.supervisionBranches(agencyID, options)
+            self.qualificationBranches(agencyID, options, asOf: asOf)
+            + self.supervisionBranches(agencyID, options, asOf: asOf)
         missing += await Self.gather(into: &dossier, branches)
         dossier.partial = !missing.isEmpty
         if self.backends.all.contains(where: \.simulated) { dossier.simulatedClock = true }
@@ -69,6 +74,22 @@ extension GatewayService {
             context.logger.warning("Partial dossier", metadata: ["agency": "\(agencyID)", "missing": "\(missing)"])
         }
         return dossier
+    }
+
+    /// A dossier's `as_of_ms`, checked against the services' time (a simulated clock's, when they
+    /// run on one): a moment up to now.
+    func dossierMoment(_ moment: Int64?) throws -> Int64? {
+        guard let moment else { return nil }
+        let real = ServiceClock.realTime()
+        let now = self.backends.all.compactMap { $0.simulatedNow(atRealTime: real) }.max() ?? real
+        if moment >= now && Day(unixMilliseconds: moment) == Day(unixMilliseconds: now) { return nil }  // today
+        guard moment > 0, moment <= now + 60_000 else {
+            throw RPCError.invalidArgument(
+                field: "as_of_ms",
+                "\(Moment.text(moment)) is not a moment up to now (\(Moment.text(now))): a dossier shows what was on record"
+            )
+        }
+        return moment
     }
 
     /// The agency of a dossier from intake, by id or ORI; its id. Without intake an agency id is
@@ -95,7 +116,12 @@ extension GatewayService {
     }
 
     /// The dossier's branches from intake (requests) and qualification (officers, training).
-    func qualificationBranches(_ agencyID: String, _ options: CallOptions) -> [@Sendable () async -> Branch<Dossier>] {
+    func qualificationBranches(
+        _ agencyID: String,
+        _ options: CallOptions,
+        asOf: Int64?
+    ) -> [@Sendable () async -> Branch<Dossier>] {
+        let day = asOf.map { Day(unixMilliseconds: $0).description }
         let intake = self.backends.intake
         let qualification = self.backends.qualification
         let all = PageRequest(pageSize: 1000)
@@ -127,7 +153,7 @@ extension GatewayService {
                 {
                     try await qualification.call(
                         QualificationMethods.getCompliance,
-                        GetComplianceRequest(agencyId: agencyID),
+                        GetComplianceRequest(asOf: day, agencyId: agencyID),
                         options: options
                     )
                 },
@@ -138,13 +164,17 @@ extension GatewayService {
 
     /// The dossier's branches from supervision: agreements with their supervisors,
     /// authorizations, recent actions, open complaints.
-    func supervisionBranches(_ agencyID: String, _ options: CallOptions) -> [@Sendable () async -> Branch<Dossier>] {
+    func supervisionBranches(
+        _ agencyID: String,
+        _ options: CallOptions,
+        asOf: Int64?
+    ) -> [@Sendable () async -> Branch<Dossier>] {
         let supervision = self.backends.supervision
         let all = PageRequest(pageSize: 1000)
         return [
             Self.branch(
                 "supervision: agreements",
-                { try await Self.agreementsWithSupervisors(agencyID, supervision, options) },
+                { try await Self.agreementsWithSupervisors(agencyID, supervision, options, asOf: asOf) },
                 {
                     $0.agreements = $1.0.agreements
                     $0.supervisors = $1.1
@@ -155,7 +185,7 @@ extension GatewayService {
                 {
                     try await supervision.call(
                         SupervisionMethods.listAuthorizations,
-                        ListAuthorizationsRequest(agencyId: agencyID, page: all),
+                        ListAuthorizationsRequest(agencyId: agencyID, page: all, asOfMs: asOf),
                         options: options
                     )
                 },
@@ -166,7 +196,12 @@ extension GatewayService {
                 {
                     try await supervision.call(
                         SupervisionMethods.listActions,
-                        ListActionsRequest(page: PageRequest(pageSize: 20), agencyId: agencyID, newestFirst: true),
+                        ListActionsRequest(
+                            page: PageRequest(pageSize: 20),
+                            agencyId: agencyID,
+                            newestFirst: true,
+                            asOfMs: asOf
+                        ),
                         options: options
                     )
                 },
@@ -177,7 +212,7 @@ extension GatewayService {
                 {
                     try await supervision.call(
                         SupervisionMethods.listComplaints,
-                        ListComplaintsRequest(status: .open, page: all, agencyId: agencyID),
+                        ListComplaintsRequest(status: .open, page: all, agencyId: agencyID, asOfMs: asOf),
                         options: options
                     )
                 },
@@ -190,12 +225,13 @@ extension GatewayService {
     static func agreementsWithSupervisors(
         _ agencyID: String,
         _ supervision: BackendPool,
-        _ options: CallOptions
+        _ options: CallOptions,
+        asOf: Int64?
     ) async throws -> (ListAgreementsResponse, [Supervisor]) {
         let all = PageRequest(pageSize: 1000)
         let agreements = try await supervision.call(
             SupervisionMethods.listAgreements,
-            ListAgreementsRequest(agencyId: agencyID, page: all),
+            ListAgreementsRequest(agencyId: agencyID, page: all, asOfMs: asOf),
             options: options
         )
         let wanted = Set(agreements.agreements.compactMap(\.supervisorId))
@@ -215,6 +251,8 @@ extension GatewayService {
             throw RPCError(.permissionDenied, "\(principal.header) may not read the program overview")
         }
         let options = try self.forwardOptions(context, cap: self.branchTimeout)
+        // Every section at one moment: training as of that moment's day.
+        let trainingDay = request.asOfMs.map { Day(unixMilliseconds: $0).description }
         let intake = self.backends.intake
         let qualification = self.backends.qualification
         let supervision = self.backends.supervision
@@ -224,7 +262,13 @@ extension GatewayService {
             [
                 Self.branch(
                     "intake: requests",
-                    { try await intake.call(IntakeMethods.getRequestReport, RequestReportRequest(), options: options) },
+                    {
+                        try await intake.call(
+                            IntakeMethods.getRequestReport,
+                            RequestReportRequest(asOfMs: request.asOfMs),
+                            options: options
+                        )
+                    },
                     { $0.requests = $1 }
                 ),
                 Self.branch(
@@ -232,7 +276,7 @@ extension GatewayService {
                     {
                         try await qualification.call(
                             QualificationMethods.getCompliance,
-                            GetComplianceRequest(exceptionsOnly: true),
+                            GetComplianceRequest(asOf: trainingDay, exceptionsOnly: true),
                             options: options
                         )
                     },

@@ -280,8 +280,13 @@ extension IntakeService {
         guard principal.role != .agency else {
             throw RPCError(.permissionDenied, "\(principal.header) may not read the program's request report")
         }
-        let counts = try await self.store.requestCounts()
-        let days = try await self.store.daysToFirstDecision()
+        let now = self.clock.now()
+        if let moment = request.asOfMs, moment <= 0 {
+            throw RPCError.invalidArgument(field: "as_of_ms", "\(moment) is not a moment")
+        }
+        let asOf = request.asOfMs.flatMap { $0 < now ? $0 : nil }
+        let counts = try await self.store.requestCounts(asOf: asOf)
+        let days = try await self.store.daysToFirstDecision(asOf: asOf)
         func percentile(_ q: Double) -> UInt32? {
             days.isEmpty ? nil : UInt32(clamping: days[min(days.count - 1, Int(Double(days.count) * q))])
         }
@@ -290,7 +295,8 @@ extension IntakeService {
             decided: UInt32(days.count),
             medianDaysToDecision: percentile(0.5),
             p90DaysToDecision: percentile(0.9),
-            simulatedClock: self.clock.simulation != nil ? true : nil
+            simulatedClock: self.clock.simulation != nil ? true : nil,
+            asOfMs: asOf ?? now
         )
     }
 }

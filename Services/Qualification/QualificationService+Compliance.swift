@@ -56,7 +56,8 @@ extension QualificationService {
             dueSoon: 0,
             overdue: 0,
             rulesVersion: rules.version,
-            simulatedClock: self.clock.simulation != nil ? true : nil
+            simulatedClock: self.clock.simulation != nil ? true : nil,
+            projection: asOf > self.today ? true : nil
         )
         var exceptions: [String: (overdue: UInt32, dueSoon: UInt32)] = [:]
         for officer in officers {

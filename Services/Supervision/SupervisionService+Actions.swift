@@ -30,7 +30,7 @@ extension SupervisionService {
                 "action",
                 rowid,
                 refusal == nil ? "accept" : "reject:\(refusal!.reason)",
-                change.because(refusal?.message)
+                change.because(refusal?.message).happened(at: report.performedAt)
             )
             if var failure = refusal {
                 failure.message = "\(failure.message) (recorded as rejected action \(Self.id("ac", rowid)))"
@@ -234,7 +234,9 @@ extension SupervisionService {
         filter.decision = try Self.known(request.decision, field: "decision", required: false)
         filter.review = try Self.known(request.review, field: "review", required: false)
         filter.lateOnly = request.lateOnly == true
+        filter.asOf = try Self.pastMoment(request.asOfMs, now: self.clock.now())
         let tokens = [
+            filter.asOf.map { "as_of=\($0)" },
             filter.agencyID.map { "agency=\($0)" }, filter.officerID.map { "officer=\($0)" },
             filter.agreement.map { "agreement=\($0)" }, filter.supervisor.map { "supervisor=\($0)" },
             filter.decision.map { "decision=\($0.rawValue)" }, filter.review.map { "review=\($0.rawValue)" },

@@ -223,9 +223,11 @@ extension SupervisionService {
             state: request.state?.uppercased(),
             model: try Self.known(request.model, field: "model", required: false),
             partner: try Self.known(request.partner, field: "partner", required: false),
-            status: try Self.known(request.status, field: "status", required: false)
+            status: try Self.known(request.status, field: "status", required: false),
+            asOf: try Self.pastMoment(request.asOfMs, now: self.clock.now())
         )
         let filters = [
+            "as_of=\(filter.asOf.map(String.init) ?? "")",
             "agency=\(filter.agencyID ?? "")", "state=\(filter.state ?? "")",
             "model=\(filter.model.map { String($0.rawValue) } ?? "")",
             "partner=\(filter.partner.map { String($0.rawValue) } ?? "")",

@@ -24,11 +24,11 @@ extension SupervisionService {
 
     /// The authorization as callers see it: its functions from the rules, and EXPIRED once a
     /// TFM authority's two years have passed.
-    func present(_ authorization: Authorization) -> Authorization {
+    func present(_ authorization: Authorization, at moment: Int64? = nil) -> Authorization {
         var result = authorization
         if let model = result.model { result.functions = self.rules.functions(of: model) }
         if result.status == .active || result.status == .suspended, let expires = result.expiresAtMs,
-            expires <= self.clock.now()
+            expires <= moment ?? self.clock.now()
         {
             result.status = .expired
         }
@@ -93,7 +93,7 @@ extension SupervisionService {
                 certifiedRulesVersion: officer.rulesVersion
             )
         )
-        try tx.audit("authorization", rowid, "authorize", change)
+        try tx.audit("authorization", rowid, "authorize", change.happened(at: authorizedAt))
         if let supervisor = terms.supervisor {
             try tx.recordAssignment(
                 agreement: nil,
@@ -356,22 +356,44 @@ extension SupervisionService {
         -> ListAuthorizationsResponse
     {
         let principal = try self.caller(context)
+        let now = self.clock.now()
+        let asOf = try Self.pastMoment(request.asOfMs, now: now)
         let filter = AuthorizationFilter(
             agencyID: try self.listedAgency(request.agencyId, principal, "officers' authorizations"),
             agreement: try request.agreementId.map {
                 try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
             },
             status: try Self.known(request.status, field: "status", required: false),
-            now: self.clock.now()
+            now: asOf ?? now,
+            asOf: asOf != nil
         )
         let filters = [
             "agency=\(filter.agencyID ?? "")", "agreement=\(filter.agreement.map(String.init) ?? "")",
-            "status=\(filter.status.map { String($0.rawValue) } ?? "")",
+            "status=\(filter.status.map { String($0.rawValue) } ?? "")", "as_of=\(asOf.map(String.init) ?? "")",
         ]
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
         let found = try await self.store.read { tx in try tx.authorizations(filter, after: start, limit: size + 1) }
         let (page, next) = PageToken.split(found, size: size, filters: filters) { RecordID.rowid(of: $0.id) }
-        return ListAuthorizationsResponse(authorizations: page.map(self.present), page: next)
+        return ListAuthorizationsResponse(
+            authorizations: page.map { self.present($0, at: filter.now) },
+            page: next
+        )
+    }
+
+    /// A list's `as_of_ms`: nil for now (absent, within a minute of now, or later today, as the
+    /// end of today's date means); a later moment is refused (a list shows what was on record,
+    /// not a projection).
+    static func pastMoment(_ moment: Int64?, now: Int64, field: String = "as_of_ms") throws -> Int64? {
+        guard let moment else { return nil }
+        guard moment > 0 else { throw RPCError.invalidArgument(field: field, "\(moment) is not a moment") }
+        if moment >= now && Day(unixMilliseconds: moment) == Day(unixMilliseconds: now) { return nil }
+        guard moment <= now + 60_000 else {
+            throw RPCError.invalidArgument(
+                field: field,
+                "\(Moment.text(moment)) is later than now (\(Moment.text(now))): lists show what is on record; the program report projects"
+            )
+        }
+        return moment < now ? moment : nil
     }
 }

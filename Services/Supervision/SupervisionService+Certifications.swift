@@ -76,7 +76,7 @@ extension SupervisionService {
             guard let recorded = try tx.insertCertification(notice, receivedAt: change.at) else {
                 return NotifyCertifiedResponse(recorded: false)
             }
-            try tx.audit("certification", recorded, "notice", change)
+            try tx.audit("certification", recorded, "notice", change.happened(at: certifiedOn.startMilliseconds))
             guard try tx.activeAgreement(agencyID: certified.agencyID, model: certified.model) != nil else {
                 return NotifyCertifiedResponse(recorded: true)
             }

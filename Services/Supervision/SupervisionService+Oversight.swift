@@ -17,43 +17,6 @@ extension SupervisionService {
         router.register(SupervisionMethods.recordMeeting) { try await self.recordMeeting($0, $1) }
     }
 
-    // MARK: Deadlines
-
-    /// `hours` of weekdays after `start` (UTC): Saturdays and Sundays do not count.
-    public static func addingBusinessHours(_ hours: Int, to start: Int64) -> Int64 {
-        var remaining = Int64(hours) * 3_600_000
-        var t = start
-        while true {
-            var day = Day(unixMilliseconds: t)
-            while day.weekday >= 5 {
-                day = day.adding(1)
-                t = day.startMilliseconds
-            }
-            let endOfDay = day.adding(1).startMilliseconds
-            if remaining <= endOfDay - t { return t + remaining }
-            remaining -= endOfDay - t
-            t = endOfDay
-        }
-    }
-
-    /// The deadlines a complaint has missed as of `now`.
-    static func overdue(_ complaint: Complaint, now: Int64) -> [String] {
-        var missed: [String] = []
-        if (complaint.notifiedAtMs ?? now) > (complaint.noticeDueMs ?? 0) { missed.append("notice") }
-        if (complaint.resolvedAtMs ?? now) > (complaint.resolutionDueMs ?? 0) { missed.append("resolution") }
-        if let reportDue = complaint.outcomeReportDueMs, (complaint.outcomeReportedAtMs ?? now) > reportDue {
-            missed.append("outcome_report")
-        }
-        return missed
-    }
-
-    /// The complaint as callers see it: with the deadlines it has missed as of `now`.
-    static func present(_ complaint: Complaint, now: Int64) -> Complaint {
-        var shown = complaint
-        shown.overdue = Self.overdue(complaint, now: now)
-        return shown
-    }
-
     // MARK: Complaints
 
     func fileComplaint(_ request: FileComplaintRequest, _ context: ServerContext) async throws -> Complaint {
@@ -72,7 +35,7 @@ extension SupervisionService {
             complaint.agencyID = owner.agencyId ?? ""
             let authorization = try Self.complaintAuthorization(tx, complaint)
             let rowid = try tx.insertComplaint(complaint)
-            try tx.audit("complaint", rowid, "file", change)
+            try tx.audit("complaint", rowid, "file", change.happened(at: complaint.receivedAtMs))
             if complaint.mayLeadToDiscipline, let authorization,
                 [.active, .suspended].contains(try tx.requireAuthorization(authorization).status)
             {
@@ -234,10 +197,12 @@ extension SupervisionService {
                 try Self.rowid($0, prefix: "mo", field: "agreement_id", what: "an agreement")
             },
             status: try Self.known(request.status, field: "status", required: false),
-            agencyID: principal.role == .agency ? principal.scope : request.agencyId
+            agencyID: principal.role == .agency ? principal.scope : request.agencyId,
+            asOf: try Self.pastMoment(request.asOfMs, now: self.clock.now())
         )
         let overdueOnly = request.overdueOnly ?? false
         let filters = [
+            "as_of=\(filter.asOf.map(String.init) ?? "")",
             "agreement=\(filter.agreement.map(String.init) ?? "")",
             "status=\(filter.status.map { String($0.rawValue) } ?? "")", "agency=\(filter.agencyID ?? "")",
             "overdue=\(overdueOnly)",
@@ -264,13 +229,14 @@ extension SupervisionService {
         size: Int,
         overdueOnly: Bool
     ) async throws -> ([Complaint], Bool) {
-        let now = self.clock.now()
+        let now = filter.asOf ?? self.clock.now()
         var complaints: [Complaint] = []
         var after = start
         while true {
             let position = after
             let batch = try await self.store.read { tx in try tx.complaints(filter, after: position, limit: 500) }
-            for complaint in batch.map({ Self.present($0, now: now) }) {
+            for complaint in batch.map({ Self.present(filter.asOf == nil ? $0 : Self.asItStood($0, at: now), now: now) }
+            ) {
                 if overdueOnly && complaint.overdue.isEmpty { continue }
                 if complaints.count == size { return (complaints, true) }
                 complaints.append(complaint)

@@ -8,18 +8,40 @@ import NIOCore
 /// The program report as of any moment, and the audit trail's reads and verification.
 extension SupervisionService {
     static let readers: Set<Principal.Role> = [.programOffice, .operator, .auditor]
+    /// How far ahead a report may look: a projection of what is on record.
+    static let projectionDays: Int64 = 3 * 366
 
     func programReport(_ request: ProgramReportRequest, _ context: ServerContext) async throws -> ProgramReport {
         let principal = try self.caller(context)
         try self.require(principal, Self.readers, "read the program report")
         let now = self.clock.now()
-        let asOf = request.asOfMs ?? now
-        guard asOf > 0, asOf <= now + 60_000 else {
-            throw RPCError.invalidArgument(field: "as_of_ms", "is not a moment up to now")
+        // A moment later today (the end of today, as a date means) is now: the day is not over.
+        let asOf =
+            request.asOfMs.map { Day(unixMilliseconds: $0) == Day(unixMilliseconds: now) ? min($0, now) : $0 } ?? now
+        let horizon = now + Self.projectionDays * 86_400_000
+        guard asOf > 0, asOf <= horizon else {
+            throw RPCError.invalidArgument(
+                field: "as_of_ms",
+                "is not a moment up to \(Self.projectionDays) days ahead (at most \(Moment.text(horizon)))"
+            )
         }
         let rules = self.rules
         let started = NIODeadline.now()
-        var report = try await self.store.read { tx in try Self.report(tx, asOf: asOf, rules: rules) }
+        // Later than now (beyond a minute of clock skew): a projection of what is on record.
+        let projection = asOf > now + 60_000
+        var report = try await self.store.read { tx in
+            var report = try Self.report(tx, asOf: asOf, rules: rules)
+            if projection {
+                report.projection = true
+                let projected = try tx.projection(from: now, to: asOf)
+                report.authorizationsLapsing = projected.lapsing
+                report.terminationsTakingEffect = projected.terminating
+                report.officersAuthorized = report.officersAuthorized.map {
+                    $0 - UInt32(clamping: min(Int($0), projected.authorizationsEnding))
+                }
+            }
+            return report
+        }
         report.computedInMs = (NIODeadline.now() - started).nanoseconds / 1_000_000
         if self.clock.simulation != nil { report.simulatedClock = true }
         return report

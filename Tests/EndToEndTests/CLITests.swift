@@ -65,9 +65,9 @@ struct CLITests {
         }
     }
 
-    /// The set with the ICE lists seeded; `services` are added to every service's flags and
-    /// `supervision` to supervision's.
-    static func start(services: [String] = [], supervision: [String] = []) throws -> Set {
+    /// The set, with the ICE lists seeded unless told not to; `services` are added to every
+    /// service's flags and `supervision` to supervision's.
+    static func start(services: [String] = [], supervision: [String] = [], seedICE: Bool = true) throws -> Set {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let credential = "\(data)/credential"
@@ -106,9 +106,9 @@ struct CLITests {
         processes["intake"] = try EchoProcessTests.startServer(
             "accord-intake",
             arguments: common + [
-                "--port", "\(intakePort)", "--seed-ice-dir", "\(Self.root)/seeds/ice",
-                "--qualification", "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
-            ]
+                "--port", "\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
+                "--supervision", "127.0.0.1:\(supervisionPort)",
+            ] + (seedICE ? ["--seed-ice-dir", "\(Self.root)/seeds/ice"] : [])
         ).0
         let (gateway, gatewayPort) = try EchoProcessTests.startServer(
             "accord-gateway",

@@ -4,6 +4,7 @@ import AccordRPC
 import AccordServiceKit
 import AccordWire
 import Foundation
+import Synchronization
 import Testing
 
 /// A staging deployment on a simulated clock: one agency's two years, in minutes, through the
@@ -70,7 +71,8 @@ struct SimulatedClockJourneyTests {
         let start = try #require(Day("2027-01-04"))
         let set = try CLITests.start(
             services: ["--simulated-clock", start.description, "--non-production"],
-            supervision: ["--clock-seconds", "1", "--compliance-seconds", "1"]
+            supervision: ["--clock-seconds", "1", "--compliance-seconds", "1"],
+            seedICE: false
         )
         defer { set.stop() }
         let gateway = RPCClient(endpoints: [try #require(Endpoint(set.gateway))])
@@ -140,21 +142,39 @@ struct SimulatedClockJourneyTests {
             SupervisionMethods.createSupervisor,
             CreateSupervisorRequest(supervisor: Supervisor(name: "Dana Kim", component: .ice, office: "ERO Houston"))
         )
+        // Supervision hears of the certification through qualification's outbox; until then the
+        // authorization is refused (the last refusal is kept for the failure's message).
+        let lastRefusal = Mutex<String>("none")
         let granted = try await SupervisionProcessTests.eventually {
-            try await journey.call(
-                SupervisionMethods.authorizeOfficer,
-                AuthorizeOfficerRequest(
-                    officerId: officerID,
-                    agreementId: agreement.id,
-                    detainerCategories: ["public safety"],
-                    supervisorId: supervisor.id
+            do {
+                return try await journey.call(
+                    SupervisionMethods.authorizeOfficer,
+                    AuthorizeOfficerRequest(
+                        officerId: officerID,
+                        agreementId: agreement.id,
+                        detainerCategories: ["public safety"],
+                        supervisorId: supervisor.id
+                    )
                 )
-            )
+            } catch {
+                lastRefusal.withLock { $0 = "\(error)" }
+                throw error
+            }
         }
-        let authority = try #require(granted, "supervision heard of the certification and authorized the officer")
+        let authority = try #require(granted, "not authorized within 30 s: \(lastRefusal.withLock { $0 })")
         let grantedAt = try #require(authority.authorizedAtMs)
         #expect(grantedAt >= start.startMilliseconds && authority.expiresAtMs == grantedAt + 730 * Self.day)
         #expect(try await journey.act(officerID, at: try await journey.now()).decision == .accepted)
+        // The CLI's "now" (the default of --at) is the deployment's time, not the machine's: not late.
+        let recorded = try set.accord(
+            [
+                "action", "record", "--officer", officerID, "--function", "warrantless-arrest", "--place", "field",
+                "--subject", "CASE-CLI-1", "--json",
+            ],
+            as: "program-office"
+        )
+        #expect(recorded.status == 0 && recorded.output.contains("ACTION_DECISION_ACCEPTED"), "\(recorded)")
+        #expect(!recorded.output.contains("\"late\": true"), "\(recorded.output)")
         let complaint = try await journey.call(
             SupervisionMethods.fileComplaint,
             FileComplaintRequest(
@@ -200,14 +220,32 @@ struct SimulatedClockJourneyTests {
         }
         #expect(lifted != nil, "the sweep lifted the suspension once the training was recorded")
 
-        // Two years and a day after the grant, the TFM authority has lapsed.
+        // Two years and a day after the grant, the TFM authority has lapsed: foreseen by a
+        // report as of then, and so when the clock gets there.
         let lapsed = Day(unixMilliseconds: grantedAt).adding(731)
+        let foreseen = try set.accord(["report", "--as-of", lapsed.description], as: "program-office")
+        #expect(foreseen.status == 0 && foreseen.output.contains("PROJECTION"), "\(foreseen)")
+        #expect(foreseen.output.contains("TFM authority lapsing: \(authority.id ?? "?")"), "\(foreseen.output)")
         try journey.advance(to: lapsed)
         do {
             _ = try await journey.act(officerID, at: try await journey.now())
             Issue.record("an action after the TFM authority lapsed was accepted")
         } catch let error as RPCError {
             #expect(error.errorDetails?.reason == "AUTHORIZATION_EXPIRED", "\(error)")
+        }
+        // The dossier as of a past day shows the authority as it stood then; now, lapsed.
+        func dossier(_ moment: Int64?) async throws -> Dossier {
+            try await journey.call(GatewayMethods.getDossier, GetDossierRequest(agency: agency.id, asOfMs: moment))
+        }
+        let then = try await dossier(start.adding(10).startMilliseconds)
+        #expect(then.partial != true && then.asOfMs == start.adding(10).startMilliseconds, "\(then.missing)")
+        #expect(then.authorizations.map(\.status) == [.active] && then.training.map(\.status) == [.current])
+        #expect(try await dossier(nil).authorizations.map(\.status) == [.expired])
+        do {
+            _ = try await dossier(lapsed.adding(30).startMilliseconds)
+            Issue.record("a dossier as of a later moment than the simulated now was made")
+        } catch let error as RPCError {
+            #expect(error.code == .invalidArgument && error.message.contains("not a moment up to now"), "\(error)")
         }
 
         // A termination notice given now takes effect 90 days later.
@@ -217,6 +255,8 @@ struct SimulatedClockJourneyTests {
         )
         #expect(noticed.status == .terminationNoticed)
         #expect(noticed.terminationEffectiveOn == lapsed.adding(90).description, "\(noticed)")
+        let ending = try set.accord(["report", "--as-of", lapsed.adding(91).description], as: "program-office")
+        #expect(ending.output.contains("terminations taking effect: \(agreement.id ?? "?")"), "\(ending.output)")
         try journey.advance(to: lapsed.adding(91))
         let ended = try await SupervisionProcessTests.eventually {
             let shown = try await journey.call(

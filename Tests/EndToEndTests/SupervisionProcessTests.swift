@@ -237,6 +237,20 @@ struct SupervisionProcessTests {
         #expect(authority.authorizedAtMs == granted)
         #expect(authority.expiresAtMs == granted + 730 * 86_400_000)
         #expect(authority.status == .expired, "two years after 2023-04-01 have passed")
+        // The audit trail keeps both times: when it happened, and when it was recorded (now).
+        let trail = try await supervisionClient.unary(
+            SupervisionMethods.listAudit,
+            ListAuditRequest(entity: "authorization", entityId: authority.id),
+            options: Self.options("auditor")
+        )
+        let entry = try #require(trail.entries.first { $0.action == "authorize" })
+        #expect(entry.happenedAtMs == granted && (entry.atMs ?? 0) > granted + 700 * 86_400_000, "\(entry)")
+        let notices = try await supervisionClient.unary(
+            SupervisionMethods.listAudit,
+            ListAuditRequest(entity: "certification"),
+            options: Self.options("auditor")
+        )
+        #expect(notices.entries.first?.happenedAtMs == Day("2023-03-15")?.startMilliseconds)
 
         // Actions reported now are judged at the moment they were performed.
         func act(_ performed: Int64) async throws -> DelegatedAction {

@@ -124,6 +124,30 @@ struct AuditTests {
         verdict = try await Self.verify(fourth)
         #expect(verdict.firstBad == "supervisor sv_2" && verdict.problem?.contains("no audit entry") == true)
     }
+
+    @Test("a fact recorded after it happened keeps both times in its entry, and a changed time is found")
+    func happenedAndRecorded() async throws {
+        let h = try await Harness.start()
+        defer { Task { await h.stop() } }
+        let world = try await h.world()
+        h.clock.advance(days: 1)
+        let performed = h.clock.now - 3 * 3_600_000
+        let late = try await h.act(world.officers[.jem]!, .detainer, .jail, at: performed)
+        let entries = try await h.call(
+            SupervisionMethods.listAudit,
+            ListAuditRequest(entity: "action", entityId: late.id),
+            as: "auditor"
+        ).entries
+        let entry = try #require(entries.first)
+        #expect(entry.happenedAtMs == performed && entry.atMs == h.clock.now, "\(entry)")
+        #expect(try await Self.verify(h).intact == true)
+        try await Self.tamper(
+            h,
+            "UPDATE audit SET happened_at_ms = happened_at_ms + 3600000 WHERE sequence = \(entry.sequence ?? 0)"
+        )
+        let verdict = try await Self.verify(h)
+        #expect(verdict.firstBad == "audit entry \(entry.sequence ?? 0)", "\(verdict)")
+    }
 }
 
 @Suite("Bad input and who may do what", .timeLimit(.minutes(1)))

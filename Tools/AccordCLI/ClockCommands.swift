@@ -59,7 +59,7 @@ struct ClockCommand: AsyncParsableCommand {
         func run(_ gateway: Gateway) async throws {
             let target: Int64
             if let to = self.to {
-                target = try parseMoment(to, option: "--to")
+                target = try await gateway.moment(to, option: "--to")
             } else {
                 let clocks = try await gateway.call(GatewayMethods.getClocks, GetClockRequest()).clocks
                 guard let now = clocks.compactMap(\.nowMs).max() else {

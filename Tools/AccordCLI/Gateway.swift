@@ -59,6 +59,22 @@ struct Gateway {
         try await self.client.serverStreaming(method, request, options: self.callOptions)
     }
 
+    /// A moment flag's value as Unix milliseconds (see ``parseMoment(_:option:endOfDay:)``), with
+    /// "now" the services' now: on a deployment running on a simulated clock, its time, not the
+    /// machine's.
+    func moment(_ text: String, option: String, endOfDay: Bool = false) async throws -> Int64 {
+        guard text == "now" else { return try parseMoment(text, option: option, endOfDay: endOfDay) }
+        let clocks = try? await self.call(GatewayMethods.getClocks, GetClockRequest()).clocks
+        if let now = clocks?.compactMap(\.nowMs).max() { return now }
+        return try parseMoment(text, option: option)
+    }
+
+    /// The same for an optional flag.
+    func moment(ifGiven text: String?, option: String, endOfDay: Bool = false) async throws -> Int64? {
+        guard let text else { return nil }
+        return try await self.moment(text, option: option, endOfDay: endOfDay)
+    }
+
     /// Every item of a paged list, page by page, up to `limit`.
     func all<Item>(
         limit: Int?,

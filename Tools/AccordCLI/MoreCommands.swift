@@ -253,6 +253,8 @@ struct AuthorizationCommand: AsyncParsableCommand {
         @Option(help: "The agency id.") var agency: String?
         @Option(help: "active, suspended, revoked or expired.") var status: String?
         @Option(help: "At most this many.") var limit: Int?
+        @Option(help: "As it stood at the end of this day (YYYY-MM-DD) or at an ISO 8601 time; default now.")
+        var asOf: String?
 
         func run(_ gateway: Gateway) async throws {
             let status = try optionalEnum(
@@ -261,6 +263,7 @@ struct AuthorizationCommand: AsyncParsableCommand {
                 prefix: "AUTHORIZATION_STATUS_",
                 option: "--status"
             )
+            let moment = try await gateway.moment(ifGiven: self.asOf, option: "--as-of", endOfDay: true)
             let items = try await gateway.all(limit: self.limit) { page in
                 let response = try await gateway.call(
                     SupervisionMethods.listAuthorizations,
@@ -268,7 +271,8 @@ struct AuthorizationCommand: AsyncParsableCommand {
                         agreementId: self.agreement,
                         agencyId: self.agency,
                         status: status,
-                        page: page
+                        page: page,
+                        asOfMs: moment
                     )
                 )
                 return (response.authorizations, response.page)
@@ -414,7 +418,14 @@ struct InspectionList: GatewayCommand {
 }
 
 struct AuditList: GatewayCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "Entries of the audit trail.")
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Entries of the audit trail.",
+        discussion: """
+            AT is when the change was recorded; HAPPENED_AT, for a fact recorded after it happened (a backdated \
+            certification or authorization, an action or complaint reported later), when it happened.
+            """
+    )
     @OptionGroup var gateway: GatewayOptions
     @Option(help: "A table, e.g. agreement or action.") var entity: String?
     @Option(help: "A record, e.g. mo_3.") var id: String?
@@ -430,7 +441,7 @@ struct AuditList: GatewayCommand {
         }
         Output.table(
             items,
-            columns: ["sequence", "at_ms", "who", "entity", "entity_id", "action", "why"],
+            columns: ["sequence", "at_ms", "happened_at_ms", "who", "entity", "entity_id", "action", "why"],
             json: self.gateway.json
         )
     }

@@ -112,7 +112,8 @@ func optionalEnum<E: ProtoEnum>(_ text: String?, as type: E.Type, prefix: String
     try text.map { try enumValue($0, as: type, prefix: prefix, option: option) }
 }
 
-/// "now", "YYYY-MM-DD" (midnight UTC, or the day's last millisecond with `endOfDay`), or an
+/// "now" (the machine's; commands use ``Gateway/moment(_:option:endOfDay:)``, whose "now" is the
+/// services'), "YYYY-MM-DD" (midnight UTC, or the day's last millisecond with `endOfDay`), or an
 /// ISO 8601 date and time with its zone, as Unix milliseconds. A date that is not on the
 /// calendar (2026-02-30) is refused, not moved.
 func parseMoment(_ text: String, option: String, endOfDay: Bool = false) throws -> Int64 {

@@ -207,6 +207,9 @@ struct Compliance: GatewayCommand {
             return
         }
         if compliance.simulatedClock == true { print(Output.simulatedBanner(now: nil)) }
+        if compliance.projection == true {
+            print("PROJECTION: training as it will stand on \(compliance.asOf ?? "") if nothing more is recorded")
+        }
         print(
             "as of \(compliance.asOf ?? ""): \(compliance.certifiedOfficers ?? 0) certified, \(compliance.current ?? 0) current, "
                 + "\(compliance.dueSoon ?? 0) due soon, \(compliance.overdue ?? 0) overdue (rules \(compliance.rulesVersion ?? ""))"

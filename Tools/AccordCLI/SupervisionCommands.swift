@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import ArgumentParser
 import Foundation
@@ -96,6 +97,8 @@ struct AgreementCommand: AsyncParsableCommand {
         @Option(help: "ICE or CBP.") var partner: String?
         @Option(help: "offered, active, suspended, termination-noticed, terminated, superseded.") var status: String?
         @Option(help: "At most this many.") var limit: Int?
+        @Option(help: "As it stood at the end of this day (YYYY-MM-DD) or at an ISO 8601 time; default now.")
+        var asOf: String?
 
         func run(_ gateway: Gateway) async throws {
             let request = ListAgreementsRequest(
@@ -113,7 +116,8 @@ struct AgreementCommand: AsyncParsableCommand {
                     as: AgreementStatus.self,
                     prefix: "AGREEMENT_STATUS_",
                     option: "--status"
-                )
+                ),
+                asOfMs: try await gateway.moment(ifGiven: self.asOf, option: "--as-of", endOfDay: true)
             )
             let items = try await gateway.all(limit: self.limit) { page in
                 var paged = request
@@ -374,7 +378,7 @@ struct ActionCommand: AsyncParsableCommand {
                     prefix: "DELEGATED_FUNCTION_",
                     option: "--function"
                 ),
-                performedAtMs: try parseMoment(self.at, option: "--at"),
+                performedAtMs: try await gateway.moment(self.at, option: "--at"),
                 place: try enumValue(self.place, as: ActionPlace.self, prefix: "ACTION_PLACE_", option: "--place"),
                 location: self.location,
                 subjectRef: self.subject,
@@ -401,6 +405,8 @@ struct ActionCommand: AsyncParsableCommand {
         @Option(help: "pending, approved, returned or rejected.") var review: String?
         @Flag(help: "Only those reported late.") var late = false
         @Option(help: "At most this many.") var limit: Int?
+        @Option(help: "As it stood at the end of this day (YYYY-MM-DD) or at an ISO 8601 time; default now.")
+        var asOf: String?
 
         func run(_ gateway: Gateway) async throws {
             let request = ListActionsRequest(
@@ -419,7 +425,8 @@ struct ActionCommand: AsyncParsableCommand {
                     option: "--review"
                 ),
                 lateOnly: self.late,
-                agencyId: self.agency
+                agencyId: self.agency,
+                asOfMs: try await gateway.moment(ifGiven: self.asOf, option: "--as-of", endOfDay: true)
             )
             let items = try await gateway.all(limit: self.limit) { page in
                 var paged = request
@@ -489,7 +496,7 @@ struct ComplaintCommand: AsyncParsableCommand {
                 officerId: self.officer,
                 source: self.source,
                 summary: self.summary,
-                receivedAtMs: try parseMoment(self.received, option: "--received"),
+                receivedAtMs: try await gateway.moment(self.received, option: "--received"),
                 mayLeadToDiscipline: self.discipline
             )
             Output.record(
@@ -516,10 +523,10 @@ struct ComplaintCommand: AsyncParsableCommand {
                     SupervisionMethods.updateComplaint,
                     UpdateComplaintRequest(
                         complaintId: self.id,
-                        notifiedAtMs: try self.notified.map { try parseMoment($0, option: "--notified") },
-                        resolvedAtMs: try self.resolved.map { try parseMoment($0, option: "--resolved") },
+                        notifiedAtMs: try await gateway.moment(ifGiven: self.notified, option: "--notified"),
+                        resolvedAtMs: try await gateway.moment(ifGiven: self.resolved, option: "--resolved"),
                         resolution: self.resolution,
-                        outcomeReportedAtMs: try self.reported.map { try parseMoment($0, option: "--reported") }
+                        outcomeReportedAtMs: try await gateway.moment(ifGiven: self.reported, option: "--reported")
                     )
                 ),
                 json: self.gateway.json
@@ -535,6 +542,8 @@ struct ComplaintCommand: AsyncParsableCommand {
         @Option(help: "open or resolved.") var status: String?
         @Flag(help: "Only those past a deadline.") var overdue = false
         @Option(help: "At most this many.") var limit: Int?
+        @Option(help: "As it stood at the end of this day (YYYY-MM-DD) or at an ISO 8601 time; default now.")
+        var asOf: String?
 
         func run(_ gateway: Gateway) async throws {
             let status = try optionalEnum(
@@ -551,7 +560,8 @@ struct ComplaintCommand: AsyncParsableCommand {
                         status: status,
                         overdueOnly: self.overdue,
                         page: page,
-                        agencyId: self.agency
+                        agencyId: self.agency,
+                        asOfMs: try await gateway.moment(ifGiven: self.asOf, option: "--as-of", endOfDay: true)
                     )
                 )
                 return (response.complaints, response.page)
@@ -642,9 +652,20 @@ struct Dossier: GatewayCommand {
     )
     @OptionGroup var gateway: GatewayOptions
     @Argument(help: "An agency id or an ORI.") var agency: String
+    @Option(
+        help: """
+            As it stood at the end of this day (YYYY-MM-DD) or at an ISO 8601 time: agreements, authorizations, \
+            training, actions and complaints then (the agency, its requests and officers as they are now).
+            """
+    )
+    var asOf: String?
 
     func run(_ gateway: Gateway) async throws {
-        let dossier = try await gateway.call(GatewayMethods.getDossier, GetDossierRequest(agency: self.agency))
+        let moment = try await gateway.moment(ifGiven: self.asOf, option: "--as-of", endOfDay: true)
+        let dossier = try await gateway.call(
+            GatewayMethods.getDossier,
+            GetDossierRequest(agency: self.agency, asOfMs: moment)
+        )
         if self.gateway.json {
             var json = dossier.json
             if case .object(var fields) = json, dossier.missing.isEmpty {
@@ -658,6 +679,9 @@ struct Dossier: GatewayCommand {
             print("\(agency.name ?? "") (\(agency.id ?? ""), \(agency.state ?? ""), ORI \(agency.ori ?? "none"))")
         }
         if dossier.simulatedClock == true { print(Output.simulatedBanner(now: nil)) }
+        if let moment = dossier.asOfMs {
+            print("as of \(Moment.text(moment)): agreements, authorizations, training, actions and complaints then")
+        }
         if dossier.partial == true {
             print("PARTIAL: missing \(dossier.missing.joined(separator: "; "))")
         }
@@ -693,10 +717,15 @@ struct Report: GatewayCommand {
         abstract: "The program overview: requests, training, agreements, oversight."
     )
     @OptionGroup var gateway: GatewayOptions
-    @Option(help: "As of the end of this day (YYYY-MM-DD) or an ISO 8601 time; default now.") var asOf: String?
+    @Option(
+        help: """
+            As of the end of this day (YYYY-MM-DD; today: now) or an ISO 8601 time; default now. A later day, up to \
+            three years ahead, gives a projection: what is on record now carried to then.
+            """
+    ) var asOf: String?
 
     func run(_ gateway: Gateway) async throws {
-        let moment = try self.asOf.map { try parseMoment($0, option: "--as-of", endOfDay: true) }
+        let moment = try await gateway.moment(ifGiven: self.asOf, option: "--as-of", endOfDay: true)
         let overview = try await gateway.call(
             GatewayMethods.getProgramOverview,
             GetProgramOverviewRequest(asOfMs: moment)
@@ -707,6 +736,10 @@ struct Report: GatewayCommand {
         }
         if overview.simulatedClock == true {
             print(Output.simulatedBanner(now: nil))
+        }
+        if let moment = overview.supervision?.asOfMs {
+            let projected = overview.supervision?.projection == true
+            print("Report as of \(Moment.text(moment))\(projected ? " — PROJECTION of what is on record now" : "")")
         }
         if overview.partial == true { print("PARTIAL: missing \(overview.missing.joined(separator: "; "))") }
         if let requests = overview.requests {
@@ -745,7 +778,16 @@ struct Report: GatewayCommand {
                 columns: ["model", "active_agreements", "inspected_in_last_year"],
                 json: false
             )
+            Self.printProjection(report)
         }
+    }
+
+    /// What a projection carries to its moment: the authority that lapses and the notices that run out.
+    static func printProjection(_ report: ProgramReport) {
+        guard report.projection == true else { return }
+        print("\nBy then (projection)")
+        print("TFM authority lapsing: \(report.authorizationsLapsing.joined(separator: ", "))")
+        print("terminations taking effect: \(report.terminationsTakingEffect.joined(separator: ", "))")
     }
 }
 

@@ -125,5 +125,34 @@ enum IntakeSchema {
         Migration("2026-12-01-intake-v4-outbox-claims") { db in
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN claimed_until_ms INTEGER")
         },
+        // Every status a request has had and since when, for reports as of a moment. Requests of
+        // before have two: received when submitted, and their status then from their last change.
+        Migration("2026-12-01-intake-v5-request-status") { db in
+            try db.execute(sql: IntakeSchema.requestStatusTable(id: "INTEGER PRIMARY KEY"))
+            try db.execute(
+                sql: "CREATE INDEX request_status_history_by_request ON request_status_history (request_rowid, at_ms)"
+            )
+            try db.execute(sql: IntakeSchema.requestStatusBackfill[0])
+            try db.execute(sql: IntakeSchema.requestStatusBackfill[1])
+        },
+    ]
+
+    /// The status history's table, with the row id column of the engine.
+    static func requestStatusTable(id: String) -> String {
+        """
+        CREATE TABLE request_status_history (
+            rowid \(id), request_rowid BIGINT NOT NULL REFERENCES request (rowid),
+            status BIGINT NOT NULL, at_ms BIGINT NOT NULL
+        )
+        """
+    }
+
+    /// The history of requests recorded before it was kept: received, then their current status.
+    static let requestStatusBackfill = [
+        """
+        INSERT INTO request_status_history (request_rowid, status, at_ms)
+        SELECT rowid, 1, created_at_ms FROM request
+        """,
+        "INSERT INTO request_status_history (request_rowid, status, at_ms) SELECT rowid, status, updated_at_ms FROM request",
     ]
 }

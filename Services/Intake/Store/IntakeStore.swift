@@ -113,9 +113,9 @@ protocol RequestStore: Sendable {
     ) async throws -> ParticipationRequest
     func requests(_ filter: RequestFilter, after: Int64, limit: Int) async throws -> [ParticipationRequest]
     /// Requests counted by state, model, partner and status.
-    func requestCounts() async throws -> [RequestCount]
+    func requestCounts(asOf moment: Int64?) async throws -> [RequestCount]
     /// For each decided request, whole days from its submission to its first decision, ascending.
-    func daysToFirstDecision() async throws -> [Int64]
+    func daysToFirstDecision(asOf moment: Int64?) async throws -> [Int64]
 }
 
 /// A sheet row after normalization, or why it cannot be taken.

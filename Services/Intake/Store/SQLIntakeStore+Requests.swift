@@ -65,6 +65,7 @@ extension SQLIntakeStore {
                 ]
         )!
         try self.queueEvaluation(db, rowid: rowid, revision: 1, at: change.at)
+        try self.recordStatus(db, rowid, .received, at: change.at)
         try self.appendChange(db, entity: "request", id: IntakeRecords.requestID(rowid), action: "submit", change)
         return rowid
     }
@@ -128,6 +129,7 @@ extension SQLIntakeStore {
             }
             guard let update = try decide(current) else { return current }
             try Self.apply(db, update, to: rowid, change)
+            if update.status != current.status { try Self.recordStatus(db, rowid, update.status, at: change.at) }
             if update.newRevision {
                 try Self.queueEvaluation(db, rowid: rowid, revision: Int64(current.revision ?? 0) + 1, at: change.at)
             }
@@ -140,6 +142,14 @@ extension SQLIntakeStore {
             )
             return try Self.loadRequest(db, rowid)!
         }
+    }
+
+    /// Appends to the request's status history.
+    static func recordStatus(_ db: any SQLSession, _ rowid: Int64, _ status: RequestStatus, at moment: Int64) throws {
+        try db.execute(
+            "INSERT INTO request_status_history (request_rowid, status, at_ms) VALUES (?, ?, ?)",
+            [rowid, status.rawValue, moment]
+        )
     }
 
     private static func apply(
@@ -190,16 +200,27 @@ extension SQLIntakeStore {
         }
     }
 
-    func requestCounts() async throws -> [RequestCount] {
-        try await self.database.read { db in
-            try db.rows(
-                """
-                SELECT agency.state, request.model, request.partner, request.status, count(*) AS n
-                FROM request JOIN agency ON agency.rowid = request.agency_rowid
-                GROUP BY agency.state, request.model, request.partner, request.status
-                ORDER BY agency.state, request.model, request.partner, request.status
-                """
-            ).map {
+    func requestCounts(asOf moment: Int64?) async throws -> [RequestCount] {
+        // Now: the requests' statuses; as of a moment: the statuses their history had then.
+        let sql =
+            moment == nil
+            ? """
+            SELECT agency.state, request.model, request.partner, request.status, count(*) AS n
+            FROM request JOIN agency ON agency.rowid = request.agency_rowid
+            GROUP BY agency.state, request.model, request.partner, request.status
+            ORDER BY agency.state, request.model, request.partner, request.status
+            """
+            : """
+            SELECT state, model, partner, status, count(*) AS n FROM (
+                SELECT agency.state, request.model, request.partner,
+                    (SELECT s.status FROM request_status_history s WHERE s.request_rowid = request.rowid AND s.at_ms <= ?1
+                     ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1) AS status
+                FROM request JOIN agency ON agency.rowid = request.agency_rowid WHERE request.created_at_ms <= ?1
+            ) AS counted WHERE status IS NOT NULL
+            GROUP BY state, model, partner, status ORDER BY state, model, partner, status
+            """
+        return try await self.database.read { db in
+            try db.rows(sql, moment.map { [$0] } ?? []).map {
                 RequestCount(
                     state: $0["state"],
                     model: Model(rawValue: $0["model"]),
@@ -211,7 +232,7 @@ extension SQLIntakeStore {
         }
     }
 
-    func daysToFirstDecision() async throws -> [Int64] {
+    func daysToFirstDecision(asOf moment: Int64?) async throws -> [Int64] {
         try await self.database.read { db in
             try db.values(
                 Int64.self,
@@ -219,8 +240,10 @@ extension SQLIntakeStore {
                 SELECT (min(change_log.at_ms) - request.created_at_ms) / 86400000 AS days
                 FROM request JOIN change_log ON change_log.entity = 'request'
                     AND change_log.entity_id = 'rq_' || request.rowid AND change_log.action LIKE 'decide:%'
+                WHERE change_log.at_ms <= ?
                 GROUP BY request.rowid ORDER BY days
-                """
+                """,
+                [moment ?? Int64.max]
             )
         }
     }

@@ -58,7 +58,8 @@ public enum AuditTrail {
         action: String,
         who: String,
         why: String?,
-        at: Int64
+        at: Int64,
+        happenedAt: Int64? = nil
     ) throws {
         let state = try Self.stateHash(db, table: table, rowid: rowid) ?? ""
         let last = try db.row("SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1")
@@ -73,9 +74,22 @@ public enum AuditTrail {
             entityID: entityID,
             action: action,
             why: why,
+            happenedAt: happenedAt,
             stateHash: state,
             previousHash: previous
         )
+        if let happenedAt {
+            try db.execute(
+                """
+                INSERT INTO audit (sequence, at_ms, who, entity, entity_id, action, why, happened_at_ms, state_hash,
+                    previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [sequence, at, who, table, entityID, action, why, happenedAt, state, previous, hash]
+            )
+            return
+        }
+        // Without the column, which migrations before it (writing entries of their own) do not have.
         try db.execute(
             """
             INSERT INTO audit (sequence, at_ms, who, entity, entity_id, action, why, state_hash, previous_hash, hash)
@@ -88,7 +102,8 @@ public enum AuditTrail {
     // MARK: Canonical encodings
 
     /// SHA-256 (hex) of an entry's fields, each written as its byte count, a colon and its bytes;
-    /// an absent `why` is written as "-".
+    /// an absent `why` is written as "-"; `happenedAt`, when present, follows it as
+    /// "happened_at:" and its milliseconds (entries without it hash as they always did).
     static func entryHash(
         sequence: Int64,
         at: Int64,
@@ -97,6 +112,7 @@ public enum AuditTrail {
         entityID: String,
         action: String,
         why: String?,
+        happenedAt: Int64? = nil,
         stateHash: String,
         previousHash: String
     ) -> String {
@@ -105,6 +121,7 @@ public enum AuditTrail {
             Self.append(field, to: &bytes)
         }
         if let why { Self.append(why, to: &bytes) } else { bytes.append(UInt8(ascii: "-")) }
+        if let happenedAt { Self.append("happened_at:\(happenedAt)", to: &bytes) }
         Self.append(stateHash, to: &bytes)
         Self.append(previousHash, to: &bytes)
         return Self.hex(SHA256.hash(data: bytes))
@@ -245,6 +262,7 @@ public enum AuditTrail {
                 entityID: row["entity_id"],
                 action: row["action"],
                 why: row["why"],
+                happenedAt: row["happened_at_ms"],
                 stateHash: row["state_hash"],
                 previousHash: previousHash
             )

@@ -20,12 +20,48 @@ extension SQLSupervisionRecords {
         conditions.equal("state", filter.state)
         conditions.equal("model", filter.model?.rawValue)
         conditions.equal("partner", filter.partner?.rawValue)
+        if let t = filter.asOf {
+            return try self.agreements(conditions, asOf: t, filter.status, after: after, limit: limit)
+        }
         conditions.equal("status", filter.status?.rawValue)
         conditions.add("rowid > ?", [after])
         return try self.rowids(
             "SELECT rowid FROM agreement WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
             conditions.arguments + [limit]
         ).compactMap { try self.agreement($0) }
+    }
+
+    /// The agreements that existed at `t` (they had a status by then), each with its status then;
+    /// a termination under notice whose effective day has come is shown terminated.
+    private func agreements(
+        _ matching: SQLFilter,
+        asOf t: Int64,
+        _ status: AgreementStatus?,
+        after: Int64,
+        limit: Int
+    ) throws -> [Agreement] {
+        let statusThen = """
+            (SELECT s.status FROM agreement_status s WHERE s.agreement_rowid = agreement.rowid AND s.at_ms <= ?
+             ORDER BY s.at_ms DESC, s.rowid DESC LIMIT 1)
+            """
+        var conditions = matching
+        conditions.add("\(statusThen) IS NOT NULL", [t])
+        if let status { conditions.add("\(statusThen) = ?", [t, status.rawValue]) }
+        conditions.add("rowid > ?", [after])
+        let today = Day(unixMilliseconds: t)
+        return try db.rows(
+            "SELECT rowid, \(statusThen) AS status_then FROM agreement WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
+            [t] + conditions.arguments + [limit]
+        ).compactMap { row -> Agreement? in
+            guard var agreement = try self.agreement(row["rowid"]) else { return nil }
+            agreement.status = AgreementStatus(rawValue: row["status_then"])
+            if agreement.status == .terminationNoticed,
+                let effective = agreement.terminationEffectiveOn.flatMap(Day.init), effective <= today
+            {
+                agreement.status = .terminated
+            }
+            return agreement
+        }
     }
 
     /// The statuses of an open agreement, as stored.

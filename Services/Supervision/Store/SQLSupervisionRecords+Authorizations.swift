@@ -68,6 +68,7 @@ extension SQLSupervisionRecords {
     }
 
     func authorizations(_ filter: AuthorizationFilter, after: Int64, limit: Int) throws -> [Authorization] {
+        if filter.asOf { return try self.authorizations(asOf: filter, after: after, limit: limit) }
         var conditions = SQLFilter()
         conditions.equal("agency_id", filter.agencyID)
         conditions.equal("agreement_rowid", filter.agreement)
@@ -93,6 +94,37 @@ extension SQLSupervisionRecords {
             "SELECT * FROM \"authorization\" WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",
             conditions.arguments + [limit]
         ).map(SupervisionRows.authorization)
+    }
+
+    /// Authorizations granted by `filter.now`, each with the status it had then: revoked,
+    /// lapsed, suspended or active.
+    private func authorizations(asOf filter: AuthorizationFilter, after: Int64, limit: Int) throws -> [Authorization] {
+        let t = filter.now
+        let statusThen = """
+            CASE WHEN a.revoked_at_ms IS NOT NULL AND a.revoked_at_ms <= ? THEN 3
+                WHEN a.expires_at_ms IS NOT NULL AND a.expires_at_ms <= ? THEN 4
+                WHEN EXISTS (SELECT 1 FROM authorization_suspension s WHERE s.authorization_rowid = a.rowid
+                    AND s.from_ms <= ? AND (s.until_ms IS NULL OR s.until_ms > ?)) THEN 2
+                ELSE 1 END
+            """
+        let moments: SQLArguments = [t, t, t, t]
+        var conditions = SQLFilter()
+        conditions.add("a.authorized_at_ms <= ?", [t])
+        conditions.equal("a.agency_id", filter.agencyID)
+        conditions.equal("a.agreement_rowid", filter.agreement)
+        if let status = filter.status { conditions.add("(\(statusThen)) = ?", moments + [status.rawValue]) }
+        conditions.add("a.rowid > ?", [after])
+        return try db.rows(
+            """
+            SELECT a.*, \(statusThen) AS status_then FROM "authorization" a
+            WHERE \(conditions.sql) ORDER BY a.rowid LIMIT ?
+            """,
+            moments + conditions.arguments + [limit]
+        ).map { row in
+            var authorization = SupervisionRows.authorization(row)
+            authorization.status = AuthorizationStatus(rawValue: row["status_then"])
+            return authorization
+        }
     }
 
     /// Active or suspended, as stored.

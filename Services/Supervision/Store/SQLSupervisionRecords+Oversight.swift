@@ -17,7 +17,16 @@ extension SQLSupervisionRecords {
         conditions.equal("agreement_rowid", filter.agreement)
         conditions.equal("supervisor_rowid", filter.supervisor)
         conditions.equal("decision", filter.decision?.rawValue)
-        conditions.equal("review", filter.review?.rawValue)
+        if let t = filter.asOf {
+            conditions.add("recorded_at_ms <= ?", [t])
+            if let review = filter.review, review == .pending {
+                conditions.add("(review = ? OR reviewed_at_ms > ?)", [review.rawValue, t])
+            } else if let review = filter.review {
+                conditions.add("review = ? AND reviewed_at_ms <= ?", [review.rawValue, t])
+            }
+        } else {
+            conditions.equal("review", filter.review?.rawValue)
+        }
         if filter.lateOnly { conditions.add("late = 1") }
         conditions.add(newestFirst ? "rowid < ?" : "rowid > ?", [after])
         return try db.rows(
@@ -25,7 +34,15 @@ extension SQLSupervisionRecords {
             SELECT * FROM action WHERE \(conditions.sql) ORDER BY rowid \(newestFirst ? "DESC" : "") LIMIT ?
             """,
             conditions.arguments + [limit]
-        ).map(SupervisionRows.action)
+        ).map { row in
+            var action = SupervisionRows.action(row)
+            if let t = filter.asOf, let reviewed = action.reviewedAtMs, reviewed > t {
+                action.review = .pending
+                action.reviewedAtMs = nil
+                action.reviewReason = nil
+            }
+            return action
+        }
     }
 
     func insertAction(_ action: NewAction) throws -> Int64 {
@@ -69,8 +86,17 @@ extension SQLSupervisionRecords {
     func complaints(_ filter: ComplaintFilter, after: Int64, limit: Int) throws -> [Complaint] {
         var conditions = SQLFilter()
         conditions.equal("agreement_rowid", filter.agreement)
-        conditions.equal("status", filter.status?.rawValue)
         conditions.equal("agency_id", filter.agencyID)
+        if let t = filter.asOf {
+            conditions.add("received_at_ms <= ?", [t])
+            switch filter.status {
+            case .some(.open): conditions.add("(resolved_at_ms IS NULL OR resolved_at_ms > ?)", [t])
+            case .some(.resolved): conditions.add("resolved_at_ms <= ?", [t])
+            default: break
+            }
+        } else {
+            conditions.equal("status", filter.status?.rawValue)
+        }
         conditions.add("rowid > ?", [after])
         return try db.rows(
             "SELECT * FROM complaint WHERE \(conditions.sql) ORDER BY rowid LIMIT ?",

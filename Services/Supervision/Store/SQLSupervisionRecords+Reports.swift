@@ -18,6 +18,45 @@ extension SQLSupervisionRecords {
         return (candidate, status)
     }
 
+    func projection(from now: Int64, to t: Int64) throws -> Projection {
+        let lapsing = try self.rowids(
+            """
+            SELECT rowid FROM "authorization" WHERE authorized_at_ms <= ?1
+                AND (revoked_at_ms IS NULL OR revoked_at_ms > ?1) AND expires_at_ms > ?1 AND expires_at_ms <= ?2
+            ORDER BY expires_at_ms, rowid
+            """,
+            [now, t]
+        )
+        let today = Day(unixMilliseconds: now)
+        let terminating = try db.rows(
+            "SELECT rowid, termination_effective_on FROM agreement WHERE status = ? ORDER BY rowid",
+            [AgreementStatus.terminationNoticed.rawValue]
+        ).compactMap { row -> Int64? in
+            guard let effective = (row["termination_effective_on"] as String?).flatMap(Day.init),
+                effective > today, effective.startMilliseconds <= t
+            else { return nil }
+            return row["rowid"]
+        }
+        // Their authorizations still in force then end with them.
+        var ending = 0
+        for agreement in terminating {
+            ending +=
+                try db.value(
+                    Int.self,
+                    """
+                    SELECT count(*) FROM "authorization" WHERE agreement_rowid = ?1 AND authorized_at_ms <= ?2
+                        AND (revoked_at_ms IS NULL OR revoked_at_ms > ?2) AND (expires_at_ms IS NULL OR expires_at_ms > ?2)
+                    """,
+                    [agreement, t]
+                ) ?? 0
+        }
+        return Projection(
+            lapsing: lapsing.map { "az_\($0)" },
+            terminating: terminating.map { "mo_\($0)" },
+            authorizationsEnding: ending
+        )
+    }
+
     func reportFacts(asOf t: Int64) throws -> ReportFacts {
         var facts = ReportFacts()
         facts.agreements = try self.agreementsAt(t)

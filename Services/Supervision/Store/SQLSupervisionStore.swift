@@ -68,7 +68,8 @@ struct SQLSupervisionRecords: SupervisionRecords {
             action: action,
             who: change.who,
             why: change.why,
-            at: change.at
+            at: change.at,
+            happenedAt: change.happenedAt
         )
     }
 

@@ -148,7 +148,8 @@ enum SupervisionRows {
             why: row["why"],
             stateHash: row["state_hash"],
             previousHash: row["previous_hash"],
-            hash: row["hash"]
+            hash: row["hash"],
+            happenedAtMs: row["happened_at_ms"]
         )
     }
 }

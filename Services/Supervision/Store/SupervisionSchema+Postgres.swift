@@ -16,6 +16,10 @@ extension SupervisionSchema {
             "2026-12-01-supervision-pg-v3-periodic-leases",
             ["CREATE TABLE periodic_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms BIGINT NOT NULL)"]
         ),
+        PostgresMigration(
+            "2026-12-01-supervision-pg-v4-audit-happened-at",
+            ["ALTER TABLE audit ADD COLUMN happened_at_ms BIGINT"]
+        ),
     ]
 
     static let agreementTables = [

@@ -299,5 +299,9 @@ enum SupervisionSchema {
                     "CREATE TABLE periodic_lease (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL)"
             )
         },
+        // An audit entry of a fact recorded after it happened keeps both times.
+        Migration("2026-12-01-supervision-v9-audit-happened-at") { db in
+            try db.execute(sql: "ALTER TABLE audit ADD COLUMN happened_at_ms INTEGER")
+        },
     ]
 }

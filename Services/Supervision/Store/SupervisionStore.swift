@@ -77,6 +77,8 @@ struct AgreementFilter: Sendable {
     var model: Model?
     var partner: FederalPartner?
     var status: AgreementStatus?
+    /// Set for a list as of a past moment: the agreements that existed then, with their status then.
+    var asOf: Int64?
 }
 
 protocol AgreementRecords {
@@ -174,6 +176,9 @@ struct AuthorizationFilter: Sendable {
     var status: AuthorizationStatus?
     /// The moment that decides what has lapsed.
     var now: Int64
+    /// Set for a list as of a past moment: only authorizations granted by then, with their status
+    /// then (``now`` is that moment).
+    var asOf = false
 }
 
 protocol AuthorizationRecords {
@@ -246,8 +251,11 @@ struct ActionFilter: Sendable {
     var agreement: Int64?
     var supervisor: Int64?
     var decision: ActionDecision?
+    /// As of `asOf` when set: a review made later is pending then.
     var review: ReviewStatus?
     var lateOnly = false
+    /// Set for a list as of a past moment: the actions recorded by then.
+    var asOf: Int64?
 }
 
 protocol ActionRecords {
@@ -276,8 +284,11 @@ struct NewComplaint: Sendable {
 
 struct ComplaintFilter: Sendable {
     var agreement: Int64?
+    /// As of `asOf` when set: open until resolved by then.
     var status: ComplaintStatus?
     var agencyID: String?
+    /// Set for a list as of a past moment: the complaints received by then.
+    var asOf: Int64?
 }
 
 struct InspectionUpdate: Sendable {
@@ -336,6 +347,9 @@ protocol SupervisionReports {
     ) throws
         -> (agreement: Int64, status: AgreementStatus?)
     func reportFacts(asOf moment: Int64) throws -> ReportFacts
+    /// Authorizations in force at `now` whose authority lapses by `moment`, and agreements under
+    /// notice at `now` whose termination takes effect by then (public ids).
+    func projection(from now: Int64, to moment: Int64) throws -> Projection
     /// Which agreements had a supervisor, meetings and inspections as of `moment` (`today` is its
     /// day), each a set over every agreement: a few queries, whatever the number of agreements.
     func oversightFacts(
@@ -357,4 +371,14 @@ struct OversightFacts: Sendable {
     var firstReviewed: Set<Int64> = []
     /// Agreements inspected after `inspectedAfter`, up to the day.
     var inspected: Set<Int64> = []
+}
+
+/// What a report ahead of now carries forward from the record.
+struct Projection: Sendable {
+    /// Authorizations in force now whose TFM authority lapses by then.
+    var lapsing: [String]
+    /// Agreements under notice whose termination takes effect by then.
+    var terminating: [String]
+    /// Authorizations that would be in force then under those agreements: they end with them.
+    var authorizationsEnding: Int
 }

@@ -369,30 +369,37 @@ extension RevokeTokenRequest: CBackedMessage {
 public struct GetDossierRequest: ProtoMessage {
     /// An agency id or an ORI.
     public var agency: String?
+    /// Unix milliseconds, up to now: the agency's agreements, authorizations, training, actions and
+    /// complaints as they stood then (its record, requests and officers are shown as they are now).
+    /// Absent: now.
+    public var asOfMs: Int64?
 
     public init() {}
 
     public init(
-        agency: String? = nil
+        agency: String? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.agency = agency
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.GetDossierRequest"
-    public static let fieldNames: [String] = ["agency"]
+    public static let fieldNames: [String] = ["agency", "as_of_ms"]
 }
 
 extension GetDossierRequest: JSONRepresentable {
     public var json: JSONValue {
         var fields: [(String, JSONValue)] = []
         if let value = self.agency { fields.append(("agency", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension GetDossierRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_dossier_request() }
-    static let fieldNumbers: [UInt32] = [1]
+    static let fieldNumbers: [UInt32] = [1, 2]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -404,10 +411,12 @@ extension GetDossierRequest: CBackedMessage {
 
     init(reading r: CMessageReader) {
         self.agency = r.string(0)
+        self.asOfMs = r.scalar(1, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
         try w.setString(0, self.agency)
+        w.setScalar(1, self.asOfMs)
     }
 }
 
@@ -432,6 +441,8 @@ public struct Dossier: ProtoMessage {
     public var missing: [String] = []
     /// Set when a backend runs on a simulated clock: its "today" is not real time.
     public var simulatedClock: Bool?
+    /// The moment asked for, when one was.
+    public var asOfMs: Int64?
 
     public init() {}
 
@@ -447,7 +458,8 @@ public struct Dossier: ProtoMessage {
         openComplaints: [Complaint] = [],
         partial: Bool? = nil,
         missing: [String] = [],
-        simulatedClock: Bool? = nil
+        simulatedClock: Bool? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.agency = agency
         self.requests = requests
@@ -461,10 +473,11 @@ public struct Dossier: ProtoMessage {
         self.partial = partial
         self.missing = missing
         self.simulatedClock = simulatedClock
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.Dossier"
-    public static let fieldNames: [String] = ["agency", "requests", "officers", "training", "agreements", "supervisors", "authorizations", "recent_actions", "open_complaints", "partial", "missing", "simulated_clock"]
+    public static let fieldNames: [String] = ["agency", "requests", "officers", "training", "agreements", "supervisors", "authorizations", "recent_actions", "open_complaints", "partial", "missing", "simulated_clock", "as_of_ms"]
 }
 
 extension Dossier: JSONRepresentable {
@@ -482,13 +495,14 @@ extension Dossier: JSONRepresentable {
         if let value = self.partial { fields.append(("partial", JSONValue.of(value))) }
         if !self.missing.isEmpty { fields.append(("missing", .array(self.missing.map { JSONValue.of($0) }))) }
         if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension Dossier: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_dossier() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -511,6 +525,7 @@ extension Dossier: CBackedMessage {
         self.partial = r.bool(9)
         self.missing = r.strings(10)
         self.simulatedClock = r.bool(11)
+        self.asOfMs = r.scalar(12, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -526,6 +541,7 @@ extension Dossier: CBackedMessage {
         w.setBool(9, self.partial)
         try w.setStrings(10, self.missing)
         w.setBool(11, self.simulatedClock)
+        w.setScalar(12, self.asOfMs)
     }
 }
 

@@ -1535,22 +1535,33 @@ extension RecordAgreementProgressRequest: CBackedMessage {
 }
 
 public struct RequestReportRequest: ProtoMessage {
+    /// Unix milliseconds: the statuses requests had then; absent, or later than now: now (requests
+    /// do not change by themselves, so a later moment is now).
+    public var asOfMs: Int64?
 
     public init() {}
 
+    public init(
+        asOfMs: Int64? = nil
+    ) {
+        self.asOfMs = asOfMs
+    }
+
     public static let protoName = "accord.v1.RequestReportRequest"
-    public static let fieldNames: [String] = []
+    public static let fieldNames: [String] = ["as_of_ms"]
 }
 
 extension RequestReportRequest: JSONRepresentable {
     public var json: JSONValue {
-        .object([])
+        var fields: [(String, JSONValue)] = []
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
+        return .object(fields)
     }
 }
 
 extension RequestReportRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_request_report_request() }
-    static let fieldNumbers: [UInt32] = []
+    static let fieldNumbers: [UInt32] = [1]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -1560,9 +1571,13 @@ extension RequestReportRequest: CBackedMessage {
         self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
     }
 
-    init(reading r: CMessageReader) {}
+    init(reading r: CMessageReader) {
+        self.asOfMs = r.scalar(0, as: Int64.self)
+    }
 
-    func write(to w: CMessageWriter) throws(MessageEncodingError) {}
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        w.setScalar(0, self.asOfMs)
+    }
 }
 
 public struct RequestCount: ProtoMessage {
@@ -1643,6 +1658,8 @@ public struct RequestReport: ProtoMessage {
     public var p90DaysToDecision: UInt32?
     /// Set when intake runs on a simulated clock: "today" is not real time.
     public var simulatedClock: Bool?
+    /// The moment the counts are for.
+    public var asOfMs: Int64?
 
     public init() {}
 
@@ -1651,17 +1668,19 @@ public struct RequestReport: ProtoMessage {
         decided: UInt32? = nil,
         medianDaysToDecision: UInt32? = nil,
         p90DaysToDecision: UInt32? = nil,
-        simulatedClock: Bool? = nil
+        simulatedClock: Bool? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.counts = counts
         self.decided = decided
         self.medianDaysToDecision = medianDaysToDecision
         self.p90DaysToDecision = p90DaysToDecision
         self.simulatedClock = simulatedClock
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.RequestReport"
-    public static let fieldNames: [String] = ["counts", "decided", "median_days_to_decision", "p90_days_to_decision", "simulated_clock"]
+    public static let fieldNames: [String] = ["counts", "decided", "median_days_to_decision", "p90_days_to_decision", "simulated_clock", "as_of_ms"]
 }
 
 extension RequestReport: JSONRepresentable {
@@ -1672,13 +1691,14 @@ extension RequestReport: JSONRepresentable {
         if let value = self.medianDaysToDecision { fields.append(("median_days_to_decision", JSONValue.of(value))) }
         if let value = self.p90DaysToDecision { fields.append(("p90_days_to_decision", JSONValue.of(value))) }
         if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension RequestReport: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_request_report() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -1694,6 +1714,7 @@ extension RequestReport: CBackedMessage {
         self.medianDaysToDecision = r.scalar(2, as: UInt32.self)
         self.p90DaysToDecision = r.scalar(3, as: UInt32.self)
         self.simulatedClock = r.bool(4)
+        self.asOfMs = r.scalar(5, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -1702,6 +1723,7 @@ extension RequestReport: CBackedMessage {
         w.setScalar(2, self.medianDaysToDecision)
         w.setScalar(3, self.p90DaysToDecision)
         w.setBool(4, self.simulatedClock)
+        w.setScalar(5, self.asOfMs)
     }
 }
 

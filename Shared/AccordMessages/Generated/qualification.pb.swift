@@ -1995,6 +1995,9 @@ public struct GetComplianceResponse: ProtoMessage {
     public var rulesVersion: String?
     /// Set when qualification runs on a simulated clock: "today" is not real time.
     public var simulatedClock: Bool?
+    /// Set when as_of is later than today: whose training falls due or overdue by then if nothing
+    /// more is recorded.
+    public var projection: Bool?
 
     public init() {}
 
@@ -2007,7 +2010,8 @@ public struct GetComplianceResponse: ProtoMessage {
         officers: [OfficerCompliance] = [],
         exceptions: [AgencyExceptions] = [],
         rulesVersion: String? = nil,
-        simulatedClock: Bool? = nil
+        simulatedClock: Bool? = nil,
+        projection: Bool? = nil
     ) {
         self.asOf = asOf
         self.certifiedOfficers = certifiedOfficers
@@ -2018,10 +2022,11 @@ public struct GetComplianceResponse: ProtoMessage {
         self.exceptions = exceptions
         self.rulesVersion = rulesVersion
         self.simulatedClock = simulatedClock
+        self.projection = projection
     }
 
     public static let protoName = "accord.v1.GetComplianceResponse"
-    public static let fieldNames: [String] = ["as_of", "certified_officers", "current", "due_soon", "overdue", "officers", "exceptions", "rules_version", "simulated_clock"]
+    public static let fieldNames: [String] = ["as_of", "certified_officers", "current", "due_soon", "overdue", "officers", "exceptions", "rules_version", "simulated_clock", "projection"]
 }
 
 extension GetComplianceResponse: JSONRepresentable {
@@ -2036,13 +2041,14 @@ extension GetComplianceResponse: JSONRepresentable {
         if !self.exceptions.isEmpty { fields.append(("exceptions", .array(self.exceptions.map { JSONValue.of($0) }))) }
         if let value = self.rulesVersion { fields.append(("rules_version", JSONValue.of(value))) }
         if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
+        if let value = self.projection { fields.append(("projection", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension GetComplianceResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_get_compliance_response() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -2062,6 +2068,7 @@ extension GetComplianceResponse: CBackedMessage {
         self.exceptions = r.messages(6, as: AgencyExceptions.self)
         self.rulesVersion = r.string(7)
         self.simulatedClock = r.bool(8)
+        self.projection = r.bool(9)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -2074,6 +2081,7 @@ extension GetComplianceResponse: CBackedMessage {
         try w.setMessages(6, self.exceptions)
         try w.setString(7, self.rulesVersion)
         w.setBool(8, self.simulatedClock)
+        w.setBool(9, self.projection)
     }
 }
 

@@ -1210,6 +1210,9 @@ public struct ListAgreementsRequest: ProtoMessage {
     public var partner: FederalPartner?
     public var status: AgreementStatus?
     public var page: PageRequest?
+    /// Unix milliseconds, up to now: the agreements that existed then, each with its status then
+    /// (an imported agreement is active from its signing date). Absent: now.
+    public var asOfMs: Int64?
 
     public init() {}
 
@@ -1219,7 +1222,8 @@ public struct ListAgreementsRequest: ProtoMessage {
         model: Model? = nil,
         partner: FederalPartner? = nil,
         status: AgreementStatus? = nil,
-        page: PageRequest? = nil
+        page: PageRequest? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.agencyId = agencyId
         self.state = state
@@ -1227,10 +1231,11 @@ public struct ListAgreementsRequest: ProtoMessage {
         self.partner = partner
         self.status = status
         self.page = page
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.ListAgreementsRequest"
-    public static let fieldNames: [String] = ["agency_id", "state", "model", "partner", "status", "page"]
+    public static let fieldNames: [String] = ["agency_id", "state", "model", "partner", "status", "page", "as_of_ms"]
 }
 
 extension ListAgreementsRequest: JSONRepresentable {
@@ -1242,13 +1247,14 @@ extension ListAgreementsRequest: JSONRepresentable {
         if let value = self.partner { fields.append(("partner", JSONValue.of(value))) }
         if let value = self.status { fields.append(("status", JSONValue.of(value))) }
         if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension ListAgreementsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_agreements_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -1265,6 +1271,7 @@ extension ListAgreementsRequest: CBackedMessage {
         self.partner = r.enumValue(3).map(FederalPartner.init(rawValue:))
         self.status = r.enumValue(4).map(AgreementStatus.init(rawValue:))
         self.page = r.message(5, as: PageRequest.self)
+        self.asOfMs = r.scalar(6, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -1274,6 +1281,7 @@ extension ListAgreementsRequest: CBackedMessage {
         w.setEnumValue(3, self.partner?.rawValue)
         w.setEnumValue(4, self.status?.rawValue)
         try w.setMessage(5, self.page)
+        w.setScalar(6, self.asOfMs)
     }
 }
 
@@ -2295,6 +2303,9 @@ public struct ListAuthorizationsRequest: ProtoMessage {
     public var agencyId: String?
     public var status: AuthorizationStatus?
     public var page: PageRequest?
+    /// Unix milliseconds, up to now: the authorizations granted by then, each with its status then
+    /// (revoked, lapsed, suspended or active at that moment). Absent: now.
+    public var asOfMs: Int64?
 
     public init() {}
 
@@ -2302,16 +2313,18 @@ public struct ListAuthorizationsRequest: ProtoMessage {
         agreementId: String? = nil,
         agencyId: String? = nil,
         status: AuthorizationStatus? = nil,
-        page: PageRequest? = nil
+        page: PageRequest? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.agreementId = agreementId
         self.agencyId = agencyId
         self.status = status
         self.page = page
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.ListAuthorizationsRequest"
-    public static let fieldNames: [String] = ["agreement_id", "agency_id", "status", "page"]
+    public static let fieldNames: [String] = ["agreement_id", "agency_id", "status", "page", "as_of_ms"]
 }
 
 extension ListAuthorizationsRequest: JSONRepresentable {
@@ -2321,13 +2334,14 @@ extension ListAuthorizationsRequest: JSONRepresentable {
         if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
         if let value = self.status { fields.append(("status", JSONValue.of(value))) }
         if let value = self.page { fields.append(("page", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension ListAuthorizationsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_authorizations_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -2342,6 +2356,7 @@ extension ListAuthorizationsRequest: CBackedMessage {
         self.agencyId = r.string(1)
         self.status = r.enumValue(2).map(AuthorizationStatus.init(rawValue:))
         self.page = r.message(3, as: PageRequest.self)
+        self.asOfMs = r.scalar(4, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -2349,6 +2364,7 @@ extension ListAuthorizationsRequest: CBackedMessage {
         try w.setString(1, self.agencyId)
         w.setEnumValue(2, self.status?.rawValue)
         try w.setMessage(3, self.page)
+        w.setScalar(4, self.asOfMs)
     }
 }
 
@@ -2809,6 +2825,9 @@ public struct ListActionsRequest: ProtoMessage {
     public var agencyId: String?
     /// Newest first (a page then continues with older ones).
     public var newestFirst: Bool?
+    /// Unix milliseconds, up to now: the actions recorded by then, each as it stood then (a review
+    /// made later shows pending; the review filter goes by that). Absent: now.
+    public var asOfMs: Int64?
 
     public init() {}
 
@@ -2821,7 +2840,8 @@ public struct ListActionsRequest: ProtoMessage {
         lateOnly: Bool? = nil,
         page: PageRequest? = nil,
         agencyId: String? = nil,
-        newestFirst: Bool? = nil
+        newestFirst: Bool? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.officerId = officerId
         self.agreementId = agreementId
@@ -2832,10 +2852,11 @@ public struct ListActionsRequest: ProtoMessage {
         self.page = page
         self.agencyId = agencyId
         self.newestFirst = newestFirst
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.ListActionsRequest"
-    public static let fieldNames: [String] = ["officer_id", "agreement_id", "supervisor_id", "decision", "review", "late_only", "page", "agency_id", "newest_first"]
+    public static let fieldNames: [String] = ["officer_id", "agreement_id", "supervisor_id", "decision", "review", "late_only", "page", "agency_id", "newest_first", "as_of_ms"]
 }
 
 extension ListActionsRequest: JSONRepresentable {
@@ -2850,13 +2871,14 @@ extension ListActionsRequest: JSONRepresentable {
         if let value = self.page { fields.append(("page", JSONValue.of(value))) }
         if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
         if let value = self.newestFirst { fields.append(("newest_first", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension ListActionsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_actions_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -2876,6 +2898,7 @@ extension ListActionsRequest: CBackedMessage {
         self.page = r.message(6, as: PageRequest.self)
         self.agencyId = r.string(7)
         self.newestFirst = r.bool(8)
+        self.asOfMs = r.scalar(9, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -2888,6 +2911,7 @@ extension ListActionsRequest: CBackedMessage {
         try w.setMessage(6, self.page)
         try w.setString(7, self.agencyId)
         w.setBool(8, self.newestFirst)
+        w.setScalar(9, self.asOfMs)
     }
 }
 
@@ -3209,6 +3233,9 @@ public struct ListComplaintsRequest: ProtoMessage {
     public var overdueOnly: Bool?
     public var page: PageRequest?
     public var agencyId: String?
+    /// Unix milliseconds, up to now: the complaints received by then, as they stood then (open
+    /// until resolved; what was recorded later left out; deadlines missed by then). Absent: now.
+    public var asOfMs: Int64?
 
     public init() {}
 
@@ -3217,17 +3244,19 @@ public struct ListComplaintsRequest: ProtoMessage {
         status: ComplaintStatus? = nil,
         overdueOnly: Bool? = nil,
         page: PageRequest? = nil,
-        agencyId: String? = nil
+        agencyId: String? = nil,
+        asOfMs: Int64? = nil
     ) {
         self.agreementId = agreementId
         self.status = status
         self.overdueOnly = overdueOnly
         self.page = page
         self.agencyId = agencyId
+        self.asOfMs = asOfMs
     }
 
     public static let protoName = "accord.v1.ListComplaintsRequest"
-    public static let fieldNames: [String] = ["agreement_id", "status", "overdue_only", "page", "agency_id"]
+    public static let fieldNames: [String] = ["agreement_id", "status", "overdue_only", "page", "agency_id", "as_of_ms"]
 }
 
 extension ListComplaintsRequest: JSONRepresentable {
@@ -3238,13 +3267,14 @@ extension ListComplaintsRequest: JSONRepresentable {
         if let value = self.overdueOnly { fields.append(("overdue_only", JSONValue.of(value))) }
         if let value = self.page { fields.append(("page", JSONValue.of(value))) }
         if let value = self.agencyId { fields.append(("agency_id", JSONValue.of(value))) }
+        if let value = self.asOfMs { fields.append(("as_of_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension ListComplaintsRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_list_complaints_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -3260,6 +3290,7 @@ extension ListComplaintsRequest: CBackedMessage {
         self.overdueOnly = r.bool(2)
         self.page = r.message(3, as: PageRequest.self)
         self.agencyId = r.string(4)
+        self.asOfMs = r.scalar(5, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -3268,6 +3299,7 @@ extension ListComplaintsRequest: CBackedMessage {
         w.setBool(2, self.overdueOnly)
         try w.setMessage(3, self.page)
         try w.setString(4, self.agencyId)
+        w.setScalar(5, self.asOfMs)
     }
 }
 
@@ -3813,7 +3845,7 @@ extension Meeting: CBackedMessage {
 }
 
 public struct ProgramReportRequest: ProtoMessage {
-    /// Unix milliseconds; absent: now.
+    /// Unix milliseconds; absent: now. A moment up to three years ahead gives a projection.
     public var asOfMs: Int64?
 
     public init() {}
@@ -4014,6 +4046,13 @@ public struct ProgramReport: ProtoMessage {
     public var computedInMs: Int64?
     /// Set when supervision runs on a simulated clock: "now" is not real time.
     public var simulatedClock: Bool?
+    /// Set when as_of is later than now: what is on record now carried to that moment (authority
+    /// lapses, notices take effect, deadlines pass); nothing not yet recorded is assumed.
+    public var projection: Bool?
+    /// In a projection: authorizations in force now whose TFM authority lapses by as_of.
+    public var authorizationsLapsing: [String] = []
+    /// In a projection: agreements under notice whose termination takes effect by as_of.
+    public var terminationsTakingEffect: [String] = []
 
     public init() {}
 
@@ -4035,7 +4074,10 @@ public struct ProgramReport: ProtoMessage {
         oldestReviewAgeMs: Int64? = nil,
         notificationsLate: UInt64? = nil,
         computedInMs: Int64? = nil,
-        simulatedClock: Bool? = nil
+        simulatedClock: Bool? = nil,
+        projection: Bool? = nil,
+        authorizationsLapsing: [String] = [],
+        terminationsTakingEffect: [String] = []
     ) {
         self.asOfMs = asOfMs
         self.agreements = agreements
@@ -4055,10 +4097,13 @@ public struct ProgramReport: ProtoMessage {
         self.notificationsLate = notificationsLate
         self.computedInMs = computedInMs
         self.simulatedClock = simulatedClock
+        self.projection = projection
+        self.authorizationsLapsing = authorizationsLapsing
+        self.terminationsTakingEffect = terminationsTakingEffect
     }
 
     public static let protoName = "accord.v1.ProgramReport"
-    public static let fieldNames: [String] = ["as_of_ms", "agreements", "officers_authorized", "officers_suspended", "actions", "agreements_without_supervisor", "agreements_without_yearly_meeting", "agreements_without_first_review", "inspections", "complaints_open", "complaints_past_notice", "complaints_past_resolution", "complaints_past_outcome_report", "actions_awaiting_review", "oldest_review_age_ms", "notifications_late", "computed_in_ms", "simulated_clock"]
+    public static let fieldNames: [String] = ["as_of_ms", "agreements", "officers_authorized", "officers_suspended", "actions", "agreements_without_supervisor", "agreements_without_yearly_meeting", "agreements_without_first_review", "inspections", "complaints_open", "complaints_past_notice", "complaints_past_resolution", "complaints_past_outcome_report", "actions_awaiting_review", "oldest_review_age_ms", "notifications_late", "computed_in_ms", "simulated_clock", "projection", "authorizations_lapsing", "terminations_taking_effect"]
 }
 
 extension ProgramReport: JSONRepresentable {
@@ -4082,13 +4127,16 @@ extension ProgramReport: JSONRepresentable {
         if let value = self.notificationsLate { fields.append(("notifications_late", JSONValue.of(value))) }
         if let value = self.computedInMs { fields.append(("computed_in_ms", JSONValue.of(value))) }
         if let value = self.simulatedClock { fields.append(("simulated_clock", JSONValue.of(value))) }
+        if let value = self.projection { fields.append(("projection", JSONValue.of(value))) }
+        if !self.authorizationsLapsing.isEmpty { fields.append(("authorizations_lapsing", .array(self.authorizationsLapsing.map { JSONValue.of($0) }))) }
+        if !self.terminationsTakingEffect.isEmpty { fields.append(("terminations_taking_effect", .array(self.terminationsTakingEffect.map { JSONValue.of($0) }))) }
         return .object(fields)
     }
 }
 
 extension ProgramReport: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_program_report() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -4117,6 +4165,9 @@ extension ProgramReport: CBackedMessage {
         self.notificationsLate = r.scalar(15, as: UInt64.self)
         self.computedInMs = r.scalar(16, as: Int64.self)
         self.simulatedClock = r.bool(17)
+        self.projection = r.bool(18)
+        self.authorizationsLapsing = r.strings(19)
+        self.terminationsTakingEffect = r.strings(20)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -4138,6 +4189,9 @@ extension ProgramReport: CBackedMessage {
         w.setScalar(15, self.notificationsLate)
         w.setScalar(16, self.computedInMs)
         w.setBool(17, self.simulatedClock)
+        w.setBool(18, self.projection)
+        try w.setStrings(19, self.authorizationsLapsing)
+        try w.setStrings(20, self.terminationsTakingEffect)
     }
 }
 
@@ -4210,6 +4264,9 @@ public struct AuditEntry: ProtoMessage {
     public var stateHash: String?
     public var previousHash: String?
     public var hash: String?
+    /// For a fact recorded after it happened (a backdated certification or authorization, an
+    /// action or complaint reported late): when it happened; at_ms is when it was recorded.
+    public var happenedAtMs: Int64?
 
     public init() {}
 
@@ -4223,7 +4280,8 @@ public struct AuditEntry: ProtoMessage {
         why: String? = nil,
         stateHash: String? = nil,
         previousHash: String? = nil,
-        hash: String? = nil
+        hash: String? = nil,
+        happenedAtMs: Int64? = nil
     ) {
         self.sequence = sequence
         self.atMs = atMs
@@ -4235,10 +4293,11 @@ public struct AuditEntry: ProtoMessage {
         self.stateHash = stateHash
         self.previousHash = previousHash
         self.hash = hash
+        self.happenedAtMs = happenedAtMs
     }
 
     public static let protoName = "accord.v1.AuditEntry"
-    public static let fieldNames: [String] = ["sequence", "at_ms", "who", "entity", "entity_id", "action", "why", "state_hash", "previous_hash", "hash"]
+    public static let fieldNames: [String] = ["sequence", "at_ms", "who", "entity", "entity_id", "action", "why", "state_hash", "previous_hash", "hash", "happened_at_ms"]
 }
 
 extension AuditEntry: JSONRepresentable {
@@ -4254,13 +4313,14 @@ extension AuditEntry: JSONRepresentable {
         if let value = self.stateHash { fields.append(("state_hash", JSONValue.of(value))) }
         if let value = self.previousHash { fields.append(("previous_hash", JSONValue.of(value))) }
         if let value = self.hash { fields.append(("hash", JSONValue.of(value))) }
+        if let value = self.happenedAtMs { fields.append(("happened_at_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension AuditEntry: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_audit_entry() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -4281,6 +4341,7 @@ extension AuditEntry: CBackedMessage {
         self.stateHash = r.string(7)
         self.previousHash = r.string(8)
         self.hash = r.string(9)
+        self.happenedAtMs = r.scalar(10, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -4294,6 +4355,7 @@ extension AuditEntry: CBackedMessage {
         try w.setString(7, self.stateHash)
         try w.setString(8, self.previousHash)
         try w.setString(9, self.hash)
+        w.setScalar(10, self.happenedAtMs)
     }
 }
 

@@ -982,7 +982,7 @@ const ProtobufCMessageDescriptor accord__v1__revoke_token_request__descriptor =
   (ProtobufCMessageInit) accord__v1__revoke_token_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__get_dossier_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor accord__v1__get_dossier_request__field_descriptors[2] =
 {
   {
     "agency",
@@ -996,14 +996,27 @@ static const ProtobufCFieldDescriptor accord__v1__get_dossier_request__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__GetDossierRequest, has_as_of_ms),
+    offsetof(Accord__V1__GetDossierRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__get_dossier_request__field_indices_by_name[] = {
   0,   /* field[0] = agency */
+  1,   /* field[1] = as_of_ms */
 };
 static const ProtobufCIntRange accord__v1__get_dossier_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor accord__v1__get_dossier_request__descriptor =
 {
@@ -1013,14 +1026,14 @@ const ProtobufCMessageDescriptor accord__v1__get_dossier_request__descriptor =
   "Accord__V1__GetDossierRequest",
   "accord.v1",
   sizeof(Accord__V1__GetDossierRequest),
-  1,
+  2,
   accord__v1__get_dossier_request__field_descriptors,
   accord__v1__get_dossier_request__field_indices_by_name,
   1,  accord__v1__get_dossier_request__number_ranges,
   (ProtobufCMessageInit) accord__v1__get_dossier_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__dossier__field_descriptors[12] =
+static const ProtobufCFieldDescriptor accord__v1__dossier__field_descriptors[13] =
 {
   {
     "agency",
@@ -1166,10 +1179,23 @@ static const ProtobufCFieldDescriptor accord__v1__dossier__field_descriptors[12]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    13,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__Dossier, has_as_of_ms),
+    offsetof(Accord__V1__Dossier, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__dossier__field_indices_by_name[] = {
   0,   /* field[0] = agency */
   4,   /* field[4] = agreements */
+  12,   /* field[12] = as_of_ms */
   6,   /* field[6] = authorizations */
   10,   /* field[10] = missing */
   2,   /* field[2] = officers */
@@ -1184,7 +1210,7 @@ static const unsigned accord__v1__dossier__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__dossier__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor accord__v1__dossier__descriptor =
 {
@@ -1194,7 +1220,7 @@ const ProtobufCMessageDescriptor accord__v1__dossier__descriptor =
   "Accord__V1__Dossier",
   "accord.v1",
   sizeof(Accord__V1__Dossier),
-  12,
+  13,
   accord__v1__dossier__field_descriptors,
   accord__v1__dossier__field_indices_by_name,
   1,  accord__v1__dossier__number_ranges,

@@ -151,10 +151,17 @@ struct  Accord__V1__GetDossierRequest
    * An agency id or an ORI.
    */
   char *agency;
+  /*
+   * Unix milliseconds, up to now: the agency's agreements, authorizations, training, actions and
+   * complaints as they stood then (its record, requests and officers are shown as they are now).
+   * Absent: now.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__GET_DOSSIER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_dossier_request__descriptor) \
-    , NULL }
+    , NULL, 0, 0 }
 
 
 struct  Accord__V1__Dossier
@@ -207,10 +214,15 @@ struct  Accord__V1__Dossier
    */
   protobuf_c_boolean has_simulated_clock;
   protobuf_c_boolean simulated_clock;
+  /*
+   * The moment asked for, when one was.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__DOSSIER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__dossier__descriptor) \
-    , NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0,NULL, 0, 0 }
+    , NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0,NULL, 0, 0, 0, 0 }
 
 
 struct  Accord__V1__GetProgramOverviewRequest

@@ -3012,9 +3012,29 @@ const ProtobufCMessageDescriptor accord__v1__record_agreement_progress_request__
   (ProtobufCMessageInit) accord__v1__record_agreement_progress_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define accord__v1__request_report_request__field_descriptors NULL
-#define accord__v1__request_report_request__field_indices_by_name NULL
-#define accord__v1__request_report_request__number_ranges NULL
+static const ProtobufCFieldDescriptor accord__v1__request_report_request__field_descriptors[1] =
+{
+  {
+    "as_of_ms",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__RequestReportRequest, has_as_of_ms),
+    offsetof(Accord__V1__RequestReportRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__request_report_request__field_indices_by_name[] = {
+  0,   /* field[0] = as_of_ms */
+};
+static const ProtobufCIntRange accord__v1__request_report_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
 const ProtobufCMessageDescriptor accord__v1__request_report_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -3023,10 +3043,10 @@ const ProtobufCMessageDescriptor accord__v1__request_report_request__descriptor 
   "Accord__V1__RequestReportRequest",
   "accord.v1",
   sizeof(Accord__V1__RequestReportRequest),
-  0,
+  1,
   accord__v1__request_report_request__field_descriptors,
   accord__v1__request_report_request__field_indices_by_name,
-  0,  accord__v1__request_report_request__number_ranges,
+  1,  accord__v1__request_report_request__number_ranges,
   (ProtobufCMessageInit) accord__v1__request_report_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -3120,7 +3140,7 @@ const ProtobufCMessageDescriptor accord__v1__request_count__descriptor =
   (ProtobufCMessageInit) accord__v1__request_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__request_report__field_descriptors[5] =
+static const ProtobufCFieldDescriptor accord__v1__request_report__field_descriptors[6] =
 {
   {
     "counts",
@@ -3182,8 +3202,21 @@ static const ProtobufCFieldDescriptor accord__v1__request_report__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__RequestReport, has_as_of_ms),
+    offsetof(Accord__V1__RequestReport, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__request_report__field_indices_by_name[] = {
+  5,   /* field[5] = as_of_ms */
   0,   /* field[0] = counts */
   1,   /* field[1] = decided */
   2,   /* field[2] = median_days_to_decision */
@@ -3193,7 +3226,7 @@ static const unsigned accord__v1__request_report__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__request_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor accord__v1__request_report__descriptor =
 {
@@ -3203,7 +3236,7 @@ const ProtobufCMessageDescriptor accord__v1__request_report__descriptor =
   "Accord__V1__RequestReport",
   "accord.v1",
   sizeof(Accord__V1__RequestReport),
-  5,
+  6,
   accord__v1__request_report__field_descriptors,
   accord__v1__request_report__field_indices_by_name,
   1,  accord__v1__request_report__number_ranges,

@@ -500,10 +500,16 @@ struct  Accord__V1__RecordAgreementProgressRequest
 struct  Accord__V1__RequestReportRequest
 {
   ProtobufCMessage base;
+  /*
+   * Unix milliseconds: the statuses requests had then; absent, or later than now: now (requests
+   * do not change by themselves, so a later moment is now).
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__REQUEST_REPORT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__request_report_request__descriptor) \
-     }
+    , 0, 0 }
 
 
 struct  Accord__V1__RequestCount
@@ -547,10 +553,15 @@ struct  Accord__V1__RequestReport
    */
   protobuf_c_boolean has_simulated_clock;
   protobuf_c_boolean simulated_clock;
+  /*
+   * The moment the counts are for.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__REQUEST_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__request_report__descriptor) \
-    , 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 
 /*

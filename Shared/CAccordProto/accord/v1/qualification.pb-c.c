@@ -3659,7 +3659,7 @@ const ProtobufCMessageDescriptor accord__v1__get_compliance_request__descriptor 
   (ProtobufCMessageInit) accord__v1__get_compliance_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field_descriptors[10] =
 {
   {
     "as_of",
@@ -3769,6 +3769,18 @@ static const ProtobufCFieldDescriptor accord__v1__get_compliance_response__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "projection",
+    10,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__GetComplianceResponse, has_projection),
+    offsetof(Accord__V1__GetComplianceResponse, projection),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__get_compliance_response__field_indices_by_name[] = {
   0,   /* field[0] = as_of */
@@ -3778,13 +3790,14 @@ static const unsigned accord__v1__get_compliance_response__field_indices_by_name
   6,   /* field[6] = exceptions */
   5,   /* field[5] = officers */
   4,   /* field[4] = overdue */
+  9,   /* field[9] = projection */
   7,   /* field[7] = rules_version */
   8,   /* field[8] = simulated_clock */
 };
 static const ProtobufCIntRange accord__v1__get_compliance_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor =
 {
@@ -3794,7 +3807,7 @@ const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor
   "Accord__V1__GetComplianceResponse",
   "accord.v1",
   sizeof(Accord__V1__GetComplianceResponse),
-  9,
+  10,
   accord__v1__get_compliance_response__field_descriptors,
   accord__v1__get_compliance_response__field_indices_by_name,
   1,  accord__v1__get_compliance_response__number_ranges,

@@ -683,10 +683,16 @@ struct  Accord__V1__GetComplianceResponse
    */
   protobuf_c_boolean has_simulated_clock;
   protobuf_c_boolean simulated_clock;
+  /*
+   * Set when as_of is later than today: whose training falls due or overdue by then if nothing
+   * more is recorded.
+   */
+  protobuf_c_boolean has_projection;
+  protobuf_c_boolean projection;
 };
 #define ACCORD__V1__GET_COMPLIANCE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__get_compliance_response__descriptor) \
-    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, NULL, 0, 0 }
+    , NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL, NULL, 0, 0, 0, 0 }
 
 
 /*

@@ -3723,7 +3723,7 @@ const ProtobufCMessageDescriptor accord__v1__get_agreement_request__descriptor =
   (ProtobufCMessageInit) accord__v1__get_agreement_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__list_agreements_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor accord__v1__list_agreements_request__field_descriptors[7] =
 {
   {
     "agency_id",
@@ -3797,9 +3797,22 @@ static const ProtobufCFieldDescriptor accord__v1__list_agreements_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__ListAgreementsRequest, has_as_of_ms),
+    offsetof(Accord__V1__ListAgreementsRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__list_agreements_request__field_indices_by_name[] = {
   0,   /* field[0] = agency_id */
+  6,   /* field[6] = as_of_ms */
   2,   /* field[2] = model */
   5,   /* field[5] = page */
   3,   /* field[3] = partner */
@@ -3809,7 +3822,7 @@ static const unsigned accord__v1__list_agreements_request__field_indices_by_name
 static const ProtobufCIntRange accord__v1__list_agreements_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor accord__v1__list_agreements_request__descriptor =
 {
@@ -3819,7 +3832,7 @@ const ProtobufCMessageDescriptor accord__v1__list_agreements_request__descriptor
   "Accord__V1__ListAgreementsRequest",
   "accord.v1",
   sizeof(Accord__V1__ListAgreementsRequest),
-  6,
+  7,
   accord__v1__list_agreements_request__field_descriptors,
   accord__v1__list_agreements_request__field_indices_by_name,
   1,  accord__v1__list_agreements_request__number_ranges,
@@ -5058,7 +5071,7 @@ const ProtobufCMessageDescriptor accord__v1__get_authorization_request__descript
   (ProtobufCMessageInit) accord__v1__get_authorization_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__list_authorizations_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor accord__v1__list_authorizations_request__field_descriptors[5] =
 {
   {
     "agreement_id",
@@ -5108,17 +5121,30 @@ static const ProtobufCFieldDescriptor accord__v1__list_authorizations_request__f
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__ListAuthorizationsRequest, has_as_of_ms),
+    offsetof(Accord__V1__ListAuthorizationsRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__list_authorizations_request__field_indices_by_name[] = {
   1,   /* field[1] = agency_id */
   0,   /* field[0] = agreement_id */
+  4,   /* field[4] = as_of_ms */
   3,   /* field[3] = page */
   2,   /* field[2] = status */
 };
 static const ProtobufCIntRange accord__v1__list_authorizations_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor accord__v1__list_authorizations_request__descriptor =
 {
@@ -5128,7 +5154,7 @@ const ProtobufCMessageDescriptor accord__v1__list_authorizations_request__descri
   "Accord__V1__ListAuthorizationsRequest",
   "accord.v1",
   sizeof(Accord__V1__ListAuthorizationsRequest),
-  4,
+  5,
   accord__v1__list_authorizations_request__field_descriptors,
   accord__v1__list_authorizations_request__field_indices_by_name,
   1,  accord__v1__list_authorizations_request__number_ranges,
@@ -5727,7 +5753,7 @@ const ProtobufCMessageDescriptor accord__v1__get_action_request__descriptor =
   (ProtobufCMessageInit) accord__v1__get_action_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__list_actions_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor accord__v1__list_actions_request__field_descriptors[10] =
 {
   {
     "officer_id",
@@ -5837,10 +5863,23 @@ static const ProtobufCFieldDescriptor accord__v1__list_actions_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    10,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__ListActionsRequest, has_as_of_ms),
+    offsetof(Accord__V1__ListActionsRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__list_actions_request__field_indices_by_name[] = {
   7,   /* field[7] = agency_id */
   1,   /* field[1] = agreement_id */
+  9,   /* field[9] = as_of_ms */
   3,   /* field[3] = decision */
   5,   /* field[5] = late_only */
   8,   /* field[8] = newest_first */
@@ -5852,7 +5891,7 @@ static const unsigned accord__v1__list_actions_request__field_indices_by_name[] 
 static const ProtobufCIntRange accord__v1__list_actions_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor accord__v1__list_actions_request__descriptor =
 {
@@ -5862,7 +5901,7 @@ const ProtobufCMessageDescriptor accord__v1__list_actions_request__descriptor =
   "Accord__V1__ListActionsRequest",
   "accord.v1",
   sizeof(Accord__V1__ListActionsRequest),
-  9,
+  10,
   accord__v1__list_actions_request__field_descriptors,
   accord__v1__list_actions_request__field_indices_by_name,
   1,  accord__v1__list_actions_request__number_ranges,
@@ -6294,7 +6333,7 @@ const ProtobufCMessageDescriptor accord__v1__update_complaint_request__descripto
   (ProtobufCMessageInit) accord__v1__update_complaint_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__list_complaints_request__field_descriptors[5] =
+static const ProtobufCFieldDescriptor accord__v1__list_complaints_request__field_descriptors[6] =
 {
   {
     "agreement_id",
@@ -6356,10 +6395,23 @@ static const ProtobufCFieldDescriptor accord__v1__list_complaints_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "as_of_ms",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__ListComplaintsRequest, has_as_of_ms),
+    offsetof(Accord__V1__ListComplaintsRequest, as_of_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__list_complaints_request__field_indices_by_name[] = {
   4,   /* field[4] = agency_id */
   0,   /* field[0] = agreement_id */
+  5,   /* field[5] = as_of_ms */
   2,   /* field[2] = overdue_only */
   3,   /* field[3] = page */
   1,   /* field[1] = status */
@@ -6367,7 +6419,7 @@ static const unsigned accord__v1__list_complaints_request__field_indices_by_name
 static const ProtobufCIntRange accord__v1__list_complaints_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor accord__v1__list_complaints_request__descriptor =
 {
@@ -6377,7 +6429,7 @@ const ProtobufCMessageDescriptor accord__v1__list_complaints_request__descriptor
   "Accord__V1__ListComplaintsRequest",
   "accord.v1",
   sizeof(Accord__V1__ListComplaintsRequest),
-  5,
+  6,
   accord__v1__list_complaints_request__field_descriptors,
   accord__v1__list_complaints_request__field_indices_by_name,
   1,  accord__v1__list_complaints_request__number_ranges,
@@ -7243,7 +7295,7 @@ const ProtobufCMessageDescriptor accord__v1__action_count__descriptor =
   (ProtobufCMessageInit) accord__v1__action_count__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__program_report__field_descriptors[18] =
+static const ProtobufCFieldDescriptor accord__v1__program_report__field_descriptors[21] =
 {
   {
     "as_of_ms",
@@ -7461,6 +7513,42 @@ static const ProtobufCFieldDescriptor accord__v1__program_report__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "projection",
+    19,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__ProgramReport, has_projection),
+    offsetof(Accord__V1__ProgramReport, projection),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "authorizations_lapsing",
+    20,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__ProgramReport, n_authorizations_lapsing),
+    offsetof(Accord__V1__ProgramReport, authorizations_lapsing),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "terminations_taking_effect",
+    21,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Accord__V1__ProgramReport, n_terminations_taking_effect),
+    offsetof(Accord__V1__ProgramReport, terminations_taking_effect),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__program_report__field_indices_by_name[] = {
   4,   /* field[4] = actions */
@@ -7470,6 +7558,7 @@ static const unsigned accord__v1__program_report__field_indices_by_name[] = {
   5,   /* field[5] = agreements_without_supervisor */
   6,   /* field[6] = agreements_without_yearly_meeting */
   0,   /* field[0] = as_of_ms */
+  19,   /* field[19] = authorizations_lapsing */
   9,   /* field[9] = complaints_open */
   10,   /* field[10] = complaints_past_notice */
   12,   /* field[12] = complaints_past_outcome_report */
@@ -7480,12 +7569,14 @@ static const unsigned accord__v1__program_report__field_indices_by_name[] = {
   2,   /* field[2] = officers_authorized */
   3,   /* field[3] = officers_suspended */
   14,   /* field[14] = oldest_review_age_ms */
+  18,   /* field[18] = projection */
   17,   /* field[17] = simulated_clock */
+  20,   /* field[20] = terminations_taking_effect */
 };
 static const ProtobufCIntRange accord__v1__program_report__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 18 }
+  { 0, 21 }
 };
 const ProtobufCMessageDescriptor accord__v1__program_report__descriptor =
 {
@@ -7495,7 +7586,7 @@ const ProtobufCMessageDescriptor accord__v1__program_report__descriptor =
   "Accord__V1__ProgramReport",
   "accord.v1",
   sizeof(Accord__V1__ProgramReport),
-  18,
+  21,
   accord__v1__program_report__field_descriptors,
   accord__v1__program_report__field_indices_by_name,
   1,  accord__v1__program_report__number_ranges,
@@ -7566,7 +7657,7 @@ const ProtobufCMessageDescriptor accord__v1__model_inspections__descriptor =
   (ProtobufCMessageInit) accord__v1__model_inspections__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__audit_entry__field_descriptors[10] =
+static const ProtobufCFieldDescriptor accord__v1__audit_entry__field_descriptors[11] =
 {
   {
     "sequence",
@@ -7688,12 +7779,25 @@ static const ProtobufCFieldDescriptor accord__v1__audit_entry__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "happened_at_ms",
+    11,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__AuditEntry, has_happened_at_ms),
+    offsetof(Accord__V1__AuditEntry, happened_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__audit_entry__field_indices_by_name[] = {
   5,   /* field[5] = action */
   1,   /* field[1] = at_ms */
   3,   /* field[3] = entity */
   4,   /* field[4] = entity_id */
+  10,   /* field[10] = happened_at_ms */
   9,   /* field[9] = hash */
   8,   /* field[8] = previous_hash */
   0,   /* field[0] = sequence */
@@ -7704,7 +7808,7 @@ static const unsigned accord__v1__audit_entry__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__audit_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor accord__v1__audit_entry__descriptor =
 {
@@ -7714,7 +7818,7 @@ const ProtobufCMessageDescriptor accord__v1__audit_entry__descriptor =
   "Accord__V1__AuditEntry",
   "accord.v1",
   sizeof(Accord__V1__AuditEntry),
-  10,
+  11,
   accord__v1__audit_entry__field_descriptors,
   accord__v1__audit_entry__field_indices_by_name,
   1,  accord__v1__audit_entry__number_ranges,

@@ -446,10 +446,16 @@ struct  Accord__V1__ListAgreementsRequest
   protobuf_c_boolean has_status;
   Accord__V1__AgreementStatus status;
   Accord__V1__PageRequest *page;
+  /*
+   * Unix milliseconds, up to now: the agreements that existed then, each with its status then
+   * (an imported agreement is active from its signing date). Absent: now.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__LIST_AGREEMENTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_agreements_request__descriptor) \
-    , NULL, NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, 0, ACCORD__V1__FEDERAL_PARTNER__FEDERAL_PARTNER_UNSPECIFIED, 0, ACCORD__V1__AGREEMENT_STATUS__AGREEMENT_STATUS_UNSPECIFIED, NULL }
+    , NULL, NULL, 0, ACCORD__V1__MODEL__MODEL_UNSPECIFIED, 0, ACCORD__V1__FEDERAL_PARTNER__FEDERAL_PARTNER_UNSPECIFIED, 0, ACCORD__V1__AGREEMENT_STATUS__AGREEMENT_STATUS_UNSPECIFIED, NULL, 0, 0 }
 
 
 struct  Accord__V1__ListAgreementsResponse
@@ -742,10 +748,16 @@ struct  Accord__V1__ListAuthorizationsRequest
   protobuf_c_boolean has_status;
   Accord__V1__AuthorizationStatus status;
   Accord__V1__PageRequest *page;
+  /*
+   * Unix milliseconds, up to now: the authorizations granted by then, each with its status then
+   * (revoked, lapsed, suspended or active at that moment). Absent: now.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__LIST_AUTHORIZATIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_authorizations_request__descriptor) \
-    , NULL, NULL, 0, ACCORD__V1__AUTHORIZATION_STATUS__AUTHORIZATION_STATUS_UNSPECIFIED, NULL }
+    , NULL, NULL, 0, ACCORD__V1__AUTHORIZATION_STATUS__AUTHORIZATION_STATUS_UNSPECIFIED, NULL, 0, 0 }
 
 
 struct  Accord__V1__ListAuthorizationsResponse
@@ -908,10 +920,16 @@ struct  Accord__V1__ListActionsRequest
    */
   protobuf_c_boolean has_newest_first;
   protobuf_c_boolean newest_first;
+  /*
+   * Unix milliseconds, up to now: the actions recorded by then, each as it stood then (a review
+   * made later shows pending; the review filter goes by that). Absent: now.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__LIST_ACTIONS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_actions_request__descriptor) \
-    , NULL, NULL, NULL, 0, ACCORD__V1__ACTION_DECISION__ACTION_DECISION_UNSPECIFIED, 0, ACCORD__V1__REVIEW_STATUS__REVIEW_STATUS_UNSPECIFIED, 0, 0, NULL, NULL, 0, 0 }
+    , NULL, NULL, NULL, 0, ACCORD__V1__ACTION_DECISION__ACTION_DECISION_UNSPECIFIED, 0, ACCORD__V1__REVIEW_STATUS__REVIEW_STATUS_UNSPECIFIED, 0, 0, NULL, NULL, 0, 0, 0, 0 }
 
 
 struct  Accord__V1__ListActionsResponse
@@ -1029,10 +1047,16 @@ struct  Accord__V1__ListComplaintsRequest
   protobuf_c_boolean overdue_only;
   Accord__V1__PageRequest *page;
   char *agency_id;
+  /*
+   * Unix milliseconds, up to now: the complaints received by then, as they stood then (open
+   * until resolved; what was recorded later left out; deadlines missed by then). Absent: now.
+   */
+  protobuf_c_boolean has_as_of_ms;
+  int64_t as_of_ms;
 };
 #define ACCORD__V1__LIST_COMPLAINTS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__list_complaints_request__descriptor) \
-    , NULL, 0, ACCORD__V1__COMPLAINT_STATUS__COMPLAINT_STATUS_UNSPECIFIED, 0, 0, NULL, NULL }
+    , NULL, 0, ACCORD__V1__COMPLAINT_STATUS__COMPLAINT_STATUS_UNSPECIFIED, 0, 0, NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__ListComplaintsResponse
@@ -1166,7 +1190,7 @@ struct  Accord__V1__ProgramReportRequest
 {
   ProtobufCMessage base;
   /*
-   * Unix milliseconds; absent: now.
+   * Unix milliseconds; absent: now. A moment up to three years ahead gives a projection.
    */
   protobuf_c_boolean has_as_of_ms;
   int64_t as_of_ms;
@@ -1274,10 +1298,26 @@ struct  Accord__V1__ProgramReport
    */
   protobuf_c_boolean has_simulated_clock;
   protobuf_c_boolean simulated_clock;
+  /*
+   * Set when as_of is later than now: what is on record now carried to that moment (authority
+   * lapses, notices take effect, deadlines pass); nothing not yet recorded is assumed.
+   */
+  protobuf_c_boolean has_projection;
+  protobuf_c_boolean projection;
+  /*
+   * In a projection: authorizations in force now whose TFM authority lapses by as_of.
+   */
+  size_t n_authorizations_lapsing;
+  char **authorizations_lapsing;
+  /*
+   * In a projection: agreements under notice whose termination takes effect by as_of.
+   */
+  size_t n_terminations_taking_effect;
+  char **terminations_taking_effect;
 };
 #define ACCORD__V1__PROGRAM_REPORT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__program_report__descriptor) \
-    , 0, 0, 0,NULL, 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    , 0, 0, 0,NULL, 0, 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0,NULL }
 
 
 struct  Accord__V1__ModelInspections
@@ -1316,10 +1356,16 @@ struct  Accord__V1__AuditEntry
   char *state_hash;
   char *previous_hash;
   char *hash;
+  /*
+   * For a fact recorded after it happened (a backdated certification or authorization, an
+   * action or complaint reported late): when it happened; at_ms is when it was recorded.
+   */
+  protobuf_c_boolean has_happened_at_ms;
+  int64_t happened_at_ms;
 };
 #define ACCORD__V1__AUDIT_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__audit_entry__descriptor) \
-    , 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+    , 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__ListAuditRequest
