@@ -157,7 +157,10 @@ public final class BackendPool: Sendable {
                 )
                 self.budget.succeeded()
                 return response
-            } catch let error as RPCError where error.code == .unavailable {
+            } catch let error as RPCError where error.code == .unavailable && !error.answeredByPeer {
+                // The endpoint's own failure (no connection, a reset, going away): out until a
+                // health check passes. An UNAVAILABLE it answered (a service it depends on is
+                // down) is passed on and says nothing about this endpoint.
                 self.markUnhealthy(member, error.message)
                 guard idempotent, attempt == 0, self.members.count > 1 else { throw error }
                 guard self.budget.spend() else { throw error }
@@ -199,7 +202,7 @@ public final class BackendPool: Sendable {
             ) {
                 try await send(message)
             }
-        } catch let error as RPCError where error.code == .unavailable {
+        } catch let error as RPCError where error.code == .unavailable && !error.answeredByPeer {
             self.markUnhealthy(member, error.message)
             throw error
         }

@@ -76,12 +76,29 @@ extension GatewayService {
         return dossier
     }
 
+    /// An overview's `as_of_ms`: a moment up to the projection horizon ahead of the services' now.
+    func requireWithinHorizon(_ moment: Int64?) throws {
+        guard let moment else { return }
+        let horizon = self.servicesNow() + ProjectionHorizon.days * 86_400_000
+        guard moment > 0, moment <= horizon else {
+            throw RPCError.invalidArgument(
+                field: "as_of_ms",
+                "is not a moment up to \(ProjectionHorizon.days) days ahead (at most \(Moment.text(horizon)))"
+            )
+        }
+    }
+
+    /// The services' time: a simulated clock's, from their last health checks, or real time.
+    func servicesNow() -> Int64 {
+        let real = ServiceClock.realTime()
+        return self.backends.all.compactMap { $0.simulatedNow(atRealTime: real) }.max() ?? real
+    }
+
     /// A dossier's `as_of_ms`, checked against the services' time (a simulated clock's, when they
     /// run on one): a moment up to now.
     func dossierMoment(_ moment: Int64?) throws -> Int64? {
         guard let moment else { return nil }
-        let real = ServiceClock.realTime()
-        let now = self.backends.all.compactMap { $0.simulatedNow(atRealTime: real) }.max() ?? real
+        let now = self.servicesNow()
         if moment >= now && Day(unixMilliseconds: moment) == Day(unixMilliseconds: now) { return nil }  // today
         guard moment > 0, moment <= now + 60_000 else {
             throw RPCError.invalidArgument(
@@ -250,6 +267,7 @@ extension GatewayService {
         guard [.programOffice, .operator, .auditor].contains(principal.role) else {
             throw RPCError(.permissionDenied, "\(principal.header) may not read the program overview")
         }
+        try self.requireWithinHorizon(request.asOfMs)
         let options = try self.forwardOptions(context, cap: self.branchTimeout)
         // Every section at one moment: training as of that moment's day.
         let trainingDay = request.asOfMs.map { Day(unixMilliseconds: $0).description }

@@ -8,8 +8,7 @@ import NIOCore
 /// The program report as of any moment, and the audit trail's reads and verification.
 extension SupervisionService {
     static let readers: Set<Principal.Role> = [.programOffice, .operator, .auditor]
-    /// How far ahead a report may look: a projection of what is on record.
-    static let projectionDays: Int64 = 3 * 366
+    static var projectionDays: Int64 { ProjectionHorizon.days }
 
     func programReport(_ request: ProgramReportRequest, _ context: ServerContext) async throws -> ProgramReport {
         let principal = try self.caller(context)

@@ -77,3 +77,8 @@ public struct ServiceClock: Sendable {
         }
     }
 }
+
+/// How far ahead the program report may look: a projection of what is on record (three years).
+public enum ProjectionHorizon {
+    public static let days: Int64 = 3 * 366
+}

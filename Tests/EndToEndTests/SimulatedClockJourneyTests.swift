@@ -226,6 +226,8 @@ struct SimulatedClockJourneyTests {
         let foreseen = try set.accord(["report", "--as-of", lapsed.description], as: "program-office")
         #expect(foreseen.status == 0 && foreseen.output.contains("PROJECTION"), "\(foreseen)")
         #expect(foreseen.output.contains("TFM authority lapsing: \(authority.id ?? "?")"), "\(foreseen.output)")
+        let tooFar = try set.accord(["report", "--as-of", lapsed.adding(3 * 366).description], as: "program-office")
+        #expect(tooFar.status == 1 && tooFar.errors.contains("1098 days ahead"), "\(tooFar)")
         try journey.advance(to: lapsed)
         do {
             _ = try await journey.act(officerID, at: try await journey.now())

@@ -786,8 +786,9 @@ struct Report: GatewayCommand {
     static func printProjection(_ report: ProgramReport) {
         guard report.projection == true else { return }
         print("\nBy then (projection)")
-        print("TFM authority lapsing: \(report.authorizationsLapsing.joined(separator: ", "))")
-        print("terminations taking effect: \(report.terminationsTakingEffect.joined(separator: ", "))")
+        func listed(_ ids: [String]) -> String { ids.isEmpty ? "(none)" : ids.joined(separator: ", ") }
+        print("TFM authority lapsing: \(listed(report.authorizationsLapsing))")
+        print("terminations taking effect: \(listed(report.terminationsTakingEffect))")
     }
 }
 

@@ -172,10 +172,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             if trailers.code == .ok {
                 self.complete(frame.callID, .success(()))
             } else {
-                self.complete(
-                    frame.callID,
-                    .failure(RPCError(trailers.code, trailers.message, details: trailers.details))
-                )
+                var answered = RPCError(trailers.code, trailers.message, details: trailers.details)
+                answered.answeredByPeer = true
+                self.complete(frame.callID, .failure(answered))
             }
         } catch {
             self.errorCaught(context: self.context, error: error)

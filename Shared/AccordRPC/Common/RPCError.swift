@@ -10,6 +10,10 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
     /// Structured details sent in the status (an encoded `accord.v1.ErrorDetails`), or empty.
     public var details: [UInt8]
+    /// Set on a client when the server answered with this status: the call reached the server,
+    /// which refused it (perhaps relaying a failure of its own dependencies). Unset for what the
+    /// client concluded itself: no connection, a reset, a deadline, a malformed answer.
+    public var answeredByPeer = false
 
     public init(_ code: StatusCode, _ message: String, details: [UInt8] = []) {
         self.code = code
@@ -40,6 +44,17 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(self.code.name): \(self.message)" }
+
+    /// The same status: code, message and details (where it came from is not part of it).
+    public static func == (lhs: RPCError, rhs: RPCError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.details == rhs.details
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.code)
+        hasher.combine(self.message)
+        hasher.combine(self.details)
+    }
 }
 
 /// An error of a layer below the handlers (a store's, say) that knows its wire status. The server

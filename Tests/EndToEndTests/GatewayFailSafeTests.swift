@@ -1,0 +1,97 @@
+import AccordMessages
+import AccordRPC
+import AccordWire
+import Foundation
+import Testing
+
+/// The gateway takes a backend out only for its own failures, over real processes: a service
+/// that answers UNAVAILABLE because a service it depends on is down is still healthy.
+@Suite("gateway: failing safe", .timeLimit(.minutes(3)))
+struct GatewayFailSafeTests {
+    @Test("intake down: qualification and supervision calls that do not need intake all succeed")
+    func dependencyDown() async throws {
+        let set = try CLITests.start(seedICE: false)
+        defer { set.stop() }
+        let gateway = RPCClient(endpoints: [try #require(Endpoint(set.gateway))])
+        defer { Task { await gateway.close() } }
+        let office = CallOptions(metadata: [MetadataKey.authorization: "Bearer \(set.tokens["program-office"] ?? "")"])
+        let agency = try await gateway.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Agency(state: "TX", name: "Llano County Sheriff's Office", type: .county)),
+            options: office
+        )
+        let officer = try await gateway.unary(
+            QualificationMethods.nominateOfficer,
+            NominateOfficerRequest(
+                officer: Officer(
+                    agencyId: agency.id,
+                    model: .tfm,
+                    name: "Sam Ito",
+                    usCitizen: true,
+                    swornSince: "2015-01-01"
+                )
+            ),
+            options: office
+        )
+        let intake = try #require(set.processes["intake"])
+        kill(intake.processIdentifier, SIGKILL)
+        intake.waitUntilExit()
+
+        // Calls that need intake fail UNAVAILABLE, relayed by the service that asked it...
+        for attempt in 0..<3 {
+            do {
+                _ = try await gateway.unary(
+                    QualificationMethods.nominateOfficer,
+                    NominateOfficerRequest(
+                        officer: Officer(
+                            agencyId: agency.id,
+                            model: .tfm,
+                            name: "Kim Lee \(attempt)",
+                            usCitizen: true,
+                            swornSince: "2015-01-01"
+                        )
+                    ),
+                    options: office
+                )
+                Issue.record("a nomination was checked with an intake that is down")
+            } catch let error as RPCError {
+                #expect(error.code == .unavailable, "\(error)")
+            }
+            do {
+                _ = try await gateway.unary(
+                    SupervisionMethods.offerAgreement,
+                    OfferAgreementRequest(requestId: "rq_1", office: "ERO Houston"),
+                    options: office
+                )
+                Issue.record("an offer was checked with an intake that is down")
+            } catch let error as RPCError {
+                #expect(error.code == .unavailable, "\(error)")
+            }
+        }
+        // ...and the services that relayed it stay in: calls that do not need intake all succeed.
+        var failures: [String] = []
+        for index in 0..<16 {
+            do {
+                let shown = try await gateway.unary(
+                    QualificationMethods.getOfficer,
+                    GetOfficerRequest(officerId: officer.id),
+                    options: office
+                )
+                #expect(shown.id == officer.id)
+                _ = try await gateway.unary(
+                    SupervisionMethods.createSupervisor,
+                    CreateSupervisorRequest(
+                        supervisor: Supervisor(name: "Supervisor \(index)", component: .ice, office: "ERO Houston")
+                    ),
+                    options: office
+                )
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        #expect(failures.count == 0, "\(failures.count) of 16 failed: \(failures.first ?? "")")
+        let backends = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: office)
+        let states = Dictionary(uniqueKeysWithValues: backends.backends.map { ($0.service ?? "", $0.state) })
+        #expect(states["qualification"] == .healthy && states["supervision"] == .healthy, "\(backends)")
+    }
+}
