@@ -416,6 +416,7 @@ let package = Package(
             name: "AccordGatewayServer",
             dependencies: [
                 "Gateway",
+                "AccordCalendar",
                 "AccordRPC",
                 "AccordServiceRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -223,6 +223,7 @@ public final class GatewayService: Sendable {
             role: role,
             scope: request.scope,
             name: request.name ?? "",
+            expiresInSeconds: request.expiresInSeconds,
             by: principal.description
         )
         context.logger.notice(

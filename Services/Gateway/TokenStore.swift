@@ -1,3 +1,4 @@
+import AccordCalendar
 public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
@@ -12,7 +13,9 @@ import Synchronization
 /// supervisor roles, a scope. A token reads `acc_<id>_<secret>`; the id finds the row, the
 /// secret's hash must match. Tokens are kept in memory too (they are few): a revocation takes
 /// effect at once on the gateway that made it, and on the other gateways of a shared database
-/// at their next refresh (``TokenRefresher``, every two seconds by default).
+/// at their next refresh (``TokenRefresher``, every half second by default); a token id not
+/// seen yet reloads them at once. Tokens expire (90 days unless told otherwise); when each was
+/// last used is noted to the minute and written at the refreshes.
 public final class TokenStore: Sendable {
     struct Entry: Sendable {
         var info: TokenInfo
@@ -23,6 +26,11 @@ public final class TokenStore: Sendable {
     let storage: any TokenStorage
     let clock: ServiceClock
     private let cache: Mutex<[Int64: Entry]>
+    /// Uses not yet written: row id → when (noted at most once a minute per token).
+    private let uses = Mutex<[Int64: Int64]>([:])
+
+    /// How long a token lives unless its creator says otherwise.
+    public static let defaultLifetimeSeconds: Int64 = 90 * 86_400
 
     /// Opens (or creates) the token database and loads every token.
     public init(storage: StorageLocation, logger: Logger, clock: ServiceClock = .system) async throws {
@@ -52,7 +60,9 @@ public final class TokenStore: Sendable {
             name: token.name,
             createdAtMs: token.createdAtMs,
             createdBy: token.createdBy,
-            revokedAtMs: token.revokedAtMs
+            revokedAtMs: token.revokedAtMs,
+            expiresAtMs: token.expiresAtMs,
+            lastUsedAtMs: token.lastUsedAtMs
         )
         return Entry(info: info, hash: token.secretSHA256, principal: principal)
     }
@@ -62,10 +72,18 @@ public final class TokenStore: Sendable {
         role: String,
         scope: String?,
         name: String,
+        expiresInSeconds: Int64? = nil,
         by creator: String
     ) async throws
         -> CreateTokenResponse
     {
+        let lifetime = expiresInSeconds ?? Self.defaultLifetimeSeconds
+        guard (0...(10 * 366 * 86_400)).contains(lifetime) else {
+            throw RPCError.invalidArgument(
+                field: "expires_in_seconds",
+                "\(lifetime) is not between 0 (never expires) and ten years in seconds"
+            )
+        }
         guard let roleValue = Principal.Role(rawValue: role) else {
             throw RPCError.invalidArgument(
                 field: "role",
@@ -100,7 +118,8 @@ public final class TokenStore: Sendable {
                 scope: scoped ? scope : nil,
                 name: trimmed,
                 createdAtMs: self.clock.now(),
-                createdBy: creator
+                createdBy: creator,
+                expiresAtMs: lifetime == 0 ? nil : self.clock.now() + lifetime * 1000
             )
         )
         let entry = Self.entry(stored)!
@@ -109,8 +128,14 @@ public final class TokenStore: Sendable {
     }
 
     public func list(includeRevoked: Bool) -> [TokenInfo] {
-        self.cache.withLock { cache in
-            cache.sorted { $0.key < $1.key }.map(\.value.info).filter { includeRevoked || $0.revokedAtMs == nil }
+        let pending = self.uses.withLock { $0 }
+        return self.cache.withLock { cache in
+            cache.sorted { $0.key < $1.key }.compactMap { rowid, entry -> TokenInfo? in
+                guard includeRevoked || entry.info.revokedAtMs == nil else { return nil }
+                var info = entry.info
+                if let used = pending[rowid], used > info.lastUsedAtMs ?? 0 { info.lastUsedAtMs = used }
+                return info
+            }
         }
     }
 
@@ -128,28 +153,35 @@ public final class TokenStore: Sendable {
     /// Reloads every token from the storage, so that tokens created or revoked through another
     /// gateway on the same PostgreSQL database take effect here too.
     public func refresh() async throws {
+        let pending = self.uses.withLock { uses in
+            defer { uses.removeAll() }
+            return uses
+        }
+        do {
+            try await self.storage.recordUse(pending)
+        } catch {
+            self.uses.withLock { uses in uses.merge(pending) { max($0, $1) } }  // written next time
+            throw error
+        }
         var entries: [Int64: Entry] = [:]
         for token in try await self.storage.allTokens() {
             if let entry = Self.entry(token) { entries[token.rowid] = entry }
         }
         self.cache.withLock { $0 = entries }
-        self.lastRefresh.withLock { $0 = .now }
     }
 
-    /// When the cache was last reloaded, so that unknown ids reload it at most every quarter second.
-    private let lastRefresh = Mutex<ContinuousClock.Instant?>(nil)
-
     /// The principal of a bearer token, or UNAUTHENTICATED saying why not. A token id this
-    /// gateway has not seen (made through another gateway) reloads the tokens first.
+    /// gateway has not seen (made through another gateway, or by `create-token`) is looked up in
+    /// the store first.
     public func authenticate(_ token: String) async throws -> Principal {
         let parts = token.split(separator: "_", maxSplits: 2)
         guard parts.count == 3, parts[0] == "acc", let rowid = Int64(parts[1]) else {
             throw RPCError(.unauthenticated, "the bearer token is not an Accord token")
         }
-        if self.cache.withLock({ $0[rowid] }) == nil,
-            self.lastRefresh.withLock({ $0.map { ContinuousClock.now - $0 > .milliseconds(250) } ?? true })
+        if self.cache.withLock({ $0[rowid] }) == nil, let stored = try await self.storage.token(rowid: rowid),
+            let entry = Self.entry(stored)
         {
-            try await self.refresh()
+            self.cache.withLock { $0[rowid] = entry }
         }
         let presented = Array(SHA256.hash(data: Array(parts[2].utf8)))
         guard let entry = self.cache.withLock({ $0[rowid] }), Self.equal(entry.hash, presented) else {
@@ -158,7 +190,24 @@ public final class TokenStore: Sendable {
         guard entry.info.revokedAtMs == nil else {
             throw RPCError(.unauthenticated, "the bearer token was revoked")
         }
+        let now = self.clock.now()
+        if let expires = entry.info.expiresAtMs, expires <= now {
+            throw RPCError(
+                .unauthenticated,
+                "the bearer token \(entry.info.id ?? "") expired at \(Moment.text(expires)): ask an operator for a new one"
+            )
+        }
+        self.noteUse(rowid, entry, at: now)
         return entry.principal
+    }
+
+    /// Notes a use, at most once a minute per token (the hot path takes one lock, rarely a write).
+    private func noteUse(_ rowid: Int64, _ entry: Entry, at now: Int64) {
+        let minute = now - now % 60_000
+        guard (entry.info.lastUsedAtMs ?? 0) < minute else { return }
+        self.uses.withLock { uses in
+            if (uses[rowid] ?? 0) < minute { uses[rowid] = minute }
+        }
     }
 
     private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
@@ -197,13 +246,14 @@ public struct BearerAuthenticator: ServerInterceptor {
 }
 
 /// Reloads the gateway's tokens periodically, so that revocations made through another gateway
-/// on the same database take effect here within `interval`.
+/// (or by `accord-gateway create-token` on the same database) take effect here within
+/// `interval`, and writes the uses noted since the last time.
 public struct TokenRefresher: Service {
     let tokens: TokenStore
     let interval: Duration
     let logger: Logger
 
-    public init(tokens: TokenStore, interval: Duration = .seconds(2), logger: Logger) {
+    public init(tokens: TokenStore, interval: Duration = .milliseconds(500), logger: Logger) {
         self.tokens = tokens
         self.interval = interval
         self.logger = logger

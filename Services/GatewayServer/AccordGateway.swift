@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordRPC
 import AccordServiceRuntime
 import ArgumentParser
@@ -135,12 +136,21 @@ struct CreateToken: AsyncParsableCommand {
     @Option(help: "Whom the token is for.")
     var name: String
 
+    @Option(help: "How long it lasts: 90d, 12h, 30m, or never. Default 90d.")
+    var expiresIn: String?
+
     @Option(help: "The gateway's data directory (ACCORD_DATA_DIR). Default ./data.")
     var dataDir: String?
 
     @OptionGroup var storage: StorageOptions
 
     mutating func run() async throws {
+        let lifetime = try self.expiresIn.map { text -> Int64 in
+            guard let seconds = Lifetime.seconds(text) else {
+                throw ValidationError("--expires-in: \(text) is not a lifetime such as 90d, 12h, 30m or never")
+            }
+            return seconds
+        }
         let directory = self.dataDir ?? ServiceOptions.processEnvironment()["ACCORD_DATA_DIR"] ?? "data"
         var logger = Logger(label: "accord-gateway")
         logger.logLevel = .error
@@ -153,6 +163,7 @@ struct CreateToken: AsyncParsableCommand {
                 role: self.role,
                 scope: self.scope,
                 name: self.name,
+                expiresInSeconds: lifetime,
                 by: "accord-gateway create-token"
             )
             print(created.token!)

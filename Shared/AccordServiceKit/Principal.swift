@@ -110,12 +110,18 @@ extension ServerContext {
 /// Without a configured credential (development and tests) every caller is trusted: its asserted
 /// principal is taken as it is, and a call without one acts as the operator.
 public struct PrincipalInterceptor: ServerInterceptor {
-    public let internalCredential: String?
+    /// The credentials accepted (two during a rotation); empty trusts every caller.
+    public let acceptedCredentials: [String]
     /// Paths that need no principal.
     public let openPrefixes = ["/accord.v1.Health/", "/accord.v1.Echo/"]
 
     public init(internalCredential: String?) {
-        self.internalCredential = internalCredential
+        self.acceptedCredentials = internalCredential.map { [$0] } ?? []
+    }
+
+    /// Accepting any of `credentials` (the current one and, while it is rotated, the next).
+    public init(accepting credentials: [String]) {
+        self.acceptedCredentials = credentials
     }
 
     public func intercept<Result: Sendable>(
@@ -127,9 +133,9 @@ public struct PrincipalInterceptor: ServerInterceptor {
         }
         var context = context
         let asserted = context.metadata[TrustMetadata.principal]
-        if let credential = self.internalCredential {
+        if !self.acceptedCredentials.isEmpty {
             guard let presented = context.metadata[TrustMetadata.internalCredential],
-                Self.constantTimeEqual(presented, credential)
+                self.acceptedCredentials.contains(where: { Self.constantTimeEqual(presented, $0) })
             else {
                 throw RPCError(
                     .unauthenticated,

@@ -41,7 +41,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(
         help: """
             File holding the secret the gateway presents to assert principals (or ACCORD_INTERNAL_CREDENTIAL). \
-            Without one, every caller is trusted: for development only.
+            Without one, every caller is trusted: for development only. To rotate it, a second line holds \
+            another secret that is accepted too (ACCORD_INTERNAL_CREDENTIAL_NEXT); the first line is presented.
             """
     )
     public var internalCredentialFile: String?
@@ -75,8 +76,10 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         public var maxMessageBytes: Int
         public var compressionThreshold: Int?
         public var drainSeconds: Int
-        /// The gateway's secret; nil trusts every caller.
+        /// The secret this process presents; nil trusts every caller.
         public var internalCredential: String?
+        /// The secrets accepted: the presented one and, during a rotation, another.
+        public var acceptedCredentials: [String] = []
         /// Real time, or the simulated clock `--simulated-clock` asked for.
         public var clock: ServiceClock
         public var nonProduction: Bool
@@ -129,25 +132,38 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             maxMessageBytes: maxMessage,
             compressionThreshold: threshold < 0 ? nil : threshold,
             drainSeconds: drain,
-            internalCredential: try self.internalCredential(environment),
+            internalCredential: nil,
             clock: .system,
             nonProduction: false
         )
+        .withCredentials(try self.internalCredentials(environment))
         .withClock(simulated: self.simulatedClock, nonProduction: self.nonProduction, environment)
     }
 
-    private func internalCredential(_ environment: [String: String]) throws -> String? {
+    /// The secrets, the presented one first: the file's non-empty lines (at most two), or the
+    /// variables.
+    private func internalCredentials(_ environment: [String: String]) throws -> [String] {
         if let path = self.internalCredentialFile {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ValidationError("cannot read the internal credential file \(path)")
             }
-            let secret = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard secret.count >= 16 else {
-                throw ValidationError("the internal credential in \(path) is shorter than 16 characters")
+            let secrets = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !secrets.isEmpty, secrets.count <= 2 else {
+                throw ValidationError(
+                    "the internal credential file \(path) holds \(secrets.count) secrets: one, or two while rotating"
+                )
             }
-            return secret
+            for (line, secret) in secrets.enumerated() where secret.count < 16 {
+                throw ValidationError(
+                    "the internal credential on line \(line + 1) of \(path) is shorter than 16 characters"
+                )
+            }
+            return secrets
         }
-        return environment["ACCORD_INTERNAL_CREDENTIAL"].flatMap { $0.isEmpty ? nil : $0 }
+        return ["ACCORD_INTERNAL_CREDENTIAL", "ACCORD_INTERNAL_CREDENTIAL_NEXT"].compactMap {
+            environment[$0].flatMap { $0.isEmpty ? nil : $0 }
+        }
     }
 
     /// The time `--simulated-clock` names: nil for "now", else its Unix milliseconds.
@@ -218,6 +234,16 @@ extension ServiceOptions.Resolved {
             )
         }
         resolved.clock = .simulated(startingAt: try ServiceOptions.simulatedStart(text))
+        return resolved
+    }
+}
+
+extension ServiceOptions.Resolved {
+    /// These options presenting the first of `secrets` and accepting each.
+    func withCredentials(_ secrets: [String]) -> Self {
+        var resolved = self
+        resolved.internalCredential = secrets.first
+        resolved.acceptedCredentials = secrets
         return resolved
     }
 }

@@ -97,7 +97,7 @@ public enum ServiceRunner {
         if options.internalCredential == nil && authenticator == nil {
             logger.warning("No internal credential is set: every caller is trusted with the principal it asserts")
         }
-        let trust = authenticator ?? PrincipalInterceptor(internalCredential: options.internalCredential)
+        let trust = authenticator ?? PrincipalInterceptor(accepting: options.acceptedCredentials)
         let server = RPCServer(
             configuration: configuration,
             router: router,

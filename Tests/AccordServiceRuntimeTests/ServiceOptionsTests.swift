@@ -1,4 +1,5 @@
 import AccordServiceRuntime
+import Foundation
 import Testing
 
 @Suite("Service options: flags over ACCORD_* variables over defaults")
@@ -91,5 +92,43 @@ struct ServiceOptionsTests {
                 #expect("\(error)".contains("--simulated-clock \(bad) is not now, a date"), "\(error)")
             }
         }
+    }
+
+    @Test("the internal credential file holds one secret, or two while rotating: the first is presented")
+    func credentialRotation() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cred-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func resolve(_ text: String) throws -> ServiceOptions.Resolved {
+            let path = folder.appendingPathComponent("credential").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return try ServiceOptions.parse(["--internal-credential-file", path]).resolve(
+                defaultPort: 1,
+                defaultAdminPort: 2,
+                environment: [:]
+            )
+        }
+        let one = try resolve("current-secret-0123456789\n")
+        #expect(one.internalCredential == "current-secret-0123456789" && one.acceptedCredentials.count == 1)
+        let two = try resolve("next-secret-9876543210abc\n\ncurrent-secret-0123456789\n")
+        #expect(two.internalCredential == "next-secret-9876543210abc")
+        #expect(two.acceptedCredentials == ["next-secret-9876543210abc", "current-secret-0123456789"])
+        for (text, problem) in [
+            ("a\nb\nc\n", "holds 3 secrets"), ("current-secret-0123456789\nshort\n", "line 2"), ("\n", "holds 0"),
+        ] {
+            do {
+                _ = try resolve(text)
+                Issue.record("took \(text)")
+            } catch {
+                #expect("\(error)".contains(problem), "\(error)")
+            }
+        }
+        let fromEnvironment = try ServiceOptions.parse([]).resolve(
+            defaultPort: 1,
+            defaultAdminPort: 2,
+            environment: [
+                "ACCORD_INTERNAL_CREDENTIAL": "one-secret-abcdefghij", "ACCORD_INTERNAL_CREDENTIAL_NEXT": "two",
+            ]
+        )
+        #expect(fromEnvironment.acceptedCredentials == ["one-secret-abcdefghij", "two"])
     }
 }

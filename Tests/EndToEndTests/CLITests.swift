@@ -51,6 +51,8 @@ struct CLITests {
         let gateway: String
         let data: String
         let tokens: [String: String]
+        /// The flags naming the backends and the credential, for another gateway in front of them.
+        var gatewayArguments: [String] = []
 
         func stop() {
             for process in self.processes.values where process.isRunning { process.terminate() }
@@ -118,7 +120,16 @@ struct CLITests {
             ]
         )
         processes["gateway"] = gateway
-        return Set(processes: processes, gateway: "127.0.0.1:\(gatewayPort)", data: data, tokens: tokens)
+        return Set(
+            processes: processes,
+            gateway: "127.0.0.1:\(gatewayPort)",
+            data: data,
+            tokens: tokens,
+            gatewayArguments: [
+                "--data-dir", data, "--internal-credential-file", credential, "--intake", "127.0.0.1:\(intakePort)",
+                "--qualification", "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
+            ]
+        )
     }
 
     @Test(

@@ -1,7 +1,9 @@
 import AccordRPC
+import AccordServiceKit
 import AccordTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import Gateway
@@ -26,11 +28,78 @@ struct SharedTokensTests {
             try await first.authenticate(token)
         }
         // The second still holds the token as it was until it reloads (TokenRefresher does that
-        // every two seconds in the gateway).
+        // every half second in the gateway).
         try await second.refresh()
         await #expect(throws: RPCError(.unauthenticated, "the bearer token was revoked")) {
             try await second.authenticate(token)
         }
         #expect(second.list(includeRevoked: false).allSatisfy { $0.id != made.info?.id })
+    }
+
+    @Test("tokens expire: 90 days unless told, never when told 0; an expired token is refused saying so")
+    func expiry() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "accord-tokens-\(UUID().uuidString)/g.sqlite"
+        ).path
+        var logger = Logger(label: "test.tokens")
+        logger.logLevel = .critical
+        let moment = Mutex<Int64>(1_780_315_200_000)
+        let clock = ServiceClock { moment.withLock { $0 } }
+        let tokens = try await TokenStore(
+            storage: try await TestStorage.location(file: file),
+            logger: logger,
+            clock: clock
+        )
+        let start = clock.now()
+        let standard = try await tokens.create(role: "auditor", scope: nil, name: "a", by: "test")
+        #expect(standard.info?.expiresAtMs == start + 90 * 86_400_000)
+        let forever = try await tokens.create(role: "operator", scope: nil, name: "b", expiresInSeconds: 0, by: "test")
+        #expect(forever.info?.expiresAtMs == nil)
+        let brief = try await tokens.create(role: "auditor", scope: nil, name: "c", expiresInSeconds: 60, by: "test")
+        #expect(try await tokens.authenticate(brief.token!).role == .auditor)
+        moment.withLock { $0 += 61_000 }
+        do {
+            _ = try await tokens.authenticate(brief.token!)
+            Issue.record("an expired token was taken")
+        } catch let error as RPCError {
+            #expect(error.code == .unauthenticated && error.message.contains("expired at"), "\(error)")
+        }
+        #expect(try await tokens.authenticate(forever.token!).role == .operator)
+        do {
+            _ = try await tokens.create(role: "auditor", scope: nil, name: "d", expiresInSeconds: -5, by: "test")
+            Issue.record("a negative lifetime was taken")
+        } catch let error as RPCError {
+            #expect(error.code == .invalidArgument && error.message.contains("expires_in_seconds"), "\(error)")
+        }
+    }
+
+    @Test("last use is noted to the minute, listed at once and written to the store at the next refresh")
+    func lastUse() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "accord-tokens-\(UUID().uuidString)/g.sqlite"
+        ).path
+        var logger = Logger(label: "test.tokens")
+        logger.logLevel = .critical
+        let moment = Mutex<Int64>(1_780_315_200_000 + 42_000)
+        let clock = ServiceClock { moment.withLock { $0 } }
+        let first = try await TokenStore(
+            storage: try await TestStorage.location(file: file),
+            logger: logger,
+            clock: clock
+        )
+        let made = try await first.create(role: "auditor", scope: nil, name: "a", by: "test")
+        #expect(first.list(includeRevoked: false).first?.lastUsedAtMs == nil)
+        _ = try await first.authenticate(made.token!)
+        let minute: Int64 = 1_780_315_200_000
+        #expect(first.list(includeRevoked: false).first?.lastUsedAtMs == minute)
+        let second = try await TokenStore(
+            storage: try await TestStorage.location(file: file),
+            logger: logger,
+            clock: clock
+        )
+        #expect(second.list(includeRevoked: false).first?.lastUsedAtMs == nil, "not written yet")
+        try await first.refresh()
+        try await second.refresh()
+        #expect(second.list(includeRevoked: false).first?.lastUsedAtMs == minute)
     }
 }

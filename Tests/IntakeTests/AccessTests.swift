@@ -202,4 +202,32 @@ struct AccessTests {
         #expect(try await intake.client.unary(HealthMethods.check, HealthCheckRequest()).status == .serving)
         await intake.stop()
     }
+
+    @Test("during a rotation both internal credentials are accepted, and nothing else")
+    func rotation() async throws {
+        let current = "current-secret-0123456789"
+        let next = "next-secret-9876543210abc"
+        let intake = try await IntakeHarness.start(accepting: [current, next])
+        defer { Task { await intake.stop() } }
+        for credential in [current, next] {
+            let listed = await Self.code {
+                _ = try await intake.client.unary(
+                    IntakeMethods.listAgencies,
+                    ListAgenciesRequest(),
+                    options: Self.options("auditor", credential: credential)
+                )
+            }
+            #expect(listed == .ok)
+        }
+        for credential in ["previous-secret-555555555", nil] as [String?] {
+            let refused = await Self.code {
+                _ = try await intake.client.unary(
+                    IntakeMethods.listAgencies,
+                    ListAgenciesRequest(),
+                    options: Self.options("auditor", credential: credential)
+                )
+            }
+            #expect(refused == .unauthenticated)
+        }
+    }
 }

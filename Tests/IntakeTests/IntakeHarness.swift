@@ -24,7 +24,8 @@ struct IntakeHarness {
         now: Int64 = fixedNow,
         credential: String? = nil,
         clock: ServiceClock? = nil,
-        path: String? = nil
+        path: String? = nil,
+        accepting credentials: [String]? = nil
     ) async throws -> IntakeHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "accord-intake-\(UUID().uuidString)"
@@ -43,7 +44,10 @@ struct IntakeHarness {
         let server = RPCServer(
             configuration: ServerConfiguration(),
             router: router,
-            interceptors: [PrincipalInterceptor(internalCredential: credential)],
+            interceptors: [
+                credentials.map { PrincipalInterceptor(accepting: $0) }
+                    ?? PrincipalInterceptor(internalCredential: credential)
+            ],
             logger: logger
         )
         let task = Task { try await server.run() }

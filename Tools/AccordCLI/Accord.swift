@@ -1,3 +1,4 @@
+import AccordCalendar
 import AccordMessages
 import ArgumentParser
 
@@ -53,11 +54,23 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "agency, program-office, supervisor, auditor or operator.") var role: String
         @Option(help: "The agency id (agency role) or supervisor id (supervisor role).") var scope: String?
         @Option(help: "Whom it is for.") var name: String
+        @Option(help: "How long it lasts: 90d, 12h, 30m, or never. Default 90d.") var expiresIn: String?
+
+        func validate() throws {
+            if let expiresIn, Lifetime.seconds(expiresIn) == nil {
+                throw ValidationError("--expires-in: \(expiresIn) is not a lifetime such as 90d, 12h, 30m or never")
+            }
+        }
 
         func run(_ gateway: Gateway) async throws {
             let created = try await gateway.call(
                 GatewayMethods.createToken,
-                CreateTokenRequest(role: self.role, scope: self.scope, name: self.name)
+                CreateTokenRequest(
+                    role: self.role,
+                    scope: self.scope,
+                    name: self.name,
+                    expiresInSeconds: self.expiresIn.flatMap(Lifetime.seconds)
+                )
             )
             if self.gateway.json {
                 Output.record(created, json: true)
@@ -81,7 +94,7 @@ struct TokenCommand: AsyncParsableCommand {
                 .tokens
             Output.table(
                 tokens,
-                columns: ["id", "role", "scope", "name", "created_by", "revoked_at_ms"],
+                columns: ["id", "role", "scope", "name", "expires_at_ms", "last_used_at_ms", "revoked_at_ms"],
                 json: self.gateway.json
             )
         }

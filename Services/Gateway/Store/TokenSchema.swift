@@ -21,7 +21,12 @@ enum TokenSchema {
                     );
                     """
             )
-        }
+        },
+        // Tokens expire; when each was last used.
+        Migration("2026-12-01-gateway-v2-token-expiry") { db in
+            try db.execute(sql: "ALTER TABLE token ADD COLUMN expires_at_ms INTEGER")
+            try db.execute(sql: "ALTER TABLE token ADD COLUMN last_used_at_ms INTEGER")
+        },
     ]
 
     static let postgres = [
@@ -36,6 +41,13 @@ enum TokenSchema {
                 )
                 """
             ]
-        )
+        ),
+        PostgresMigration(
+            "2026-12-01-gateway-pg-v2-token-expiry",
+            [
+                "ALTER TABLE token ADD COLUMN expires_at_ms BIGINT",
+                "ALTER TABLE token ADD COLUMN last_used_at_ms BIGINT",
+            ]
+        ),
     ]
 }

@@ -54,6 +54,10 @@ public struct TokenInfo: ProtoMessage {
     public var createdAtMs: Int64?
     public var createdBy: String?
     public var revokedAtMs: Int64?
+    /// Absent: it does not expire.
+    public var expiresAtMs: Int64?
+    /// When a call last carried it (to the minute), as far as this gateway knows.
+    public var lastUsedAtMs: Int64?
 
     public init() {}
 
@@ -64,7 +68,9 @@ public struct TokenInfo: ProtoMessage {
         name: String? = nil,
         createdAtMs: Int64? = nil,
         createdBy: String? = nil,
-        revokedAtMs: Int64? = nil
+        revokedAtMs: Int64? = nil,
+        expiresAtMs: Int64? = nil,
+        lastUsedAtMs: Int64? = nil
     ) {
         self.id = id
         self.role = role
@@ -73,10 +79,12 @@ public struct TokenInfo: ProtoMessage {
         self.createdAtMs = createdAtMs
         self.createdBy = createdBy
         self.revokedAtMs = revokedAtMs
+        self.expiresAtMs = expiresAtMs
+        self.lastUsedAtMs = lastUsedAtMs
     }
 
     public static let protoName = "accord.v1.TokenInfo"
-    public static let fieldNames: [String] = ["id", "role", "scope", "name", "created_at_ms", "created_by", "revoked_at_ms"]
+    public static let fieldNames: [String] = ["id", "role", "scope", "name", "created_at_ms", "created_by", "revoked_at_ms", "expires_at_ms", "last_used_at_ms"]
 }
 
 extension TokenInfo: JSONRepresentable {
@@ -89,13 +97,15 @@ extension TokenInfo: JSONRepresentable {
         if let value = self.createdAtMs { fields.append(("created_at_ms", JSONValue.of(value))) }
         if let value = self.createdBy { fields.append(("created_by", JSONValue.of(value))) }
         if let value = self.revokedAtMs { fields.append(("revoked_at_ms", JSONValue.of(value))) }
+        if let value = self.expiresAtMs { fields.append(("expires_at_ms", JSONValue.of(value))) }
+        if let value = self.lastUsedAtMs { fields.append(("last_used_at_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension TokenInfo: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_token_info() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -113,6 +123,8 @@ extension TokenInfo: CBackedMessage {
         self.createdAtMs = r.scalar(4, as: Int64.self)
         self.createdBy = r.string(5)
         self.revokedAtMs = r.scalar(6, as: Int64.self)
+        self.expiresAtMs = r.scalar(7, as: Int64.self)
+        self.lastUsedAtMs = r.scalar(8, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -123,6 +135,8 @@ extension TokenInfo: CBackedMessage {
         w.setScalar(4, self.createdAtMs)
         try w.setString(5, self.createdBy)
         w.setScalar(6, self.revokedAtMs)
+        w.setScalar(7, self.expiresAtMs)
+        w.setScalar(8, self.lastUsedAtMs)
     }
 }
 
@@ -130,21 +144,25 @@ public struct CreateTokenRequest: ProtoMessage {
     public var role: String?
     public var scope: String?
     public var name: String?
+    /// Seconds until it expires; absent: 90 days; 0: never (for a service's token, say).
+    public var expiresInSeconds: Int64?
 
     public init() {}
 
     public init(
         role: String? = nil,
         scope: String? = nil,
-        name: String? = nil
+        name: String? = nil,
+        expiresInSeconds: Int64? = nil
     ) {
         self.role = role
         self.scope = scope
         self.name = name
+        self.expiresInSeconds = expiresInSeconds
     }
 
     public static let protoName = "accord.v1.CreateTokenRequest"
-    public static let fieldNames: [String] = ["role", "scope", "name"]
+    public static let fieldNames: [String] = ["role", "scope", "name", "expires_in_seconds"]
 }
 
 extension CreateTokenRequest: JSONRepresentable {
@@ -153,13 +171,14 @@ extension CreateTokenRequest: JSONRepresentable {
         if let value = self.role { fields.append(("role", JSONValue.of(value))) }
         if let value = self.scope { fields.append(("scope", JSONValue.of(value))) }
         if let value = self.name { fields.append(("name", JSONValue.of(value))) }
+        if let value = self.expiresInSeconds { fields.append(("expires_in_seconds", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension CreateTokenRequest: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_create_token_request() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -173,12 +192,14 @@ extension CreateTokenRequest: CBackedMessage {
         self.role = r.string(0)
         self.scope = r.string(1)
         self.name = r.string(2)
+        self.expiresInSeconds = r.scalar(3, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
         try w.setString(0, self.role)
         try w.setString(1, self.scope)
         try w.setString(2, self.name)
+        w.setScalar(3, self.expiresInSeconds)
     }
 }
 

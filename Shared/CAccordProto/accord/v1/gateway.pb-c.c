@@ -637,7 +637,7 @@ void   accord__v1__get_backends_response__free_unpacked
   assert(message->base.descriptor == &accord__v1__get_backends_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor accord__v1__token_info__field_descriptors[7] =
+static const ProtobufCFieldDescriptor accord__v1__token_info__field_descriptors[9] =
 {
   {
     "id",
@@ -723,11 +723,37 @@ static const ProtobufCFieldDescriptor accord__v1__token_info__field_descriptors[
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expires_at_ms",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__TokenInfo, has_expires_at_ms),
+    offsetof(Accord__V1__TokenInfo, expires_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_used_at_ms",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__TokenInfo, has_last_used_at_ms),
+    offsetof(Accord__V1__TokenInfo, last_used_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__token_info__field_indices_by_name[] = {
   4,   /* field[4] = created_at_ms */
   5,   /* field[5] = created_by */
+  7,   /* field[7] = expires_at_ms */
   0,   /* field[0] = id */
+  8,   /* field[8] = last_used_at_ms */
   3,   /* field[3] = name */
   6,   /* field[6] = revoked_at_ms */
   1,   /* field[1] = role */
@@ -736,7 +762,7 @@ static const unsigned accord__v1__token_info__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__token_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor accord__v1__token_info__descriptor =
 {
@@ -746,14 +772,14 @@ const ProtobufCMessageDescriptor accord__v1__token_info__descriptor =
   "Accord__V1__TokenInfo",
   "accord.v1",
   sizeof(Accord__V1__TokenInfo),
-  7,
+  9,
   accord__v1__token_info__field_descriptors,
   accord__v1__token_info__field_indices_by_name,
   1,  accord__v1__token_info__number_ranges,
   (ProtobufCMessageInit) accord__v1__token_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__create_token_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor accord__v1__create_token_request__field_descriptors[4] =
 {
   {
     "role",
@@ -791,8 +817,21 @@ static const ProtobufCFieldDescriptor accord__v1__create_token_request__field_de
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expires_in_seconds",
+    4,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__CreateTokenRequest, has_expires_in_seconds),
+    offsetof(Accord__V1__CreateTokenRequest, expires_in_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__create_token_request__field_indices_by_name[] = {
+  3,   /* field[3] = expires_in_seconds */
   2,   /* field[2] = name */
   0,   /* field[0] = role */
   1,   /* field[1] = scope */
@@ -800,7 +839,7 @@ static const unsigned accord__v1__create_token_request__field_indices_by_name[] 
 static const ProtobufCIntRange accord__v1__create_token_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor accord__v1__create_token_request__descriptor =
 {
@@ -810,7 +849,7 @@ const ProtobufCMessageDescriptor accord__v1__create_token_request__descriptor =
   "Accord__V1__CreateTokenRequest",
   "accord.v1",
   sizeof(Accord__V1__CreateTokenRequest),
-  3,
+  4,
   accord__v1__create_token_request__field_descriptors,
   accord__v1__create_token_request__field_indices_by_name,
   1,  accord__v1__create_token_request__number_ranges,

@@ -77,10 +77,20 @@ struct  Accord__V1__TokenInfo
   char *created_by;
   protobuf_c_boolean has_revoked_at_ms;
   int64_t revoked_at_ms;
+  /*
+   * Absent: it does not expire.
+   */
+  protobuf_c_boolean has_expires_at_ms;
+  int64_t expires_at_ms;
+  /*
+   * When a call last carried it (to the minute), as far as this gateway knows.
+   */
+  protobuf_c_boolean has_last_used_at_ms;
+  int64_t last_used_at_ms;
 };
 #define ACCORD__V1__TOKEN_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__token_info__descriptor) \
-    , NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0 }
+    , NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Accord__V1__CreateTokenRequest
@@ -89,10 +99,15 @@ struct  Accord__V1__CreateTokenRequest
   char *role;
   char *scope;
   char *name;
+  /*
+   * Seconds until it expires; absent: 90 days; 0: never (for a service's token, say).
+   */
+  protobuf_c_boolean has_expires_in_seconds;
+  int64_t expires_in_seconds;
 };
 #define ACCORD__V1__CREATE_TOKEN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__create_token_request__descriptor) \
-    , NULL, NULL, NULL }
+    , NULL, NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__CreateTokenResponse
