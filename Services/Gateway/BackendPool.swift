@@ -1,5 +1,6 @@
 public import AccordMessages
 public import AccordRPC
+import AccordServiceKit
 import AccordWire
 public import Logging
 public import NIOCore
@@ -28,6 +29,18 @@ public final class BackendPool: Sendable {
             var checkedAt: Int64?
             /// What its last health check read on its simulated clock; nil on real time.
             var simulatedNow: Int64?
+            /// Since when it has been unhealthy (real time), nil while it is not.
+            var outSince: Int64?
+
+            /// Takes `health`, noting when an endpoint goes out and clearing it when it comes back.
+            mutating func set(_ health: Health, at now: Int64) {
+                if case .unhealthy = health {
+                    if self.outSince == nil { self.outSince = now }
+                } else {
+                    self.outSince = nil
+                }
+                self.health = health
+            }
         }
         let state = Mutex(State())
 
@@ -119,7 +132,8 @@ public final class BackendPool: Sendable {
     }
 
     func markUnhealthy(_ member: Member, _ reason: String) {
-        member.state.withLock { $0.health = .unhealthy(reason) }
+        let now = ServiceClock.realTime()
+        member.state.withLock { $0.set(.unhealthy(reason), at: now) }
     }
 
     private func describeEndpoints() -> String {
@@ -230,7 +244,7 @@ public final class BackendPool: Sendable {
                     }
                     let before = member.state.withLock { state -> Health in
                         let before = state.health
-                        state.health = health
+                        state.set(health, at: now)
                         state.checkedAt = now
                         state.simulatedNow = simulatedNow
                         return before
@@ -258,6 +272,7 @@ public final class BackendPool: Sendable {
                     checkedAtMs: state.checkedAt
                 )
                 backend.simulatedNowMs = state.simulatedNow
+                backend.outSinceMs = state.outSince
                 switch state.health {
                 case .unknown: backend.state = .unknown
                 case .healthy: backend.state = .healthy

@@ -56,17 +56,28 @@ extension GatewayService {
         }
         var dossier = Dossier()
         var missing: [String] = []
-        let agencyID = try await self.resolveAgency(key, into: &dossier, missing: &missing, context)
+        let asOf = try self.dossierMoment(request.asOfMs)
+        dossier.asOfMs = asOf
+        // One budget for the whole dossier: every call ends by the same moment.
+        let options = try self.forwardOptions(context, cap: self.branchTimeout)
+        // An agency id is looked up beside the other branches; an ORI first, to know the id.
+        let agencyID = key.hasPrefix("ag_") ? key : try await self.resolveAgency(key, into: &dossier, options)
         if principal.role == .agency && principal.scope != agencyID {
             throw RPCError(.permissionDenied, "\(principal.header) may not see the dossier of \(agencyID)")
         }
-        let asOf = try self.dossierMoment(request.asOfMs)
-        dossier.asOfMs = asOf
-        let options = try self.forwardOptions(context, cap: self.branchTimeout)
+        async let agency = self.agencyBranch(key.hasPrefix("ag_") ? agencyID : nil, options)
         let branches =
             self.qualificationBranches(agencyID, options, asOf: asOf)
             + self.supervisionBranches(agencyID, options, asOf: asOf)
         missing += await Self.gather(into: &dossier, branches)
+        switch await agency {
+        case .success(let found?): dossier.agency = found
+        case .success(nil): break
+        case .failure(let error) where error.code == .unavailable || error.code == .deadlineExceeded:
+            missing.append("intake: agency (\(error.code.name): \(error.message))")
+            missing.sort()
+        case .failure(let error): throw error
+        }
         dossier.partial = !missing.isEmpty
         if self.backends.all.contains(where: \.simulated) { dossier.simulatedClock = true }
         dossier.missing = missing
@@ -109,26 +120,34 @@ extension GatewayService {
         return moment
     }
 
-    /// The agency of a dossier from intake, by id or ORI; its id. Without intake an agency id is
-    /// still used as it is (and named missing); an ORI cannot be resolved then.
-    func resolveAgency(
-        _ key: String,
-        into dossier: inout Dossier,
-        missing: inout [String],
-        _ context: ServerContext
-    ) async throws -> String {
+    /// The agency of a dossier given by ORI, from intake; its id. Without intake an ORI cannot
+    /// be resolved: the call fails.
+    func resolveAgency(_ key: String, into dossier: inout Dossier, _ options: CallOptions) async throws -> String {
+        let agency = try await self.backends.intake.call(
+            IntakeMethods.getAgency,
+            GetAgencyRequest(agency: key),
+            options: options
+        )
+        dossier.agency = agency
+        return agency.id ?? key
+    }
+
+    /// The agency of a dossier given by id, from intake, beside the other branches (nil `id`:
+    /// resolved already). NOT_FOUND ends the dossier; UNAVAILABLE or a deadline leaves it out.
+    func agencyBranch(_ id: String?, _ options: CallOptions) async -> Result<Agency?, RPCError> {
+        guard let id else { return .success(nil) }
         do {
-            let agency = try await self.backends.intake.call(
-                IntakeMethods.getAgency,
-                GetAgencyRequest(agency: key),
-                options: try self.forwardOptions(context, cap: self.branchTimeout)
+            return .success(
+                try await self.backends.intake.call(
+                    IntakeMethods.getAgency,
+                    GetAgencyRequest(agency: id),
+                    options: options
+                )
             )
-            dossier.agency = agency
-            return agency.id ?? key
-        } catch let error as RPCError where error.code == .unavailable || error.code == .deadlineExceeded {
-            guard key.hasPrefix("ag_") else { throw error }
-            missing.append("intake: agency (\(error.code.name): \(error.message))")
-            return key
+        } catch let error as RPCError {
+            return .failure(error)
+        } catch {
+            return .failure(RPCError(.unavailable, "\(error)"))
         }
     }
 

@@ -175,7 +175,9 @@ public final class GatewayService: Sendable {
         var timeout = context.timeRemaining ?? self.defaultTimeout
         if let cap { timeout = min(timeout, cap) }
         guard timeout > .zero else { throw RPCError(.deadlineExceeded, "the deadline passed in the gateway") }
-        return CallOptions(timeout: timeout, metadata: metadata)
+        // Capped (a composite call's budget): every call made with these options, one after
+        // another included, ends by the same moment.
+        return CallOptions(timeout: timeout, metadata: metadata, deadline: cap.map { _ in .now() + timeout })
     }
 
     /// The context attribute holding the trace id the gateway made for a call that came without one.

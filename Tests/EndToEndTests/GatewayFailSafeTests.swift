@@ -93,5 +93,51 @@ struct GatewayFailSafeTests {
         let backends = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: office)
         let states = Dictionary(uniqueKeysWithValues: backends.backends.map { ($0.service ?? "", $0.state) })
         #expect(states["qualification"] == .healthy && states["supervision"] == .healthy, "\(backends)")
+        // The one that is out says why and since when.
+        let out = try await SupervisionProcessTests.eventually {
+            let shown = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: office)
+            return shown.backends.first { $0.service == "intake" && $0.state == .unhealthy && $0.outSinceMs != nil }
+        }
+        #expect(out?.lastError?.isEmpty == false, "\(String(describing: out))")
+    }
+
+    @Test("a hung backend (SIGSTOP): the dossier answers partial within its branch timeout plus a small slack")
+    func hungBackend() async throws {
+        let set = try CLITests.start(seedICE: false)
+        defer { set.stop() }
+        // A gateway whose branches get 2 s, and whose health checks (once a minute) do not take
+        // the hung backend out during the call: its deadlines alone bound it.
+        let (process, port) = try EchoProcessTests.startServer(
+            "accord-gateway",
+            arguments: set.gatewayArguments + ["--health-seconds", "60", "--branch-timeout-ms", "2000"]
+        )
+        defer { process.terminate() }
+        let gateway = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
+        defer { Task { await gateway.close() } }
+        let office = CallOptions(metadata: [MetadataKey.authorization: "Bearer \(set.tokens["program-office"] ?? "")"])
+        let agency = try await gateway.unary(
+            IntakeMethods.registerAgency,
+            RegisterAgencyRequest(agency: Agency(state: "TX", name: "Mason County Sheriff's Office", type: .county)),
+            options: office
+        )
+        let intake = try #require(set.processes["intake"])
+        kill(intake.processIdentifier, SIGSTOP)
+        defer { kill(intake.processIdentifier, SIGCONT) }
+        let started = ContinuousClock.now
+        let dossier = try await gateway.unary(
+            GatewayMethods.getDossier,
+            GetDossierRequest(agency: agency.id),
+            options: office
+        )
+        let took = ContinuousClock.now - started
+        #expect(
+            dossier.partial == true && dossier.missing.contains { $0.hasPrefix("intake: agency") },
+            "\(dossier.missing)"
+        )
+        #expect(dossier.missing.contains { $0.hasPrefix("intake: requests") }, "\(dossier.missing)")
+        // Before, the agency was looked up first with a budget of its own and the branches then
+        // had theirs: 4 s for a 2 s branch timeout.
+        #expect(took < .milliseconds(3000), "took \(took) for a 2 s branch timeout")
+        #expect(took >= .milliseconds(1900), "took \(took): the hung branches were waited for, up to the budget")
     }
 }

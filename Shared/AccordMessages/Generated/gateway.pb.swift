@@ -697,6 +697,8 @@ public struct Backend: ProtoMessage {
     public var checkedAtMs: Int64?
     /// Unix milliseconds its last health check read on its simulated clock; absent on real time.
     public var simulatedNowMs: Int64?
+    /// Since when it has been out (unhealthy), Unix milliseconds; last_error says why.
+    public var outSinceMs: Int64?
 
     public init() {}
 
@@ -707,7 +709,8 @@ public struct Backend: ProtoMessage {
         inFlight: UInt32? = nil,
         lastError: String? = nil,
         checkedAtMs: Int64? = nil,
-        simulatedNowMs: Int64? = nil
+        simulatedNowMs: Int64? = nil,
+        outSinceMs: Int64? = nil
     ) {
         self.service = service
         self.endpoint = endpoint
@@ -716,10 +719,11 @@ public struct Backend: ProtoMessage {
         self.lastError = lastError
         self.checkedAtMs = checkedAtMs
         self.simulatedNowMs = simulatedNowMs
+        self.outSinceMs = outSinceMs
     }
 
     public static let protoName = "accord.v1.Backend"
-    public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms", "simulated_now_ms"]
+    public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms", "simulated_now_ms", "out_since_ms"]
 }
 
 extension Backend: JSONRepresentable {
@@ -732,13 +736,14 @@ extension Backend: JSONRepresentable {
         if let value = self.lastError { fields.append(("last_error", JSONValue.of(value))) }
         if let value = self.checkedAtMs { fields.append(("checked_at_ms", JSONValue.of(value))) }
         if let value = self.simulatedNowMs { fields.append(("simulated_now_ms", JSONValue.of(value))) }
+        if let value = self.outSinceMs { fields.append(("out_since_ms", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension Backend: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_backend() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -756,6 +761,7 @@ extension Backend: CBackedMessage {
         self.lastError = r.string(4)
         self.checkedAtMs = r.scalar(5, as: Int64.self)
         self.simulatedNowMs = r.scalar(6, as: Int64.self)
+        self.outSinceMs = r.scalar(7, as: Int64.self)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -766,6 +772,7 @@ extension Backend: CBackedMessage {
         try w.setString(4, self.lastError)
         w.setScalar(5, self.checkedAtMs)
         w.setScalar(6, self.simulatedNowMs)
+        w.setScalar(7, self.outSinceMs)
     }
 }
 

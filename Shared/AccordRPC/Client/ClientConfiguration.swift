@@ -123,10 +123,25 @@ public struct CallOptions: Sendable {
     /// How long the caller waits, sent to the server as the call's deadline; nil waits forever.
     public var timeout: TimeAmount?
     public var metadata: Metadata
+    /// A moment the call ends by in any case, for calls made one after another within one
+    /// budget (a composite call's branch): a unary call's timeout is the shorter of `timeout` and
+    /// the time left to it.
+    public var deadline: NIODeadline?
 
-    public init(timeout: TimeAmount? = nil, metadata: Metadata = Metadata()) {
+    public init(timeout: TimeAmount? = nil, metadata: Metadata = Metadata(), deadline: NIODeadline? = nil) {
         self.timeout = timeout
         self.metadata = metadata
+        self.deadline = deadline
+    }
+
+    /// When a call made now must end: `timeout` from now or `deadline`, whichever comes first.
+    public var endsBy: NIODeadline? {
+        let fromTimeout = self.timeout.map { NIODeadline.now() + $0 }
+        switch (fromTimeout, self.deadline) {
+        case (let a?, let b?): return min(a, b)
+        case (let a?, nil): return a
+        case (nil, let b): return b
+        }
     }
 }
 

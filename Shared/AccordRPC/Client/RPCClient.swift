@@ -124,7 +124,7 @@ public final class RPCClient: Sendable {
         retryable: Bool
     ) async throws -> ByteBuffer {
         let mayRetry = retryable || options.metadata[MetadataKey.idempotencyKey] != nil
-        let deadline = options.timeout.map { NIODeadline.now() + $0 }
+        let deadline = options.endsBy
         var attempt = 0
         while true {
             attempt += 1

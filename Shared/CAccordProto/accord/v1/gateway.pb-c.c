@@ -1407,7 +1407,7 @@ const ProtobufCMessageDescriptor accord__v1__program_overview__descriptor =
   (ProtobufCMessageInit) accord__v1__program_overview__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[7] =
+static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[8] =
 {
   {
     "service",
@@ -1493,12 +1493,25 @@ static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[7] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "out_since_ms",
+    8,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_INT64,
+    offsetof(Accord__V1__Backend, has_out_since_ms),
+    offsetof(Accord__V1__Backend, out_since_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__backend__field_indices_by_name[] = {
   5,   /* field[5] = checked_at_ms */
   1,   /* field[1] = endpoint */
   3,   /* field[3] = in_flight */
   4,   /* field[4] = last_error */
+  7,   /* field[7] = out_since_ms */
   0,   /* field[0] = service */
   6,   /* field[6] = simulated_now_ms */
   2,   /* field[2] = state */
@@ -1506,7 +1519,7 @@ static const unsigned accord__v1__backend__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__backend__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor accord__v1__backend__descriptor =
 {
@@ -1516,7 +1529,7 @@ const ProtobufCMessageDescriptor accord__v1__backend__descriptor =
   "Accord__V1__Backend",
   "accord.v1",
   sizeof(Accord__V1__Backend),
-  7,
+  8,
   accord__v1__backend__field_descriptors,
   accord__v1__backend__field_indices_by_name,
   1,  accord__v1__backend__number_ranges,

@@ -298,10 +298,15 @@ struct  Accord__V1__Backend
    */
   protobuf_c_boolean has_simulated_now_ms;
   int64_t simulated_now_ms;
+  /*
+   * Since when it has been out (unhealthy), Unix milliseconds; last_error says why.
+   */
+  protobuf_c_boolean has_out_since_ms;
+  int64_t out_since_ms;
 };
 #define ACCORD__V1__BACKEND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__backend__descriptor) \
-    , NULL, NULL, 0, ACCORD__V1__BACKEND_STATE__BACKEND_STATE_UNSPECIFIED, 0, 0, NULL, 0, 0, 0, 0 }
+    , NULL, NULL, 0, ACCORD__V1__BACKEND_STATE__BACKEND_STATE_UNSPECIFIED, 0, 0, NULL, 0, 0, 0, 0, 0, 0 }
 
 
 struct  Accord__V1__GetBackendsRequest
