@@ -1,3 +1,4 @@
+import AccordCalendar
 public import AccordMessages
 public import AccordRPC
 import AccordServiceKit
@@ -31,15 +32,41 @@ public final class BackendPool: Sendable {
             var simulatedNow: Int64?
             /// Since when it has been unhealthy (real time), nil while it is not.
             var outSince: Int64?
+            /// Ejected for its own transport failures until then (real time): no health check
+            /// brings it back sooner.
+            var ejectedUntil: Int64?
+            /// Ejections in a row: each lasts twice the one before, up to ``Ejection/longest``.
+            var ejections = 0
+            /// Since when it has been back in after its last ejection.
+            var backSince: Int64?
 
-            /// Takes `health`, noting when an endpoint goes out and clearing it when it comes back.
+            /// Takes `health`, noting when an endpoint goes out and clearing it when it comes back;
+            /// a passing check does not end an ejection early.
             mutating func set(_ health: Health, at now: Int64) {
                 if case .unhealthy = health {
                     if self.outSince == nil { self.outSince = now }
                 } else {
+                    if let until = self.ejectedUntil, now < until { return }
+                    if self.ejectedUntil != nil { self.backSince = now }
+                    self.ejectedUntil = nil
                     self.outSince = nil
                 }
                 self.health = health
+            }
+
+            /// Takes it out for a transport failure: for ``Ejection/shortest`` the first time,
+            /// twice as long each time it fails again soon after coming back, at most
+            /// ``Ejection/longest``; an endpoint back for that long starts again from the shortest.
+            mutating func eject(_ reason: String, at now: Int64) {
+                if let back = self.backSince, now - back >= Ejection.longest { self.ejections = 0 }
+                let length = min(Ejection.shortest << min(self.ejections, 16), Ejection.longest)
+                self.ejections += 1
+                self.ejectedUntil = max(self.ejectedUntil ?? 0, now + length)
+                self.backSince = nil
+                self.set(
+                    .unhealthy("\(reason) (out until \(Moment.text(now + length)), ejection \(self.ejections))"),
+                    at: now
+                )
             }
         }
         let state = Mutex(State())
@@ -61,6 +88,12 @@ public final class BackendPool: Sendable {
         var client: RPCClient {
             self.clients.first { $0.loop.inEventLoop }?.client ?? self.clients[0].client
         }
+    }
+
+    /// How long an endpoint is out after a transport failure, in milliseconds.
+    enum Ejection {
+        static let shortest: Int64 = 1_000
+        static let longest: Int64 = 30_000
     }
 
     public let service: String
@@ -131,9 +164,10 @@ public final class BackendPool: Sendable {
         member.state.withLock { $0.inFlight -= 1 }
     }
 
+    /// Its own transport failure: out for a bounded time that grows with repeated failures.
     func markUnhealthy(_ member: Member, _ reason: String) {
         let now = ServiceClock.realTime()
-        member.state.withLock { $0.set(.unhealthy(reason), at: now) }
+        member.state.withLock { $0.eject(reason, at: now) }
     }
 
     private func describeEndpoints() -> String {
@@ -242,18 +276,20 @@ public final class BackendPool: Sendable {
                     } catch {
                         health = .unhealthy("\(error)")
                     }
-                    let before = member.state.withLock { state -> Health in
+                    // Ejections run on real time, whatever `now` the caller stamps the check with.
+                    let real = ServiceClock.realTime()
+                    let (before, after) = member.state.withLock { state -> (Health, Health) in
                         let before = state.health
-                        state.set(health, at: now)
+                        state.set(health, at: real)
                         state.checkedAt = now
                         state.simulatedNow = simulatedNow
-                        return before
+                        return (before, state.health)
                     }
-                    if before != health {
+                    if before != after {
                         self.logger.notice(
                             "Backend health changed",
                             metadata: [
-                                "service": "\(self.service)", "endpoint": "\(member.endpoint)", "health": "\(health)",
+                                "service": "\(self.service)", "endpoint": "\(member.endpoint)", "health": "\(after)",
                             ]
                         )
                     }

@@ -139,5 +139,17 @@ struct GatewayFailSafeTests {
         // had theirs: 4 s for a 2 s branch timeout.
         #expect(took < .milliseconds(3000), "took \(took) for a 2 s branch timeout")
         #expect(took >= .milliseconds(1900), "took \(took): the hung branches were waited for, up to the budget")
+        // A call forwarded to the hung backend ends at its own deadline.
+        var quick = office
+        quick.timeout = .milliseconds(500)
+        let forwarded = ContinuousClock.now
+        do {
+            _ = try await gateway.unary(IntakeMethods.getAgency, GetAgencyRequest(agency: agency.id), options: quick)
+            Issue.record("a stopped intake answered")
+        } catch let error as RPCError {
+            #expect(error.code == .deadlineExceeded, "\(error)")
+        }
+        let waited = ContinuousClock.now - forwarded
+        #expect(waited < .milliseconds(1500), "a 500 ms call to a hung backend took \(waited)")
     }
 }

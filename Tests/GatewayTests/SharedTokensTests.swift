@@ -103,3 +103,42 @@ struct SharedTokensTests {
         #expect(second.list(includeRevoked: false).first?.lastUsedAtMs == minute)
     }
 }
+
+@Suite("Ejection of an endpoint for its own transport failures")
+struct EjectionTests {
+    @Test(
+        "out for a second, twice as long each time it fails again soon, at most 30 s; a passing check does not end it early"
+    )
+    func boundedGrowingEjection() {
+        var state = BackendPool.Member.State()
+        state.set(.healthy, at: 0)
+        state.eject("connection reset", at: 10_000)
+        #expect(state.ejectedUntil == 11_000 && state.outSince == 10_000)
+        state.set(.healthy, at: 10_500)
+        #expect(state.health != .healthy, "a passing check during the ejection does not bring it back")
+        state.set(.healthy, at: 11_000)
+        #expect(state.health == .healthy && state.outSince == nil)
+        state.eject("connection reset", at: 12_000)
+        #expect(state.ejectedUntil == 14_000, "failing again soon after: twice as long")
+        state.set(.healthy, at: 14_000)
+        state.eject("connection reset", at: 14_100)
+        #expect(state.ejectedUntil == 18_100)
+        for _ in 0..<10 {
+            let now = state.ejectedUntil!
+            state.set(.healthy, at: now)
+            state.eject("connection reset", at: now + 1)
+        }
+        let last = state.ejectedUntil! - (state.outSince ?? 0)
+        #expect(last == 30_000, "at most 30 s, got \(last)")
+        // Back for 30 s: the next ejection is short again.
+        let back = state.ejectedUntil!
+        state.set(.healthy, at: back)
+        state.eject("connection refused", at: back + 30_000)
+        #expect(state.ejectedUntil == back + 31_000)
+        if case .unhealthy(let reason) = state.health {
+            #expect(reason.contains("connection refused") && reason.contains("out until"), "\(reason)")
+        } else {
+            Issue.record("not out after an ejection")
+        }
+    }
+}
