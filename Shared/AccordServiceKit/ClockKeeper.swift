@@ -48,11 +48,13 @@ public struct ClockKeeper: Sendable {
             return keeper
         }
         let real = ServiceClock.realTime()
-        // The time the stored moves say it is; the start the flag asks for counts only if later.
+        // The time the stored moves say it is; a start the flag names counts only if later ("now"
+        // goes on from the stored time).
         let stored = latest.map { real + $0.offsetMs }
-        if let latest { simulation.adopt(offset: latest.offsetMs) }
+        if let latest { simulation.resume(offset: latest.offsetMs) }
         let requested = simulation.requestedStart ?? real
-        if stored.map({ requested > $0 }) ?? true {
+        let movesOn = stored.map { now in simulation.requestedStart.map { $0 > now } ?? false } ?? true
+        if movesOn {
             let move = SimulatedClockRecords.Move(
                 offsetMs: requested - real,
                 movedToMs: requested,

@@ -59,6 +59,11 @@ public struct ServiceClock: Sendable {
         /// Milliseconds the simulated clock is ahead of real time.
         public var offset: Int64 { self.offsetMs.load(ordering: .acquiring) }
 
+        /// Takes the offset the stored moves say, whatever the start asked for (at opening).
+        public func resume(offset: Int64) {
+            self.offsetMs.store(offset, ordering: .releasing)
+        }
+
         /// Moves the clock to `offset`, unless it is already further ahead: it never goes back.
         /// Returns whether it moved.
         @discardableResult

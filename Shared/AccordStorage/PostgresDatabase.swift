@@ -31,6 +31,8 @@ public final class PostgresDatabase: SQLDatabase {
         public var writers: Writers
         /// The longest one statement's answer is awaited before its connection is given up.
         public var statementTimeout: TimeAmount
+        /// The longest a new connection is awaited, in seconds.
+        public var connectSeconds: Int64 = 3
 
         public init(
             url: String,
@@ -74,8 +76,9 @@ public final class PostgresDatabase: SQLDatabase {
         self.threads = NIOThreadPool(numberOfThreads: configuration.poolSize)
         self.threads.start()
         let connectionConfiguration = self.connectionConfiguration
+        let connectSeconds = configuration.connectSeconds
         self.pool = ConnectionPool(size: configuration.poolSize) {
-            try await Self.connect(connectionConfiguration, withinSeconds: 3, logger: logger)
+            try await Self.connect(connectionConfiguration, withinSeconds: connectSeconds, logger: logger)
         }
         do {
             try await PostgresMigrator(migrations, logger: logger, where: configuration.url).migrate(self)

@@ -25,6 +25,9 @@ public enum TestStorage {
             onServerOf: server,
             logger: Logger(label: "test.storage")
         )
-        return .postgres(PostgresDatabase.Configuration(url: url, poolSize: 4))
+        // The suites share one busy server: a connection may take longer than a service's 3 s.
+        var configuration = PostgresDatabase.Configuration(url: url, poolSize: 4)
+        configuration.connectSeconds = 10
+        return .postgres(configuration)
     }
 }

@@ -81,6 +81,17 @@ struct SimulatedClockTests {
         #expect((restarted.nowMs ?? 0) >= restartedAt && restarted.reason == "restarted with a later --simulated-clock")
         await intake.stop()
 
+        // "now" on a restart goes on from the stored time, even one behind real time.
+        intake = try await IntakeHarness.start(clock: .simulated(startingAt: nil), path: path)
+        #expect((try await Self.clock(intake).nowMs ?? 0) >= restartedAt)
+        await intake.stop()
+        let past = try await IntakeHarness.start(clock: .simulated(startingAt: Self.start - 5000 * Self.day))
+        let pastPath = past.databasePath
+        await past.stop()
+        let resumed = try await IntakeHarness.start(clock: .simulated(startingAt: nil), path: pastPath)
+        #expect((try await Self.clock(resumed).nowMs ?? 0) < Self.start - 4000 * Self.day, "not moved to real time")
+        await resumed.stop()
+
         do {
             _ = try await IntakeHarness.start(clock: .system, path: path)
             Issue.record("a database run on a simulated clock was opened on real time")
