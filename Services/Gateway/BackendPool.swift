@@ -165,7 +165,7 @@ public final class BackendPool: Sendable {
     }
 
     /// Its own transport failure: out for a bounded time that grows with repeated failures.
-    func markUnhealthy(_ member: Member, _ reason: String) {
+    func eject(_ member: Member, _ reason: String) {
         let now = ServiceClock.realTime()
         member.state.withLock { $0.eject(reason, at: now) }
     }
@@ -209,7 +209,7 @@ public final class BackendPool: Sendable {
                 // The endpoint's own failure (no connection, a reset, going away): out until a
                 // health check passes. An UNAVAILABLE it answered (a service it depends on is
                 // down) is passed on and says nothing about this endpoint.
-                self.markUnhealthy(member, error.message)
+                self.eject(member, error.message)
                 guard idempotent, attempt == 0, self.members.count > 1 else { throw error }
                 guard self.budget.spend() else { throw error }
                 tried = member
@@ -251,7 +251,7 @@ public final class BackendPool: Sendable {
                 try await send(message)
             }
         } catch let error as RPCError where error.code == .unavailable && !error.answeredByPeer {
-            self.markUnhealthy(member, error.message)
+            self.eject(member, error.message)
             throw error
         }
     }

@@ -113,6 +113,22 @@ public final class SupervisionService: Sendable {
 
     var today: Day { Day(unixMilliseconds: self.clock.now()) }
 
+    /// A list's `as_of_ms`: nil for now (absent, within a minute of now, or later today, as the
+    /// end of today's date means); a later moment is refused (a list shows what was on record,
+    /// not a projection).
+    static func pastMoment(_ moment: Int64?, now: Int64, field: String = "as_of_ms") throws -> Int64? {
+        guard let moment else { return nil }
+        guard moment > 0 else { throw RPCError.invalidArgument(field: field, "\(moment) is not a moment") }
+        if moment >= now && Day(unixMilliseconds: moment) == Day(unixMilliseconds: now) { return nil }
+        guard moment <= now + 60_000 else {
+            throw RPCError.invalidArgument(
+                field: field,
+                "\(Moment.text(moment)) is later than now (\(Moment.text(now))): lists show what is on record; the program report projects"
+            )
+        }
+        return moment < now ? moment : nil
+    }
+
     /// Whether this replica does periodic work `job` now (one replica at a time does it; another
     /// takes over when the holder has not renewed its turn for `lease`).
     func takeTurn(_ job: String, lease: Duration) async throws -> Bool {

@@ -38,18 +38,18 @@ extension SQLSupervisionRecords {
             return row["rowid"]
         }
         // Their authorizations still in force then end with them.
-        var ending = 0
-        for agreement in terminating {
-            ending +=
-                try db.value(
-                    Int.self,
-                    """
-                    SELECT count(*) FROM "authorization" WHERE agreement_rowid = ?1 AND authorized_at_ms <= ?2
-                        AND (revoked_at_ms IS NULL OR revoked_at_ms > ?2) AND (expires_at_ms IS NULL OR expires_at_ms > ?2)
-                    """,
-                    [agreement, t]
-                ) ?? 0
-        }
+        let ending =
+            terminating.isEmpty
+            ? 0
+            : try db.value(
+                Int.self,
+                """
+                SELECT count(*) FROM "authorization"
+                WHERE agreement_rowid IN (\(SQLArguments.placeholders(terminating.count))) AND authorized_at_ms <= ?
+                    AND (revoked_at_ms IS NULL OR revoked_at_ms > ?) AND (expires_at_ms IS NULL OR expires_at_ms > ?)
+                """,
+                SQLArguments(terminating) + [t, t, t]
+            ) ?? 0
         return Projection(
             lapsing: lapsing.map { "az_\($0)" },
             terminating: terminating.map { "mo_\($0)" },
