@@ -11,7 +11,8 @@
 # 10,000 idle connections held while echo keeps answering (server memory per connection), durable
 # writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
 # over 1,000 agreements, 20,000 officers and 1,000,000 actions, echoes (1 and 64 in flight x 64 B
-# and 1 KiB) and gets routed through the gateway against the same calls made directly to intake, the gateway's dossier fan-out, the mixed scenario at its
+# and 1 KiB) and gets routed through the gateway against the same calls made directly to intake and
+# through HAProxy's TCP relay (the anchor, installed here), the gateway's dossier fan-out, the mixed scenario at its
 # saturation point and at half of it with each process's peak memory, and the micro-benchmarks of
 # Benchmarks/ (encode/decode time and mallocs).
 set -euo pipefail
@@ -232,12 +233,30 @@ token=$("$bin/accord-gateway" create-token --data-dir "$gateway_data" --role ope
 taskset -c 0 "$bin/accord-gateway" --port 17400 --admin-port off --log-level warning --data-dir "$gateway_data" \
     --intake 127.0.0.1:17401 --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
 gateway=$!
+# The anchor: HAProxy relaying TCP to the same intake, one thread, on the gateway's core.
+"$root/Tools/install-packages.sh" haproxy >&2
+cat > "$gateway_data/haproxy.cfg" <<'CONFIG'
+global
+    nbthread 1
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+listen relay
+    bind 127.0.0.1:17408
+    server intake 127.0.0.1:17401
+CONFIG
+taskset -c 0 haproxy -f "$gateway_data/haproxy.cfg" -db &
+haproxy=$!
 sleep 4
 for clients in 1 64; do
     for payload in 64 1024; do
         for _ in $(seq "$runs"); do
             taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17401 --concurrency $clients --payload $payload \
                 --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"direct",/' >> "$out/gateway.jsonl"
+            taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17408 --concurrency $clients --payload $payload \
+                --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"haproxy",/' >> "$out/gateway.jsonl"
             taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17400 --token "$token" --echo-backend intake \
                 --concurrency $clients --payload $payload --duration "${seconds}s" --warmup 1s --json \
                 | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
@@ -246,6 +265,8 @@ for clients in 1 64; do
     for _ in $(seq "$runs"); do
         taskset -c 1 "$bin/accord-load" get --target 127.0.0.1:17401 --concurrency $clients \
             --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"direct",/' >> "$out/gateway.jsonl"
+        taskset -c 1 "$bin/accord-load" get --target 127.0.0.1:17408 --concurrency $clients \
+            --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"haproxy",/' >> "$out/gateway.jsonl"
         taskset -c 1 "$bin/accord-load" get --target 127.0.0.1:17400 --token "$token" --concurrency $clients \
             --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
     done
@@ -256,8 +277,8 @@ for clients in 1 16; do
             --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
     done
 done
-kill -TERM $gateway $intake $qualification $supervision
-wait $gateway $intake $qualification $supervision || true
+kill -TERM $gateway $intake $qualification $supervision $haproxy
+wait $gateway $intake $qualification $supervision $haproxy || true
 rm -rf "$gateway_data"
 fi
 

@@ -177,26 +177,35 @@ if gateway:
         "",
         "### Gateway: a routed call against the same call made directly, and the dossier fan-out",
         "",
-        "Each call is made once directly to intake and once through the gateway, which authenticates the bearer",
-        "token and forwards the message bytes to intake: `echo` (the protocol alone; through the gateway with",
-        "`--echo-backend intake`) and `get` (an agency by id, over the seeded ICE lists). `dossier` asks the",
-        "gateway for an agency's dossier, which it gathers from the three services in parallel (eight calls).",
+        "Each call is made directly to intake, through HAProxy relaying the TCP connection to the same intake",
+        "(`mode tcp`, `nbthread 1`, on the gateway's core: the anchor), and through the gateway, which",
+        "authenticates the bearer token and forwards the message bytes to intake: `echo` (the protocol alone;",
+        "through the gateway with `--echo-backend intake`) and `get` (an agency by id, over the seeded ICE lists).",
+        "`dossier` asks the gateway for an agency's dossier, which it gathers from the three services in",
+        "parallel (eight calls). The ratios compare medians: the gateway's against HAProxy's and against the",
+        "direct call's.",
         "",
-        "| scenario | via | clients | calls/s (runs) | gateway / direct | p50 µs | p90 µs | p99 µs | p99.9 µs |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scenario | via | clients | calls/s (runs) | / HAProxy | / direct | p50 µs | p90 µs | p99 µs | p99.9 µs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {"echo 64 B": 0, "echo 1024 B": 1, "get": 2, "read": 2, "dossier": 3}
-    for (scenario, via, clients), rows in sorted(gateway.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][2], kv[0][1] != "direct")):
+    vias = {"direct": 0, "haproxy": 1, "gateway": 2}
+
+    def ratio(m, scenario, via, clients):
+        anchor = gateway.get((scenario, via, clients))
+        return f"{m['throughput'] / median_run(anchor)['throughput']:.2f} ×" if anchor else "–"
+
+    for (scenario, via, clients), rows in sorted(
+        gateway.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][2], vias.get(kv[0][1], 9))
+    ):
         m = median_run(rows)
         lat = m["latency_us"]
         runs_text = " / ".join(format(r["throughput"], ",") for r in rows)
-        direct = gateway.get((scenario, "direct", clients))
-        ratio = "–"
-        if via == "gateway" and direct:
-            ratio = f"{100 * m['throughput'] / median_run(direct)['throughput']:.0f} %"
+        to_haproxy = ratio(m, scenario, "haproxy", clients) if via == "gateway" else "–"
+        to_direct = ratio(m, scenario, "direct", clients) if via != "direct" else "–"
         text.append(
-            f"| {scenario} | {via} | {clients} | **{m['throughput']:,}** ({runs_text}) | {ratio} | {lat['p50']} | {lat['p90']} "
-            f"| {lat['p99']} | {lat['p999']} |"
+            f"| {scenario} | {via} | {clients} | **{m['throughput']:,}** ({runs_text}) | {to_haproxy} | {to_direct} "
+            f"| {lat['p50']} | {lat['p90']} | {lat['p99']} | {lat['p999']} |"
         )
 
 mixed = lines("mixed.jsonl")
