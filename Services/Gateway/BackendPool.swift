@@ -70,6 +70,7 @@ public final class BackendPool: Sendable {
             }
         }
         let state = Mutex(State())
+        let configuration: ClientConfiguration
 
         init(endpoint: Endpoint, group: any EventLoopGroup, logger: Logger) {
             self.endpoint = endpoint
@@ -79,9 +80,15 @@ public final class BackendPool: Sendable {
             // message and back on both hops cost more than the hop itself. Callers of the gateway
             // still get compression as they ask for it.
             configuration.compressionThresholdBytes = nil
+            self.configuration = configuration
             self.clients = group.makeIterator().map { loop in
                 (loop, RPCClient(endpoints: [endpoint], configuration: configuration, group: loop, logger: logger))
             }
+        }
+
+        /// The client whose connection lives on `loop`.
+        func client(on loop: any EventLoop) -> RPCClient? {
+            self.clients.first { $0.loop === loop }?.client
         }
 
         /// The client of the calling thread's event loop, else the first.
@@ -103,7 +110,7 @@ public final class BackendPool: Sendable {
     private let cursor = Mutex(0)
     /// Retries on another endpoint spend from a budget like each client's (ten tokens, a tenth
     /// earned back per success): when a service is failing everywhere, retries stop adding to its load.
-    private let budget = RetryBudget(.defaults)
+    let budget = RetryBudget(.defaults)
 
     public init(
         service: String,
@@ -233,7 +240,10 @@ public final class BackendPool: Sendable {
         return try Response(serializedBytes: Array(bytes.readableBytesView))
     }
 
-    /// Forwards a server-streaming call's responses as they come.
+    /// Forwards a server-streaming call's responses as the caller takes them, on a connection of
+    /// its own: a caller that stops reading stops that connection's reads (TCP then holds the
+    /// service's stream back), and the gateway holds at most ``PausingStream/highWatermark``
+    /// responses for it, while the calls of other callers go on over the shared connections.
     public func serverStreaming(
         path: String,
         request: ByteBuffer,
@@ -242,16 +252,30 @@ public final class BackendPool: Sendable {
     ) async throws {
         let member = try self.acquire()
         defer { self.release(member) }
+        let connection: ClientConnection
+        var configuration = member.configuration
+        // What the kernel holds of a stalled stream, beside the responses the gateway holds.
+        configuration.receiveBufferBytes = 128 << 10
         do {
-            for try await message in try await member.client.serverStreamingRaw(
-                path: path,
-                request: request,
-                options: options
-            ) {
+            connection = try await ClientConnection.connect(
+                to: member.endpoint,
+                configuration: configuration,
+                group: MultiThreadedEventLoopGroup.currentEventLoop ?? member.clients[0].loop
+            )
+        } catch let error as RPCError where error.code == .unavailable {
+            self.eject(member, error.message)
+            throw error
+        }
+        do {
+            for try await message in connection.pausingStream(path: path, request: request, options: options) {
                 try await send(message)
             }
-        } catch let error as RPCError where error.code == .unavailable && !error.answeredByPeer {
-            self.eject(member, error.message)
+            await connection.close()
+        } catch {
+            await connection.close()
+            if let error = error as? RPCError, error.code == .unavailable, !error.answeredByPeer {
+                self.eject(member, error.message)
+            }
             throw error
         }
     }

@@ -61,14 +61,10 @@ public final class GatewayService: Sendable {
             for method in methods {
                 switch method.kind {
                 case .unary:
-                    router.registerRaw(path: method.path) { bytes, context in
-                        try await pool.unary(
-                            path: method.path,
-                            request: bytes,
-                            options: try self.forwardOptions(context),
-                            idempotent: method.isIdempotent
-                        )
-                    }
+                    router.registerForwarded(
+                        path: method.path,
+                        RouteForwarder(gateway: self, pool: pool, idempotent: method.isIdempotent)
+                    )
                 case .serverStreaming:
                     router.registerRaw(path: method.path) { bytes, context, stream in
                         try await pool.serverStreaming(
@@ -98,20 +94,12 @@ public final class GatewayService: Sendable {
     /// `accord.v1.Echo` on the gateway: forwarded as bytes to the backend the call names in
     /// `echo-backend` metadata (the cost and health of that path), else answered here.
     func registerEcho(into router: inout RPCRouter) {
-        router.registerRaw(path: EchoMethods.unary.path) { bytes, context in
-            if let pool = try self.echoBackend(context) {
-                return try await pool.unary(
-                    path: EchoMethods.unary.path,
-                    request: bytes,
-                    options: try self.forwardOptions(context),
-                    idempotent: true
-                )
-            }
-            let response = try await Diagnostics.echo(try Self.decodeEcho(bytes))
-            return ByteBuffer(bytes: try response.serializedBytes())
-        }
+        router.registerForwarded(
+            path: EchoMethods.unary.path,
+            RouteForwarder(gateway: self, pool: nil, idempotent: true)
+        )
         router.registerRaw(path: EchoMethods.stream.path) { bytes, context, stream in
-            if let pool = try self.echoBackend(context) {
+            if let pool = try self.echoBackend(context.metadata) {
                 try await pool.serverStreaming(
                     path: EchoMethods.stream.path,
                     request: bytes,
@@ -126,8 +114,8 @@ public final class GatewayService: Sendable {
         }
     }
 
-    func echoBackend(_ context: ServerContext) throws -> BackendPool? {
-        guard let name = context.metadata[MetadataKey.echoBackend] else { return nil }
+    func echoBackend(_ metadata: Metadata) throws -> BackendPool? {
+        guard let name = metadata[MetadataKey.echoBackend] else { return nil }
         switch name {
         case "intake": return self.backends.intake
         case "qualification": return self.backends.qualification
@@ -166,13 +154,34 @@ public final class GatewayService: Sendable {
         -> CallOptions
     {
         let principal = try override ?? self.caller(context)
-        var metadata = TrustMetadata.asserting(principal, internalCredential: self.internalCredential)
-        metadata.add(
-            MetadataKey.traceID,
-            context.metadata[MetadataKey.traceID] ?? context.attributes[Self.traceAttribute] ?? Self.traceID()
+        return try self.forwardOptions(
+            principal: principal,
+            header: principal.header,
+            callerMetadata: context.metadata,
+            trace: context.attributes[Self.traceAttribute],
+            deadline: context.deadline,
+            cap: cap
         )
-        if let key = context.metadata[MetadataKey.idempotencyKey] { metadata.add(MetadataKey.idempotencyKey, key) }
-        var timeout = context.timeRemaining ?? self.defaultTimeout
+    }
+
+    /// The same from the parts of a call: its principal (and the principal's header, made once
+    /// per token), the caller's metadata, a trace id made for it, its deadline.
+    func forwardOptions(
+        principal: Principal,
+        header: String,
+        callerMetadata: Metadata,
+        trace: String?,
+        deadline: NIODeadline?,
+        cap: TimeAmount? = nil
+    ) throws -> CallOptions {
+        var metadata = Metadata()
+        metadata.reserveCapacity(5)
+        metadata.add(TrustMetadata.principal, header)
+        if let name = principal.name { metadata.add(TrustMetadata.principalName, name) }
+        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
+        metadata.add(MetadataKey.traceID, callerMetadata[MetadataKey.traceID] ?? trace ?? Self.traceID())
+        if let key = callerMetadata[MetadataKey.idempotencyKey] { metadata.add(MetadataKey.idempotencyKey, key) }
+        var timeout = deadline.map { $0 - .now() } ?? self.defaultTimeout
         if let cap { timeout = min(timeout, cap) }
         guard timeout > .zero else { throw RPCError(.deadlineExceeded, "the deadline passed in the gateway") }
         // Capped (a composite call's budget): every call made with these options, one after

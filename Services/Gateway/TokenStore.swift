@@ -3,6 +3,7 @@ public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
 public import AccordStorage
+import AccordWire
 import Crypto
 import Foundation
 public import Logging
@@ -21,6 +22,11 @@ public final class TokenStore: Sendable {
         var info: TokenInfo
         var hash: [UInt8]
         var principal: Principal
+        /// `principal.header`, made once.
+        var header: String
+        /// The secret, once a call presented it and its hash matched: later calls compare with
+        /// it instead of hashing again (the gateway sees every secret in its calls anyway).
+        var verified: [UInt8]? = nil
     }
 
     let storage: any TokenStorage
@@ -64,7 +70,7 @@ public final class TokenStore: Sendable {
             expiresAtMs: token.expiresAtMs,
             lastUsedAtMs: token.lastUsedAtMs
         )
-        return Entry(info: info, hash: token.secretSHA256, principal: principal)
+        return Entry(info: info, hash: token.secretSHA256, principal: principal, header: principal.header)
     }
 
     /// Issues a token; the secret is returned once and never stored.
@@ -170,35 +176,78 @@ public final class TokenStore: Sendable {
         self.cache.withLock { $0 = entries }
     }
 
+    /// What checking a token against the tokens in memory found.
+    public enum CachedCheck: Sendable {
+        /// Valid: its principal, and the principal's header (made once per token).
+        case valid(Principal, header: String)
+        case refused(RPCError)
+        /// Its id is not among the tokens in memory: ``authenticate(_:)`` looks it up.
+        case unseen
+    }
+
     /// The principal of a bearer token, or UNAUTHENTICATED saying why not. A token id this
     /// gateway has not seen (made through another gateway, or by `create-token`) is looked up in
     /// the store first.
     public func authenticate(_ token: String) async throws -> Principal {
-        let parts = token.split(separator: "_", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "acc", let rowid = Int64(parts[1]) else {
-            throw RPCError(.unauthenticated, "the bearer token is not an Accord token")
+        switch self.check(token) {
+        case .valid(let principal, _): return principal
+        case .refused(let error): throw error
+        case .unseen: break
         }
-        if self.cache.withLock({ $0[rowid] }) == nil, let stored = try await self.storage.token(rowid: rowid),
+        if let (rowid, _) = Self.parse(token), let stored = try await self.storage.token(rowid: rowid),
             let entry = Self.entry(stored)
         {
             self.cache.withLock { $0[rowid] = entry }
         }
-        let presented = Array(SHA256.hash(data: Array(parts[2].utf8)))
-        guard let entry = self.cache.withLock({ $0[rowid] }), Self.equal(entry.hash, presented) else {
-            throw RPCError(.unauthenticated, "the bearer token is not valid")
+        switch self.check(token) {
+        case .valid(let principal, _): return principal
+        case .refused(let error): throw error
+        case .unseen: throw RPCError(.unauthenticated, "the bearer token is not valid")
+        }
+    }
+
+    /// Checks a bearer token against the tokens in memory, without waiting.
+    public func check(_ token: String) -> CachedCheck {
+        guard let (rowid, secret) = Self.parse(token) else {
+            return .refused(RPCError(.unauthenticated, "the bearer token is not an Accord token"))
+        }
+        guard let entry = self.cache.withLock({ $0[rowid] }) else { return .unseen }
+        if let verified = entry.verified {
+            guard Self.equal(verified, secret) else {
+                return .refused(RPCError(.unauthenticated, "the bearer token is not valid"))
+            }
+        } else {
+            let presented = Array(secret)
+            guard Self.equal(entry.hash, Array(SHA256.hash(data: presented))) else {
+                return .refused(RPCError(.unauthenticated, "the bearer token is not valid"))
+            }
+            self.cache.withLock { $0[rowid]?.verified = presented }
         }
         guard entry.info.revokedAtMs == nil else {
-            throw RPCError(.unauthenticated, "the bearer token was revoked")
+            return .refused(RPCError(.unauthenticated, "the bearer token was revoked"))
         }
         let now = self.clock.now()
         if let expires = entry.info.expiresAtMs, expires <= now {
-            throw RPCError(
-                .unauthenticated,
-                "the bearer token \(entry.info.id ?? "") expired at \(Moment.text(expires)): ask an operator for a new one"
+            return .refused(
+                RPCError(
+                    .unauthenticated,
+                    "the bearer token \(entry.info.id ?? "") expired at \(Moment.text(expires)): ask an operator for a new one"
+                )
             )
         }
         self.noteUse(rowid, entry, at: now)
-        return entry.principal
+        return .valid(entry.principal, header: entry.header)
+    }
+
+    /// The row id and the secret of `acc_<id>_<secret>`, nil for anything else.
+    static func parse(_ token: String) -> (rowid: Int64, secret: Substring.UTF8View)? {
+        let utf8 = token.utf8
+        guard utf8.starts(with: "acc_".utf8) else { return nil }
+        let digits = utf8.index(utf8.startIndex, offsetBy: 4)
+        guard let underscore = utf8[digits...].firstIndex(of: UInt8(ascii: "_")),
+            let rowid = Int64(Substring(utf8[digits..<underscore]))
+        else { return nil }
+        return (rowid, Substring(utf8[utf8.index(after: underscore)...]).utf8)
     }
 
     /// Notes a use, at most once a minute per token (the hot path takes one lock, rarely a write).
@@ -210,7 +259,8 @@ public final class TokenStore: Sendable {
         }
     }
 
-    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    /// Compares in time that depends on the lengths only.
+    private static func equal(_ a: [UInt8], _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
@@ -232,16 +282,21 @@ public struct BearerAuthenticator: ServerInterceptor {
         next: @Sendable (ServerContext) async throws -> Result
     ) async throws -> Result {
         if context.method.hasPrefix("/accord.v1.Health/") { return try await next(context) }
-        guard let header = context.metadata[MetadataKey.authorization] else {
+        let principal = try await self.tokens.authenticate(try Self.bearerToken(context.metadata))
+        var context = context
+        context.setPrincipal(principal)
+        return try await next(context)
+    }
+
+    /// The token of `authorization: Bearer <token>`, or UNAUTHENTICATED saying what is wrong.
+    static func bearerToken(_ metadata: Metadata) throws(RPCError) -> String {
+        guard let header = metadata[MetadataKey.authorization] else {
             throw RPCError(.unauthenticated, "the call carries no bearer token (authorization: Bearer <token>)")
         }
         guard header.hasPrefix("Bearer ") else {
             throw RPCError(.unauthenticated, "the authorization metadata is not \"Bearer <token>\"")
         }
-        let principal = try await self.tokens.authenticate(String(header.dropFirst("Bearer ".count)))
-        var context = context
-        context.setPrincipal(principal)
-        return try await next(context)
+        return String(header.dropFirst("Bearer ".count))
     }
 }
 

@@ -82,6 +82,24 @@ public struct CallTrailers: Hashable, Sendable {
         let metadata = try payload.readMetadata()
         return CallTrailers(code: StatusCode(wireValue: code), message: message, details: details, metadata: metadata)
     }
+
+    /// The status of an encoded TRAILERS payload, checking its shape (lengths within the
+    /// payload, metadata keys valid) without decoding its text: for passing it on unchanged.
+    public static func code(of payload: ByteBuffer) throws(WireError) -> StatusCode {
+        var payload = payload
+        guard let code = payload.readInteger(as: UInt8.self),
+            let messageLength = payload.readInteger(as: UInt16.self),
+            payload.readSlice(length: Int(messageLength)) != nil,
+            let detailsLength = payload.readInteger(as: UInt32.self),
+            payload.readSlice(length: Int(detailsLength)) != nil
+        else {
+            throw WireError(.protocolError, "TRAILERS payload is truncated")
+        }
+        if payload.readableBytes != 2 || payload.getInteger(at: payload.readerIndex, as: UInt16.self) != 0 {
+            _ = try payload.readMetadata()
+        }
+        return StatusCode(wireValue: code)
+    }
 }
 
 /// The payload of a GOAWAY frame.

@@ -17,6 +17,10 @@ public struct Metadata: Hashable, Sendable, Sequence, ExpressibleByDictionaryLit
         self.entries.first { $0.key == key }?.value
     }
 
+    public mutating func reserveCapacity(_ count: Int) {
+        self.entries.reserveCapacity(count)
+    }
+
     public mutating func add(_ key: String, _ value: String) {
         self.entries.append((key: key, value: value))
     }

@@ -19,15 +19,29 @@ struct FlushPolicyTests {
         #expect(policy.step(pendingBytes: FlushPolicy.maxPendingBytes) == .writeNow)
     }
 
-    @Test("handing over pending bytes leaves room only while calls are in progress")
+    @Test("handing over pending bytes leaves room only while calls are in progress, reusing the last buffer")
     func takePending() {
+        let allocator = ByteBufferAllocator()
+        var spare: ByteBuffer?
         var buffer = ByteBuffer()
-        #expect(buffer.takePending(keepRoom: true, allocator: ByteBufferAllocator()) == nil)
+        #expect(buffer.takePending(keepRoom: true, spare: &spare, allocator: allocator) == nil)
         buffer.writeString("frames")
-        #expect(buffer.takePending(keepRoom: true, allocator: ByteBufferAllocator()) == ByteBuffer(string: "frames"))
+        let written = buffer.takePending(keepRoom: true, spare: &spare, allocator: allocator)
+        #expect(written == ByteBuffer(string: "frames"))
         #expect(buffer.readableBytes == 0 && buffer.capacity >= 4096)
+        // Once written, the buffer comes back empty for the flush after next, storage and all.
+        spare = written?.recycled()
+        #expect(spare?.readableBytes == 0 && (spare?.capacity ?? 0) > 0)
         buffer.writeString("more")
-        _ = buffer.takePending(keepRoom: false, allocator: ByteBufferAllocator())
+        let reused = spare?.capacity
+        _ = buffer.takePending(keepRoom: true, spare: &spare, allocator: allocator)
+        #expect(spare == nil && buffer.capacity == reused)
+        buffer.writeString("last")
+        _ = buffer.takePending(keepRoom: false, spare: &spare, allocator: allocator)
         #expect(buffer.capacity == 0)
+        // A buffer grown by a large message is let go rather than kept.
+        var large = ByteBuffer(repeating: 1, count: FlushPolicy.maxPendingBytes + 1)
+        large.moveReaderIndex(forwardBy: 1)
+        #expect(large.recycled() == nil)
     }
 }

@@ -48,6 +48,9 @@ public struct ClientConfiguration: Sendable {
     /// (or 64 KiB) are pending, so that the peer starts on the first calls of a burst while later
     /// ones are made; default 16.
     public var flushEveryCalls: Int
+    /// The connection's kernel receive buffer (SO_RCVBUF), nil for the system's own, which grows
+    /// to several MiB: a proxy's stream connections set it so that a stalled stream holds little.
+    public var receiveBufferBytes: Int? = nil
 
     public struct Backoff: Sendable {
         public var initial: TimeAmount

@@ -37,9 +37,14 @@ public final class ClientConnection: Sendable {
         let unusable = UnusableFlag()
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: eventLoop)
+            var bootstrap = ClientBootstrap(group: eventLoop)
                 .connectTimeout(configuration.connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            if let bytes = configuration.receiveBufferBytes {
+                bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(bytes))
+            }
+            channel =
+                try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
@@ -96,6 +101,21 @@ public final class ClientConnection: Sendable {
             handler.eventLoop.execute { handler.value.cancel(handle) }
         }
     }
+
+    /// Starts a unary call whose answer goes to `sink` on this connection's event loop, from that
+    /// loop and without a task: a proxy's forwarded call. Nil when not called on the connection's
+    /// loop or when the connection takes no new calls; otherwise the call's id, for ``cancelRelay(_:)``.
+    public func relay(path: String, request: ByteBuffer, options: CallOptions, sink: any RelaySink) -> UInt32? {
+        guard self.handler.eventLoop.inEventLoop else { return nil }
+        return self.handler.value.startRelay(path: path, options: options, request: request, sink: sink)
+    }
+
+    /// Abandons a relayed call (CANCEL to the server); its sink hears nothing more. On the loop.
+    public func cancelRelay(_ id: UInt32) {
+        self.handler.value.cancelRelay(id)
+    }
+
+    public var eventLoop: any EventLoop { self.channel.eventLoop }
 
     /// One server-streaming call; the stream ends with the call (throwing its ``RPCError``).
     /// Cancelling the consuming task, or dropping the stream, cancels the call.
@@ -176,3 +196,75 @@ func describeConnectFailure(_ error: any Error) -> String {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Hears a relayed call's answer (``ClientConnection/relay(path:request:options:sink:)``) on the
+/// connection's event loop: its messages, then either the server's TRAILERS or a failure here.
+public protocol RelaySink: AnyObject {
+    func relayed(message: ByteBuffer)
+    /// The server's TRAILERS payload as it sent it, and the status it carries.
+    func relayed(trailers: ByteBuffer, code: StatusCode)
+    /// The call failed on this side: the connection failed or closed, the deadline passed, GOAWAY.
+    func relayFailed(_ error: RPCError)
+}
+
+/// The responses of a server-streaming call read no faster than they are taken: once
+/// ``PausingStream/highWatermark`` wait untaken, the connection stops reading (TCP then holds the
+/// server's stream back) until the reader is down to ``PausingStream/lowWatermark``.
+public enum PausingStream {
+    public static let lowWatermark = 4
+    public static let highWatermark = 16
+
+    public typealias Sequence = NIOThrowingAsyncSequenceProducer<
+        ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, Resumer
+    >
+    typealias Source = Sequence.Source
+
+    /// Resumes the connection's reads when the reader wants more; cancels the call when the
+    /// reader goes away.
+    public struct Resumer: NIOAsyncSequenceProducerDelegate {
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        let handle: CallHandle
+
+        public func produceMore() {
+            let handler = self.handler
+            handler.eventLoop.execute { handler.value.resumeReading() }
+        }
+
+        public func didTerminate() {
+            let (handler, handle) = (self.handler, self.handle)
+            handler.eventLoop.execute {
+                handler.value.resumeReading()
+                handler.value.cancel(handle)
+            }
+        }
+    }
+}
+
+extension ClientConnection {
+    /// One server-streaming call whose responses are read only as fast as they are taken (see
+    /// ``PausingStream``). Holding reads back holds back every call on the connection: use it on
+    /// a connection made for this one call.
+    public func pausingStream(path: String, request: ByteBuffer, options: CallOptions) -> PausingStream.Sequence {
+        let handler = self.handler
+        let handle = CallHandle()
+        let made = PausingStream.Sequence.makeSequence(
+            backPressureStrategy: .init(
+                lowWatermark: PausingStream.lowWatermark,
+                highWatermark: PausingStream.highWatermark
+            ),
+            finishOnDeinit: true,
+            delegate: PausingStream.Resumer(handler: handler, handle: handle)
+        )
+        let source = made.source
+        handler.eventLoop.execute {
+            handler.value.startPausingStream(
+                path: path,
+                options: options,
+                request: request,
+                handle: handle,
+                source: source
+            )
+        }
+        return made.sequence
+    }
+}

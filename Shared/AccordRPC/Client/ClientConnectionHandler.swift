@@ -16,11 +16,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private enum Responder {
         case unary(EventLoopPromise<ByteBuffer>, response: ByteBuffer?)
         case stream(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+        case relay(any RelaySink)
+        /// A stream whose reader holds back this connection's reads (a connection of its own).
+        case pausing(PausingStream.Source)
     }
 
     private struct Call {
         var responder: Responder
-        var timer: Scheduled<Void>?
+        var deadline: NIODeadline?
     }
 
     private let configuration: ClientConfiguration
@@ -33,6 +36,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var acceptingCalls = true
     private var closed = false
     private var outbound = ByteBuffer()
+    /// The buffer written last, emptied for reuse.
+    private var spare: ByteBuffer?
     private var flush: FlushPolicy
     private lazy var compressor = ZlibCompressor()
     private lazy var decompressor = ZlibDecompressor()
@@ -40,6 +45,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var lastRead = NIODeadline.now()
     private var keepaliveTimer: RepeatedTask?
     private var pingSentAt: NIODeadline?
+    /// Set for the earliest deadline of the calls in progress.
+    private var deadlines = DeadlineTimer()
+    /// A pausing stream's reader is behind: no more reads until it catches up.
+    private var readsPaused = false
+    /// A read was asked for while paused.
+    private var readPending = false
 
     /// Frames are cut here rather than in a separate decoder handler (one pipeline hop less).
     private let decoder: NIOSingleStepByteToMessageProcessor<WireDecoder>
@@ -162,11 +173,45 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             self.complete(frame.callID, .failure(RPCError(.internal, "server sent two responses to a unary call")))
         case .stream(let continuation):
             continuation.yield(payload)
+        case .relay(let sink):
+            sink.relayed(message: payload)
+        case .pausing(let source):
+            if case .stopProducing = source.yield(payload) { self.readsPaused = true }
+        }
+    }
+
+    /// Holds reads back while a pausing stream's reader is behind.
+    func read(context: ChannelHandlerContext) {
+        if self.readsPaused {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// The pausing stream's reader wants more.
+    func resumeReading() {
+        guard self.readsPaused else { return }
+        self.readsPaused = false
+        if self.readPending {
+            self.readPending = false
+            self.context.read()
         }
     }
 
     private func receiveTrailers(_ frame: Frame) {
-        guard self.calls[frame.callID] != nil else { return }
+        guard let call = self.calls[frame.callID] else { return }
+        if case .relay(let sink) = call.responder {
+            // Passed on as they came: only their shape is checked and their code read.
+            do {
+                let code = try CallTrailers.code(of: frame.payload)
+                self.calls.removeValue(forKey: frame.callID)
+                sink.relayed(trailers: frame.payload, code: code)
+            } catch {
+                self.errorCaught(context: self.context, error: error)
+            }
+            return
+        }
         do {
             let trailers = try CallTrailers.decode(from: frame.payload)
             if trailers.code == .ok {
@@ -225,6 +270,38 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.register(id, .stream(continuation), timeout: options.timeout)
     }
 
+    /// Starts a server-streaming call whose responses go to `source`, reads held back while its
+    /// reader is behind: for a connection that carries this call only.
+    func startPausingStream(
+        path: String,
+        options: CallOptions,
+        request: ByteBuffer,
+        handle: CallHandle,
+        source: PausingStream.Source
+    ) {
+        guard let id = self.open(path: path, options: options, request: request, handle: handle) else {
+            source.finish(RPCError(.unavailable, "connection is not accepting new calls"))
+            return
+        }
+        self.register(id, .pausing(source), timeout: options.timeout)
+    }
+
+    /// Starts a unary call whose answer goes to `sink` as it arrives (a proxy's forwarded call);
+    /// nil when the connection takes no new calls.
+    func startRelay(path: String, options: CallOptions, request: ByteBuffer, sink: any RelaySink) -> UInt32? {
+        let handle = CallHandle()
+        guard let id = self.open(path: path, options: options, request: request, handle: handle) else { return nil }
+        self.register(id, .relay(sink), timeout: options.timeout)
+        return id
+    }
+
+    /// Abandons a relayed call without telling its sink: CANCEL to the server.
+    func cancelRelay(_ id: UInt32) {
+        guard self.calls.removeValue(forKey: id) != nil else { return }
+        self.outbound.writeFrame(Frame(type: .cancel, callID: id, payload: ByteBuffer()))
+        self.scheduleFlush()
+    }
+
     /// Abandons a call: CANCEL to the server, CANCELLED to the caller.
     func cancel(_ handle: CallHandle) {
         let id = handle.id
@@ -265,14 +342,31 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func register(_ id: UInt32, _ responder: Responder, timeout: TimeAmount?) {
-        var call = Call(responder: responder)
-        if let timeout {
-            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-            call.timer = self.context.eventLoop.scheduleTask(in: timeout) {
-                loopBound.value.expire(id)
+        let deadline = timeout.map { NIODeadline.now() + $0 }
+        self.calls[id] = Call(responder: responder, deadline: deadline)
+        if let deadline, self.deadlines.needs(deadline) { self.armDeadlines(deadline) }
+    }
+
+    private func armDeadlines(_ deadline: NIODeadline) {
+        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        self.deadlines.arm(deadline, on: self.context.eventLoop) { loopBound.value.expireDue() }
+    }
+
+    /// Ends the calls whose deadline has passed; sets the timer for the next.
+    private func expireDue() {
+        self.deadlines.fired()
+        guard !self.closed else { return }
+        let now = NIODeadline.now()
+        var next: NIODeadline?
+        for (id, call) in self.calls {
+            guard let deadline = call.deadline else { continue }
+            if deadline <= now {
+                self.expire(id)
+            } else {
+                next = min(next ?? deadline, deadline)
             }
         }
-        self.calls[id] = call
+        if let next { self.armDeadlines(next) }
     }
 
     private func expire(_ id: UInt32) {
@@ -284,7 +378,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private func complete(_ id: UInt32, _ result: Result<Void, RPCError>) {
         guard let call = self.calls.removeValue(forKey: id) else { return }
-        call.timer?.cancel()
         switch (call.responder, result) {
         case (.unary(let promise, let response?), .success):
             promise.succeed(response)
@@ -296,12 +389,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             continuation.finish()
         case (.stream(let continuation), .failure(let error)):
             continuation.finish(throwing: error)
+        case (.relay(let sink), .failure(let error)):
+            sink.relayFailed(error)
+        case (.relay(let sink), .success):
+            sink.relayFailed(RPCError(.internal, "the server ended the call without its trailers"))
+        case (.pausing(let source), .success):
+            source.finish()
+        case (.pausing(let source), .failure(let error)):
+            source.finish(error)
         }
     }
 
     // MARK: Connection
 
     private func keepaliveTick() {
+        // Silence while reads are held back is this side's doing, not the server's.
+        guard !self.readsPaused else { return }
         let now = NIODeadline.now()
         if let sent = self.pingSentAt {
             if now - sent > self.configuration.keepaliveTimeout {
@@ -340,6 +443,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         guard !self.closed else { return }
         self.closed = true
         self.keepaliveTimer?.cancel()
+        self.deadlines.cancel()
         self.onReady.fail(error)
         for id in Array(self.calls.keys) {
             self.complete(id, .failure(error))
@@ -360,12 +464,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private func flushNow() {
         self.flush.written()
+        let keepRoom = !self.calls.isEmpty
         guard !self.closed || self.context.channel.isActive,
             let pending = self.outbound.takePending(
-                keepRoom: !self.calls.isEmpty,
+                keepRoom: keepRoom,
+                spare: &self.spare,
                 allocator: self.context.channel.allocator
             )
         else { return }
         self.context.writeAndFlush(self.wrapOutboundOut(pending), promise: nil)
+        if keepRoom { self.spare = pending.recycled() }
     }
 }

@@ -174,6 +174,15 @@ public final class RPCClient: Sendable {
         case fail(RPCError)
     }
 
+    /// A usable connection now, without waiting: nil when none is ready (a connect is then
+    /// started, as a call would, unless one is under way or backing off).
+    public func readyConnection() -> ClientConnection? {
+        switch self.pick() {
+        case .use(let connection): connection
+        case .wait, .sleep, .fail: nil
+        }
+    }
+
     /// A usable connection, round-robin over ready endpoints; connects when none is ready.
     func connection(deadline: NIODeadline?) async throws -> ClientConnection {
         while true {

@@ -44,12 +44,27 @@ struct FlushPolicy {
 }
 
 extension ByteBuffer {
-    /// Hands over the pending bytes and leaves an empty buffer: with room when more calls are
-    /// coming, without storage when the connection is idle. Nil when nothing is pending.
-    mutating func takePending(keepRoom: Bool, allocator: ByteBufferAllocator) -> ByteBuffer? {
+    /// Hands over the pending bytes and leaves an empty buffer: when more calls are coming, the
+    /// spare (the buffer written last time) or one with room, and without storage when the
+    /// connection is idle. Nil when nothing is pending.
+    mutating func takePending(keepRoom: Bool, spare: inout ByteBuffer?, allocator: ByteBufferAllocator) -> ByteBuffer? {
         guard self.readableBytes > 0 else { return nil }
         let pending = self
-        self = keepRoom ? allocator.buffer(capacity: 4096) : ByteBuffer()
+        if keepRoom {
+            self = spare ?? allocator.buffer(capacity: 4096)
+        } else {
+            self = ByteBuffer()
+        }
+        spare = nil
         return pending
+    }
+
+    /// A written buffer emptied for the next writes: its storage is reused as is once the channel
+    /// has let go of it (after a complete write), so a busy connection does not allocate one per
+    /// flush. Nil for a buffer grown past 64 KiB (a large message), which is let go.
+    consuming func recycled() -> ByteBuffer? {
+        guard self.capacity <= FlushPolicy.maxPendingBytes else { return nil }
+        self.clear()
+        return self
     }
 }

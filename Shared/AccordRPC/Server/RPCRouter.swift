@@ -19,6 +19,7 @@ public struct RPCRouter: Sendable {
         case serverStreaming(
             @Sendable (ByteBuffer, DecodeLimits, ServerContext, RawResponseStream) async throws -> Void
         )
+        case forward(any CallForwarder)
     }
 
     struct Route: Sendable {
@@ -95,6 +96,13 @@ public struct RPCRouter: Sendable {
             path: path,
             handler: .serverStreaming { bytes, _, context, stream in try await handler(bytes, context, stream) }
         )
+    }
+
+    /// Registers a unary route answered by `forwarder` on the connection's event loop, without a
+    /// task and without the server's interceptors (see ``CallForwarder``).
+    public mutating func registerForwarded(path: String, _ forwarder: any CallForwarder) {
+        precondition(self.routes[path] == nil, "\(path) is registered twice")
+        self.routes[path] = Route(path: path, handler: .forward(forwarder))
     }
 
     func route(_ path: String) -> Route? { self.routes[path] }

@@ -30,9 +30,16 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let startedAt: NIODeadline
         let deadline: NIODeadline?
         let metadata: Metadata
-        var timer: Scheduled<Void>?
         var task: Task<Void, Never>?
+        /// A forwarded call's forwarder, to hear that the caller went away.
+        var observer: (any ForwardedCallObserver)?
         var dispatched = false
+
+        /// Stops whatever runs the call: its task, or the call a forwarder made.
+        func stop() {
+            self.task?.cancel()
+            self.observer?.callerWentAway()
+        }
     }
 
     let shared: ServerShared
@@ -43,9 +50,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private lazy var compressor = ZlibCompressor()
     private lazy var decompressor = ZlibDecompressor()
     private var outbound = ByteBuffer()
+    /// The buffer written last, emptied for reuse.
+    private var spare: ByteBuffer?
     private var flush: FlushPolicy
     private var writabilityWaiters: [EventLoopPromise<Void>] = []
     private var prefaceTimer: Scheduled<Void>?
+    /// Set for the earliest deadline of the calls in progress.
+    private var deadlines = DeadlineTimer()
     private var idleTimer: Scheduled<Void>?
     /// When the connection last became idle (no call in progress); nil while calls run.
     private var idleSince: NIODeadline?
@@ -113,9 +124,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.state = .closed
         self.prefaceTimer?.cancel()
         self.idleTimer?.cancel()
-        for (_, call) in self.calls {
-            call.timer?.cancel()
-            call.task?.cancel()
+        self.deadlines.cancel()
+        let calls = self.calls
+        self.calls.removeAll()
+        for (_, call) in calls {
+            call.stop()
             call.metrics.finished(code: .cancelled, startedAt: call.startedAt)
         }
         self.calls.removeAll()
@@ -239,7 +252,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         let now = NIODeadline.now()
         let deadline = headers.timeoutMilliseconds > 0 ? now + .milliseconds(Int64(headers.timeoutMilliseconds)) : nil
         let method = self.shared.methods[headers.method]
-        var call = Call(
+        let call = Call(
             method: headers.method,
             route: method?.route,
             metrics: method?.metrics ?? self.shared.metrics.unknownMethod,
@@ -247,12 +260,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             deadline: deadline,
             metadata: headers.metadata
         )
-        if let deadline {
-            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-            call.timer = self.context.eventLoop.scheduleTask(deadline: deadline) {
-                loopBound.value.expire(id)
-            }
-        }
+        if let deadline, self.deadlines.needs(deadline) { self.armDeadlines(deadline) }
         call.metrics.started()
         self.calls[id] = call
         self.idleSince = nil
@@ -302,8 +310,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func receiveCancel(_ id: UInt32) {
         guard let call = self.calls.removeValue(forKey: id) else { return }
-        call.timer?.cancel()
-        call.task?.cancel()
+        call.stop()
         call.metrics.finished(code: .cancelled, startedAt: call.startedAt)
         self.callEnded()
     }
@@ -324,7 +331,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         _ call: Call,
         _ route: RPCRouter.Route,
         _ payload: ByteBuffer
-    ) -> Task<Void, Never> {
+    ) -> Task<Void, Never>? {
+        if case .forward(let forwarder) = route.handler {
+            let reply = CallReply(connection: NIOLoopBound(self, eventLoop: self.context.eventLoop), callID: id)
+            forwarder.forward(
+                ForwardedCall(
+                    method: call.method,
+                    metadata: call.metadata,
+                    deadline: call.deadline,
+                    request: payload,
+                    peer: self.peer,
+                    callID: id,
+                    reply: reply
+                )
+            )
+            return nil
+        }
         let context = ServerContext(
             method: call.method,
             metadata: call.metadata,
@@ -364,6 +386,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 let outcome = failure
                 onLoop(loopBound) { $0.completeStream(id, outcome) }
             }
+        case .forward:
+            preconditionFailure("forwarded calls are handed over above")
         }
     }
 
@@ -376,7 +400,31 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return Task(operation: operation)
     }
 
-    fileprivate func completeUnary(_ id: UInt32, _ result: Result<ByteBuffer, any Error>) {
+    // MARK: Forwarded calls
+
+    func relayMessage(_ id: UInt32, _ message: ByteBuffer) {
+        guard self.calls[id] != nil else { return }
+        self.writeMessage(id, message)
+        self.scheduleFlush()
+    }
+
+    /// Ends a forwarded call with TRAILERS another server sent (their payload unchanged).
+    func finishRelayed(_ id: UInt32, _ trailers: ByteBuffer, code: StatusCode) {
+        guard let call = self.calls.removeValue(forKey: id) else { return }
+        self.outbound.writeFrame(Frame(type: .trailers, callID: id, payload: trailers))
+        self.flush.callWritten()
+        self.scheduleFlush()
+        call.metrics.finished(code: code, startedAt: call.startedAt)
+        self.callEnded()
+    }
+
+    func observe(_ id: UInt32, _ observer: any ForwardedCallObserver) {
+        self.calls[id]?.observer = observer
+    }
+
+    func isOpen(_ id: UInt32) -> Bool { self.calls[id] != nil }
+
+    func completeUnary(_ id: UInt32, _ result: Result<ByteBuffer, any Error>) {
         guard self.calls[id] != nil else { return }
         switch result {
         case .success(let response):
@@ -404,9 +452,31 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         return promise.futureResult
     }
 
+    private func armDeadlines(_ deadline: NIODeadline) {
+        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        self.deadlines.arm(deadline, on: self.context.eventLoop) { loopBound.value.expireDue() }
+    }
+
+    /// Ends the calls whose deadline has passed; sets the timer for the next.
+    private func expireDue() {
+        self.deadlines.fired()
+        guard case let context? = self.context, context.channel.isActive else { return }
+        let now = NIODeadline.now()
+        var next: NIODeadline?
+        for (id, call) in self.calls {
+            guard let deadline = call.deadline else { continue }
+            if deadline <= now {
+                self.expire(id)
+            } else {
+                next = min(next ?? deadline, deadline)
+            }
+        }
+        if let next { self.armDeadlines(next) }
+    }
+
     private func expire(_ id: UInt32) {
         guard let call = self.calls[id] else { return }
-        call.task?.cancel()
+        call.stop()
         self.finish(
             id,
             RPCError(
@@ -419,7 +489,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Writes TRAILERS for `id` (OK when `error` is nil) and forgets the call.
     private func finish(_ id: UInt32, _ error: (any Error)?) {
         guard let call = self.calls.removeValue(forKey: id) else { return }
-        call.timer?.cancel()
         let trailers = self.trailers(for: error, call: call)
         self.writeTrailers(id, trailers)
         call.metrics.finished(code: trailers.code, startedAt: call.startedAt)
@@ -508,10 +577,16 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func flushNow() {
         self.flush.written()
+        let keepRoom = !self.calls.isEmpty
         guard case let context? = self.context,
-            let pending = self.outbound.takePending(keepRoom: !self.calls.isEmpty, allocator: context.channel.allocator)
+            let pending = self.outbound.takePending(
+                keepRoom: keepRoom,
+                spare: &self.spare,
+                allocator: context.channel.allocator
+            )
         else { return }
         context.writeAndFlush(self.wrapOutboundOut(pending), promise: nil)
+        if keepRoom { self.spare = pending.recycled() }
     }
 
     // MARK: Connection lifecycle
@@ -566,7 +641,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         )
         self.sendGoAway(error.code, error.reason)
         for (_, call) in self.calls {
-            call.task?.cancel()
+            call.stop()
         }
         self.close(context: self.context)
     }

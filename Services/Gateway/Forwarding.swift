@@ -1,0 +1,201 @@
+import AccordMessages
+import AccordRPC
+import AccordServiceKit
+import AccordServiceRuntime
+import AccordWire
+import NIOCore
+
+/// Forwards one method's unary calls to its service from the event loop each call arrived on:
+/// the token checked against the tokens in memory, the call written on that loop's connection
+/// to an endpoint, the answer passed back as it comes, all without a Swift task. A token not
+/// seen yet, or an endpoint whose connection on this loop is not ready, takes the task path
+/// (``BackendPool/unary(path:request:options:idempotent:)``), which waits for them.
+struct RouteForwarder: CallForwarder {
+    let gateway: GatewayService
+    /// The service's pool, or nil for the gateway's echo: to the backend its metadata names, else answered here.
+    let pool: BackendPool?
+    let idempotent: Bool
+
+    func forward(_ call: ForwardedCall) {
+        let token: String
+        do {
+            token = try BearerAuthenticator.bearerToken(call.metadata)
+        } catch {
+            return call.reply.finish(.failure(error))
+        }
+        switch self.gateway.tokens.check(token) {
+        case .valid(let principal, let header):
+            self.forward(call, as: principal, header: header)
+        case .refused(let error):
+            call.reply.finish(.failure(error))
+        case .unseen:
+            let task = Task {
+                let result: Result<ByteBuffer, any Error>
+                do {
+                    let principal = try await self.gateway.tokens.authenticate(token)
+                    result = .success(try await self.answer(call, as: principal))
+                } catch {
+                    result = .failure(error)
+                }
+                call.reply.finish(result)
+            }
+            call.reply.observe(TaskObserver(task: task))
+        }
+    }
+
+    private func forward(_ call: ForwardedCall, as principal: Principal, header: String) {
+        do {
+            guard let pool = try self.pool ?? self.gateway.echoBackend(call.metadata) else {
+                let task = Task { call.reply.finish(await catching { try await self.answer(call, as: principal) }) }
+                return call.reply.observe(TaskObserver(task: task))
+            }
+            let options = try self.gateway.forwardOptions(
+                principal: principal,
+                header: header,
+                callerMetadata: call.metadata,
+                trace: nil,
+                deadline: call.deadline
+            )
+            RelayedCall(pool: pool, call: call, options: options, idempotent: self.idempotent).start()
+        } catch {
+            call.reply.finish(.failure(error))
+        }
+    }
+
+    /// The task path: forwarded with waiting allowed, or the gateway's own echo.
+    private func answer(_ call: ForwardedCall, as principal: Principal) async throws -> ByteBuffer {
+        let options = try self.gateway.forwardOptions(
+            principal: principal,
+            header: principal.header,
+            callerMetadata: call.metadata,
+            trace: nil,
+            deadline: call.deadline
+        )
+        if let pool = try self.pool ?? self.gateway.echoBackend(call.metadata) {
+            return try await pool.unary(
+                path: call.method,
+                request: call.request,
+                options: options,
+                idempotent: self.idempotent
+            )
+        }
+        let response = try await Diagnostics.echo(try GatewayService.decodeEcho(call.request))
+        return ByteBuffer(bytes: try response.serializedBytes())
+    }
+}
+
+private func catching(_ body: () async throws -> ByteBuffer) async -> Result<ByteBuffer, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
+
+/// Cancels a forwarded call's task when its caller goes away.
+private final class TaskObserver: ForwardedCallObserver {
+    let task: Task<Void, Never>
+    init(task: Task<Void, Never>) { self.task = task }
+    func callerWentAway() { self.task.cancel() }
+}
+
+/// One forwarded unary call on its way through a pool, on the event loop it arrived on.
+final class RelayedCall: RelaySink, ForwardedCallObserver {
+    private let pool: BackendPool
+    private let call: ForwardedCall
+    private let options: CallOptions
+    private let idempotent: Bool
+    /// The endpoint holding one of its calls in flight, while the call is out there.
+    private var member: BackendPool.Member?
+    private var backend: (connection: ClientConnection, id: UInt32)?
+    private var task: Task<Void, Never>?
+    private var attempts = 0
+    private var answered = false
+    private var over = false
+
+    init(pool: BackendPool, call: ForwardedCall, options: CallOptions, idempotent: Bool) {
+        self.pool = pool
+        self.call = call
+        self.options = options
+        self.idempotent = idempotent || options.metadata[MetadataKey.idempotencyKey] != nil
+    }
+
+    func start() {
+        self.call.reply.observe(self)
+        self.send(excluding: nil)
+    }
+
+    private func send(excluding excluded: BackendPool.Member?) {
+        let member: BackendPool.Member
+        do {
+            member = try self.pool.acquire(excluding: excluded)
+        } catch {
+            return self.end(.failure(error))
+        }
+        self.attempts += 1
+        let loop = self.call.eventLoop
+        guard let connection = member.client(on: loop)?.readyConnection(), connection.eventLoop === loop,
+            let id = connection.relay(
+                path: self.call.method,
+                request: self.call.request,
+                options: self.options,
+                sink: self
+            )
+        else {
+            // Not connected on this loop yet: the task path connects (and retries) as it can.
+            self.pool.release(member)
+            return self.sendWithTask()
+        }
+        self.member = member
+        self.backend = (connection, id)
+    }
+
+    private func sendWithTask() {
+        let (pool, call, options, idempotent) = (self.pool, self.call, self.options, self.idempotent)
+        self.task = Task {
+            let result = await catching {
+                try await pool.unary(path: call.method, request: call.request, options: options, idempotent: idempotent)
+            }
+            call.reply.finish(result)
+        }
+    }
+
+    private func settle() {
+        if let member = self.member { self.pool.release(member) }
+        self.member = nil
+        self.backend = nil
+    }
+
+    private func end(_ result: Result<ByteBuffer, any Error>) {
+        self.over = true
+        self.call.reply.finish(result)
+    }
+
+    func relayed(message: ByteBuffer) {
+        self.answered = true
+        self.call.reply.send(message)
+    }
+
+    func relayed(trailers: ByteBuffer, code: StatusCode) {
+        self.settle()
+        if code == .ok { self.pool.budget.succeeded() }
+        self.over = true
+        self.call.reply.finish(relaying: trailers, code: code)
+    }
+
+    func relayFailed(_ error: RPCError) {
+        let member = self.member
+        self.settle()
+        guard error.code == .unavailable, let member else { return self.end(.failure(error)) }
+        // The endpoint's own failure (no connection, a reset, going away): out for a while.
+        self.pool.eject(member, error.message)
+        guard self.idempotent, !self.answered, self.attempts == 1, self.pool.members.count > 1,
+            self.pool.budget.spend()
+        else { return self.end(.failure(error)) }
+        self.send(excluding: member)
+    }
+
+    func callerWentAway() {
+        guard !self.over else { return }
+        self.over = true
+        if let (connection, id) = self.backend { connection.cancelRelay(id) }
+        self.settle()
+        self.task?.cancel()
+    }
+}
