@@ -356,16 +356,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private func expireDue() {
         self.deadlines.fired()
         guard !self.closed else { return }
-        let now = NIODeadline.now()
-        var next: NIODeadline?
-        for (id, call) in self.calls {
-            guard let deadline = call.deadline else { continue }
-            if deadline <= now {
-                self.expire(id)
-            } else {
-                next = min(next ?? deadline, deadline)
-            }
-        }
+        let (due, next) = DeadlineTimer.sweep(self.calls) { $0.deadline }
+        for id in due { self.expire(id) }
         if let next { self.armDeadlines(next) }
     }
 

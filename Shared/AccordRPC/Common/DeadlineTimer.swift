@@ -25,6 +25,25 @@ struct DeadlineTimer {
         self.armed = nil
     }
 
+    /// The ids of the calls whose deadline has passed, and the earliest deadline of the others.
+    static func sweep<Call>(
+        _ calls: [UInt32: Call],
+        deadline: (Call) -> NIODeadline?
+    ) -> (due: [UInt32], next: NIODeadline?) {
+        let now = NIODeadline.now()
+        var due: [UInt32] = []
+        var next: NIODeadline?
+        for (id, call) in calls {
+            guard let deadline = deadline(call) else { continue }
+            if deadline <= now {
+                due.append(id)
+            } else {
+                next = min(next ?? deadline, deadline)
+            }
+        }
+        return (due, next)
+    }
+
     mutating func cancel() {
         self.armed?.task.cancel()
         self.armed = nil

@@ -461,16 +461,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func expireDue() {
         self.deadlines.fired()
         guard case let context? = self.context, context.channel.isActive else { return }
-        let now = NIODeadline.now()
-        var next: NIODeadline?
-        for (id, call) in self.calls {
-            guard let deadline = call.deadline else { continue }
-            if deadline <= now {
-                self.expire(id)
-            } else {
-                next = min(next ?? deadline, deadline)
-            }
-        }
+        let (due, next) = DeadlineTimer.sweep(self.calls) { $0.deadline }
+        for id in due { self.expire(id) }
         if let next { self.armDeadlines(next) }
     }
 
