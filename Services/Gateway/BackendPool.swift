@@ -10,8 +10,10 @@ import Synchronization
 
 /// The endpoints (replicas) of one service behind the gateway: round-robin over the healthy
 /// ones, a cap on calls in flight per endpoint (beyond it: RESOURCE_EXHAUSTED, not a queue), and
-/// the health each endpoint last showed. An endpoint that fails its health check, or answers a
-/// call UNAVAILABLE, gets no calls until a health check passes again.
+/// the health each endpoint last showed. An endpoint that fails its health check gets no calls
+/// until one passes again; one whose own connection fails three calls in a row (refused, reset,
+/// going away: never an error it answered) is ejected for a bounded, growing time, as Envoy's
+/// outlier detection does, with at most half of the endpoints (at least one) out at once.
 public final class BackendPool: Sendable {
     public enum Health: Sendable, Equatable {
         case unknown
@@ -70,6 +72,8 @@ public final class BackendPool: Sendable {
             }
         }
         let state = Mutex(State())
+        /// Transport failures in a row since its last answer.
+        let failures = Atomic(0)
         let configuration: ClientConfiguration
 
         init(endpoint: Endpoint, group: any EventLoopGroup, logger: Logger) {
@@ -106,6 +110,11 @@ public final class BackendPool: Sendable {
     public let service: String
     let members: [Member]
     let maxInFlight: Int
+    /// Transport failures in a row that take an endpoint out.
+    let ejectAfterFailures: Int
+    /// Ejection decisions, one at a time: at most half of the endpoints (at least one) are out
+    /// for failures at once.
+    private let ejecting = Mutex(())
     let logger: Logger
     private let cursor = Mutex(0)
     /// Retries on another endpoint spend from a budget like each client's (ten tokens, a tenth
@@ -116,6 +125,7 @@ public final class BackendPool: Sendable {
         service: String,
         endpoints: [Endpoint],
         maxInFlight: Int,
+        ejectAfterFailures: Int = 3,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
@@ -123,6 +133,7 @@ public final class BackendPool: Sendable {
         self.service = service
         self.members = endpoints.map { Member(endpoint: $0, group: group, logger: logger) }
         self.maxInFlight = maxInFlight
+        self.ejectAfterFailures = max(1, ejectAfterFailures)
         self.logger = logger
     }
 
@@ -171,10 +182,32 @@ public final class BackendPool: Sendable {
         member.state.withLock { $0.inFlight -= 1 }
     }
 
-    /// Its own transport failure: out for a bounded time that grows with repeated failures.
-    func eject(_ member: Member, _ reason: String) {
+    /// It answered (whatever it answered): its run of transport failures is over.
+    func answered(_ member: Member) {
+        if member.failures.load(ordering: .relaxed) != 0 { member.failures.store(0, ordering: .relaxed) }
+    }
+
+    /// Its own transport failure (no connection, a reset, going away). After
+    /// ``ejectAfterFailures`` in a row it is out for a bounded time that grows with repeated
+    /// ejections, unless half of the endpoints (at least one) are out already: then it stays in.
+    func transportFailed(_ member: Member, _ reason: String) {
+        guard member.failures.wrappingAdd(1, ordering: .relaxed).newValue >= self.ejectAfterFailures else { return }
         let now = ServiceClock.realTime()
-        member.state.withLock { $0.eject(reason, at: now) }
+        let ejected = self.ejecting.withLock { _ -> Bool in
+            let out = self.members.filter { other in
+                other !== member && other.state.withLock { ($0.ejectedUntil ?? 0) > now }
+            }.count
+            guard out < max(1, self.members.count / 2) else { return false }
+            member.failures.store(0, ordering: .relaxed)
+            member.state.withLock { $0.eject(reason, at: now) }
+            return true
+        }
+        if ejected {
+            self.logger.notice(
+                "Backend ejected",
+                metadata: ["service": "\(self.service)", "endpoint": "\(member.endpoint)", "reason": "\(reason)"]
+            )
+        }
     }
 
     private func describeEndpoints() -> String {
@@ -211,15 +244,19 @@ public final class BackendPool: Sendable {
                     retryable: false
                 )
                 self.budget.succeeded()
+                self.answered(member)
                 return response
             } catch let error as RPCError where error.code == .unavailable && !error.answeredByPeer {
-                // The endpoint's own failure (no connection, a reset, going away): out until a
-                // health check passes. An UNAVAILABLE it answered (a service it depends on is
-                // down) is passed on and says nothing about this endpoint.
-                self.eject(member, error.message)
+                // The endpoint's own failure (no connection, a reset, going away). An UNAVAILABLE
+                // it answered (a service it depends on is down) is passed on and says nothing
+                // about this endpoint.
+                self.transportFailed(member, error.message)
                 guard idempotent, attempt == 0, self.members.count > 1 else { throw error }
                 guard self.budget.spend() else { throw error }
                 tried = member
+            } catch let error as RPCError where error.answeredByPeer {
+                self.answered(member)
+                throw error
             }
         }
         throw RPCError(.unavailable, "\(self.service) did not answer")
@@ -238,46 +275,6 @@ public final class BackendPool: Sendable {
             idempotent: method.isIdempotent
         )
         return try Response(serializedBytes: Array(bytes.readableBytesView))
-    }
-
-    /// Forwards a server-streaming call's responses as the caller takes them, on a connection of
-    /// its own: a caller that stops reading stops that connection's reads (TCP then holds the
-    /// service's stream back), and the gateway holds at most ``PausingStream/highWatermark``
-    /// responses for it, while the calls of other callers go on over the shared connections.
-    public func serverStreaming(
-        path: String,
-        request: ByteBuffer,
-        options: CallOptions,
-        send: @Sendable (ByteBuffer) async throws -> Void
-    ) async throws {
-        let member = try self.acquire()
-        defer { self.release(member) }
-        let connection: ClientConnection
-        var configuration = member.configuration
-        // What the kernel holds of a stalled stream, beside the responses the gateway holds.
-        configuration.receiveBufferBytes = 128 << 10
-        do {
-            connection = try await ClientConnection.connect(
-                to: member.endpoint,
-                configuration: configuration,
-                group: MultiThreadedEventLoopGroup.currentEventLoop ?? member.clients[0].loop
-            )
-        } catch let error as RPCError where error.code == .unavailable {
-            self.eject(member, error.message)
-            throw error
-        }
-        do {
-            for try await message in connection.pausingStream(path: path, request: request, options: options) {
-                try await send(message)
-            }
-            await connection.close()
-        } catch {
-            await connection.close()
-            if let error = error as? RPCError, error.code == .unavailable, !error.answeredByPeer {
-                self.eject(member, error.message)
-            }
-            throw error
-        }
     }
 
     /// Asks every endpoint's health method; runs every few seconds.

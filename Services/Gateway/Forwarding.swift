@@ -1,9 +1,10 @@
 import AccordMessages
-import AccordRPC
+public import AccordRPC
 import AccordServiceKit
 import AccordServiceRuntime
 import AccordWire
-import NIOCore
+public import NIOCore
+import NIOPosix
 
 /// Forwards one method's unary calls to its service from the event loop each call arrived on:
 /// the token checked against the tokens in memory, the call written on that loop's connection
@@ -173,6 +174,7 @@ final class RelayedCall: RelaySink, ForwardedCallObserver {
     }
 
     func relayed(trailers: ByteBuffer, code: StatusCode) {
+        if let member = self.member { self.pool.answered(member) }
         self.settle()
         if code == .ok { self.pool.budget.succeeded() }
         self.over = true
@@ -183,8 +185,8 @@ final class RelayedCall: RelaySink, ForwardedCallObserver {
         let member = self.member
         self.settle()
         guard error.code == .unavailable, let member else { return self.end(.failure(error)) }
-        // The endpoint's own failure (no connection, a reset, going away): out for a while.
-        self.pool.eject(member, error.message)
+        // The endpoint's own failure (no connection, a reset, going away).
+        self.pool.transportFailed(member, error.message)
         guard self.idempotent, !self.answered, self.attempts == 1, self.pool.members.count > 1,
             self.pool.budget.spend()
         else { return self.end(.failure(error)) }
@@ -197,5 +199,50 @@ final class RelayedCall: RelaySink, ForwardedCallObserver {
         if let (connection, id) = self.backend { connection.cancelRelay(id) }
         self.settle()
         self.task?.cancel()
+    }
+}
+
+extension BackendPool {
+    /// Forwards a server-streaming call's responses as the caller takes them, on a connection of
+    /// its own: a caller that stops reading stops that connection's reads (TCP then holds the
+    /// service's stream back), and the gateway holds at most ``PausingStream/highWatermark``
+    /// responses for it, while the calls of other callers go on over the shared connections.
+    public func serverStreaming(
+        path: String,
+        request: ByteBuffer,
+        options: CallOptions,
+        send: @Sendable (ByteBuffer) async throws -> Void
+    ) async throws {
+        let member = try self.acquire()
+        defer { self.release(member) }
+        let connection: ClientConnection
+        var configuration = member.configuration
+        // What the kernel holds of a stalled stream, beside the responses the gateway holds.
+        configuration.receiveBufferBytes = 128 << 10
+        do {
+            connection = try await ClientConnection.connect(
+                to: member.endpoint,
+                configuration: configuration,
+                group: MultiThreadedEventLoopGroup.currentEventLoop ?? member.clients[0].loop
+            )
+        } catch let error as RPCError where error.code == .unavailable {
+            self.transportFailed(member, error.message)
+            throw error
+        }
+        do {
+            for try await message in connection.pausingStream(path: path, request: request, options: options) {
+                try await send(message)
+            }
+            await connection.close()
+            self.answered(member)
+        } catch {
+            await connection.close()
+            if let error = error as? RPCError, error.code == .unavailable, !error.answeredByPeer {
+                self.transportFailed(member, error.message)
+            } else if (error as? RPCError)?.answeredByPeer == true {
+                self.answered(member)
+            }
+            throw error
+        }
     }
 }

@@ -142,3 +142,46 @@ struct EjectionTests {
         }
     }
 }
+
+@Suite("Outlier detection")
+struct OutlierTests {
+    static func pool(_ count: Int) -> BackendPool {
+        BackendPool(
+            service: "intake",
+            endpoints: (0..<count).map { Endpoint(host: "127.0.0.1", port: 1 + $0) },
+            maxInFlight: 8,
+            logger: Logger(label: "test")
+        )
+    }
+
+    static func out(_ member: BackendPool.Member) -> Bool {
+        member.state.withLock { ($0.ejectedUntil ?? 0) > ServiceClock.realTime() }
+    }
+
+    @Test("three transport failures in a row eject an endpoint; an answer in between starts the count again")
+    func consecutiveFailures() {
+        let pool = Self.pool(2)
+        let member = pool.members[0]
+        pool.transportFailed(member, "connection reset")
+        pool.transportFailed(member, "connection reset")
+        pool.answered(member)
+        pool.transportFailed(member, "connection reset")
+        pool.transportFailed(member, "connection reset")
+        #expect(!Self.out(member), "two failures since the last answer do not eject")
+        pool.transportFailed(member, "connection reset")
+        #expect(Self.out(member))
+    }
+
+    @Test("at most half of the endpoints (at least one) are ejected at once")
+    func ejectionShare() {
+        let two = Self.pool(2)
+        for member in two.members { for _ in 0..<3 { two.transportFailed(member, "connection refused") } }
+        #expect(two.members.filter(Self.out).count == 1)
+        let four = Self.pool(4)
+        for member in four.members { for _ in 0..<3 { four.transportFailed(member, "connection refused") } }
+        #expect(four.members.filter(Self.out).count == 2)
+        let one = Self.pool(1)
+        for _ in 0..<3 { one.transportFailed(one.members[0], "connection refused") }
+        #expect(Self.out(one.members[0]), "a lone endpoint can be ejected")
+    }
+}
