@@ -42,7 +42,10 @@ struct PostgresDatabaseTests {
     ) async throws
         -> PostgresDatabase
     {
-        try await PostgresDatabase(.init(url: url, poolSize: 4), migrations: migrations, logger: Self.logger)
+        // 10 s to connect, as the other suites give their busy shared server (services keep 3 s).
+        var configuration = PostgresDatabase.Configuration(url: url, poolSize: 4)
+        configuration.connectSeconds = 10
+        return try await PostgresDatabase(configuration, migrations: migrations, logger: Self.logger)
     }
 
     @Test("a URL that is not PostgreSQL's, names no database, or reaches no server: one clear error")
