@@ -18,7 +18,7 @@ struct RouteForwarder: CallForwarder {
     let idempotent: Bool
 
     func forward(_ call: ForwardedCall) {
-        let token: String
+        let token: Substring
         do {
             token = try BearerAuthenticator.bearerToken(call.metadata)
         } catch {
@@ -33,7 +33,7 @@ struct RouteForwarder: CallForwarder {
             let task = Task {
                 let result: Result<ByteBuffer, any Error>
                 do {
-                    let principal = try await self.gateway.tokens.authenticate(token)
+                    let principal = try await self.gateway.tokens.authenticate(String(token))
                     result = .success(try await self.answer(call, as: principal))
                 } catch {
                     result = .failure(error)

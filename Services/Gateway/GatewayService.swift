@@ -28,7 +28,7 @@ public final class GatewayService: Sendable {
 
     let backends: Backends
     let tokens: TokenStore
-    let internalCredential: String?
+    let internalCredential: InternalCredentials?
     /// The deadline of a forwarded call whose caller set none.
     let defaultTimeout: TimeAmount
     /// Each branch of a composite call gets at most this, within the caller's deadline.
@@ -38,7 +38,7 @@ public final class GatewayService: Sendable {
     public init(
         backends: Backends,
         tokens: TokenStore,
-        internalCredential: String?,
+        internalCredential: InternalCredentials?,
         defaultTimeout: TimeAmount = .seconds(30),
         branchTimeout: TimeAmount = .seconds(2),
         logger: Logger
@@ -178,7 +178,9 @@ public final class GatewayService: Sendable {
         metadata.reserveCapacity(5)
         metadata.add(TrustMetadata.principal, header)
         if let name = principal.name { metadata.add(TrustMetadata.principalName, name) }
-        if let credential = self.internalCredential { metadata.add(TrustMetadata.internalCredential, credential) }
+        if let credential = self.internalCredential?.presented {
+            metadata.add(TrustMetadata.internalCredential, credential)
+        }
         metadata.add(MetadataKey.traceID, callerMetadata[MetadataKey.traceID] ?? trace ?? Self.traceID())
         if let key = callerMetadata[MetadataKey.idempotencyKey] { metadata.add(MetadataKey.idempotencyKey, key) }
         var timeout = deadline.map { $0 - .now() } ?? self.defaultTimeout
@@ -203,13 +205,18 @@ public final class GatewayService: Sendable {
         return traced
     }
 
-    /// This process's random prefix and a counter: unique without a system call per call.
-    private static let tracePrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    private static let traceCounter = Atomic<UInt64>(0)
+    /// This process's random prefix and a counter: unique without a system call per call, and
+    /// at most 15 bytes (a string Swift keeps inline, with no allocation): 6 hex digits, a dash,
+    /// up to 8 hex digits of a counter that wraps after 4 billion calls.
+    private static let tracePrefix = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
+    private static let traceCounter = Atomic<UInt32>(0)
 
     static func traceID() -> String {
         let number = Self.traceCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        return "\(Self.tracePrefix)-\(String(number, radix: 16))"
+        var id = Self.tracePrefix
+        id.append("-")
+        id.append(String(number, radix: 16))
+        return id
     }
 
     public func close() async {

@@ -189,17 +189,17 @@ public final class TokenStore: Sendable {
     /// gateway has not seen (made through another gateway, or by `create-token`) is looked up in
     /// the store first.
     public func authenticate(_ token: String) async throws -> Principal {
-        switch self.check(token) {
+        switch self.check(token[...]) {
         case .valid(let principal, _): return principal
         case .refused(let error): throw error
         case .unseen: break
         }
-        if let (rowid, _) = Self.parse(token), let stored = try await self.storage.token(rowid: rowid),
+        if let (rowid, _) = Self.parse(token[...]), let stored = try await self.storage.token(rowid: rowid),
             let entry = Self.entry(stored)
         {
             self.cache.withLock { $0[rowid] = entry }
         }
-        switch self.check(token) {
+        switch self.check(token[...]) {
         case .valid(let principal, _): return principal
         case .refused(let error): throw error
         case .unseen: throw RPCError(.unauthenticated, "the bearer token is not valid")
@@ -207,7 +207,7 @@ public final class TokenStore: Sendable {
     }
 
     /// Checks a bearer token against the tokens in memory, without waiting.
-    public func check(_ token: String) -> CachedCheck {
+    public func check(_ token: Substring) -> CachedCheck {
         guard let (rowid, secret) = Self.parse(token) else {
             return .refused(RPCError(.unauthenticated, "the bearer token is not an Accord token"))
         }
@@ -240,7 +240,7 @@ public final class TokenStore: Sendable {
     }
 
     /// The row id and the secret of `acc_<id>_<secret>`, nil for anything else.
-    static func parse(_ token: String) -> (rowid: Int64, secret: Substring.UTF8View)? {
+    static func parse(_ token: Substring) -> (rowid: Int64, secret: Substring.UTF8View)? {
         let utf8 = token.utf8
         guard utf8.starts(with: "acc_".utf8) else { return nil }
         let digits = utf8.index(utf8.startIndex, offsetBy: 4)
@@ -282,21 +282,21 @@ public struct BearerAuthenticator: ServerInterceptor {
         next: @Sendable (ServerContext) async throws -> Result
     ) async throws -> Result {
         if context.method.hasPrefix("/accord.v1.Health/") { return try await next(context) }
-        let principal = try await self.tokens.authenticate(try Self.bearerToken(context.metadata))
+        let principal = try await self.tokens.authenticate(String(try Self.bearerToken(context.metadata)))
         var context = context
         context.setPrincipal(principal)
         return try await next(context)
     }
 
     /// The token of `authorization: Bearer <token>`, or UNAUTHENTICATED saying what is wrong.
-    static func bearerToken(_ metadata: Metadata) throws(RPCError) -> String {
+    static func bearerToken(_ metadata: Metadata) throws(RPCError) -> Substring {
         guard let header = metadata[MetadataKey.authorization] else {
             throw RPCError(.unauthenticated, "the call carries no bearer token (authorization: Bearer <token>)")
         }
         guard header.hasPrefix("Bearer ") else {
             throw RPCError(.unauthenticated, "the authorization metadata is not \"Bearer <token>\"")
         }
-        return String(header.dropFirst("Bearer ".count))
+        return header.dropFirst("Bearer ".count)
     }
 }
 

@@ -20,7 +20,7 @@ extension OutboxDispatcher where Item == PendingEvaluation {
         service: IntakeService,
         qualification: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: String? = nil
+        internalCredential: InternalCredentials? = nil
     ) {
         let store = service.store
         let clock = service.clock
@@ -57,7 +57,7 @@ extension OutboxDispatcher where Item == PendingAgreement {
         service: IntakeService,
         supervision: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: String? = nil
+        internalCredential: InternalCredentials? = nil
     ) {
         let store = service.store
         let clock = service.clock

@@ -17,7 +17,7 @@ extension OutboxDispatcher where Item == PendingDecision {
         service: QualificationService,
         intake: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: String? = nil
+        internalCredential: InternalCredentials? = nil
     ) {
         let store = service.store
         let clock = service.clock
@@ -67,7 +67,7 @@ extension OutboxDispatcher where Item == PendingCertification {
         service: QualificationService,
         supervision: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: String? = nil
+        internalCredential: InternalCredentials? = nil
     ) {
         let store = service.store
         let clock = service.clock

@@ -93,7 +93,7 @@ struct AccordQualification: AsyncParsableCommand {
     }
 
     /// Calls to another service, as the program office, two seconds each.
-    static func asker(_ endpoints: [Endpoint], _ credential: String?, _ logger: Logger) -> OutboxDelivery {
+    static func asker(_ endpoints: [Endpoint], _ credential: InternalCredentials?, _ logger: Logger) -> OutboxDelivery {
         OutboxDelivery(
             endpoints: endpoints,
             speakingAs: Principal(role: .programOffice, name: "qualification"),

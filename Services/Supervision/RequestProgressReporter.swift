@@ -20,7 +20,7 @@ public struct RequestProgressReporter: Service {
         let logger = service.logger
         self.dispatcher = OutboxDispatcher(
             name: "request progress to intake",
-            delivery: OutboxDelivery(client: intake, options: service.backends.callOptions),
+            delivery: OutboxDelivery(client: intake) { [backends = service.backends] in backends.callOptions },
             ownsClient: false,
             settings: settings,
             logger: logger,

@@ -29,13 +29,13 @@ public final class SupervisionService: Sendable {
         /// Checks that a request is qualified when an agreement is offered from it.
         public var intake: RPCClient?
         /// Presented so that the principal "program-office:supervision" is accepted.
-        public var internalCredential: String?
+        public var internalCredential: InternalCredentials?
         public var callTimeout: TimeAmount
 
         public init(
             qualification: RPCClient? = nil,
             intake: RPCClient? = nil,
-            internalCredential: String? = nil,
+            internalCredential: InternalCredentials? = nil,
             callTimeout: TimeAmount = .seconds(2)
         ) {
             self.qualification = qualification

@@ -9,28 +9,34 @@ public import NIOCore
 /// internal credential, and a deadline.
 public struct OutboxDelivery: Sendable {
     public let client: RPCClient
-    public let options: CallOptions
+    private let makeOptions: @Sendable () -> CallOptions
+
+    /// The options of the next call: made at each call, with the credential presented then.
+    public var options: CallOptions { self.makeOptions() }
 
     public init(
         endpoints: [Endpoint],
         speakingAs principal: Principal,
-        internalCredential: String?,
+        internalCredential: InternalCredentials?,
         callTimeout: TimeAmount,
         logger: Logger
     ) {
         var configuration = ClientConfiguration()
         configuration.retry.maxAttempts = 1
         self.client = RPCClient(endpoints: endpoints, configuration: configuration, logger: logger)
-        self.options = CallOptions(
-            timeout: callTimeout,
-            metadata: TrustMetadata.asserting(principal, internalCredential: internalCredential)
-        )
+        self.makeOptions = {
+            CallOptions(
+                timeout: callTimeout,
+                metadata: TrustMetadata.asserting(principal, internalCredential: internalCredential)
+            )
+        }
     }
 
-    /// Delivers through a client the service already has (which it closes itself).
-    public init(client: RPCClient, options: CallOptions) {
+    /// Delivers through a client the service already has (which it closes itself), with the
+    /// options `options` makes at each call.
+    public init(client: RPCClient, options: @escaping @Sendable () -> CallOptions) {
         self.client = client
-        self.options = options
+        self.makeOptions = options
     }
 
     public func unary<Request, Response>(

@@ -67,7 +67,7 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
         name: String,
         endpoints: [Endpoint],
         speakingAs principal: Principal,
-        internalCredential: String?,
+        internalCredential: InternalCredentials?,
         settings: OutboxSettings,
         logger: Logger,
         pending: @escaping @Sendable (Int) async throws -> [Item],

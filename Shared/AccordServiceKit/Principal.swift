@@ -1,6 +1,7 @@
 public import AccordRPC
 public import AccordWire
 public import Logging
+import Synchronization
 
 /// Who is calling, as the gateway asserts it to a service (ARCHITECTURE.md, "Trust").
 public struct Principal: Sendable, Hashable, CustomStringConvertible {
@@ -70,6 +71,45 @@ extension TrustMetadata {
         if let credential = internalCredential { metadata.add(Self.internalCredential, credential) }
         return metadata
     }
+
+    /// The same with the credential `credentials` present now.
+    public static func asserting(
+        _ principal: Principal,
+        internalCredential credentials: InternalCredentials?
+    ) -> Metadata {
+        Self.asserting(principal, internalCredential: credentials?.presented)
+    }
+}
+
+/// The internal credentials of a process: the secret it presents (the first) and those it
+/// accepts (all: two while one is rotated). They can change while it runs (a reloaded file);
+/// calls read them when they are made.
+public final class InternalCredentials: Sendable {
+    private let secrets: Mutex<[String]>
+
+    public init(_ secrets: [String]) {
+        self.secrets = Mutex(secrets)
+    }
+
+    public convenience init(_ secret: String) {
+        self.init([secret])
+    }
+
+    /// The secret this process presents.
+    public var presented: String? { self.secrets.withLock { $0.first } }
+
+    /// Every secret accepted, the presented one first.
+    public var accepted: [String] { self.secrets.withLock { $0 } }
+
+    /// Takes `secrets` instead; whether they differ from the ones before.
+    @discardableResult
+    public func replace(with secrets: [String]) -> Bool {
+        self.secrets.withLock { current in
+            guard current != secrets else { return false }
+            current = secrets
+            return true
+        }
+    }
 }
 
 extension ServerContext {
@@ -110,18 +150,23 @@ extension ServerContext {
 /// Without a configured credential (development and tests) every caller is trusted: its asserted
 /// principal is taken as it is, and a call without one acts as the operator.
 public struct PrincipalInterceptor: ServerInterceptor {
-    /// The credentials accepted (two during a rotation); empty trusts every caller.
-    public let acceptedCredentials: [String]
+    /// The credentials accepted (two during a rotation), read at each call; none trusts every caller.
+    public let credentials: InternalCredentials
     /// Paths that need no principal.
     public let openPrefixes = ["/accord.v1.Health/", "/accord.v1.Echo/"]
 
     public init(internalCredential: String?) {
-        self.acceptedCredentials = internalCredential.map { [$0] } ?? []
+        self.credentials = InternalCredentials(internalCredential.map { [$0] } ?? [])
     }
 
     /// Accepting any of `credentials` (the current one and, while it is rotated, the next).
     public init(accepting credentials: [String]) {
-        self.acceptedCredentials = credentials
+        self.credentials = InternalCredentials(credentials)
+    }
+
+    /// Accepting what `credentials` hold at each call (they may be reloaded).
+    public init(credentials: InternalCredentials) {
+        self.credentials = credentials
     }
 
     public func intercept<Result: Sendable>(
@@ -133,9 +178,10 @@ public struct PrincipalInterceptor: ServerInterceptor {
         }
         var context = context
         let asserted = context.metadata[TrustMetadata.principal]
-        if !self.acceptedCredentials.isEmpty {
+        let accepted = self.credentials.accepted
+        if !accepted.isEmpty {
             guard let presented = context.metadata[TrustMetadata.internalCredential],
-                self.acceptedCredentials.contains(where: { Self.constantTimeEqual(presented, $0) })
+                accepted.contains(where: { Self.constantTimeEqual(presented, $0) })
             else {
                 throw RPCError(
                     .unauthenticated,

@@ -76,10 +76,14 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         public var maxMessageBytes: Int
         public var compressionThreshold: Int?
         public var drainSeconds: Int
-        /// The secret this process presents; nil trusts every caller.
-        public var internalCredential: String?
-        /// The secrets accepted: the presented one and, during a rotation, another.
-        public var acceptedCredentials: [String] = []
+        /// The secrets this process presents (the first) and accepts (all: two during a
+        /// rotation); nil trusts every caller. Taken from `internalCredentialFile` again while
+        /// the process runs.
+        public var internalCredential: InternalCredentials?
+        /// The file they came from, when they came from one.
+        public var internalCredentialFile: String?
+        /// The secrets accepted now: the presented one and, during a rotation, another.
+        public var acceptedCredentials: [String] { self.internalCredential?.accepted ?? [] }
         /// Real time, or the simulated clock `--simulated-clock` asked for.
         public var clock: ServiceClock
         public var nonProduction: Bool
@@ -136,7 +140,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             clock: .system,
             nonProduction: false
         )
-        .withCredentials(try self.internalCredentials(environment))
+        .withCredentials(try self.internalCredentials(environment), file: self.internalCredentialFile)
         .withClock(simulated: self.simulatedClock, nonProduction: self.nonProduction, environment)
     }
 
@@ -144,9 +148,20 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     /// variables.
     private func internalCredentials(_ environment: [String: String]) throws -> [String] {
         if let path = self.internalCredentialFile {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read the internal credential file \(path)")
-            }
+            return try Self.credentials(inFile: path)
+        }
+        return ["ACCORD_INTERNAL_CREDENTIAL", "ACCORD_INTERNAL_CREDENTIAL_NEXT"].compactMap {
+            environment[$0].flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
+
+    /// The secrets of an internal credential file: its non-empty lines, one or two, each of at
+    /// least 16 characters.
+    public static func credentials(inFile path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read the internal credential file \(path)")
+        }
+        do {
             let secrets = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !secrets.isEmpty, secrets.count <= 2 else {
@@ -160,9 +175,6 @@ public struct ServiceOptions: ParsableArguments, Sendable {
                 )
             }
             return secrets
-        }
-        return ["ACCORD_INTERNAL_CREDENTIAL", "ACCORD_INTERNAL_CREDENTIAL_NEXT"].compactMap {
-            environment[$0].flatMap { $0.isEmpty ? nil : $0 }
         }
     }
 
@@ -239,11 +251,12 @@ extension ServiceOptions.Resolved {
 }
 
 extension ServiceOptions.Resolved {
-    /// These options presenting the first of `secrets` and accepting each.
-    func withCredentials(_ secrets: [String]) -> Self {
+    /// These options presenting the first of `secrets` and accepting each; `file` is where they
+    /// were read.
+    func withCredentials(_ secrets: [String], file: String?) -> Self {
         var resolved = self
-        resolved.internalCredential = secrets.first
-        resolved.acceptedCredentials = secrets
+        resolved.internalCredential = secrets.isEmpty ? nil : InternalCredentials(secrets)
+        resolved.internalCredentialFile = secrets.isEmpty ? nil : file
         return resolved
     }
 }

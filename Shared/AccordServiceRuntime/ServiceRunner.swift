@@ -97,7 +97,8 @@ public enum ServiceRunner {
         if options.internalCredential == nil && authenticator == nil {
             logger.warning("No internal credential is set: every caller is trusted with the principal it asserts")
         }
-        let trust = authenticator ?? PrincipalInterceptor(accepting: options.acceptedCredentials)
+        let trust =
+            authenticator ?? PrincipalInterceptor(credentials: options.internalCredential ?? InternalCredentials([]))
         let server = RPCServer(
             configuration: configuration,
             router: router,
@@ -111,6 +112,9 @@ public enum ServiceRunner {
             services.append(.init(service: admin, serviceName: "admin"))
         }
         services += (extraServices + serviceWork).map { .init(service: $0) }
+        if let file = options.internalCredentialFile, let credentials = options.internalCredential {
+            services.append(.init(service: CredentialReloader(path: file, credentials: credentials, logger: logger)))
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services,

@@ -108,9 +108,9 @@ struct ServiceOptionsTests {
             )
         }
         let one = try resolve("current-secret-0123456789\n")
-        #expect(one.internalCredential == "current-secret-0123456789" && one.acceptedCredentials.count == 1)
+        #expect(one.internalCredential?.presented == "current-secret-0123456789" && one.acceptedCredentials.count == 1)
         let two = try resolve("next-secret-9876543210abc\n\ncurrent-secret-0123456789\n")
-        #expect(two.internalCredential == "next-secret-9876543210abc")
+        #expect(two.internalCredential?.presented == "next-secret-9876543210abc")
         #expect(two.acceptedCredentials == ["next-secret-9876543210abc", "current-secret-0123456789"])
         for (text, problem) in [
             ("a\nb\nc\n", "holds 3 secrets"), ("current-secret-0123456789\nshort\n", "line 2"), ("\n", "holds 0"),

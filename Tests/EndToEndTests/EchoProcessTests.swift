@@ -1,6 +1,7 @@
 import AccordMessages
 import AccordRPC
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -21,9 +22,15 @@ struct EchoProcessTests {
     static func startServer(
         _ executable: String = "accord-echo",
         arguments: [String] = [],
-        adminPort: Bool = false
+        adminPort: Bool = false,
+        logs: LogCollector? = nil
     ) throws -> (Process, Int) {
-        let (process, ports) = try self.startServerWithAdmin(executable, arguments: arguments, adminPort: adminPort)
+        let (process, ports) = try self.startServerWithAdmin(
+            executable,
+            arguments: arguments,
+            adminPort: adminPort,
+            logs: logs
+        )
         return (process, ports.rpc)
     }
 
@@ -32,7 +39,8 @@ struct EchoProcessTests {
         _ executable: String,
         arguments: [String],
         adminPort: Bool,
-        prefix: [String] = []
+        prefix: [String] = [],
+        logs collector: LogCollector? = nil
     ) throws -> (Process, (rpc: Int, admin: Int?)) {
         let process = Process()
         let path = Self.binDirectory.appendingPathComponent(executable)
@@ -64,8 +72,10 @@ struct EchoProcessTests {
             FileManager.default.createFile(atPath: path, contents: Data(seen.utf8))
             return FileHandle(forWritingAtPath: path)
         }
+        collector?.append(seen)
         logs.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
+            collector?.append(String(decoding: data, as: UTF8.self))
             if let keep, !data.isEmpty {
                 try? keep.seekToEnd()
                 keep.write(data)
@@ -168,5 +178,19 @@ struct EchoProcessTests {
         #expect(process.terminationStatus != 0)
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(text.contains("port"))
+    }
+}
+
+/// What a server process has logged so far, for tests that wait on a log line.
+final class LogCollector: Sendable {
+    private let text = Mutex("")
+
+    func append(_ more: String) {
+        self.text.withLock { $0 += more }
+    }
+
+    /// How many lines hold `marker`.
+    func count(_ marker: String) -> Int {
+        self.text.withLock { $0.components(separatedBy: marker).count - 1 }
     }
 }

@@ -136,7 +136,7 @@ struct Deployment {
                 supervision: pool("supervision", supervision.port)
             ),
             tokens: tokens,
-            internalCredential: Self.credential,
+            internalCredential: InternalCredentials(Self.credential),
             branchTimeout: branchTimeout,
             logger: logger
         )

@@ -271,7 +271,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         guard id <= self.lastCallID else {
             return self.connectionError(WireError(.protocolError, "MESSAGE for call \(id), which was never opened"))
         }
-        guard var call = self.calls[id] else { return }  // finished or refused already: ignore
+        guard let call = self.calls[id] else { return }  // finished or refused already: ignore
         guard !call.dispatched, frame.flags.contains(.endStream) else {
             return self.finish(
                 id,
@@ -301,11 +301,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 return self.finish(id, RPCError(.internal, "compressed message could not be decompressed"))
             }
         }
-        call.dispatched = true
-        self.calls[id] = call
+        self.calls[id]?.dispatched = true
         // The handler may run to completion inside dispatch (and the call be gone by now).
-        let task = self.dispatch(id, call, route, payload)
-        self.calls[id]?.task = task
+        if let task = self.dispatch(id, call, route, payload) { self.calls[id]?.task = task }
     }
 
     private func receiveCancel(_ id: UInt32) {
