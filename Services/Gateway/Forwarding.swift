@@ -30,25 +30,16 @@ struct RouteForwarder: CallForwarder {
         case .refused(let error):
             call.reply.finish(.failure(error))
         case .unseen:
-            let task = Task {
-                let result: Result<ByteBuffer, any Error>
-                do {
-                    let principal = try await self.gateway.tokens.authenticate(String(token))
-                    result = .success(try await self.answer(call, as: principal))
-                } catch {
-                    result = .failure(error)
-                }
-                call.reply.finish(result)
+            answerWithTask(call) {
+                try await self.answer(call, as: try await self.gateway.tokens.authenticate(String(token)))
             }
-            call.reply.observe(TaskObserver(task: task))
         }
     }
 
     private func forward(_ call: ForwardedCall, as principal: Principal, header: String) {
         do {
             guard let pool = try self.pool ?? self.gateway.echoBackend(call.metadata) else {
-                let task = Task { call.reply.finish(await catching { try await self.answer(call, as: principal) }) }
-                return call.reply.observe(TaskObserver(task: task))
+                return answerWithTask(call) { try await self.answer(call, as: principal) }
             }
             let options = try self.gateway.forwardOptions(
                 principal: principal,
@@ -85,8 +76,16 @@ struct RouteForwarder: CallForwarder {
     }
 }
 
-private func catching(_ body: () async throws -> ByteBuffer) async -> Result<ByteBuffer, any Error> {
-    do { return .success(try await body()) } catch { return .failure(error) }
+/// Answers `call` from a task (the path that may wait), cancelled if its caller goes away first.
+private func answerWithTask(_ call: ForwardedCall, _ body: @escaping @Sendable () async throws -> ByteBuffer) {
+    let task = Task {
+        do {
+            call.reply.finish(.success(try await body()))
+        } catch {
+            call.reply.finish(.failure(error))
+        }
+    }
+    call.reply.observe(TaskObserver(task: task))
 }
 
 /// Cancels a forwarded call's task when its caller goes away.
@@ -105,7 +104,6 @@ final class RelayedCall: RelaySink, ForwardedCallObserver {
     /// The endpoint holding one of its calls in flight, while the call is out there.
     private var member: BackendPool.Member?
     private var backend: (connection: ClientConnection, id: UInt32)?
-    private var task: Task<Void, Never>?
     private var attempts = 0
     private var answered = false
     private var over = false
@@ -147,13 +145,11 @@ final class RelayedCall: RelaySink, ForwardedCallObserver {
         self.backend = (connection, id)
     }
 
+    /// The task then watches for the caller going away, in this call's place.
     private func sendWithTask() {
         let (pool, call, options, idempotent) = (self.pool, self.call, self.options, self.idempotent)
-        self.task = Task {
-            let result = await catching {
-                try await pool.unary(path: call.method, request: call.request, options: options, idempotent: idempotent)
-            }
-            call.reply.finish(result)
+        answerWithTask(call) {
+            try await pool.unary(path: call.method, request: call.request, options: options, idempotent: idempotent)
         }
     }
 
@@ -198,7 +194,6 @@ final class RelayedCall: RelaySink, ForwardedCallObserver {
         self.over = true
         if let (connection, id) = self.backend { connection.cancelRelay(id) }
         self.settle()
-        self.task?.cancel()
     }
 }
 

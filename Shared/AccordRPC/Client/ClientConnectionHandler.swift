@@ -289,8 +289,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     /// Starts a unary call whose answer goes to `sink` as it arrives (a proxy's forwarded call);
     /// nil when the connection takes no new calls.
     func startRelay(path: String, options: CallOptions, request: ByteBuffer, sink: any RelaySink) -> UInt32? {
-        let handle = CallHandle()
-        guard let id = self.open(path: path, options: options, request: request, handle: handle) else { return nil }
+        guard let id = self.open(path: path, options: options, request: request, handle: nil) else { return nil }
         self.register(id, .relay(sink), timeout: options.timeout)
         return id
     }
@@ -311,11 +310,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.complete(id, .failure(RPCError(.cancelled, "the call was cancelled by the client")))
     }
 
-    private func open(path: String, options: CallOptions, request: ByteBuffer, handle: CallHandle) -> UInt32? {
+    /// Writes a call's frames; its id is also left in `handle` (for a later cancel), when given.
+    private func open(path: String, options: CallOptions, request: ByteBuffer, handle: CallHandle?) -> UInt32? {
         guard self.isAcceptingCalls, self.nextCallID < UInt32.max else { return nil }
         let id = self.nextCallID
         self.nextCallID += 1
-        handle.id = id
+        handle?.id = id
         var timeoutMilliseconds: UInt32 = 0
         if let timeout = options.timeout {
             timeoutMilliseconds = UInt32(clamping: max(1, (timeout.nanoseconds + 999_999) / 1_000_000))

@@ -104,17 +104,6 @@ public final class RPCClient: Sendable {
         }
     }
 
-    /// A server-streaming call with encoded messages (not retried: responses may have been seen).
-    public func serverStreamingRaw(
-        path: String,
-        request: ByteBuffer,
-        options: CallOptions
-    ) async throws -> AsyncThrowingStream<ByteBuffer, any Error> {
-        let deadline = options.timeout.map { NIODeadline.now() + $0 }
-        let connection = try await self.connection(deadline: deadline)
-        return connection.serverStream(path: path, request: request, options: options)
-    }
-
     /// A unary call with encoded messages. `retryable` calls (or calls carrying an
     /// `idempotency-key`) are retried after UNAVAILABLE while attempts and budget remain.
     public func unaryRaw(

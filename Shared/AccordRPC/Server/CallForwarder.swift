@@ -78,7 +78,4 @@ public struct CallReply: Sendable {
     public func observe(_ observer: any ForwardedCallObserver) {
         self.connection.value.observe(self.callID, observer)
     }
-
-    /// Whether the call is still waiting for its answer. On the loop only.
-    public var isOpen: Bool { self.connection.value.isOpen(self.callID) }
 }

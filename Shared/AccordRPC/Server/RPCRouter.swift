@@ -73,20 +73,8 @@ public struct RPCRouter: Sendable {
         )
     }
 
-    /// Registers a unary handler of encoded messages, for a server that forwards calls without
-    /// decoding them (a proxy). The request arrives after decompression and size checks.
-    public mutating func registerRaw(
-        path: String,
-        unary handler: @escaping @Sendable (ByteBuffer, ServerContext) async throws -> ByteBuffer
-    ) {
-        precondition(self.routes[path] == nil, "\(path) is registered twice")
-        self.routes[path] = Route(
-            path: path,
-            handler: .unary { bytes, _, context in try await handler(bytes, context) }
-        )
-    }
-
-    /// Registers a server-streaming handler of encoded messages (see the unary form).
+    /// Registers a server-streaming handler of encoded messages, for a server that forwards calls
+    /// without decoding them (a proxy). The request arrives after decompression and size checks.
     public mutating func registerRaw(
         path: String,
         serverStreaming handler: @escaping @Sendable (ByteBuffer, ServerContext, RawResponseStream) async throws -> Void

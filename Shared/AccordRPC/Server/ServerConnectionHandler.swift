@@ -420,8 +420,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.calls[id]?.observer = observer
     }
 
-    func isOpen(_ id: UInt32) -> Bool { self.calls[id] != nil }
-
     func completeUnary(_ id: UInt32, _ result: Result<ByteBuffer, any Error>) {
         guard self.calls[id] != nil else { return }
         switch result {
