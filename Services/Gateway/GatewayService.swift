@@ -213,10 +213,23 @@ public final class GatewayService: Sendable {
 
     static func traceID() -> String {
         let number = Self.traceCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        var id = Self.tracePrefix
-        id.append("-")
-        id.append(String(number, radix: 16))
-        return id
+        let prefix = Self.tracePrefix.utf8
+        let digits = max(1, (32 - number.leadingZeroBitCount + 3) / 4)
+        return String(unsafeUninitializedCapacity: prefix.count + 1 + digits) { bytes in
+            var index = 0
+            for byte in prefix {
+                bytes[index] = byte
+                index += 1
+            }
+            bytes[index] = UInt8(ascii: "-")
+            index += 1
+            for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
+                let nibble = UInt8(truncatingIfNeeded: number >> UInt32(shift)) & 0xF
+                bytes[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                index += 1
+            }
+            return index
+        }
     }
 
     public func close() async {

@@ -242,12 +242,35 @@ public final class TokenStore: Sendable {
     /// The row id and the secret of `acc_<id>_<secret>`, nil for anything else.
     static func parse(_ token: Substring) -> (rowid: Int64, secret: Substring.UTF8View)? {
         let utf8 = token.utf8
-        guard utf8.starts(with: "acc_".utf8) else { return nil }
-        let digits = utf8.index(utf8.startIndex, offsetBy: 4)
-        guard let underscore = utf8[digits...].firstIndex(of: UInt8(ascii: "_")),
-            let rowid = Int64(Substring(utf8[digits..<underscore]))
-        else { return nil }
-        return (rowid, Substring(utf8[utf8.index(after: underscore)...]).utf8)
+        // The row id is read from the bytes directly: this runs for every call.
+        let parsed: (rowid: Int64, secretOffset: Int)?? = utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.count > 5, bytes[0] == UInt8(ascii: "a"), bytes[1] == UInt8(ascii: "c"),
+                bytes[2] == UInt8(ascii: "c"), bytes[3] == UInt8(ascii: "_")
+            else { return nil }
+            var rowid: Int64 = 0
+            var index = 4
+            while index < bytes.count, bytes[index] != UInt8(ascii: "_") {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10, index < 22 else { return nil }
+                rowid = rowid * 10 + Int64(digit)
+                index += 1
+            }
+            guard index > 4, index < bytes.count else { return nil }
+            return (rowid, index + 1)
+        }
+        switch parsed {
+        case .some(.some(let parsed)):
+            return (parsed.rowid, utf8[utf8.index(utf8.startIndex, offsetBy: parsed.secretOffset)...])
+        case .some(.none):
+            return nil
+        case .none:
+            guard utf8.starts(with: "acc_".utf8) else { return nil }
+            let digits = utf8.index(utf8.startIndex, offsetBy: 4)
+            guard let underscore = utf8[digits...].firstIndex(of: UInt8(ascii: "_")),
+                let rowid = Int64(Substring(utf8[digits..<underscore]))
+            else { return nil }
+            return (rowid, Substring(utf8[utf8.index(after: underscore)...]).utf8)
+        }
     }
 
     /// Notes a use, at most once a minute per token (the hot path takes one lock, rarely a write).
@@ -262,6 +285,15 @@ public final class TokenStore: Sendable {
     /// Compares in time that depends on the lengths only.
     private static func equal(_ a: [UInt8], _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
+        if let equal = b.withContiguousStorageIfAvailable({ b in
+            a.withUnsafeBufferPointer { a in
+                var difference: UInt8 = 0
+                for index in 0..<a.count { difference |= a[index] ^ b[index] }
+                return difference == 0
+            }
+        }) {
+            return equal
+        }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0

@@ -56,12 +56,15 @@ public struct Metadata: Hashable, Sendable, Sequence, ExpressibleByDictionaryLit
     /// Whether `key` may be sent.
     public static func isValidKey(_ key: String) -> Bool {
         let utf8 = key.utf8
-        return !utf8.isEmpty && utf8.count <= 255
-            && utf8.allSatisfy {
-                ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
-                    || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
-                    || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
-            }
+        guard !utf8.isEmpty, utf8.count <= 255 else { return false }
+        return utf8.withContiguousStorageIfAvailable { $0.allSatisfy(Self.isKeyByte) }
+            ?? utf8.allSatisfy(Self.isKeyByte)
+    }
+
+    private static func isKeyByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
     }
 }
 

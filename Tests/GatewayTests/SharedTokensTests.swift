@@ -185,3 +185,34 @@ struct OutlierTests {
         #expect(Self.out(one.members[0]), "a lone endpoint can be ejected")
     }
 }
+
+@Suite("What the gateway reads and makes per call, byte by byte")
+struct PerCallTextTests {
+    @Test("a token's row id and secret are read from acc_<id>_<secret>; anything else is not a token")
+    func tokenParts() throws {
+        let parsed = try #require(TokenStore.parse("acc_42_s3cr3t"[...]))
+        #expect(parsed.rowid == 42)
+        #expect(String(Substring(parsed.secret)) == "s3cr3t")
+        let inside = "Bearer acc_7_x"
+        let token = inside[inside.index(inside.startIndex, offsetBy: 7)...]
+        #expect(TokenStore.parse(token)?.rowid == 7)
+        for wrong in ["", "acc_", "acc__s", "acc_12", "acc_1x_s", "acc_-1_s", "acc_+1_s", "xcc_1_s", "Bearer acc_1_s"] {
+            #expect(TokenStore.parse(wrong[...]) == nil, "\(wrong)")
+        }
+        // An empty secret is a token's shape; its hash then does not match.
+        #expect(TokenStore.parse("acc_12_"[...])?.rowid == 12)
+    }
+
+    @Test("trace ids the gateway makes: the process's prefix, a dash, the counter in hex; each one new")
+    func traceIDs() {
+        let ids = (0..<1000).map { _ in GatewayService.traceID() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let parts = id.split(separator: "-")
+            #expect(parts.count == 2 && id.utf8.count <= 15, "\(id)")
+            #expect(parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }, "\(id)")
+        }
+        let counters = ids.compactMap { UInt32($0.split(separator: "-")[1], radix: 16) }
+        #expect(zip(counters, counters.dropFirst()).allSatisfy { $1 == $0 &+ 1 })
+    }
+}

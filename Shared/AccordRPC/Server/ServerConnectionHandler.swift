@@ -23,7 +23,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case closed
     }
 
-    private struct Call {
+    /// A class, so that the table of calls holds a reference: looked up and updated without copying.
+    private final class Call {
         let method: String
         let route: RPCRouter.Route?
         let metrics: RPCServerMetrics.MethodMetrics
@@ -34,6 +35,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         /// A forwarded call's forwarder, to hear that the caller went away.
         var observer: (any ForwardedCallObserver)?
         var dispatched = false
+
+        init(
+            method: String,
+            route: RPCRouter.Route?,
+            metrics: RPCServerMetrics.MethodMetrics,
+            startedAt: NIODeadline,
+            deadline: NIODeadline?,
+            metadata: Metadata
+        ) {
+            self.method = method
+            self.route = route
+            self.metrics = metrics
+            self.startedAt = startedAt
+            self.deadline = deadline
+            self.metadata = metadata
+        }
 
         /// Stops whatever runs the call: its task, or the call a forwarder made.
         func stop() {
@@ -301,9 +318,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 return self.finish(id, RPCError(.internal, "compressed message could not be decompressed"))
             }
         }
-        self.calls[id]?.dispatched = true
+        call.dispatched = true
         // The handler may run to completion inside dispatch (and the call be gone by now).
-        if let task = self.dispatch(id, call, route, payload) { self.calls[id]?.task = task }
+        if let task = self.dispatch(id, call, route, payload) { call.task = task }
     }
 
     private func receiveCancel(_ id: UInt32) {
