@@ -45,5 +45,14 @@ let package = Package(
             ],
             path: "Sources/NIOEchoBaseline"
         ),
+        // The floor for the gateway's hop: plain SwiftNIO relaying TCP bytes, beside HAProxy.
+        .executableTarget(
+            name: "NIORelayBaseline",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/NIORelayBaseline"
+        ),
     ]
 )

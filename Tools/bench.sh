@@ -12,9 +12,9 @@
 # writes of intake, qualification and supervision at 1/16/64 clients, supervision's program report
 # over 1,000 agreements, 20,000 officers and 1,000,000 actions, echoes (1 and 64 in flight x 64 B
 # and 1 KiB) and gets routed through the gateway against the same calls made directly to intake and
-# through HAProxy's TCP relay (the anchor, installed here), the gateway's dossier fan-out, the mixed scenario at its
-# saturation point and at half of it with each process's peak memory, and the micro-benchmarks of
-# Benchmarks/ (encode/decode time and mallocs).
+# through HAProxy's TCP relay (the anchor, installed here) and a plain SwiftNIO relay (the floor),
+# the gateway's dossier fan-out, the mixed scenario at its saturation point and at half of it with
+# each process's peak memory, and the micro-benchmarks of Benchmarks/ (encode/decode time and mallocs).
 set -euo pipefail
 bin=${1:?usage: bench.sh BIN_DIR [RUNS] [SECONDS]}
 runs=${2:-3}
@@ -30,7 +30,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 port=17409
 baseline_port=17410
 
-if part echo || part micro; then
+if part echo || part micro || part gateway; then
     echo "building Benchmarks/ (release)..." >&2
     (cd "$root/Benchmarks" && swift build -c release >&2)
 fi
@@ -249,6 +249,9 @@ listen relay
 CONFIG
 taskset -c 0 haproxy -f "$gateway_data/haproxy.cfg" -db &
 haproxy=$!
+# SwiftNIO's floor for a hop: the same TCP relay in plain SwiftNIO, one event loop, same core.
+taskset -c 0 "$root/Benchmarks/.build/release/NIORelayBaseline" 17411 17401 &
+nio_relay=$!
 sleep 4
 for clients in 1 64; do
     for payload in 64 1024; do
@@ -257,6 +260,8 @@ for clients in 1 64; do
                 --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"direct",/' >> "$out/gateway.jsonl"
             taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17408 --concurrency $clients --payload $payload \
                 --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"haproxy",/' >> "$out/gateway.jsonl"
+            taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17411 --concurrency $clients --payload $payload \
+                --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"nio-relay",/' >> "$out/gateway.jsonl"
             taskset -c 1 "$bin/accord-load" echo --target 127.0.0.1:17400 --token "$token" --echo-backend intake \
                 --concurrency $clients --payload $payload --duration "${seconds}s" --warmup 1s --json \
                 | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
@@ -277,8 +282,8 @@ for clients in 1 16; do
             --duration "${seconds}s" --warmup 1s --json | sed 's/^{/{"via":"gateway",/' >> "$out/gateway.jsonl"
     done
 done
-kill -TERM $gateway $intake $qualification $supervision $haproxy
-wait $gateway $intake $qualification $supervision $haproxy || true
+kill -TERM $gateway $intake $qualification $supervision $haproxy $nio_relay
+wait $gateway $intake $qualification $supervision $haproxy $nio_relay || true
 rm -rf "$gateway_data"
 fi
 

@@ -178,7 +178,8 @@ if gateway:
         "### Gateway: a routed call against the same call made directly, and the dossier fan-out",
         "",
         "Each call is made directly to intake, through HAProxy relaying the TCP connection to the same intake",
-        "(`mode tcp`, `nbthread 1`, on the gateway's core: the anchor), and through the gateway, which",
+        "(`mode tcp`, `nbthread 1`, on the gateway's core: the anchor), through the same relay written in plain",
+        "SwiftNIO (`nio-relay`, Benchmarks/Sources/NIORelayBaseline: the floor for a hop in SwiftNIO), and through the gateway, which",
         "authenticates the bearer token and forwards the message bytes to intake: `echo` (the protocol alone;",
         "through the gateway with `--echo-backend intake`) and `get` (an agency by id, over the seeded ICE lists).",
         "`dossier` asks the gateway for an agency's dossier, which it gathers from the three services in",
@@ -189,7 +190,7 @@ if gateway:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {"echo 64 B": 0, "echo 1024 B": 1, "get": 2, "read": 2, "dossier": 3}
-    vias = {"direct": 0, "haproxy": 1, "gateway": 2}
+    vias = {"direct": 0, "haproxy": 1, "nio-relay": 2, "gateway": 3}
 
     def ratio(m, scenario, via, clients):
         anchor = gateway.get((scenario, via, clients))
@@ -201,7 +202,7 @@ if gateway:
         m = median_run(rows)
         lat = m["latency_us"]
         runs_text = " / ".join(format(r["throughput"], ",") for r in rows)
-        to_haproxy = ratio(m, scenario, "haproxy", clients) if via == "gateway" else "–"
+        to_haproxy = ratio(m, scenario, "haproxy", clients) if via in ("gateway", "nio-relay") else "–"
         to_direct = ratio(m, scenario, "direct", clients) if via != "direct" else "–"
         text.append(
             f"| {scenario} | {via} | {clients} | **{m['throughput']:,}** ({runs_text}) | {to_haproxy} | {to_direct} "
