@@ -23,6 +23,9 @@ public enum MessageDecodingError: Error, Hashable, Sendable, CustomStringConvert
     case allocationLimitExceeded(limit: Int)
     /// The bytes are not a valid encoding of the message.
     case malformed(messageType: String)
+    /// A string field holds a NUL or bytes that are not UTF-8: `field` names it (`name`,
+    /// `officers[2].name`), `problem` says which.
+    case invalidString(messageType: String, field: String, problem: String)
 
     public var description: String {
         switch self {
@@ -32,6 +35,8 @@ public enum MessageDecodingError: Error, Hashable, Sendable, CustomStringConvert
             "decoding the message needed more than \(limit) bytes of memory"
         case .malformed(let messageType):
             "bytes are not a valid \(messageType)"
+        case .invalidString(let messageType, let field, let problem):
+            "\(messageType).\(field) \(problem)"
         }
     }
 }

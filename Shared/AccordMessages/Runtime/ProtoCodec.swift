@@ -34,6 +34,20 @@ enum ProtoCodec {
         guard bytes.count <= limits.maxMessageBytes else {
             throw .tooLarge(size: bytes.count, limit: limits.maxMessageBytes)
         }
+        switch StringFieldCheck.check(bytes, M.cDescriptor) {
+        case .fine:
+            break
+        case .violation(let violation):
+            throw .invalidString(
+                messageType: M.protoName,
+                field: violation.field,
+                problem: violation.problem == .nul
+                    ? "contains a NUL character (U+0000), which is not allowed in a string"
+                    : "is not valid UTF-8"
+            )
+        case .tooDeep:
+            throw .malformed(messageType: M.protoName)
+        }
         let arena = Arena.make(budget: limits.maxAllocationBytes, inlineBytes: min(4096, 256 + bytes.count * 2))
         let unmanaged = Unmanaged.passUnretained(arena)
         var allocator = ProtobufCAllocator(

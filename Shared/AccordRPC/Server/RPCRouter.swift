@@ -110,6 +110,8 @@ func decode<M: ProtoMessage>(_ type: M.Type, from bytes: ByteBuffer, limits: Dec
         throw RPCError(.resourceExhausted, "decoding the message needed more than \(limit) bytes")
     case .failure(.malformed(let type)):
         throw RPCError(.invalidArgument, "the message is not a valid \(type)")
+    case .failure(.invalidString(_, let field, let problem)):
+        throw RPCError.invalidArgument(field: field, problem)
     }
 }
 
