@@ -30,22 +30,48 @@ public enum ICESheet {
         }
     }
 
+    /// A row longer than this (in bytes, line breaks inside quotes included) is refused; ICE's
+    /// rows are a few hundred bytes.
+    public static let maxRowBytes = 4096
+
+    /// What a sheet's file holds: its rows, and the lines that cannot be rows, with why.
+    public struct Reading: Sendable {
+        public var rows: [SheetRow]
+        public var refused: [(line: UInt32, reason: String)]
+    }
+
     /// The rows of a sheet; fails when the header lacks a column every sheet has.
     public static func rows(csv text: String) throws -> [SheetRow] {
-        var records = CSV.records(text)
+        try self.read(csv: Array(text.utf8)).rows
+    }
+
+    /// The rows of a sheet's file, each row checked on its own: one that is not UTF-8, holds a
+    /// NUL or is longer than ``maxRowBytes`` is refused with its line, and the others are read.
+    /// Fails for an empty file, a header that cannot be read, or one that lacks a column every
+    /// sheet has.
+    public static func read(csv bytes: [UInt8]) throws -> Reading {
+        var records = CSV.records(bytes: bytes, maxRecordBytes: Self.maxRowBytes)
         guard !records.isEmpty else { throw Failure(description: "the file is empty") }
-        let header = records.removeFirst().fields.map { Self.trimmed($0).uppercased() }
+        let first = records.removeFirst()
+        if let problem = first.problem { throw Failure(description: "line 1, the header, \(problem)") }
+        let header = first.fields.map { Self.trimmed($0).uppercased() }
         for required in ["STATE", "LAW ENFORCEMENT AGENCY", "TYPE", "COUNTY", "SUPPORT TYPE"]
         where !header.contains(required) {
             throw Failure(description: "the header has no \(required) column")
         }
-        return records.compactMap { record in
-            guard record.fields.contains(where: { !Self.trimmed($0).isEmpty }) else { return nil }  // blank line
+        var reading = Reading(rows: [], refused: [])
+        for record in records {
+            if let problem = record.problem {
+                reading.refused.append((UInt32(record.line), "the row \(problem)"))
+                continue
+            }
+            guard record.fields.contains(where: { !Self.trimmed($0).isEmpty }) else { continue }  // blank line
             var row = SheetRow(line: UInt32(record.line))
             for (index, name) in header.enumerated() where index < record.fields.count {
                 self.set(record.fields[index], column: name, in: &row)
             }
-            return row
+            reading.rows.append(row)
         }
+        return reading
     }
 }

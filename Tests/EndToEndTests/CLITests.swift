@@ -225,6 +225,26 @@ struct CLITests {
         #expect(rejections?.first?["line"] as? Int == 545)
         let missing = try set.accord(["import", "ice-sheet", "/nonexistent.csv"], as: "program-office")
         #expect(missing.status != 0 && missing.errors.contains("cannot read /nonexistent.csv"))
+        // Rows that cannot be read are refused by line and the others taken: the sheet's first
+        // five rows, the third with a byte that is not UTF-8, the fourth with a NUL, the fifth
+        // padded past the row limit.
+        let lines = try Array(Data(contentsOf: URL(fileURLWithPath: sheet))).split(separator: 0x0A).prefix(6)
+            .map { Array($0.last == 0x0D ? $0.dropLast() : $0) }
+        var broken = lines[0] + [0x0A] + lines[1] + [0x0A] + lines[2] + [0x0A]
+        broken += Array(lines[3].prefix(12)) + [0xFF] + lines[3].dropFirst(12) + [0x0A]
+        broken += Array(lines[4].prefix(12)) + [0x00] + lines[4].dropFirst(12) + [0x0A]
+        broken += lines[5] + Array(repeating: UInt8(ascii: " "), count: 5000) + [0x0A]
+        let brokenFile = "\(set.data)/broken.csv"
+        try Data(broken).write(to: URL(fileURLWithPath: brokenFile))
+        let partly = try set.accord(["import", "ice-sheet", brokenFile], as: "program-office")
+        #expect(partly.status == 0, "\(partly.errors)")
+        #expect(partly.output.contains("broken: 5 rows read, 0 imported, 2 unchanged, 3 rejected"), "\(partly.output)")
+        #expect(partly.output.contains("line 4: the row is not valid UTF-8"), "\(partly.output)")
+        #expect(partly.output.contains("line 5: the row holds a NUL character (U+0000)"), "\(partly.output)")
+        #expect(partly.output.contains("line 6: the row is longer than the limit of 4096 bytes"), "\(partly.output)")
+        try Data(lines[0] + [0x0A]).write(to: URL(fileURLWithPath: brokenFile))
+        let headerOnly = try set.accord(["import", "ice-sheet", brokenFile], as: "program-office")
+        #expect(headerOnly.status != 0 && headerOnly.errors.contains("no rows"), "\(headerOnly.errors)")
         // Supervision killed: the dossier still comes, partial, naming what is missing.
         let supervision = set.processes["supervision"]!
         kill(supervision.processIdentifier, SIGKILL)

@@ -425,7 +425,11 @@ struct ImportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ice-sheet",
             abstract: "Import an ICE sheet (CSV): participating agencies, or pending ones with --pending.",
-            discussion: "Rows go in chunks of 1,000; every row that cannot be taken is listed with its line and reason."
+            discussion: """
+                Rows go in chunks of 1,000; every row that cannot be taken is listed with its line and reason, \
+                and the others are imported. A row that is not UTF-8, holds a NUL character or is longer than \
+                \(ICESheet.maxRowBytes) bytes cannot be read, and is listed so.
+                """
         )
         @OptionGroup var gateway: GatewayOptions
         @Argument(help: "The CSV file.") var file: String
@@ -436,15 +440,27 @@ struct ImportCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: self.file) else {
                 throw ValidationError("cannot read \(self.file)")
             }
-            let rows: [SheetRow]
+            let reading: ICESheet.Reading
             do {
-                rows = try ICESheet.rows(csv: String(decoding: data, as: UTF8.self))
+                reading = try ICESheet.read(csv: [UInt8](data))
             } catch {
                 throw ValidationError("\(self.file): \(error)")
             }
+            let rows = reading.rows
+            guard !rows.isEmpty || !reading.refused.isEmpty else {
+                throw ValidationError("\(self.file): no rows: the file holds the header and nothing else")
+            }
             let name = self.sheet ?? URL(fileURLWithPath: self.file).deletingPathExtension().lastPathComponent
             let terminal = isatty(STDERR_FILENO) != 0 && !self.gateway.json
-            var total = ImportSheetResponse(read: 0, imported: 0, unchanged: 0, rejected: 0)
+            // Rows that could not be read are counted and listed beside those intake refuses.
+            let unreadable = UInt32(reading.refused.count)
+            var total = ImportSheetResponse(
+                read: unreadable,
+                imported: 0,
+                unchanged: 0,
+                rejected: unreadable,
+                rejections: reading.refused.map { RowRejection(line: $0.line, reason: $0.reason) }
+            )
             var sent = 0
             for start in stride(from: 0, to: rows.count, by: 1000) {
                 let chunk = Array(rows[start..<min(start + 1000, rows.count)])
@@ -468,6 +484,7 @@ struct ImportCommand: AsyncParsableCommand {
                 }
             }
             if terminal { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+            total.rejections.sort { ($0.line ?? 0) < ($1.line ?? 0) }
             if self.gateway.json {
                 let rejections = JSONValue.array(
                     total.rejections.map { .object([("line", .of($0.line ?? 0)), ("reason", .of($0.reason ?? ""))]) }
