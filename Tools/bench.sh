@@ -30,9 +30,12 @@ trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 port=17409
 baseline_port=17410
 
-if part echo || part micro || part gateway; then
+if part echo || part micro; then
     echo "building Benchmarks/ (release)..." >&2
     (cd "$root/Benchmarks" && swift build -c release >&2)
+elif part gateway; then
+    echo "building Benchmarks/ NIORelayBaseline (release)..." >&2
+    (cd "$root/Benchmarks" && swift build -c release --product NIORelayBaseline >&2)
 fi
 baseline="$root/Benchmarks/.build/release/NIOEchoBaseline"
 
