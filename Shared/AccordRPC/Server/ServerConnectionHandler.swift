@@ -78,6 +78,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// When the connection last became idle (no call in progress); nil while calls run.
     private var idleSince: NIODeadline?
     private var context: ChannelHandlerContext!
+    /// The connection's loop, kept after the context is let go.
+    private var eventLoop: (any EventLoop)!
     /// Where handler tasks run: this connection's event loop, unless configured otherwise.
     private var executor: EventLoopTaskExecutor?
     private var logger: Logger
@@ -100,10 +102,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.eventLoop = context.eventLoop
         if self.shared.configuration.runsHandlersOnEventLoop {
             self.executor = EventLoopTaskExecutor(context.eventLoop)
         }
         if context.channel.isActive { self.start(context: context) }
+    }
+
+    /// The context holds this handler: letting go of it here frees both (and the connection's
+    /// buffers) once the channel is gone; every use after this point finds no context.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -348,7 +357,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         _ payload: ByteBuffer
     ) -> Task<Void, Never>? {
         if case .forward(let forwarder) = route.handler {
-            let reply = CallReply(connection: NIOLoopBound(self, eventLoop: self.context.eventLoop), callID: id)
+            let reply = CallReply(connection: NIOLoopBound(self, eventLoop: self.eventLoop), callID: id)
             forwarder.forward(
                 ForwardedCall(
                     method: call.method,
@@ -374,7 +383,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             maxMessageBytes: self.shared.configuration.limits.maxMessageBytes,
             maxAllocationBytes: self.shared.configuration.limits.maxDecodeAllocationBytes
         )
-        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         let interceptors = self.shared.interceptors
         switch route.handler {
         case .unary(let handler):
@@ -455,19 +464,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     fileprivate func streamSend(_ id: UInt32, _ message: ByteBuffer) -> EventLoopFuture<Void> {
         guard self.calls[id] != nil else {
-            return self.context.eventLoop.makeFailedFuture(CancellationError())
+            return self.eventLoop.makeFailedFuture(CancellationError())
         }
         self.writeMessage(id, message)
         self.scheduleFlush()
-        guard !self.context.channel.isWritable else { return self.context.eventLoop.makeSucceededVoidFuture() }
-        let promise = self.context.eventLoop.makePromise(of: Void.self)
+        guard self.context?.channel.isWritable == false else { return self.eventLoop.makeSucceededVoidFuture() }
+        let promise = self.eventLoop.makePromise(of: Void.self)
         self.writabilityWaiters.append(promise)
         return promise.futureResult
     }
 
     private func armDeadlines(_ deadline: NIODeadline) {
-        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        self.deadlines.arm(deadline, on: self.context.eventLoop) { loopBound.value.expireDue() }
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.deadlines.arm(deadline, on: self.eventLoop) { loopBound.value.expireDue() }
     }
 
     /// Ends the calls whose deadline has passed; sets the timer for the next.
@@ -542,7 +551,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func callEnded() {
         guard self.calls.isEmpty else { return }
         if case .draining = self.state {
-            self.close(context: self.context)
+            self.closeConnection()
         } else {
             self.armIdleTimer()
         }
@@ -573,8 +582,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .writeNow:
             self.flushNow()
         case .scheduleWrite:
-            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-            self.context.eventLoop.execute { loopBound.value.flushNow() }
+            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+            self.eventLoop.execute { loopBound.value.flushNow() }
         case .wait:
             break
         }
@@ -602,14 +611,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// otherwise sets itself again for the time that is left.
     private func armIdleTimer() {
         guard case .open = self.state else { return }
-        self.idleSince = self.context.eventLoop.now
+        self.idleSince = self.eventLoop.now
         guard self.idleTimer == nil else { return }
         self.scheduleIdleCheck(in: self.shared.configuration.timeouts.idle)
     }
 
     private func scheduleIdleCheck(in delay: TimeAmount) {
-        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        self.idleTimer = self.context.eventLoop.scheduleTask(in: delay) {
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.idleTimer = self.eventLoop.scheduleTask(in: delay) {
             loopBound.value.checkIdle()
         }
     }
@@ -617,11 +626,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func checkIdle() {
         self.idleTimer = nil
         guard case .open = self.state, let idleSince = self.idleSince, self.calls.isEmpty else { return }
-        let left = idleSince + self.shared.configuration.timeouts.idle - self.context.eventLoop.now
+        let left = idleSince + self.shared.configuration.timeouts.idle - self.eventLoop.now
         guard left <= .zero else { return self.scheduleIdleCheck(in: left) }
         self.logger.debug("Closing idle connection")
         self.sendGoAway(.idleTimeout, "connection was idle")
-        self.close(context: self.context)
+        self.closeConnection()
     }
 
     private func drain(reason: String) {
@@ -630,9 +639,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             self.state = .draining
             self.sendGoAway(.noError, reason)
             self.idleTimer?.cancel()
-            if self.calls.isEmpty { self.close(context: self.context) }
+            if self.calls.isEmpty { self.closeConnection() }
         case .awaitingPreface:
-            self.close(context: self.context)
+            self.closeConnection()
         case .draining, .closed:
             return
         }
@@ -648,13 +657,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         for (_, call) in self.calls {
             call.stop()
         }
-        self.close(context: self.context)
+        self.closeConnection()
     }
 
     private func sendGoAway(_ code: GoAwayCode, _ reason: String) {
         let goAway = GoAway(lastCallID: self.lastCallID, code: code, reason: reason)
         self.outbound.writeFrame(type: .goAway, callID: 0) { goAway.encode(into: &$0) }
         self.flushNow()
+    }
+
+    private func closeConnection() {
+        guard let context = self.context else { return }
+        self.close(context: context)
     }
 
     private func close(context: ChannelHandlerContext) {
