@@ -144,8 +144,8 @@ struct SimulatedClockJourneyTests {
         )
         // Supervision hears of the certification through qualification's outbox; until then the
         // authorization is refused (the refusals are kept, in order, for the failure's message).
-        // An attempt whose answer was lost (it timed out here while supervision committed) shows
-        // as ALREADY_EXISTS on the next: the authorization is then read back, and the history printed.
+        // ALREADY_EXISTS means it was granted already: it is read back and printed (seen under a
+        // full make test, even on the first attempt, and not yet explained).
         let refusals = Mutex<[String]>([])
         let granted = try await SupervisionProcessTests.eventually {
             do {
@@ -159,13 +159,13 @@ struct SimulatedClockJourneyTests {
                     )
                 )
             } catch let error as RPCError where error.code == .alreadyExists {
-                print(
-                    "authorization granted by an attempt whose answer was lost; refusals before: \(refusals.withLock { $0 })"
-                )
-                return try await journey.call(
+                let found = try await journey.call(
                     SupervisionMethods.getAuthorization,
                     GetAuthorizationRequest(officerId: officerID)
                 )
+                let before = refusals.withLock { $0 }
+                print("authorization found already granted (\(error)); refusals before: \(before); \(found)")
+                return found
             } catch {
                 refusals.withLock { if $0.last != "\(error)" { $0.append("\(error)") } }
                 throw error
@@ -174,7 +174,9 @@ struct SimulatedClockJourneyTests {
         let authority = try #require(granted, "not authorized within 30 s: \(refusals.withLock { $0 })")
         let grantedAt = try #require(authority.authorizedAtMs)
         #expect(grantedAt >= start.startMilliseconds && authority.expiresAtMs == grantedAt + 730 * Self.day)
-        #expect(try await journey.act(officerID, at: try await journey.now()).decision == .accepted)
+        // Not before the grant: the clocks the gateway reports may trail supervision's by a moment.
+        let firstAct = max(try await journey.now(), grantedAt)
+        #expect(try await journey.act(officerID, at: firstAct).decision == .accepted, "\(authority)")
         // The CLI's "now" (the default of --at) is the deployment's time, not the machine's: not late.
         let recorded = try set.accord(
             [
