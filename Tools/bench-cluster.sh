@@ -84,9 +84,12 @@ run_set() { # NAME REPLICAS POSTGRES(yes|no)
         done
     done
     # shellcheck disable=SC2046
-    local token
-    token=$("$bin/accord-gateway" create-token --data-dir "$dir/0" $(storage gateway) --role operator --name bench \
-        2>/dev/null)
+    local token operator_token
+    token=$("$bin/accord-gateway" create-token --data-dir "$dir/0" $(storage gateway) --role program-office \
+        --name bench 2>/dev/null)
+    # shellcheck disable=SC2046
+    operator_token=$("$bin/accord-gateway" create-token --data-dir "$dir/0" $(storage gateway) --role operator \
+        --name bench 2>/dev/null)
     local gateway
     gateway=$(free_port)
     # shellcheck disable=SC2046
@@ -97,16 +100,17 @@ run_set() { # NAME REPLICAS POSTGRES(yes|no)
     names+=("gateway")
     wait_port "$gateway"
     local first_intake=${ports[intake]%%,*} first_qualification=${ports[qualification]%%,*}
-    local first_supervision=${ports[supervision]%%,*}
     echo "$name: seeding..." >&2
     quiet "$bin/accord-load" submit --target "$first_intake" --seed-agencies 2000 --duration 1s --warmup 0s
     quiet "$bin/accord-load" compliance --target "$first_qualification" --intake "$first_intake" --seed-officers 5000 \
         --duration 1s --warmup 0s
-    quiet "$bin/accord-load" act --target "$first_supervision" --seed-agreements 200 --seed-officers 5000 \
-        --duration 1s --warmup 0s
+    # Through the gateway: the agreements' agencies are intake's, each given a token to act with.
+    quiet "$bin/accord-load" act --target "127.0.0.1:$gateway" --token "$token" --operator-token "$operator_token" \
+        --seed-agreements 200 --seed-officers 5000 --duration 1s --warmup 0s
     echo "$name: mixed day..." >&2
     for _ in $(seq "$runs"); do
-        "$bin/accord-load" mixed --target "127.0.0.1:$gateway" --token "$token" --seed-agreements 200 \
+        "$bin/accord-load" mixed --target "127.0.0.1:$gateway" --token "$token" --operator-token "$operator_token" \
+            --seed-agreements 200 \
             --seed-officers 5000 --concurrency 64 --duration "${seconds}s" --warmup 1s --max-error-rate 1 --json \
             | python3 -c "import json,sys; r=json.load(sys.stdin); r['set']='$name'; print(json.dumps(r))" \
             >> "$out/mixed.jsonl"

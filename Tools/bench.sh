@@ -232,7 +232,7 @@ qualification=$!
 taskset -c 0 "$bin/accord-supervision" --port 17403 --admin-port off --log-level warning --data-dir "$gateway_data" \
     --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:17402 --intake 127.0.0.1:17401 &
 supervision=$!
-token=$("$bin/accord-gateway" create-token --data-dir "$gateway_data" --role operator --name bench 2>/dev/null)
+token=$("$bin/accord-gateway" create-token --data-dir "$gateway_data" --role program-office --name bench 2>/dev/null)
 taskset -c 0 "$bin/accord-gateway" --port 17400 --admin-port off --log-level warning --data-dir "$gateway_data" \
     --intake 127.0.0.1:17401 --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
 gateway=$!
@@ -303,7 +303,10 @@ qualification=$!
 taskset -c 0 "$bin/accord-supervision" --port 17403 --admin-port off --log-level warning --data-dir "$mixed_data" \
     --rules-dir "$root/seeds/rules" --qualification 127.0.0.1:17402 --intake 127.0.0.1:17401 &
 supervision=$!
-token=$("$bin/accord-gateway" create-token --data-dir "$mixed_data" --role operator --name bench 2>/dev/null)
+# The program office runs the day; an agency records its own actions, with a token the operator's
+# gives it (docs/OPERATIONS.md, "Who may do what").
+token=$("$bin/accord-gateway" create-token --data-dir "$mixed_data" --role program-office --name bench 2>/dev/null)
+operator_token=$("$bin/accord-gateway" create-token --data-dir "$mixed_data" --role operator --name bench 2>/dev/null)
 taskset -c 0 "$bin/accord-gateway" --port 17400 --admin-port off --log-level warning --data-dir "$mixed_data" \
     --intake 127.0.0.1:17401 --qualification 127.0.0.1:17402 --supervision 127.0.0.1:17403 &
 gateway=$!
@@ -315,9 +318,9 @@ taskset -c 1 "$bin/accord-load" submit --target 127.0.0.1:17401 --seed-agencies 
 taskset -c 1 "$bin/accord-load" compliance --target 127.0.0.1:17402 --intake 127.0.0.1:17401 --seed-officers 100000 \
     --duration 1s --warmup 0s \
     --max-error-rate 1 --json > /dev/null
-taskset -c 1 "$bin/accord-load" act --target 127.0.0.1:17403 --seed-agreements 1000 --seed-officers 100000 \
-    --duration 1s --warmup 0s --max-error-rate 1 --json > /dev/null
-mixed=(--target 127.0.0.1:17400 --token "$token" --seed-agreements 1000 --seed-officers 100000)
+mixed=(--target 127.0.0.1:17400 --token "$token" --operator-token "$operator_token" --seed-agreements 1000
+    --seed-officers 100000)
+taskset -c 1 "$bin/accord-load" act "${mixed[@]}" --duration 1s --warmup 0s --max-error-rate 1 --json > /dev/null
 for _ in $(seq "$runs"); do
     taskset -c 1 "$bin/accord-load" mixed "${mixed[@]}" --concurrency 64 --duration "${seconds}s" --warmup 1s \
         --max-error-rate 1 --json >> "$out/mixed.jsonl"

@@ -2,6 +2,8 @@
 # A scripted walk through the whole 287(g) lifecycle with the accord CLI, against a running set
 # (make run): outreach, request, evaluation, nomination, training, certification, agreement,
 # authorization, actions, review, complaint, report, audit verification. Prints each step.
+# Each step runs as the role that does it (docs/OPERATIONS.md, "Who may do what"): the program
+# office, the agency (a token the operator makes for it), the supervisor, the auditor.
 # Usage: Tools/demo.sh BIN_DIR   (reads the demo tokens from data/tokens.env)
 set -euo pipefail
 bin=${1:?usage: demo.sh BIN_DIR}
@@ -25,24 +27,27 @@ step "An agency registers (it runs a jail)"
 agency=$(as "$office" agency register --state TX --name "Demo County $run Sheriff's Office" --type county \
     --county "Demo County" --jail --capacity 350 --json | field id)
 echo "agency $agency"
+step "The operator gives the agency's coordinator a token of its own"
+agency_token=$(as "$ACCORD_TOKEN_OPERATOR" token create --role agency --scope "$agency" \
+    --name "Demo County coordinator" --json | field token)
 step "It corrects its record: a new wing, and the ORI is not known yet"
-as "$office" agency update "$agency" --capacity 420 --clear ori --reason "new wing opened"
+as "$agency_token" agency update "$agency" --capacity 420 --clear ori --reason "new wing opened"
 
 step "It asks for a Jail Enforcement Model agreement with ICE, with the sheriff's consent"
-request=$(as "$office" request submit --agency "$agency" --model JEM --partner ICE --official "Sheriff Dana Cruz" \
+request=$(as "$agency_token" request submit --agency "$agency" --model JEM --partner ICE --official "Sheriff Dana Cruz" \
     --office Sheriff --consented-on "$today" --encounters 800 --capacity 300 --officers 4 --json | field id)
 echo "request $request"
 
 step "Qualification evaluates it"
 for _ in $(seq 50); do
-    status=$(as "$office" request show "$request" --json | field status)
+    status=$(as "$agency_token" request show "$request" --json | field status)
     [ "$status" = REQUEST_STATUS_QUALIFIED ] || [ "$status" = REQUEST_STATUS_DEFICIENT ] && break
     sleep 0.2
 done
-as "$office" request show "$request"
+as "$agency_token" request show "$request"
 
-step "An officer is nominated, vetted, trained and certified"
-officer=$(as "$office" officer nominate --agency "$agency" --model JEM --name "Officer Sam Ortiz" --citizen \
+step "The agency nominates an officer; the program office vets, trains and certifies them"
+officer=$(as "$agency_token" officer nominate --agency "$agency" --model JEM --name "Officer Sam Ortiz" --citizen \
     --sworn-since 2016-04-01 --json | field id)
 as "$office" officer background "$officer" --result favorable --on "$today" > /dev/null
 as "$office" officer enroll "$officer" > /dev/null
@@ -54,7 +59,7 @@ as "$office" officer certify "$officer"
 
 step "The program office offers the agreement; both parties sign"
 agreement=$(as "$office" agreement offer --request "$request" --office "ERO Houston" --json | field id)
-as "$office" agreement sign "$agreement" --party agency --by "Sheriff Dana Cruz" > /dev/null
+as "$agency_token" agreement sign "$agreement" --party agency --by "Sheriff Dana Cruz" > /dev/null
 as "$office" agreement sign "$agreement" --party federal --by "Field Office Director"
 
 step "A federal supervisor is assigned; the officer is authorized"
@@ -63,9 +68,9 @@ as "$office" supervisor assign "$supervisor" --agreement "$agreement" > /dev/nul
 as "$office" authorize "$officer" --credential "CR-$run"
 
 step "The officer records a detainer; a WSO-only function is refused"
-action=$(as "$office" action record --officer "$officer" --function detainer --place jail --subject "BK-$run" \
+action=$(as "$agency_token" action record --officer "$officer" --function detainer --place jail --subject "BK-$run" \
     --outcome "detainer issued" --json | field id)
-as "$office" action record --officer "$officer" --function warrantless-arrest --place field --subject "BK-$run-2" \
+as "$agency_token" action record --officer "$officer" --function warrantless-arrest --place field --subject "BK-$run-2" \
     || echo "(refused, as the JEM model does not delegate it)"
 
 step "The supervisor reviews the detainer"
@@ -81,12 +86,12 @@ as "$office" complaint list --agency "$agency"
 
 step "The agreement is renewed: once both sign, the officer keeps authority under the renewal"
 renewal=$(as "$office" agreement renew "$agreement" --json | field id)
-as "$office" agreement sign "$renewal" --party agency --by "Sheriff Dana Cruz" > /dev/null
+as "$agency_token" agreement sign "$renewal" --party agency --by "Sheriff Dana Cruz" > /dev/null
 as "$office" agreement sign "$renewal" --party federal --by "ERO Houston Field Office Director" | tail -1
 agreement=$renewal
 
 step "The agency's dossier"
-as "$office" dossier "$agency"
+as "$agency_token" dossier "$agency"
 
 step "The program report"
 as "$ACCORD_TOKEN_AUDITOR" report | head -40

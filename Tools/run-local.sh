@@ -128,7 +128,7 @@ if $first_run; then
         # ICE's lists do not say which agencies run a jail; a JEM officer serves in one.
         demo agency update ag_1 --jail true --reason "runs the county jail (demo)"
         for name in "Demo Officer Avery Hill" "Demo Officer Jordan Reyes"; do
-            officer=$(demo officer nominate --agency ag_1 --model JEM --name "$name" --citizen --sworn-since 2015-06-01 --json \
+            officer=$(ACCORD_TOKEN="$ACCORD_TOKEN_AGENCY" "$bin/accord" officer nominate --agency ag_1 --model JEM --name "$name" --citizen --sworn-since 2015-06-01 --json \
                 | grep -o '"id": "of_[0-9]*"' | cut -d'"' -f4)
             demo officer background "$officer" --result favorable --on "$today"
             demo officer enroll "$officer"

@@ -236,18 +236,10 @@ public final class GatewayService: Sendable {
         for pool in self.backends.all { await pool.close() }
     }
 
-    // MARK: Tokens (operators only)
-
-    func requireOperator(_ context: ServerContext, _ action: String) throws -> Principal {
-        let principal = try self.caller(context)
-        guard principal.role == .operator else {
-            throw RPCError(.permissionDenied, "\(principal.header) may not \(action): operators do")
-        }
-        return principal
-    }
+    // MARK: Tokens (operators only: AccessPolicy)
 
     func createToken(_ request: CreateTokenRequest, _ context: ServerContext) async throws -> CreateTokenResponse {
-        let principal = try self.requireOperator(context, "create tokens")
+        let principal = try self.caller(context)
         guard let role = request.role else { throw RPCError.invalidArgument(field: "role", "is required") }
         try await self.requireScopeExists(role: role, scope: request.scope, context)
         let created = try await self.tokens.create(
@@ -272,7 +264,11 @@ public final class GatewayService: Sendable {
         if role == "agency", !scope.hasPrefix("ag_") {
             throw RPCError.invalidArgument(field: "scope", "\(scope) is not an agency id (ag_…)")
         }
-        let options = try self.forwardOptions(context)
+        // Looked up as a reader: the operator who mints the token may not read program records.
+        let options = try self.forwardOptions(
+            context,
+            principal: Principal(role: .auditor, name: "gateway: token scope")
+        )
         do {
             switch role {
             case "agency":
@@ -300,12 +296,12 @@ public final class GatewayService: Sendable {
     }
 
     func listTokens(_ request: ListTokensRequest, _ context: ServerContext) async throws -> ListTokensResponse {
-        _ = try self.requireOperator(context, "list tokens")
+        _ = try self.caller(context)
         return ListTokensResponse(tokens: self.tokens.list(includeRevoked: request.includeRevoked ?? false))
     }
 
     func revokeToken(_ request: RevokeTokenRequest, _ context: ServerContext) async throws -> TokenInfo {
-        let principal = try self.requireOperator(context, "revoke tokens")
+        let principal = try self.caller(context)
         guard let id = request.tokenId else { throw RPCError.invalidArgument(field: "token_id", "is required") }
         let info = try await self.tokens.revoke(id: id)
         context.logger.notice("Token revoked", metadata: ["token": "\(id)", "by": "\(principal)"])

@@ -300,8 +300,8 @@ public final class TokenStore: Sendable {
     }
 }
 
-/// Authenticates every call but health by its bearer token (`authorization: Bearer …`) and
-/// establishes the token's principal for the handlers.
+/// Authenticates every call but health by its bearer token (`authorization: Bearer …`), holds
+/// the token's role to the ``AccessPolicy`` matrix and establishes its principal for the handlers.
 public struct BearerAuthenticator: ServerInterceptor {
     let tokens: TokenStore
 
@@ -315,6 +315,7 @@ public struct BearerAuthenticator: ServerInterceptor {
     ) async throws -> Result {
         if context.method.hasPrefix("/accord.v1.Health/") { return try await next(context) }
         let principal = try await self.tokens.authenticate(String(try Self.bearerToken(context.metadata)))
+        try AccessPolicy.require(principal, calling: context.method)
         var context = context
         context.setPrincipal(principal)
         return try await next(context)

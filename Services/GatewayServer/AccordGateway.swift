@@ -13,7 +13,7 @@ struct AccordGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accord-gateway",
         abstract: "Accord gateway: the front door that authenticates, routes and fans out to the services.",
-        subcommands: [Serve.self, CreateToken.self],
+        subcommands: [Serve.self, CreateToken.self, PrintAccessMatrix.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -116,6 +116,18 @@ extension Serve {
                 fallback: "127.0.0.1:7403"
             )
         )
+    }
+}
+
+struct PrintAccessMatrix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "access-matrix",
+        abstract: "Print who may call what (role by method) as this build enforces it, as a Markdown table.",
+        discussion: "yes: every record the method covers; own: the caller's own agency, or what it supervises."
+    )
+
+    func run() {
+        print(AccessMatrix.markdown, terminator: "")
     }
 }
 

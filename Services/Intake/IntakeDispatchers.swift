@@ -27,7 +27,7 @@ extension OutboxDispatcher where Item == PendingEvaluation {
         self.init(
             name: "evaluations to qualification",
             endpoints: qualification,
-            speakingAs: Principal(role: .operator, name: "intake"),
+            speakingAs: Principal(role: .programOffice, name: "intake"),
             internalCredential: internalCredential,
             settings: settings,
             logger: service.logger,

@@ -13,13 +13,6 @@ extension IntakeService {
         return principal
     }
 
-    /// Only the program office and operators do this.
-    func requireProgramOffice(_ principal: Principal, _ action: String) throws {
-        guard principal.role == .programOffice || principal.role == .operator else {
-            throw RPCError(.permissionDenied, "\(principal.header) may not \(action): the program office does")
-        }
-    }
-
     /// Reading (`write` false) or changing the records of one agency.
     func requireAgencyAccess(_ principal: Principal, agencyRowid: Int64, write: Bool) throws {
         switch principal.role {

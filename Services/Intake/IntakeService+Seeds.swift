@@ -24,7 +24,7 @@ extension IntakeService {
                 let chunk = Array(rows[start..<min(start + Self.maxRowsPerImport, rows.count)])
                 let context = ServerContext.local(
                     method: IntakeMethods.importSheet.path,
-                    principal: Principal(role: .operator, name: "seed"),
+                    principal: Principal(role: .programOffice, name: "seed"),
                     logger: self.logger
                 )
                 let answer = try await self.importSheet(

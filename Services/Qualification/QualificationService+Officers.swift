@@ -28,13 +28,6 @@ extension QualificationService {
         return principal
     }
 
-    /// Vetting and training are recorded by the program office and supervisors.
-    func requireVetting(_ principal: Principal, _ action: String) throws {
-        guard [.programOffice, .supervisor, .operator].contains(principal.role) else {
-            throw RPCError(.permissionDenied, "\(principal.header) may not \(action)")
-        }
-    }
-
     func requireSees(_ principal: Principal, agencyID: String, write: Bool) throws {
         if principal.role == .agency && principal.scope != agencyID {
             throw RPCError(
@@ -91,9 +84,6 @@ extension QualificationService {
         guard let officer = request.officer else { throw RPCError.invalidArgument(field: "officer", "is required") }
         let nominee = try self.validateNominee(officer)
         try self.requireSees(principal, agencyID: nominee.agencyID, write: true)
-        guard principal.role != .supervisor else {
-            throw RPCError(.permissionDenied, "supervisors do not nominate officers")
-        }
         let substitutes = try request.substitutes.map { try Self.officerRowid($0, field: "substitutes") }
         try await self.requireAgencyHolds(nominee)
         return try await self.store.nominate(nominee, substituting: substitutes, self.stamp(principal)) { replaced in
@@ -140,7 +130,6 @@ extension QualificationService {
 
     func recordBackground(_ request: RecordBackgroundRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
-        try self.requireVetting(principal, "record background investigations")
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         guard let result = request.result, result.isKnownAndSpecified else {
             throw RPCError.invalidArgument(field: "result", "is FAVORABLE or UNFAVORABLE")
@@ -173,7 +162,6 @@ extension QualificationService {
 
     func setComplaintFlag(_ request: SetComplaintFlagRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
-        try self.requireVetting(principal, "flag complaints")
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         guard let pending = request.pending else { throw RPCError.invalidArgument(field: "pending", "is required") }
         let reason = try Self.text(request.reason, field: "reason", max: 1000)
@@ -186,7 +174,6 @@ extension QualificationService {
 
     func enroll(_ request: EnrollOfficerRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
-        try self.requireVetting(principal, "enroll officers")
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         return try await self.store.changeOfficer(rowid: rowid, self.stamp(principal)) { officer in
             try Self.requireNominated(officer)
@@ -199,7 +186,6 @@ extension QualificationService {
 
     func recordExam(_ request: RecordExamAttemptRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
-        try self.requireVetting(principal, "record exams")
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         let exam = try Self.text(request.exam, field: "exam", max: 64)
         guard let score = request.score, score <= 100 else {
@@ -253,7 +239,6 @@ extension QualificationService {
 
     func completeCourse(_ request: CompleteCourseRequest, _ context: ServerContext) async throws -> Officer {
         let principal = try self.caller(context)
-        try self.requireVetting(principal, "record training")
         let rowid = try Self.officerRowid(request.officerId, field: "officer_id")
         let completed = try self.pastDate(request.completedOn, field: "completed_on")
         guard let hours = request.hours, hours <= 2000 else {

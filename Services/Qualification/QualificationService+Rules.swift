@@ -4,8 +4,9 @@ import AccordServiceKit
 import Foundation
 import Logging
 
-/// Rule sets: the one read from files at start is recorded like a published one; an operator
-/// may publish a new one at run time; the most recently published is in force.
+/// Rule sets: the one read from files at start is recorded like a published one; at run time a
+/// program-office principal proposes a new one and another approves it; the most recently
+/// published is in force.
 extension QualificationService {
     static func info(_ rules: RuleSet, since: Int64) -> RuleSetInfo {
         RuleSetInfo(
@@ -44,10 +45,9 @@ extension QualificationService {
         return (published, latest.publishedAtMs)
     }
 
+    /// Proposes a rule set: it is checked now and kept until another principal approves it.
     func publishRules(_ request: PublishRulesRequest, _ context: ServerContext) async throws -> RuleSetInfo {
-        guard let principal = context.principal, principal.role == .operator else {
-            throw RPCError(.permissionDenied, "only an operator publishes rule sets")
-        }
+        let who = try Self.namedPrincipal(context, "propose a rule set")
         guard let program = request.programJson, !program.isEmpty else {
             throw RPCError.invalidArgument(field: "program_json", "is required")
         }
@@ -64,8 +64,7 @@ extension QualificationService {
             )
         }
         let now = self.clock.now()
-        let who = principal.description
-        try await self.store.recordRuleSet(
+        try await self.store.proposeRuleSet(
             RuleSetRecord(
                 version: rules.version,
                 programJSON: program,
@@ -73,11 +72,50 @@ extension QualificationService {
                 publishedBy: who,
                 publishedAtMs: now,
                 reason: request.reason
-            ),
-            ifNew: false
+            )
+        )
+        context.logger.notice("Rule set proposed", metadata: ["version": "\(rules.version)", "by": "\(who)"])
+        var info = Self.info(rules, since: now)
+        info.proposedBy = who
+        info.pending = true
+        return info
+    }
+
+    /// Puts a proposed rule set in force, approved by another principal than its proposer.
+    func approveRules(_ request: ApproveRulesRequest, _ context: ServerContext) async throws -> RuleSetInfo {
+        let who = try Self.namedPrincipal(context, "approve a rule set")
+        guard let version = request.version, !version.isEmpty else {
+            throw RPCError.invalidArgument(field: "version", "is required: the version PublishRules proposed")
+        }
+        let now = self.clock.now()
+        let record = try await self.store.approveRuleSet(version: version, by: who, at: now, reason: request.reason)
+        let rules = try RuleSet.parse(
+            programJSON: Data(record.programJSON.utf8),
+            stateLawCSV: record.stateLawCSV,
+            origin: "published"
         )
         self.rules.withLock { $0 = (rules, now) }
-        context.logger.notice("Rule set published", metadata: ["version": "\(rules.version)", "by": "\(who)"])
-        return Self.info(rules, since: now)
+        context.logger.notice(
+            "Rule set published",
+            metadata: ["version": "\(version)", "proposed by": "\(record.proposedBy ?? "")", "approved by": "\(who)"]
+        )
+        var info = Self.info(rules, since: now)
+        info.proposedBy = record.proposedBy
+        info.approvedBy = who
+        return info
+    }
+
+    /// Who proposes or approves a rule set: a principal with a name, since the two must differ.
+    static func namedPrincipal(_ context: ServerContext, _ action: String) throws -> String {
+        guard let principal = context.principal else {
+            throw RPCError(.unauthenticated, "the call carries no principal")
+        }
+        guard let name = principal.name, !name.isEmpty else {
+            throw RPCError(
+                .permissionDenied,
+                "\(principal.header) may not \(action) without a name: a rule set takes two named people"
+            )
+        }
+        return principal.description
     }
 }

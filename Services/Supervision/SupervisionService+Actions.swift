@@ -19,7 +19,6 @@ extension SupervisionService {
 
     func recordAction(_ request: RecordActionRequest, _ context: ServerContext) async throws -> DelegatedAction {
         let principal = try self.caller(context)
-        try self.require(principal, [.agency, .programOffice, .operator], "record delegated actions")
         let change = self.stamp(principal)
         let report = try self.validateReport(request.action, now: change.at)
         let outcome: Result<DelegatedAction, Refusal> = try await self.store.write { tx in
@@ -152,7 +151,6 @@ extension SupervisionService {
 
     func reviewAction(_ request: ReviewActionRequest, _ context: ServerContext) async throws -> DelegatedAction {
         let principal = try self.caller(context)
-        try self.require(principal, [.supervisor], "review actions: the officer's federal supervisor does")
         let rowid = try Self.rowid(request.actionId, prefix: "ac", field: "action_id", what: "an action")
         guard let review = request.review, [.approved, .returned, .rejected].contains(review) else {
             throw RPCError.invalidArgument(field: "review", "is APPROVED, RETURNED or REJECTED")
@@ -183,7 +181,6 @@ extension SupervisionService {
         -> DelegatedAction
     {
         let principal = try self.caller(context)
-        try self.require(principal, [.supervisor, .programOffice], "sign charging documents: a federal officer does")
         let rowid = try Self.rowid(request.actionId, prefix: "ac", field: "action_id", what: "an action")
         let signer = try Self.text(request.signedBy, field: "signed_by")!
         let change = self.stamp(principal, why: signer)
@@ -212,6 +209,9 @@ extension SupervisionService {
         let rowid = try Self.rowid(request.actionId, prefix: "ac", field: "action_id", what: "an action")
         let action = try await self.store.read { tx in try tx.requireAction(rowid) }
         try self.requireSees(principal, agencyID: action.agencyId ?? "", what: "actions")
+        if principal.role == .supervisor && action.supervisorId != principal.scope {
+            throw RPCError(.permissionDenied, "\(principal.header) sees only the actions it supervises")
+        }
         return action
     }
 

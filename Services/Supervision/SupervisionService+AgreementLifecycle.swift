@@ -11,7 +11,6 @@ extension SupervisionService {
 
     func suspendAgreement(_ request: SuspendAgreementRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
-        try self.require(principal, Self.programOffice, "suspend agreements")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let reason = try Self.text(request.reason, field: "reason", max: 1000)!
         guard let days = request.days, days > 0, days <= 3650 else {
@@ -41,7 +40,6 @@ extension SupervisionService {
 
     func reinstateAgreement(_ request: ReinstateAgreementRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
-        try self.require(principal, Self.programOffice, "reinstate agreements")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let reason = try Self.text(request.reason, field: "reason", max: 1000)!
         let change = self.stamp(principal, why: reason)
@@ -55,7 +53,6 @@ extension SupervisionService {
 
     func noticeTermination(_ request: NoticeTerminationRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
-        try self.require(principal, Self.programOffice, "give notice of termination")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let reason = try Self.text(request.reason, field: "reason", max: 1000)!
         let today = self.today
@@ -106,7 +103,6 @@ extension SupervisionService {
 
     func renewAgreement(_ request: RenewAgreementRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
-        try self.require(principal, Self.programOffice, "renew agreements")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let office = try Self.text(request.office, field: "office", optional: true)
         let reason = try Self.text(request.reason, field: "reason", max: 500, optional: true)
@@ -137,7 +133,6 @@ extension SupervisionService {
 
     func addAddendum(_ request: AddAddendumRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
-        try self.require(principal, Self.programOffice, "add addenda")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         guard let addendum = request.addendum else { throw RPCError.invalidArgument(field: "addendum", "is required") }
         let title = try Self.text(addendum.title, field: "addendum.title")!
@@ -153,7 +148,6 @@ extension SupervisionService {
 
     func recordReview(_ request: RecordReviewRequest, _ context: ServerContext) async throws -> Agreement {
         let principal = try self.caller(context)
-        try self.require(principal, Self.programOffice, "record reviews")
         let rowid = try Self.rowid(request.agreementId, prefix: "mo", field: "agreement_id", what: "an agreement")
         let today = self.today
         let reviewed = try Self.day(request.reviewedOn, field: "reviewed_on", default: today)

@@ -7,12 +7,10 @@ import NIOCore
 
 /// The program report as of any moment, and the audit trail's reads and verification.
 extension SupervisionService {
-    static let readers: Set<Principal.Role> = [.programOffice, .operator, .auditor]
     static var projectionDays: Int64 { ProjectionHorizon.days }
 
     func programReport(_ request: ProgramReportRequest, _ context: ServerContext) async throws -> ProgramReport {
-        let principal = try self.caller(context)
-        try self.require(principal, Self.readers, "read the program report")
+        _ = try self.caller(context)
         let now = self.clock.now()
         // A moment later today (the end of today, as a date means) is now: the day is not over.
         let asOf =
@@ -175,8 +173,7 @@ extension SupervisionService {
     // MARK: Audit trail
 
     func listAudit(_ request: ListAuditRequest, _ context: ServerContext) async throws -> ListAuditResponse {
-        let principal = try self.caller(context)
-        try self.require(principal, Self.readers, "read the audit trail")
+        _ = try self.caller(context)
         let filters = ["entity=\(request.entity ?? "")", "id=\(request.entityId ?? "")"]
         let size = try PageToken.size(request.page)
         let start = try PageToken.decode(request.page, filters: filters).afterRowid
@@ -188,8 +185,7 @@ extension SupervisionService {
     }
 
     func verifyAudit(_ request: VerifyAuditRequest, _ context: ServerContext) async throws -> VerifyAuditResponse {
-        let principal = try self.caller(context)
-        try self.require(principal, Self.readers, "verify the audit trail")
+        _ = try self.caller(context)
         let verdict = try await self.store.verifyAudit()
         if !verdict.intact {
             context.logger.error(

@@ -149,21 +149,12 @@ public final class SupervisionService: Sendable {
         return principal
     }
 
-    /// Only these roles do this.
-    func require(_ principal: Principal, _ roles: Set<Principal.Role>, _ action: String) throws {
-        guard roles.contains(principal.role) else {
-            throw RPCError(.permissionDenied, "\(principal.header) may not \(action)")
-        }
-    }
-
     /// An agency principal reads only its own records.
     func requireSees(_ principal: Principal, agencyID: String, what: String) throws {
         if principal.role == .agency && principal.scope != agencyID {
             throw RPCError(.permissionDenied, "\(principal.header) may not see \(what) of \(agencyID)")
         }
     }
-
-    static let programOffice: Set<Principal.Role> = [.programOffice, .operator]
 
     // MARK: Ids and fields
 

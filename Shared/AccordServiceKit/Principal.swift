@@ -47,6 +47,10 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     public var description: String { self.name.map { "\($0) (\(self.header))" } ?? self.header }
 
     public var canWrite: Bool { self.role != .auditor }
+
+    /// Who a call without a principal is on a server that trusts every caller (development and
+    /// in-process tests): not held to the access matrix, unscoped as the program office.
+    public static let unattributed = Principal(role: .programOffice, name: "unattributed")
 }
 
 /// Metadata keys of the trust between the gateway and the services.
@@ -147,8 +151,12 @@ extension ServerContext {
 /// Accepts the principal in `accord-principal` only from callers that present the internal
 /// credential, and refuses other calls with UNAUTHENTICATED. Health and echo stay open.
 ///
+/// The principal's role must be allowed the method by the ``AccessPolicy`` matrix; otherwise the
+/// call is refused with PERMISSION_DENIED before any handler runs.
+///
 /// Without a configured credential (development and tests) every caller is trusted: its asserted
-/// principal is taken as it is, and a call without one acts as the operator.
+/// principal is taken as it is (and held to the matrix), and a call without one is unattributed:
+/// it may call any method, acting as the program office where a handler checks a scope.
 public struct PrincipalInterceptor: ServerInterceptor {
     /// The credentials accepted (two during a rotation), read at each call; none trusts every caller.
     public let credentials: InternalCredentials
@@ -191,18 +199,24 @@ public struct PrincipalInterceptor: ServerInterceptor {
             guard let asserted else {
                 throw RPCError(.unauthenticated, "the call carries no \(TrustMetadata.principal)")
             }
-            guard Principal(header: asserted) != nil else {
+            guard let principal = Principal(header: asserted) else {
                 throw RPCError(.unauthenticated, "\(TrustMetadata.principal) \"\(asserted)\" is not role or role:scope")
             }
+            try AccessPolicy.require(principal, calling: context.method)
+            context.attributes[TrustMetadata.attribute] = asserted
+        } else if let asserted {
+            guard let principal = Principal(header: asserted) else {
+                throw RPCError(.unauthenticated, "\(TrustMetadata.principal) \"\(asserted)\" is not role or role:scope")
+            }
+            try AccessPolicy.require(principal, calling: context.method)
             context.attributes[TrustMetadata.attribute] = asserted
         } else {
-            guard Principal(header: asserted ?? "operator") != nil else {
-                throw RPCError(
-                    .unauthenticated,
-                    "\(TrustMetadata.principal) \"\(asserted ?? "")\" is not role or role:scope"
-                )
-            }
-            context.attributes[TrustMetadata.attribute] = asserted ?? "operator"
+            // Development: a caller that names no principal is unattributed and may call
+            // anything, acting as the program office in the handlers' scope checks.
+            context.attributes[TrustMetadata.attribute] = Principal.unattributed.header
+            context.attributes[TrustMetadata.nameAttribute] =
+                context.metadata[TrustMetadata.principalName] ?? Principal.unattributed.name
+            return try await next(context)
         }
         context.attributes[TrustMetadata.nameAttribute] = context.metadata[TrustMetadata.principalName]
         return try await next(context)

@@ -100,6 +100,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_officer_compliance(void) { r
 const ProtobufCMessageDescriptor *accord_descriptor_agency_exceptions(void) { return &accord__v1__agency_exceptions__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_request(void) { return &accord__v1__get_compliance_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_response(void) { return &accord__v1__get_compliance_response__descriptor; }
+const ProtobufCMessageDescriptor *accord_descriptor_approve_rules_request(void) { return &accord__v1__approve_rules_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_publish_rules_request(void) { return &accord__v1__publish_rules_request__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_addendum(void) { return &accord__v1__addendum__descriptor; }
 const ProtobufCMessageDescriptor *accord_descriptor_agreement(void) { return &accord__v1__agreement__descriptor; }

@@ -126,9 +126,30 @@ struct Cluster {
         )
     }
 
+    /// Options for calls as `agency`, with a token the operator makes for it through the gateway
+    /// (an agency nominates its own officers and records its own actions).
+    func agencyOptions(
+        _ client: RPCClient,
+        _ agency: String?,
+        timeout: TimeAmount = .seconds(5)
+    ) async throws
+        -> CallOptions
+    {
+        let made = try await client.unary(
+            GatewayMethods.createToken,
+            CreateTokenRequest(role: "agency", scope: agency, name: "coordinator of \(agency ?? "")"),
+            options: self.options("operator", timeout: timeout)
+        )
+        return CallOptions(timeout: timeout, metadata: [MetadataKey.authorization: "Bearer \(made.token ?? "")"])
+    }
+
     /// The gateway's view of its backends, by endpoint.
     func backendStates(_ client: RPCClient) async throws -> [String: BackendState] {
-        let answer = try await client.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: self.options())
+        let answer = try await client.unary(
+            GatewayMethods.getBackends,
+            GetBackendsRequest(),
+            options: self.options("operator")
+        )
         var states: [String: BackendState] = [:]
         for backend in answer.backends { states[backend.endpoint ?? ""] = backend.state ?? .unspecified }
         return states

@@ -53,6 +53,7 @@ struct ClusterFaultTests {
             options: options
         )
         seen.requests.withLock { $0.append(request.id!) }
+        let own = try await cluster.agencyOptions(client, agency.id)
         let officer = try await client.unary(
             QualificationMethods.nominateOfficer,
             NominateOfficerRequest(
@@ -64,7 +65,7 @@ struct ClusterFaultTests {
                     swornSince: "2015-06-01"
                 )
             ),
-            options: options
+            options: own
         )
         seen.officers.withLock { $0.append(officer.id!) }
         let supervisor = try await client.unary(

@@ -20,6 +20,9 @@ struct GatewayFailSafeTests {
             RegisterAgencyRequest(agency: Agency(state: "TX", name: "Llano County Sheriff's Office", type: .county)),
             options: office
         )
+        // The agency's token (the set's) is scoped to the first agency: this one.
+        #expect(agency.id == "ag_1")
+        let own = CallOptions(metadata: [MetadataKey.authorization: "Bearer \(set.tokens["agency"] ?? "")"])
         let officer = try await gateway.unary(
             QualificationMethods.nominateOfficer,
             NominateOfficerRequest(
@@ -31,7 +34,7 @@ struct GatewayFailSafeTests {
                     swornSince: "2015-01-01"
                 )
             ),
-            options: office
+            options: own
         )
         let intake = try #require(set.processes["intake"])
         kill(intake.processIdentifier, SIGKILL)
@@ -51,7 +54,7 @@ struct GatewayFailSafeTests {
                             swornSince: "2015-01-01"
                         )
                     ),
-                    options: office
+                    options: own
                 )
                 Issue.record("a nomination was checked with an intake that is down")
             } catch let error as RPCError {
@@ -90,12 +93,13 @@ struct GatewayFailSafeTests {
             }
         }
         #expect(failures.count == 0, "\(failures.count) of 16 failed: \(failures.first ?? "")")
-        let backends = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: office)
+        let operations = CallOptions(metadata: [MetadataKey.authorization: "Bearer \(set.tokens["operator"] ?? "")"])
+        let backends = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: operations)
         let states = Dictionary(uniqueKeysWithValues: backends.backends.map { ($0.service ?? "", $0.state) })
         #expect(states["qualification"] == .healthy && states["supervision"] == .healthy, "\(backends)")
         // The one that is out says why and since when.
         let out = try await SupervisionProcessTests.eventually {
-            let shown = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: office)
+            let shown = try await gateway.unary(GatewayMethods.getBackends, GetBackendsRequest(), options: operations)
             return shown.backends.first { $0.service == "intake" && $0.state == .unhealthy && $0.outSinceMs != nil }
         }
         #expect(out?.lastError?.isEmpty == false, "\(String(describing: out))")

@@ -55,10 +55,16 @@ struct LoadSmokeTests {
                 ]
             ).0
         )
-        let token = try CLITests.run(
-            "accord-gateway",
-            ["create-token", "--data-dir", data, "--role", "operator", "--name", "smoke"]
-        ).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        func makeToken(_ role: String) throws -> String {
+            try CLITests.run(
+                "accord-gateway",
+                ["create-token", "--data-dir", data, "--role", role, "--name", "smoke \(role)"]
+            ).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // The program office runs the journeys; the operator gives each agency acted for a token.
+        let token = try makeToken("program-office")
+        let operatorToken = try makeToken("operator")
+        let agencies = ["--operator-token", operatorToken]
         let (gateway, gatewayPort) = try EchoProcessTests.startServer(
             "accord-gateway",
             arguments: [
@@ -87,10 +93,10 @@ struct LoadSmokeTests {
             ("echo", gatewayPort, ["--token", token, "--echo-backend", "supervision"]),
             ("get", gatewayPort, ["--token", token]),
             ("read", gatewayPort, ["--token", token]),
-            ("write", gatewayPort, ["--token", token] + small + ["--seed-agencies", "400"]),
+            ("write", gatewayPort, ["--token", token] + agencies + small + ["--seed-agencies", "400"]),
             ("dossier", gatewayPort, ["--token", token]),
-            ("mixed", gatewayPort, ["--token", token, "--concurrency", "4"] + small),
-            ("lifecycle", gatewayPort, ["--token", token, "--concurrency", "2"]),
+            ("mixed", gatewayPort, ["--token", token, "--concurrency", "4"] + agencies + small),
+            ("lifecycle", gatewayPort, ["--token", token, "--concurrency", "2"] + agencies),
         ]
         // What read and write are made of depends on the target: the gateway adds dossiers to the
         // reads and action records to the writes.
@@ -131,6 +137,10 @@ struct LoadSmokeTests {
         #expect((refused.json?["errors"] as? [String: Int])?["UNAUTHENTICATED"] ?? 0 > 0)
         let allowed = try Self.load(["echo", "--target", "127.0.0.1:\(gatewayPort)", "--max-error-rate", "1"])
         #expect(allowed.status == 0)
+        // Through the gateway an agency acts for itself: without an operator token to give it one,
+        // the run is refused before it starts.
+        let tokenless = try Self.load(["lifecycle", "--target", "127.0.0.1:\(gatewayPort)", "--token", token])
+        #expect(tokenless.status == 64 && tokenless.errors.contains("--operator-token"), "\(tokenless.errors)")
         // A wrong input is refused before anything runs.
         let wrong = try Self.load(["echo", "--target", "127.0.0.1:\(intakePort)", "--rate", "-5"])
         #expect(wrong.status != 0 && wrong.errors.contains("--rate"))

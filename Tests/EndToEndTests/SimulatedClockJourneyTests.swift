@@ -57,7 +57,8 @@ struct SimulatedClockJourneyTests {
                         place: .field,
                         subjectRef: "CASE-\(performed)"
                     )
-                )
+                ),
+                as: "agency"
             )
         }
 
@@ -91,6 +92,7 @@ struct SimulatedClockJourneyTests {
             IntakeMethods.registerAgency,
             RegisterAgencyRequest(agency: Agency(state: "TX", name: "Coastal Bend Task Force", type: .county))
         )
+        #expect(agency.id == "ag_1", "the set's agency token is scoped to the first agency")
         let officer = try await journey.call(
             QualificationMethods.nominateOfficer,
             NominateOfficerRequest(
@@ -102,7 +104,8 @@ struct SimulatedClockJourneyTests {
                     swornSince: "2012-05-01",
                     securityClearance: true
                 )
-            )
+            ),
+            as: "agency"
         )
         let officerID = try #require(officer.id)
         let today = start.description
@@ -135,17 +138,23 @@ struct SimulatedClockJourneyTests {
                 model: .tfm,
                 signedOn: "2026-06-01",
                 sheet: "staging"
-            ),
-            as: "operator"
+            )
         )
         let supervisor = try await journey.call(
             SupervisionMethods.createSupervisor,
             CreateSupervisorRequest(supervisor: Supervisor(name: "Dana Kim", component: .ice, office: "ERO Houston"))
         )
-        // Supervision hears of the certification through qualification's outbox; until then the
-        // authorization is refused (the refusals are kept, in order, for the failure's message).
-        // ALREADY_EXISTS means it was granted already: it is read back and printed (seen under a
-        // full make test, even on the first attempt, and not yet explained).
+        // The agreement's supervisor, so that every officer under it is supervised however their
+        // authority came about.
+        _ = try await journey.call(
+            SupervisionMethods.assignSupervisor,
+            AssignSupervisorRequest(supervisorId: supervisor.id, agreementId: agreement.id, reason: "staging")
+        )
+        // Supervision hears of the certification through qualification's outbox. When the notice
+        // finds the agreement active, supervision authorizes the officer itself, and the call
+        // below answers ALREADY_EXISTS (AUTHORIZED); the authority is then read back. Until the
+        // notice arrives the call is refused (the refusals are kept, in order, for the failure's
+        // message).
         let refusals = Mutex<[String]>([])
         let granted = try await SupervisionProcessTests.eventually {
             do {
@@ -159,13 +168,11 @@ struct SimulatedClockJourneyTests {
                     )
                 )
             } catch let error as RPCError where error.code == .alreadyExists {
-                let found = try await journey.call(
+                #expect(error.errorDetails?.reason == "AUTHORIZED", "\(error)")
+                return try await journey.call(
                     SupervisionMethods.getAuthorization,
                     GetAuthorizationRequest(officerId: officerID)
                 )
-                let before = refusals.withLock { $0 }
-                print("authorization found already granted (\(error)); refusals before: \(before); \(found)")
-                return found
             } catch {
                 refusals.withLock { if $0.last != "\(error)" { $0.append("\(error)") } }
                 throw error
@@ -183,7 +190,7 @@ struct SimulatedClockJourneyTests {
                 "action", "record", "--officer", officerID, "--function", "warrantless-arrest", "--place", "field",
                 "--subject", "CASE-CLI-1", "--json",
             ],
-            as: "program-office"
+            as: "agency"
         )
         #expect(recorded.status == 0 && recorded.output.contains("ACTION_DECISION_ACCEPTED"), "\(recorded)")
         #expect(!recorded.output.contains("\"late\": true"), "\(recorded.output)")

@@ -117,6 +117,7 @@ struct SupervisionProcessTests {
             RegisterAgencyRequest(agency: Agency(state: "TX", name: "Brazos Valley Task Force", type: .county)),
             options: office
         )
+        let own = Self.options("agency:\(agency.id ?? "")")
         // Vetted and trained in 2023, before the program used Accord.
         let nominee = try await qualificationClient.unary(
             QualificationMethods.nominateOfficer,
@@ -130,7 +131,7 @@ struct SupervisionProcessTests {
                     securityClearance: true
                 )
             ),
-            options: office
+            options: own
         )
         let officerID = try #require(nominee.id)
         _ = try await qualificationClient.unary(
@@ -199,7 +200,7 @@ struct SupervisionProcessTests {
                 signedOn: "2023-01-01",
                 sheet: "test"
             ),
-            options: Self.options("operator")
+            options: office
         )
         let supervisor = try await supervisionClient.unary(
             SupervisionMethods.createSupervisor,
@@ -266,7 +267,7 @@ struct SupervisionProcessTests {
                         citizenshipClaimed: true
                     )
                 ),
-                options: office
+                options: own
             )
         }
         let inTime = try await act(granted + 400 * 86_400_000)

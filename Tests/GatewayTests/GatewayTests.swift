@@ -455,10 +455,11 @@ struct GatewayTests {
     func dossierTraceID() async throws {
         let d = try await Deployment.start()
         defer { Task { await d.stop() } }
+        let office = try await d.token("program-office")
         let agency = try await d.client.unary(
             IntakeMethods.registerAgency,
             RegisterAgencyRequest(agency: Self.agency),
-            options: Deployment.bearer(d.operatorToken)
+            options: Deployment.bearer(office)
         )
         func traces(of options: CallOptions) async throws -> [String?] {
             d.traces.seen.withLock { $0.removeAll() }
@@ -469,13 +470,13 @@ struct GatewayTests {
             )
             return d.traces.seen.withLock { $0.filter { !$0.method.hasPrefix("/accord.v1.Health/") }.map(\.trace) }
         }
-        var options = Deployment.bearer(d.operatorToken)
+        var options = Deployment.bearer(office)
         options.metadata.add(MetadataKey.traceID, "caller-trace-1")
         let given = try await traces(of: options)
         #expect(given.count >= 8 && given.allSatisfy { $0 == "caller-trace-1" }, "\(given)")
-        let made = try await traces(of: Deployment.bearer(d.operatorToken))
+        let made = try await traces(of: Deployment.bearer(office))
         #expect(made.count >= 8 && made[0] != nil && Set(made).count == 1, "\(made)")
-        let next = try await traces(of: Deployment.bearer(d.operatorToken))
+        let next = try await traces(of: Deployment.bearer(office))
         #expect(Set(next).count == 1 && next[0] != made[0])
     }
 

@@ -11,7 +11,7 @@ struct IntakeServiceTests {
         let intake = try await IntakeHarness.start()
         let first = try await intake.register(IntakeHarness.agency("Travis County Sheriff's Office", ori: "TX2270000"))
         #expect(first.id == "ag_1")
-        #expect(first.created?.who == "operator" && first.created?.why == "test")
+        #expect(first.created?.who == "unattributed (program-office)" && first.created?.why == "test")
         #expect(try await intake.client.unary(IntakeMethods.getAgency, GetAgencyRequest(agency: "tx2270000")) == first)
 
         do {

@@ -57,7 +57,10 @@ struct SimulatedClockTests {
         let refusals: [(Int64?, String?, String, StatusCode, String)] = [
             (Self.start, "back", "operator", .failedPrecondition, "never goes back"),
             (later + Self.day, nil, "operator", .invalidArgument, "reason"),
-            (later + Self.day, "why", "program-office", .permissionDenied, "operators do"),
+            (
+                later + Self.day, "why", "program-office", .permissionDenied,
+                "may not call Clock/AdvanceClock: only operator may"
+            ),
             (nil, "why", "operator", .invalidArgument, "to_ms"),
         ]
         for (to, reason, role, code, text) in refusals {

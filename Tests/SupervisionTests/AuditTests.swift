@@ -167,7 +167,7 @@ struct AccessAndInputTests {
         defer { Task { await h.stop() } }
         let world = try await h.world()
         let before = try await Self.auditCount(h)
-        for principal in ["program-office", "agency:ag_1"] {
+        for principal in ["agency:ag_2", "agency:ag_1"] {
             do {
                 _ = try await h.act("of_424242", .interview, .jail, as: principal)
                 Issue.record("an action for an unknown officer was taken")

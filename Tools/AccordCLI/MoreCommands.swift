@@ -50,8 +50,8 @@ struct OfficerTraining: GatewayCommand {
 struct RulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Qualification's rule sets.",
-        subcommands: [Show.self, Publish.self]
+        abstract: "Qualification's rule sets: one program-office principal proposes, another approves.",
+        subcommands: [Show.self, Publish.self, Approve.self]
     )
 
     struct Show: GatewayCommand {
@@ -68,7 +68,11 @@ struct RulesCommand: AsyncParsableCommand {
 
     struct Publish: GatewayCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Publish a new rule set (its program.json version must be new); it applies from now on."
+            abstract: "Propose a new rule set (its program.json version must be new).",
+            discussion: """
+                The set is checked now and kept as a proposal; it applies from the moment another \
+                program-office principal approves it with `accord rules approve VERSION`.
+                """
         )
         @OptionGroup var gateway: GatewayOptions
         @Option(help: "program.json of the new set.") var program: String
@@ -90,6 +94,25 @@ struct RulesCommand: AsyncParsableCommand {
                         stateLawCsv: String(decoding: table, as: UTF8.self),
                         reason: self.reason
                     )
+                ),
+                json: self.gateway.json
+            )
+        }
+    }
+
+    struct Approve: GatewayCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a proposed rule set (proposed by someone else); it applies from now on."
+        )
+        @OptionGroup var gateway: GatewayOptions
+        @Argument(help: "The proposed version, as `accord rules publish` printed it.") var version: String
+        @Option(help: "Why, for the record.") var reason: String
+
+        func run(_ gateway: Gateway) async throws {
+            Output.record(
+                try await gateway.call(
+                    QualificationMethods.approveRules,
+                    ApproveRulesRequest(version: self.version, reason: self.reason)
                 ),
                 json: self.gateway.json
             )

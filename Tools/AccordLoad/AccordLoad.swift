@@ -83,8 +83,16 @@ struct AccordLoad: AsyncParsableCommand {
     @Option(help: "report: delegated actions recorded first (act records its own).")
     var seedActions: Int = 0
 
-    @Option(help: "Bearer token for calls through the gateway (ACCORD_TOKEN).")
+    @Option(help: "Bearer token for calls through the gateway (ACCORD_TOKEN): a program-office token for the journeys.")
     var token: String?
+
+    @Option(
+        help: """
+            lifecycle, act, mixed through the gateway: an operator's token (ACCORD_OPERATOR_TOKEN), to give each \
+            agency a token of its own: an agency records its own officers and actions.
+            """
+    )
+    var operatorToken: String?
 
     @Option(help: "Open loop: calls per second, scheduled whatever the server does (latency from the scheduled time).")
     var rate: Double?
@@ -155,6 +163,16 @@ struct AccordLoad: AsyncParsableCommand {
             throw ValidationError("--max-error-rate must be between 0 and 1")
         }
         if self.scenario == "mixed" { _ = try Self.parseWeights(self.weights) }
+        let mixedActs =
+            try self.scenario == "mixed" && (Self.parseWeights(self.weights)).contains { $0.0 == "act" && $0.1 > 0 }
+        // write through the gateway records actions too (its composition takes act where supervision is).
+        let agencyActs = ["lifecycle", "act", "write"].contains(self.scenario) || mixedActs
+        if agencyActs && self.throughGateway && self.operatorOptions == nil {
+            throw ValidationError(
+                "\(self.scenario) through the gateway needs --operator-token (ACCORD_OPERATOR_TOKEN): an agency "
+                    + "records its own officers and actions, so accord-load gives each agency it acts for a token"
+            )
+        }
         if self.scenario == "lifecycle" && self.rate != nil {
             throw ValidationError("lifecycle runs whole journeys in a closed loop; give --concurrency, not --rate")
         }
@@ -164,6 +182,17 @@ struct AccordLoad: AsyncParsableCommand {
         "echo", "read", "write", "mixed", "lifecycle", "get", "list", "register", "submit", "evaluate", "compliance",
         "act", "report", "dossier",
     ]
+
+    /// The operator's calls (tokens for agencies), when an operator token is given.
+    var operatorOptions: CallOptions? {
+        guard let token = self.operatorToken ?? ProcessInfo.processInfo.environment["ACCORD_OPERATOR_TOKEN"] else {
+            return nil
+        }
+        return CallOptions(metadata: [MetadataKey.authorization: "Bearer \(token)"])
+    }
+
+    /// Whether calls go through the gateway (they carry a bearer token).
+    var throughGateway: Bool { self.token ?? ProcessInfo.processInfo.environment["ACCORD_TOKEN"] != nil }
 
     /// The metadata of every call: the bearer token when one is given (calls through the gateway).
     var callOptions: CallOptions {
@@ -206,7 +235,7 @@ struct AccordLoad: AsyncParsableCommand {
     func callMaker(
         _ scenario: String,
         _ endpoint: Endpoint
-    ) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
+    ) async throws -> @Sendable (Int, Int) throws -> PlannedCall {
         switch scenario {
         case "get", "dossier":
             // Gets (or dossiers, through the gateway) of the agencies the target holds (the seeded
@@ -228,7 +257,7 @@ struct AccordLoad: AsyncParsableCommand {
                 )
             }
             let path = dossier ? GatewayMethods.getDossier.path : IntakeMethods.getAgency.path
-            return { worker, sequence in (path, requests[(worker &* 7919 &+ sequence) % requests.count]) }
+            return { worker, sequence in PlannedCall(path, requests[(worker &* 7919 &+ sequence) % requests.count]) }
         case "submit":
             // Each call submits a new participation request: agency × model × partner gives six
             // per agency, so the run first registers enough agencies for the calls to come.
@@ -248,7 +277,7 @@ struct AccordLoad: AsyncParsableCommand {
                     needs: NeedsAssessment(expectedAnnualEncounters: 100, detentionCapacity: 10, officersProposed: 2)
                 )
                 let bytes = try SubmitRequestRequest(request: request, reason: "accord-load").serializedBytes()
-                return (IntakeMethods.submitRequest.path, ByteBuffer(bytes: bytes))
+                return PlannedCall(IntakeMethods.submitRequest.path, ByteBuffer(bytes: bytes))
             }
         case "evaluate":
             // Each call asks qualification to evaluate a new request revision (a durable write).
@@ -271,7 +300,7 @@ struct AccordLoad: AsyncParsableCommand {
                     revision: 1
                 )
                 let bytes = try EvaluateRequestRequest(request: request, agency: agency).serializedBytes()
-                return (QualificationMethods.evaluateRequest.path, ByteBuffer(bytes: bytes))
+                return PlannedCall(QualificationMethods.evaluateRequest.path, ByteBuffer(bytes: bytes))
             }
         case "compliance":
             // Compliance of every certified officer as of a date, after certifying --seed-officers
@@ -283,22 +312,42 @@ struct AccordLoad: AsyncParsableCommand {
                 options: self.callOptions
             )
             let request = ByteBuffer(bytes: try GetComplianceRequest(asOf: "2027-06-02").serializedBytes())
-            return { _, _ in (QualificationMethods.getCompliance.path, request) }
+            return { _, _ in PlannedCall(QualificationMethods.getCompliance.path, request) }
         case "act":
-            // Each call records a delegated action of a seeded officer: checks, one durable row, an audit entry.
+            // Each call records a delegated action of a seeded officer: checks, one durable row, an
+            // audit entry. Through the gateway the seeded agencies are registered with intake and
+            // each records its own officers' actions with a token made for it.
+            let agreements = self.seedAgreements
             try await SupervisionSeed.seed(
-                agreements: self.seedAgreements,
+                agreements: agreements,
                 officers: self.seedOfficers,
                 actions: 0,
                 at: endpoint,
-                options: self.callOptions
+                options: self.callOptions,
+                registeringAgencies: self.throughGateway
             )
+            var tokens: [CallOptions]?
+            if let operatorOptions = self.operatorOptions {
+                tokens = try await SupervisionSeed.agencyTokens(
+                    min(agreements, self.seedOfficers),
+                    at: endpoint,
+                    options: self.callOptions,
+                    operator: operatorOptions
+                )
+            }
+            let agencyOptions = tokens
             let officers = self.seedOfficers
             let workers = self.concurrency
             return { worker, sequence in
                 let call = worker + workers * (sequence - 1)
-                let bytes = try SupervisionSeed.action(officer: call % officers, sequence: call).serializedBytes()
-                return (SupervisionMethods.recordAction.path, ByteBuffer(bytes: bytes))
+                let officer = call % officers
+                let bytes = try SupervisionSeed.action(officer: officer, sequence: call, own: agencyOptions != nil)
+                    .serializedBytes()
+                return PlannedCall(
+                    SupervisionMethods.recordAction.path,
+                    ByteBuffer(bytes: bytes),
+                    options: agencyOptions?[officer % agreements]
+                )
             }
         case "report":
             try await SupervisionSeed.seed(
@@ -309,12 +358,12 @@ struct AccordLoad: AsyncParsableCommand {
                 options: self.callOptions
             )
             let request = ByteBuffer(bytes: try ProgramReportRequest().serializedBytes())
-            return { _, _ in (SupervisionMethods.getProgramReport.path, request) }
+            return { _, _ in PlannedCall(SupervisionMethods.getProgramReport.path, request) }
         case "list":
             let request = ByteBuffer(
                 bytes: try ListAgenciesRequest(state: "TX", page: PageRequest(pageSize: 50)).serializedBytes()
             )
-            return { _, _ in (IntakeMethods.listAgencies.path, request) }
+            return { _, _ in PlannedCall(IntakeMethods.listAgencies.path, request) }
         case "register":
             let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
             return { worker, sequence in
@@ -325,13 +374,13 @@ struct AccordLoad: AsyncParsableCommand {
                     county: "Load County"
                 )
                 let bytes = try RegisterAgencyRequest(agency: agency, reason: "accord-load").serializedBytes()
-                return (IntakeMethods.registerAgency.path, ByteBuffer(bytes: bytes))
+                return PlannedCall(IntakeMethods.registerAgency.path, ByteBuffer(bytes: bytes))
             }
         case "echo":
             let request = ByteBuffer(
                 bytes: try EchoRequest(payload: Array(repeating: 0x61, count: self.payload)).serializedBytes()
             )
-            return { _, _ in (EchoMethods.unary.path, request) }
+            return { _, _ in PlannedCall(EchoMethods.unary.path, request) }
         default:
             throw ValidationError("\(scenario) is not a single operation")
         }
@@ -484,8 +533,8 @@ struct AccordLoad: AsyncParsableCommand {
     func weightedMaker(
         _ weights: [(String, Int)],
         _ endpoint: Endpoint
-    ) async throws -> @Sendable (Int, Int) throws -> (String, ByteBuffer) {
-        var makers: [(weight: Int, make: @Sendable (Int, Int) throws -> (String, ByteBuffer))] = []
+    ) async throws -> @Sendable (Int, Int) throws -> PlannedCall {
+        var makers: [(weight: Int, make: @Sendable (Int, Int) throws -> PlannedCall)] = []
         for (name, weight) in weights where weight > 0 {
             makers.append((weight, try await self.callMaker(name, endpoint)))
         }
@@ -528,14 +577,14 @@ struct AccordLoad: AsyncParsableCommand {
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
         let idle = try await Self.openIdle(self.idleConnections, to: endpoint)
-        let makeCall: @Sendable (Int, Int) throws -> (String, ByteBuffer)
+        let makeCall: @Sendable (Int, Int) throws -> PlannedCall
         switch self.scenario {
         case "mixed": makeCall = try await self.weightedMaker(try Self.parseWeights(self.weights), endpoint)
         case "read", "write":
             let weights = try Self.compositeWeights(self.scenario, services: try await Self.services(at: endpoint))
             makeCall = try await self.weightedMaker(weights, endpoint)
         // Journeys make their own calls.
-        case "lifecycle": makeCall = { _, _ in (EchoMethods.unary.path, ByteBuffer()) }
+        case "lifecycle": makeCall = { _, _ in PlannedCall(EchoMethods.unary.path, ByteBuffer()) }
         default: makeCall = try await self.callMaker(self.scenario, endpoint)
         }
         let callOptions = self.callOptions
@@ -551,6 +600,7 @@ struct AccordLoad: AsyncParsableCommand {
                 measure: measure,
                 client: client,
                 options: callOptions,
+                operatorOptions: self.operatorOptions,
                 live: live
             )
             await client.close()
@@ -651,7 +701,7 @@ struct AccordLoad: AsyncParsableCommand {
         connections: [ClientConnection],
         options: CallOptions,
         live: LiveProgress,
-        makeCall: @escaping @Sendable (Int, Int) throws -> (String, ByteBuffer)
+        makeCall: @escaping @Sendable (Int, Int) throws -> PlannedCall
     ) async throws -> Results {
         let clock = ContinuousClock()
         let measureFrom = clock.now + warmup
@@ -666,10 +716,14 @@ struct AccordLoad: AsyncParsableCommand {
                         let sent = clock.now
                         if sent >= end { break }
                         sequence += 1
-                        let (path, request) = try makeCall(worker, sequence)
-                        let operation = Self.operation(path)
+                        let call = try makeCall(worker, sequence)
+                        let operation = Self.operation(call.path)
                         do {
-                            _ = try await connection.unary(path: path, request: request, options: options)
+                            _ = try await connection.unary(
+                                path: call.path,
+                                request: call.request,
+                                options: call.options ?? options
+                            )
                             guard sent >= measureFrom else { continue }
                             let micros = Self.micros(clock.now - sent)
                             results.record(operation, micros: micros)
@@ -700,7 +754,7 @@ struct AccordLoad: AsyncParsableCommand {
         maxOutstanding: Int,
         options: CallOptions,
         live: LiveProgress,
-        makeCall: @escaping @Sendable (Int, Int) throws -> (String, ByteBuffer)
+        makeCall: @escaping @Sendable (Int, Int) throws -> PlannedCall
     ) async throws -> Results {
         let clock = ContinuousClock()
         let start = clock.now
@@ -717,13 +771,17 @@ struct AccordLoad: AsyncParsableCommand {
                 while outstanding >= maxOutstanding, try await group.next() != nil { outstanding -= 1 }
                 sequence += 1
                 let connection = connections[sequence % connections.count]
-                let (path, request) = try makeCall(sequence % 1024, sequence)
+                let call = try makeCall(sequence % 1024, sequence)
                 let measured = scheduled >= measureFrom
                 outstanding += 1
                 group.addTask(executorPreference: connection.executor) {
-                    let operation = Self.operation(path)
+                    let operation = Self.operation(call.path)
                     do {
-                        _ = try await connection.unary(path: path, request: request, options: options)
+                        _ = try await connection.unary(
+                            path: call.path,
+                            request: call.request,
+                            options: call.options ?? options
+                        )
                         guard measured else { return }
                         let micros = Self.micros(clock.now - scheduled)
                         shared.state.withLock { $0.record(operation, micros: micros) }
@@ -738,6 +796,20 @@ struct AccordLoad: AsyncParsableCommand {
             try await group.waitForAll()
         }
         return shared.state.withLock { $0 }
+    }
+}
+
+/// One call to send: its method, its encoded request and, when it differs from the run's, whom it
+/// is made as (an agency's own token).
+struct PlannedCall: Sendable {
+    let path: String
+    let request: ByteBuffer
+    let options: CallOptions?
+
+    init(_ path: String, _ request: ByteBuffer, options: CallOptions? = nil) {
+        self.path = path
+        self.request = request
+        self.options = options
     }
 }
 

@@ -4,7 +4,8 @@ import AccordRPC
 import Foundation
 
 /// The lifecycle scenario: each worker runs whole agency journeys through the gateway, one after
-/// another: register an agency, submit a JEM request, wait for qualification's decision,
+/// another: register an agency (as the program office), give it a token (as the operator), submit
+/// a JEM request (as the agency), wait for qualification's decision,
 /// nominate, vet, train (exams, then the course completed) and certify an officer, offer the agreement, both signatures, authorize
 /// the officer (unless the certification notice already did), assign a supervisor, record an
 /// action. Every step counts as its operation; `Journey` is the whole, from the first call to
@@ -21,6 +22,7 @@ enum Lifecycle {
         measure: Duration,
         client: RPCClient,
         options: CallOptions,
+        operatorOptions: CallOptions?,
         live: LiveProgress
     ) async throws -> Results {
         let clock = ContinuousClock()
@@ -40,7 +42,8 @@ enum Lifecycle {
                             try await Self.journey(
                                 "\(run)-\(worker)-\(journey)",
                                 client: client,
-                                options: options
+                                options: options,
+                                operatorOptions: operatorOptions
                             ) { operation, micros in
                                 if measured { results.record(operation, micros: micros) }
                             }
@@ -66,23 +69,27 @@ enum Lifecycle {
         }
     }
 
-    /// One journey; `record` gets each step's latency.
+    /// One journey; `record` gets each step's latency. The agency's own steps (its request, its
+    /// officer's nomination, its signature, the action) run with a token made for it when
+    /// `operatorOptions` can make one (through the gateway), else with `options`.
     static func journey(
         _ name: String,
         client: RPCClient,
         options: CallOptions,
+        operatorOptions: CallOptions?,
         record: (String, UInt64) -> Void
     ) async throws {
         let clock = ContinuousClock()
         let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         func step<Request, Response>(
             _ method: RPCMethod<Request, Response>,
-            _ request: Request
+            _ request: Request,
+            as caller: CallOptions? = nil
         ) async throws -> Response {
             let started = clock.now
             let operation = AccordLoad.operation(method.path)
             do {
-                let response = try await client.unary(method, request, options: options)
+                let response = try await client.unary(method, request, options: caller ?? options)
                 record(operation, AccordLoad.micros(clock.now - started))
                 return response
             } catch {
@@ -119,6 +126,20 @@ enum Lifecycle {
                 )
             )
         )
+        var own = options
+        if let operatorOptions {
+            let made = try await step(
+                GatewayMethods.createToken,
+                CreateTokenRequest(
+                    role: "agency",
+                    scope: agency.id,
+                    name: "accord-load \(name)",
+                    expiresInSeconds: 3600
+                ),
+                as: operatorOptions
+            )
+            own = CallOptions(metadata: [MetadataKey.authorization: "Bearer \(made.token ?? "")"])
+        }
         let request = try await step(
             IntakeMethods.submitRequest,
             SubmitRequestRequest(
@@ -129,7 +150,8 @@ enum Lifecycle {
                     consent: Consent(officialName: "Sheriff", office: "Sheriff", signedOn: today),
                     needs: NeedsAssessment(expectedAnnualEncounters: 300, detentionCapacity: 150, officersProposed: 2)
                 )
-            )
+            ),
+            as: own
         )
         try await wait(
             "WaitForDecision",
@@ -152,7 +174,8 @@ enum Lifecycle {
                     usCitizen: true,
                     swornSince: "2015-01-01"
                 )
-            )
+            ),
+            as: own
         )
         _ = try await step(
             QualificationMethods.recordBackground,
@@ -176,7 +199,8 @@ enum Lifecycle {
         )
         _ = try await step(
             SupervisionMethods.signAgreement,
-            SignAgreementRequest(agreementId: agreement.id, party: .agency, signedBy: "Sheriff")
+            SignAgreementRequest(agreementId: agreement.id, party: .agency, signedBy: "Sheriff"),
+            as: own
         )
         _ = try await step(
             SupervisionMethods.signAgreement,
@@ -219,7 +243,8 @@ enum Lifecycle {
                     place: .jail,
                     subjectRef: "J-\(name)"
                 )
-            )
+            ),
+            as: own
         )
     }
 }

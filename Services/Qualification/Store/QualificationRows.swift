@@ -55,7 +55,9 @@ enum QualificationRows {
             stateLawCSV: row["state_law_csv"],
             publishedBy: row["published_by"],
             publishedAtMs: row["published_at_ms"],
-            reason: row["reason"]
+            reason: row["reason"],
+            proposedBy: row["proposed_by"],
+            proposedAtMs: row["proposed_at_ms"]
         )
     }
 

@@ -1,4 +1,5 @@
 import AccordStorage
+import Foundation
 
 extension QualificationSchema {
     /// PostgreSQL's history: the schema SQLite's migrations reach, with row ids from identity
@@ -74,6 +75,11 @@ extension QualificationSchema {
                 "ALTER TABLE evaluation ADD COLUMN claimed_until_ms BIGINT",
                 "ALTER TABLE officer ADD COLUMN claimed_until_ms BIGINT",
             ]
+        ),
+        PostgresMigration(
+            "2026-12-02-qualification-pg-v3-rule-set-proposals",
+            proposalsSQL.split(separator: ";").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .filter { !$0.isEmpty }
         ),
     ]
 }

@@ -88,7 +88,27 @@ enum QualificationSchema {
                     """
             )
         },
+        Migration("2026-12-02-qualification-v9-rule-set-proposals") { db in
+            try db.execute(sql: proposalsSQL)
+        },
     ]
+
+    /// A rule set takes two people (docs/OPERATIONS.md): proposed by one program-office principal,
+    /// approved by another; the published row names both. Every proposal stays, with its outcome.
+    static let proposalsSQL = """
+        CREATE TABLE rule_set_proposal (
+            version TEXT PRIMARY KEY,
+            program_json TEXT NOT NULL,
+            state_law_csv TEXT NOT NULL,
+            proposed_by TEXT NOT NULL,
+            proposed_at_ms BIGINT NOT NULL,
+            reason TEXT,
+            approved_by TEXT,
+            approved_at_ms BIGINT
+        );
+        ALTER TABLE rule_set ADD COLUMN proposed_by TEXT;
+        ALTER TABLE rule_set ADD COLUMN proposed_at_ms BIGINT;
+        """
 
     static let officerMigration = Migration("2026-11-30-qualification-v2-officers") { db in
         try db.execute(

@@ -100,9 +100,26 @@ struct RuleSetRecord: Sendable {
     var publishedBy: String
     var publishedAtMs: Int64
     var reason: String?
+    /// Who proposed it, and when (nil for a rule set read from files at start-up).
+    var proposedBy: String? = nil
+    var proposedAtMs: Int64? = nil
 }
 
 protocol RuleSetStore: Sendable {
+    /// Keeps `record` as a proposal (its `publishedBy` and `publishedAtMs` are the proposer and
+    /// the moment); ``QualificationStoreError/ruleSetExists(_:)`` when its version was published,
+    /// ``QualificationStoreError/proposalExists(_:)`` when it is proposed already.
+    func proposeRuleSet(_ record: RuleSetRecord) async throws
+    /// Publishes the proposal of `version`, approved by `approver` at `moment`, and returns the
+    /// record published. Refused when none awaits (``QualificationStoreError/proposalNotFound(_:)``),
+    /// or when `approver` proposed it (``QualificationStoreError/sameApprover(_:)``).
+    func approveRuleSet(
+        version: String,
+        by approver: String,
+        at moment: Int64,
+        reason: String?
+    ) async throws
+        -> RuleSetRecord
     /// Records a rule set; ``QualificationStoreError/ruleSetExists(_:)`` when its version was
     /// published before, unless `ifNew`, which then changes nothing.
     func recordRuleSet(_ record: RuleSetRecord, ifNew: Bool) async throws

@@ -77,6 +77,74 @@ final class SQLQualificationStore: QualificationStore {
         }
     }
 
+    func proposeRuleSet(_ record: RuleSetRecord) async throws {
+        try await self.database.write { db in
+            if try db.value(String.self, "SELECT version FROM rule_set WHERE version = ?", [record.version]) != nil {
+                throw QualificationStoreError.ruleSetExists(record.version)
+            }
+            let inserted = try db.execute(
+                """
+                INSERT INTO rule_set_proposal (version, program_json, state_law_csv, proposed_by, proposed_at_ms, reason)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """,
+                [
+                    record.version, record.programJSON, record.stateLawCSV, record.publishedBy, record.publishedAtMs,
+                    record.reason,
+                ]
+            )
+            if inserted == 0 { throw QualificationStoreError.proposalExists(record.version) }
+        }
+    }
+
+    func approveRuleSet(
+        version: String,
+        by approver: String,
+        at moment: Int64,
+        reason: String?
+    ) async throws
+        -> RuleSetRecord
+    {
+        try await self.database.write { db in
+            if try db.value(String.self, "SELECT version FROM rule_set WHERE version = ?", [version]) != nil {
+                throw QualificationStoreError.ruleSetExists(version)
+            }
+            guard
+                let row = try db.row(
+                    "SELECT * FROM rule_set_proposal WHERE version = ? AND approved_by IS NULL",
+                    [version]
+                )
+            else { throw QualificationStoreError.proposalNotFound(version) }
+            let proposer: String = row["proposed_by"]
+            guard proposer != approver else { throw QualificationStoreError.sameApprover(proposer) }
+            let record = RuleSetRecord(
+                version: version,
+                programJSON: row["program_json"],
+                stateLawCSV: row["state_law_csv"],
+                publishedBy: approver,
+                publishedAtMs: moment,
+                reason: [row["reason"] as String?, reason].compactMap { $0 }.joined(separator: "; approved: "),
+                proposedBy: proposer,
+                proposedAtMs: row["proposed_at_ms"]
+            )
+            try db.execute(
+                """
+                INSERT INTO rule_set (version, program_json, state_law_csv, published_by, published_at_ms, reason,
+                    proposed_by, proposed_at_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    record.version, record.programJSON, record.stateLawCSV, approver, moment, record.reason,
+                    proposer, record.proposedAtMs,
+                ]
+            )
+            try db.execute(
+                "UPDATE rule_set_proposal SET approved_by = ?, approved_at_ms = ? WHERE version = ?",
+                [approver, moment, version]
+            )
+            return record
+        }
+    }
+
     func latestRuleSet() async throws -> RuleSetRecord? {
         try await self.database.read { db in
             try db.row("SELECT * FROM rule_set ORDER BY published_at_ms DESC, rowid DESC LIMIT 1")

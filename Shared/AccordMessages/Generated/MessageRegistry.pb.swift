@@ -94,6 +94,7 @@ enum MessageRegistry {
         AgencyExceptions.self,
         GetComplianceRequest.self,
         GetComplianceResponse.self,
+        ApproveRulesRequest.self,
         PublishRulesRequest.self,
         Addendum.self,
         Agreement.self,

@@ -866,6 +866,12 @@ public struct RuleSetInfo: ProtoMessage {
     public var stateRules: UInt32?
     public var source: String?
     public var loadedAtMs: Int64?
+    /// Who proposed it and who approved it: two program-office principals (a rule set read from
+    /// files at start-up names its file origin in both).
+    public var proposedBy: String?
+    public var approvedBy: String?
+    /// Set on the answer to PublishRules: proposed, not yet in force.
+    public var pending: Bool?
 
     public init() {}
 
@@ -873,16 +879,22 @@ public struct RuleSetInfo: ProtoMessage {
         version: String? = nil,
         stateRules: UInt32? = nil,
         source: String? = nil,
-        loadedAtMs: Int64? = nil
+        loadedAtMs: Int64? = nil,
+        proposedBy: String? = nil,
+        approvedBy: String? = nil,
+        pending: Bool? = nil
     ) {
         self.version = version
         self.stateRules = stateRules
         self.source = source
         self.loadedAtMs = loadedAtMs
+        self.proposedBy = proposedBy
+        self.approvedBy = approvedBy
+        self.pending = pending
     }
 
     public static let protoName = "accord.v1.RuleSetInfo"
-    public static let fieldNames: [String] = ["version", "state_rules", "source", "loaded_at_ms"]
+    public static let fieldNames: [String] = ["version", "state_rules", "source", "loaded_at_ms", "proposed_by", "approved_by", "pending"]
 }
 
 extension RuleSetInfo: JSONRepresentable {
@@ -892,13 +904,16 @@ extension RuleSetInfo: JSONRepresentable {
         if let value = self.stateRules { fields.append(("state_rules", JSONValue.of(value))) }
         if let value = self.source { fields.append(("source", JSONValue.of(value))) }
         if let value = self.loadedAtMs { fields.append(("loaded_at_ms", JSONValue.of(value))) }
+        if let value = self.proposedBy { fields.append(("proposed_by", JSONValue.of(value))) }
+        if let value = self.approvedBy { fields.append(("approved_by", JSONValue.of(value))) }
+        if let value = self.pending { fields.append(("pending", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension RuleSetInfo: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_rule_set_info() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -913,6 +928,9 @@ extension RuleSetInfo: CBackedMessage {
         self.stateRules = r.scalar(1, as: UInt32.self)
         self.source = r.string(2)
         self.loadedAtMs = r.scalar(3, as: Int64.self)
+        self.proposedBy = r.string(4)
+        self.approvedBy = r.string(5)
+        self.pending = r.bool(6)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -920,6 +938,9 @@ extension RuleSetInfo: CBackedMessage {
         w.setScalar(1, self.stateRules)
         try w.setString(2, self.source)
         w.setScalar(3, self.loadedAtMs)
+        try w.setString(4, self.proposedBy)
+        try w.setString(5, self.approvedBy)
+        w.setBool(6, self.pending)
     }
 }
 
@@ -2087,6 +2108,58 @@ extension GetComplianceResponse: CBackedMessage {
 
 /// A new rule set, published by an operator: it applies to decisions from now on; decisions made
 /// before keep the version that made them.
+public struct ApproveRulesRequest: ProtoMessage {
+    /// The proposed version, as PublishRules answered it.
+    public var version: String?
+    /// Why, for the record.
+    public var reason: String?
+
+    public init() {}
+
+    public init(
+        version: String? = nil,
+        reason: String? = nil
+    ) {
+        self.version = version
+        self.reason = reason
+    }
+
+    public static let protoName = "accord.v1.ApproveRulesRequest"
+    public static let fieldNames: [String] = ["version", "reason"]
+}
+
+extension ApproveRulesRequest: JSONRepresentable {
+    public var json: JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let value = self.version { fields.append(("version", JSONValue.of(value))) }
+        if let value = self.reason { fields.append(("reason", JSONValue.of(value))) }
+        return .object(fields)
+    }
+}
+
+extension ApproveRulesRequest: CBackedMessage {
+    static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_approve_rules_request() }
+    static let fieldNumbers: [UInt32] = [1, 2]
+
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try ProtoCodec.withEncoded(self, body)
+    }
+
+    public init(serializedBytes bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(MessageDecodingError) {
+        self = try ProtoCodec.decode(Self.self, from: bytes, limits: limits)
+    }
+
+    init(reading r: CMessageReader) {
+        self.version = r.string(0)
+        self.reason = r.string(1)
+    }
+
+    func write(to w: CMessageWriter) throws(MessageEncodingError) {
+        try w.setString(0, self.version)
+        try w.setString(1, self.reason)
+    }
+}
+
 public struct PublishRulesRequest: ProtoMessage {
     /// The text of program.json (its "version" must be new).
     public var programJson: String?
@@ -2179,9 +2252,19 @@ public enum QualificationMethods {
         isIdempotent: true
     )
 
-    /// Replaces the rule set in force; a version already published is ALREADY_EXISTS.
+    /// Proposes a rule set (answered with pending set); it replaces the rule set in force once
+    /// another program-office principal approves it. A version already published or proposed is
+    /// ALREADY_EXISTS.
     public static let publishRules = RPCMethod<PublishRulesRequest, RuleSetInfo>(
         path: "/accord.v1.Qualification/PublishRules",
+        kind: .unary,
+        isIdempotent: false
+    )
+
+    /// Puts a proposed rule set in force. The approver must be another principal than the proposer
+    /// (PERMISSION_DENIED); a version not proposed is NOT_FOUND, one already published ALREADY_EXISTS.
+    public static let approveRules = RPCMethod<ApproveRulesRequest, RuleSetInfo>(
+        path: "/accord.v1.Qualification/ApproveRules",
         kind: .unary,
         isIdempotent: false
     )
@@ -2263,6 +2346,7 @@ public enum QualificationMethods {
         "/accord.v1.Qualification/RecommendModel",
         "/accord.v1.Qualification/GetRules",
         "/accord.v1.Qualification/PublishRules",
+        "/accord.v1.Qualification/ApproveRules",
         "/accord.v1.Qualification/NominateOfficer",
         "/accord.v1.Qualification/RecordBackground",
         "/accord.v1.Qualification/SetComplaintFlag",
@@ -2284,6 +2368,7 @@ public enum QualificationMethods {
         AnyRPCMethod(recommendModel),
         AnyRPCMethod(getRules),
         AnyRPCMethod(publishRules),
+        AnyRPCMethod(approveRules),
         AnyRPCMethod(nominateOfficer),
         AnyRPCMethod(recordBackground),
         AnyRPCMethod(setComplaintFlag),

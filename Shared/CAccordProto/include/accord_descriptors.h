@@ -95,6 +95,7 @@ const ProtobufCMessageDescriptor *accord_descriptor_officer_compliance(void);
 const ProtobufCMessageDescriptor *accord_descriptor_agency_exceptions(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_get_compliance_response(void);
+const ProtobufCMessageDescriptor *accord_descriptor_approve_rules_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_publish_rules_request(void);
 const ProtobufCMessageDescriptor *accord_descriptor_addendum(void);
 const ProtobufCMessageDescriptor *accord_descriptor_agreement(void);

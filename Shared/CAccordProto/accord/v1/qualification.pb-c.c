@@ -1402,6 +1402,51 @@ void   accord__v1__get_compliance_response__free_unpacked
   assert(message->base.descriptor == &accord__v1__get_compliance_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   accord__v1__approve_rules_request__init
+                     (Accord__V1__ApproveRulesRequest         *message)
+{
+  static const Accord__V1__ApproveRulesRequest init_value = ACCORD__V1__APPROVE_RULES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t accord__v1__approve_rules_request__get_packed_size
+                     (const Accord__V1__ApproveRulesRequest *message)
+{
+  assert(message->base.descriptor == &accord__v1__approve_rules_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t accord__v1__approve_rules_request__pack
+                     (const Accord__V1__ApproveRulesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &accord__v1__approve_rules_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t accord__v1__approve_rules_request__pack_to_buffer
+                     (const Accord__V1__ApproveRulesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &accord__v1__approve_rules_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Accord__V1__ApproveRulesRequest *
+       accord__v1__approve_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Accord__V1__ApproveRulesRequest *)
+     protobuf_c_message_unpack (&accord__v1__approve_rules_request__descriptor,
+                                allocator, len, data);
+}
+void   accord__v1__approve_rules_request__free_unpacked
+                     (Accord__V1__ApproveRulesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &accord__v1__approve_rules_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   accord__v1__publish_rules_request__init
                      (Accord__V1__PublishRulesRequest         *message)
 {
@@ -2299,7 +2344,7 @@ const ProtobufCMessageDescriptor accord__v1__get_rules_request__descriptor =
   (ProtobufCMessageInit) accord__v1__get_rules_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__rule_set_info__field_descriptors[4] =
+static const ProtobufCFieldDescriptor accord__v1__rule_set_info__field_descriptors[7] =
 {
   {
     "version",
@@ -2349,9 +2394,48 @@ static const ProtobufCFieldDescriptor accord__v1__rule_set_info__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "proposed_by",
+    5,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RuleSetInfo, proposed_by),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "approved_by",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__RuleSetInfo, approved_by),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "pending",
+    7,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Accord__V1__RuleSetInfo, has_pending),
+    offsetof(Accord__V1__RuleSetInfo, pending),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__rule_set_info__field_indices_by_name[] = {
+  5,   /* field[5] = approved_by */
   3,   /* field[3] = loaded_at_ms */
+  6,   /* field[6] = pending */
+  4,   /* field[4] = proposed_by */
   2,   /* field[2] = source */
   1,   /* field[1] = state_rules */
   0,   /* field[0] = version */
@@ -2359,7 +2443,7 @@ static const unsigned accord__v1__rule_set_info__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__rule_set_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor accord__v1__rule_set_info__descriptor =
 {
@@ -2369,7 +2453,7 @@ const ProtobufCMessageDescriptor accord__v1__rule_set_info__descriptor =
   "Accord__V1__RuleSetInfo",
   "accord.v1",
   sizeof(Accord__V1__RuleSetInfo),
-  4,
+  7,
   accord__v1__rule_set_info__field_descriptors,
   accord__v1__rule_set_info__field_indices_by_name,
   1,  accord__v1__rule_set_info__number_ranges,
@@ -3814,6 +3898,57 @@ const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor
   (ProtobufCMessageInit) accord__v1__get_compliance_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor accord__v1__approve_rules_request__field_descriptors[2] =
+{
+  {
+    "version",
+    1,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ApproveRulesRequest, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__ApproveRulesRequest, reason),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned accord__v1__approve_rules_request__field_indices_by_name[] = {
+  1,   /* field[1] = reason */
+  0,   /* field[0] = version */
+};
+static const ProtobufCIntRange accord__v1__approve_rules_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor accord__v1__approve_rules_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "accord.v1.ApproveRulesRequest",
+  "ApproveRulesRequest",
+  "Accord__V1__ApproveRulesRequest",
+  "accord.v1",
+  sizeof(Accord__V1__ApproveRulesRequest),
+  2,
+  accord__v1__approve_rules_request__field_descriptors,
+  accord__v1__approve_rules_request__field_indices_by_name,
+  1,  accord__v1__approve_rules_request__number_ranges,
+  (ProtobufCMessageInit) accord__v1__approve_rules_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor accord__v1__publish_rules_request__field_descriptors[3] =
 {
   {
@@ -3974,7 +4109,7 @@ const ProtobufCEnumDescriptor accord__v1__training_status__descriptor =
   accord__v1__training_status__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[17] =
+static const ProtobufCMethodDescriptor accord__v1__qualification__method_descriptors[18] =
 {
   { "EvaluateRequest", &accord__v1__evaluate_request_request__descriptor, &accord__v1__evaluate_request_response__descriptor },
   { "GetEvaluation", &accord__v1__get_evaluation_request__descriptor, &accord__v1__evaluation__descriptor },
@@ -3982,6 +4117,7 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "RecommendModel", &accord__v1__recommend_model_request__descriptor, &accord__v1__recommend_model_response__descriptor },
   { "GetRules", &accord__v1__get_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
   { "PublishRules", &accord__v1__publish_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
+  { "ApproveRules", &accord__v1__approve_rules_request__descriptor, &accord__v1__rule_set_info__descriptor },
   { "NominateOfficer", &accord__v1__nominate_officer_request__descriptor, &accord__v1__officer__descriptor },
   { "RecordBackground", &accord__v1__record_background_request__descriptor, &accord__v1__officer__descriptor },
   { "SetComplaintFlag", &accord__v1__set_complaint_flag_request__descriptor, &accord__v1__officer__descriptor },
@@ -3995,23 +4131,24 @@ static const ProtobufCMethodDescriptor accord__v1__qualification__method_descrip
   { "GetCompliance", &accord__v1__get_compliance_request__descriptor, &accord__v1__get_compliance_response__descriptor },
 };
 const unsigned accord__v1__qualification__method_indices_by_name[] = {
-  12,        /* CertifyOfficer */
-  11,        /* CompleteCourse */
-  9,        /* EnrollOfficer */
+  6,        /* ApproveRules */
+  13,        /* CertifyOfficer */
+  12,        /* CompleteCourse */
+  10,        /* EnrollOfficer */
   0,        /* EvaluateRequest */
-  16,        /* GetCompliance */
+  17,        /* GetCompliance */
   1,        /* GetEvaluation */
-  13,        /* GetOfficer */
+  14,        /* GetOfficer */
   4,        /* GetRules */
-  14,        /* ListOfficers */
-  6,        /* NominateOfficer */
+  15,        /* ListOfficers */
+  7,        /* NominateOfficer */
   2,        /* PreviewEvaluation */
   5,        /* PublishRules */
   3,        /* RecommendModel */
-  7,        /* RecordBackground */
-  10,        /* RecordExamAttempt */
-  15,        /* RecordRecurringTraining */
-  8         /* SetComplaintFlag */
+  8,        /* RecordBackground */
+  11,        /* RecordExamAttempt */
+  16,        /* RecordRecurringTraining */
+  9         /* SetComplaintFlag */
 };
 const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
 {
@@ -4020,7 +4157,7 @@ const ProtobufCServiceDescriptor accord__v1__qualification__descriptor =
   "Qualification",
   "Accord__V1__Qualification",
   "accord.v1",
-  17,
+  18,
   accord__v1__qualification__method_descriptors,
   accord__v1__qualification__method_indices_by_name
 };
@@ -4072,13 +4209,21 @@ void accord__v1__qualification__publish_rules(ProtobufCService *service,
   assert(service->descriptor == &accord__v1__qualification__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void accord__v1__qualification__approve_rules(ProtobufCService *service,
+                                              const Accord__V1__ApproveRulesRequest *input,
+                                              Accord__V1__RuleSetInfo_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &accord__v1__qualification__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void accord__v1__qualification__nominate_officer(ProtobufCService *service,
                                                  const Accord__V1__NominateOfficerRequest *input,
                                                  Accord__V1__Officer_Closure closure,
                                                  void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_background(ProtobufCService *service,
                                                   const Accord__V1__RecordBackgroundRequest *input,
@@ -4086,7 +4231,7 @@ void accord__v1__qualification__record_background(ProtobufCService *service,
                                                   void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
                                                    const Accord__V1__SetComplaintFlagRequest *input,
@@ -4094,7 +4239,7 @@ void accord__v1__qualification__set_complaint_flag(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__enroll_officer(ProtobufCService *service,
                                                const Accord__V1__EnrollOfficerRequest *input,
@@ -4102,7 +4247,7 @@ void accord__v1__qualification__enroll_officer(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     const Accord__V1__RecordExamAttemptRequest *input,
@@ -4110,7 +4255,7 @@ void accord__v1__qualification__record_exam_attempt(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__complete_course(ProtobufCService *service,
                                                 const Accord__V1__CompleteCourseRequest *input,
@@ -4118,7 +4263,7 @@ void accord__v1__qualification__complete_course(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 const Accord__V1__CertifyOfficerRequest *input,
@@ -4126,7 +4271,7 @@ void accord__v1__qualification__certify_officer(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             const Accord__V1__GetOfficerRequest *input,
@@ -4134,7 +4279,7 @@ void accord__v1__qualification__get_officer(ProtobufCService *service,
                                             void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               const Accord__V1__ListOfficersRequest *input,
@@ -4142,7 +4287,7 @@ void accord__v1__qualification__list_officers(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__record_recurring_training(ProtobufCService *service,
                                                           const Accord__V1__RecordRecurringTrainingRequest *input,
@@ -4150,7 +4295,7 @@ void accord__v1__qualification__record_recurring_training(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                const Accord__V1__GetComplianceRequest *input,
@@ -4158,7 +4303,7 @@ void accord__v1__qualification__get_compliance(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &accord__v1__qualification__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void accord__v1__qualification__init (Accord__V1__Qualification_Service *service,
                                       Accord__V1__Qualification_ServiceDestroy destroy)

@@ -48,6 +48,7 @@ typedef struct Accord__V1__OfficerCompliance Accord__V1__OfficerCompliance;
 typedef struct Accord__V1__AgencyExceptions Accord__V1__AgencyExceptions;
 typedef struct Accord__V1__GetComplianceRequest Accord__V1__GetComplianceRequest;
 typedef struct Accord__V1__GetComplianceResponse Accord__V1__GetComplianceResponse;
+typedef struct Accord__V1__ApproveRulesRequest Accord__V1__ApproveRulesRequest;
 typedef struct Accord__V1__PublishRulesRequest Accord__V1__PublishRulesRequest;
 
 
@@ -357,10 +358,21 @@ struct  Accord__V1__RuleSetInfo
   char *source;
   protobuf_c_boolean has_loaded_at_ms;
   int64_t loaded_at_ms;
+  /*
+   * Who proposed it and who approved it: two program-office principals (a rule set read from
+   * files at start-up names its file origin in both).
+   */
+  char *proposed_by;
+  char *approved_by;
+  /*
+   * Set on the answer to PublishRules: proposed, not yet in force.
+   */
+  protobuf_c_boolean has_pending;
+  protobuf_c_boolean pending;
 };
 #define ACCORD__V1__RULE_SET_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__rule_set_info__descriptor) \
-    , NULL, 0, 0, NULL, 0, 0 }
+    , NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0, 0 }
 
 
 struct  Accord__V1__ExamAttempt
@@ -699,6 +711,23 @@ struct  Accord__V1__GetComplianceResponse
  * A new rule set, published by an operator: it applies to decisions from now on; decisions made
  * before keep the version that made them.
  */
+struct  Accord__V1__ApproveRulesRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The proposed version, as PublishRules answered it.
+   */
+  char *version;
+  /*
+   * Why, for the record.
+   */
+  char *reason;
+};
+#define ACCORD__V1__APPROVE_RULES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&accord__v1__approve_rules_request__descriptor) \
+    , NULL, NULL }
+
+
 struct  Accord__V1__PublishRulesRequest
 {
   ProtobufCMessage base;
@@ -1309,6 +1338,25 @@ Accord__V1__GetComplianceResponse *
 void   accord__v1__get_compliance_response__free_unpacked
                      (Accord__V1__GetComplianceResponse *message,
                       ProtobufCAllocator *allocator);
+/* Accord__V1__ApproveRulesRequest methods */
+void   accord__v1__approve_rules_request__init
+                     (Accord__V1__ApproveRulesRequest         *message);
+size_t accord__v1__approve_rules_request__get_packed_size
+                     (const Accord__V1__ApproveRulesRequest   *message);
+size_t accord__v1__approve_rules_request__pack
+                     (const Accord__V1__ApproveRulesRequest   *message,
+                      uint8_t             *out);
+size_t accord__v1__approve_rules_request__pack_to_buffer
+                     (const Accord__V1__ApproveRulesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Accord__V1__ApproveRulesRequest *
+       accord__v1__approve_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   accord__v1__approve_rules_request__free_unpacked
+                     (Accord__V1__ApproveRulesRequest *message,
+                      ProtobufCAllocator *allocator);
 /* Accord__V1__PublishRulesRequest methods */
 void   accord__v1__publish_rules_request__init
                      (Accord__V1__PublishRulesRequest         *message);
@@ -1423,6 +1471,9 @@ typedef void (*Accord__V1__GetComplianceRequest_Closure)
 typedef void (*Accord__V1__GetComplianceResponse_Closure)
                  (const Accord__V1__GetComplianceResponse *message,
                   void *closure_data);
+typedef void (*Accord__V1__ApproveRulesRequest_Closure)
+                 (const Accord__V1__ApproveRulesRequest *message,
+                  void *closure_data);
 typedef void (*Accord__V1__PublishRulesRequest_Closure)
                  (const Accord__V1__PublishRulesRequest *message,
                   void *closure_data);
@@ -1455,6 +1506,10 @@ struct Accord__V1__Qualification_Service
                     void *closure_data);
   void (*publish_rules)(Accord__V1__Qualification_Service *service,
                         const Accord__V1__PublishRulesRequest *input,
+                        Accord__V1__RuleSetInfo_Closure closure,
+                        void *closure_data);
+  void (*approve_rules)(Accord__V1__Qualification_Service *service,
+                        const Accord__V1__ApproveRulesRequest *input,
                         Accord__V1__RuleSetInfo_Closure closure,
                         void *closure_data);
   void (*nominate_officer)(Accord__V1__Qualification_Service *service,
@@ -1515,6 +1570,7 @@ void accord__v1__qualification__init (Accord__V1__Qualification_Service *service
       function_prefix__ ## recommend_model,\
       function_prefix__ ## get_rules,\
       function_prefix__ ## publish_rules,\
+      function_prefix__ ## approve_rules,\
       function_prefix__ ## nominate_officer,\
       function_prefix__ ## record_background,\
       function_prefix__ ## set_complaint_flag,\
@@ -1548,6 +1604,10 @@ void accord__v1__qualification__get_rules(ProtobufCService *service,
                                           void *closure_data);
 void accord__v1__qualification__publish_rules(ProtobufCService *service,
                                               const Accord__V1__PublishRulesRequest *input,
+                                              Accord__V1__RuleSetInfo_Closure closure,
+                                              void *closure_data);
+void accord__v1__qualification__approve_rules(ProtobufCService *service,
+                                              const Accord__V1__ApproveRulesRequest *input,
                                               Accord__V1__RuleSetInfo_Closure closure,
                                               void *closure_data);
 void accord__v1__qualification__nominate_officer(ProtobufCService *service,
@@ -1631,6 +1691,7 @@ extern const ProtobufCMessageDescriptor accord__v1__officer_compliance__descript
 extern const ProtobufCMessageDescriptor accord__v1__agency_exceptions__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__get_compliance_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__get_compliance_response__descriptor;
+extern const ProtobufCMessageDescriptor accord__v1__approve_rules_request__descriptor;
 extern const ProtobufCMessageDescriptor accord__v1__publish_rules_request__descriptor;
 extern const ProtobufCServiceDescriptor accord__v1__qualification__descriptor;
 
