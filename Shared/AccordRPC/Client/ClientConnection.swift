@@ -6,7 +6,7 @@ import Synchronization
 /// One multiplexed connection to one server endpoint.
 public final class ClientConnection: Sendable {
     let channel: any Channel
-    private let handler: NIOLoopBound<ClientConnectionHandler>
+    let handler: NIOLoopBound<ClientConnectionHandler>
     private let usable: Atomic<Bool>
     /// What the server said in its preface.
     public let serverPreface: Preface
@@ -72,14 +72,21 @@ public final class ClientConnection: Sendable {
             channel.close(promise: nil)
             throw error as? RPCError ?? RPCError(.unavailable, "\(endpoint): \(error)")
         }
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(
-                try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self),
-                eventLoop: channel.eventLoop
-            )
-        }.get()
+        let handler: NIOLoopBound<ClientConnectionHandler>
+        do {
+            handler = try await channel.eventLoop.submit {
+                NIOLoopBound(
+                    try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self),
+                    eventLoop: channel.eventLoop
+                )
+            }.get()
+        } catch {
+            // Closed between the preface and now: the handler has left the pipeline.
+            throw RPCError(.unavailable, "\(endpoint) closed the connection right after its preface")
+        }
         let connection = ClientConnection(channel: channel, handler: handler, preface: preface, usable: !unusable.isSet)
-        unusable.onSet { connection.usable.store(false, ordering: .relaxed) }
+        // Weakly: the handler holds the flag, and the connection the handler.
+        unusable.onSet { [weak connection] in connection?.usable.store(false, ordering: .relaxed) }
         return connection
     }
 
@@ -163,6 +170,7 @@ private final class UnusableFlag: Sendable {
     func set() {
         let action = self.state.withLock { state -> (@Sendable () -> Void)? in
             state.set = true
+            defer { state.action = nil }
             return state.action
         }
         action?()
@@ -170,7 +178,7 @@ private final class UnusableFlag: Sendable {
 
     func onSet(_ action: @escaping @Sendable () -> Void) {
         let fire = self.state.withLock { state -> Bool in
-            state.action = action
+            if !state.set { state.action = action }
             return state.set
         }
         if fire { action() }

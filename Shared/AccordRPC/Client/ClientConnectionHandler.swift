@@ -41,7 +41,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var flush: FlushPolicy
     private lazy var compressor = ZlibCompressor()
     private lazy var decompressor = ZlibDecompressor()
-    private var context: ChannelHandlerContext!
+    /// The pipeline's context while the handler is in it: let go in `handlerRemoved`, since the
+    /// context holds the handler (kept, the pair and the channel's buffers would never be freed).
+    private var context: ChannelHandlerContext?
+    /// The connection's loop and allocator, which outlive the context.
+    private var eventLoop: (any EventLoop)!
+    private var allocator = ByteBufferAllocator()
     private var lastRead = NIODeadline.now()
     private var keepaliveTimer: RepeatedTask?
     private var pingSentAt: NIODeadline?
@@ -76,6 +81,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.eventLoop = context.eventLoop
+        self.allocator = context.channel.allocator
         self.outbound = context.channel.allocator.buffer(capacity: 64)
         self.outbound.writePreface(
             Preface(
@@ -95,6 +102,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.shutDown(RPCError(.unavailable, "connection to the server closed"))
+        self.context = nil
+    }
+
     func channelActive(context: ChannelHandlerContext) {
         self.flushNow()
         context.fireChannelActive()
@@ -103,6 +115,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         self.shutDown(RPCError(.unavailable, "connection to the server closed"))
         context.fireChannelInactive()
+    }
+
+    /// Fails the connection from inside the handler (a frame it cannot take): as `errorCaught`.
+    private func failConnection(_ error: any Error) {
+        guard let context = self.context else { return }
+        self.errorCaught(context: context, error: error)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -147,7 +165,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             }
         case .goAway: self.receiveGoAway(frame)
         default:
-            self.errorCaught(context: self.context, error: WireError(.protocolError, "unexpected \(frame.type) frame"))
+            self.failConnection(WireError(.protocolError, "unexpected \(frame.type) frame"))
         }
     }
 
@@ -159,7 +177,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 payload = try self.decompressor.decompress(
                     payload,
                     limit: self.configuration.maxMessageBytes,
-                    allocator: self.context.channel.allocator
+                    allocator: self.allocator
                 )
             } catch {
                 return self.complete(frame.callID, .failure(RPCError(.internal, "response could not be decompressed")))
@@ -195,7 +213,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.readsPaused = false
         if self.readPending {
             self.readPending = false
-            self.context.read()
+            self.context?.read()
         }
     }
 
@@ -208,7 +226,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 self.calls.removeValue(forKey: frame.callID)
                 sink.relayed(trailers: frame.payload, code: code)
             } catch {
-                self.errorCaught(context: self.context, error: error)
+                self.failConnection(error)
             }
             return
         }
@@ -222,7 +240,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 self.complete(frame.callID, .failure(answered))
             }
         } catch {
-            self.errorCaught(context: self.context, error: error)
+            self.failConnection(error)
         }
     }
 
@@ -246,7 +264,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         request: ByteBuffer,
         handle: CallHandle
     ) -> EventLoopFuture<ByteBuffer> {
-        let promise = self.context.eventLoop.makePromise(of: ByteBuffer.self)
+        let promise = self.eventLoop.makePromise(of: ByteBuffer.self)
         guard let id = self.open(path: path, options: options, request: request, handle: handle) else {
             promise.fail(RPCError(.unavailable, "connection is not accepting new calls"))
             return promise.futureResult
@@ -348,8 +366,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func armDeadlines(_ deadline: NIODeadline) {
-        let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        self.deadlines.arm(deadline, on: self.context.eventLoop) { loopBound.value.expireDue() }
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.deadlines.arm(deadline, on: self.eventLoop) { loopBound.value.expireDue() }
     }
 
     /// Ends the calls whose deadline has passed; sets the timer for the next.
@@ -400,8 +418,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let now = NIODeadline.now()
         if let sent = self.pingSentAt {
             if now - sent > self.configuration.keepaliveTimeout {
+                let goAway = GoAway(lastCallID: 0, code: .keepaliveTimeout, reason: "no answer to a keepalive ping")
+                self.outbound.writeFrame(type: .goAway, callID: 0) { goAway.encode(into: &$0) }
+                self.flushNow()
                 self.shutDown(RPCError(.unavailable, "server did not answer a keepalive ping"))
-                self.context.close(promise: nil)
+                self.context?.close(promise: nil)
             }
         } else if now - self.lastRead >= self.configuration.keepaliveInterval {
             self.pingSentAt = now
@@ -421,7 +442,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             self.flushNow()
         }
         self.shutDown(RPCError(.cancelled, "the client closed the connection"))
-        self.context.close(promise: nil)
+        self.context?.close(promise: nil)
     }
 
     private func stopAcceptingCalls() {
@@ -447,8 +468,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         case .writeNow:
             self.flushNow()
         case .scheduleWrite:
-            let loopBound = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-            self.context.eventLoop.execute { loopBound.value.flushNow() }
+            let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+            self.eventLoop.execute { loopBound.value.flushNow() }
         case .wait:
             break
         }
@@ -457,14 +478,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private func flushNow() {
         self.flush.written()
         let keepRoom = !self.calls.isEmpty
-        guard !self.closed || self.context.channel.isActive,
+        guard !self.closed || self.context?.channel.isActive == true,
             let pending = self.outbound.takePending(
                 keepRoom: keepRoom,
                 spare: &self.spare,
-                allocator: self.context.channel.allocator
+                allocator: self.allocator
             )
         else { return }
-        self.context.writeAndFlush(self.wrapOutboundOut(pending), promise: nil)
+        self.context?.writeAndFlush(self.wrapOutboundOut(pending), promise: nil)
         if keepRoom { self.spare = pending.recycled() }
     }
 }
