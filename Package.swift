@@ -221,6 +221,7 @@ let package = Package(
                 "AccordServiceRuntime",
                 "AccordRPC",
                 "AccordMessages",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

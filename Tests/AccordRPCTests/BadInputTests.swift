@@ -184,7 +184,8 @@ struct BadInputTests {
             let raw = try await RawConnection(server.endpoint)
             let (events, closed) = try await raw.readUntilClose(seconds: 5)
             #expect(closed)
-            #expect(events.count == 1)  // only the server's preface
+            // The server's preface, then GOAWAY PREFACE_TIMEOUT.
+            #expect(events.count == 2 && events.last?.goAway?.code == .prefaceTimeout, "\(events)")
             try await Self.stillServes(server)
         }
     }

@@ -111,6 +111,25 @@ struct ServerConnectionHandlerTests {
         peer.channel.embeddedEventLoop.advanceTime(by: .milliseconds(999))
         #expect(peer.channel.isActive)
         peer.channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(try peer.received().compactMap(\.goAway).map(\.code) == [.prefaceTimeout])
+        #expect(!peer.channel.isActive)
+    }
+
+    @Test("after the client's GOAWAY its calls in progress finish and a new one is refused, saying why")
+    func clientGoAway() throws {
+        let peer = try Peer()
+        try peer.sendPreface()
+        try peer.send(.headers(EchoMethods.unary.path, id: 3))  // open: waiting for its message
+        _ = try peer.received()
+        var payload = ByteBuffer()
+        GoAway(lastCallID: 0, code: .noError, reason: "client is closing").encode(into: &payload)
+        try peer.send(.frame(.goAway, id: 0, payload))
+        #expect(try peer.received().compactMap(\.goAway).map(\.code) == [.noError])
+        try peer.send(.headers(EchoMethods.unary.path, id: 4))
+        let refused = try peer.received().compactMap(\.trailers).first?.trailers
+        #expect(refused?.code == .unavailable && refused?.message.contains("the client sent GOAWAY") == true)
+        try peer.send(.message(EchoRequest(payload: [7]), id: 3))
+        #expect(try peer.received().compactMap(\.trailers).first?.trailers.code == .ok)
         #expect(!peer.channel.isActive)
     }
 

@@ -88,7 +88,7 @@ struct AccordLoad: AsyncParsableCommand {
 
     @Option(
         help: """
-            lifecycle, act, mixed through the gateway: an operator's token (ACCORD_OPERATOR_TOKEN), to give each \
+            lifecycle, act, write, mixed through the gateway: an operator's token (ACCORD_OPERATOR_TOKEN), to give each \
             agency a token of its own: an agency records its own officers and actions.
             """
     )

@@ -18,8 +18,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private enum State {
         case awaitingPreface
         case open
-        /// GOAWAY sent or received: no new calls; close when the last call ends.
-        case draining
+        /// GOAWAY sent or received: no new calls (refused saying why); close when the last call ends.
+        case draining(reason: String)
         case closed
     }
 
@@ -140,7 +140,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let handler = loopBound.value
             if case .awaitingPreface = handler.state {
                 handler.logger.notice("Closing connection", metadata: ["reason": "no preface before the timeout"])
-                handler.close(context: handler.context)
+                handler.sendGoAway(.prefaceTimeout, "no preface within the preface timeout")
+                handler.closeConnection()
             }
         }
     }
@@ -232,7 +233,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .ping: self.receivePing(frame)
         case .goAway:
             self.logger.debug("Peer is going away")
-            self.drain(reason: "peer is going away")
+            self.drain(reason: "the client sent GOAWAY: this connection takes no new calls")
         default:
             self.connectionError(WireError(.protocolError, "frame type \(frame.type) is not valid from a client"))
         }
@@ -262,8 +263,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         } catch {
             return self.connectionError(error)
         }
-        if case .draining = self.state {
-            return self.reject(id, RPCError(.unavailable, "server is shutting down"), method: headers.method)
+        if case .draining(let reason) = self.state {
+            return self.reject(id, RPCError(.unavailable, reason), method: headers.method)
         }
         guard self.calls.count < limits.maxConcurrentCallsPerConnection else {
             return self.reject(
@@ -636,7 +637,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func drain(reason: String) {
         switch self.state {
         case .open:
-            self.state = .draining
+            self.state = .draining(reason: reason)
             self.sendGoAway(.noError, reason)
             self.idleTimer?.cancel()
             if self.calls.isEmpty { self.closeConnection() }
