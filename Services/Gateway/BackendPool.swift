@@ -32,6 +32,8 @@ public final class BackendPool: Sendable {
             var checkedAt: Int64?
             /// What its last health check read on its simulated clock; nil on real time.
             var simulatedNow: Int64?
+            /// What its last health check said degrades it, if anything.
+            var degraded: String?
             /// Since when it has been unhealthy (real time), nil while it is not.
             var outSince: Int64?
             /// Ejected for its own transport failures until then (real time): no health check
@@ -284,6 +286,7 @@ public final class BackendPool: Sendable {
                 group.addTask {
                     let health: Health
                     var simulatedNow: Int64?
+                    var degraded: String?
                     do {
                         let answer = try await member.client.unary(
                             HealthMethods.check,
@@ -294,6 +297,7 @@ public final class BackendPool: Sendable {
                             answer.status == .serving
                             ? .healthy : .unhealthy("reports \(answer.status?.protoName ?? "?")")
                         simulatedNow = answer.simulatedNowMs
+                        degraded = answer.degraded
                     } catch {
                         health = .unhealthy("\(error)")
                     }
@@ -304,6 +308,7 @@ public final class BackendPool: Sendable {
                         state.set(health, at: real)
                         state.checkedAt = now
                         state.simulatedNow = simulatedNow
+                        state.degraded = degraded
                         return (before, state.health)
                     }
                     if before != after {
@@ -330,6 +335,7 @@ public final class BackendPool: Sendable {
                 )
                 backend.simulatedNowMs = state.simulatedNow
                 backend.outSinceMs = state.outSince
+                backend.degraded = state.degraded
                 switch state.health {
                 case .unknown: backend.state = .unknown
                 case .healthy: backend.state = .healthy

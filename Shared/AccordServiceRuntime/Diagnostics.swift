@@ -1,6 +1,7 @@
 public import AccordMessages
 public import AccordRPC
 public import AccordServiceKit
+import AccordStorage
 import AccordWire
 import NIOCore
 
@@ -62,6 +63,7 @@ public enum Diagnostics {
                 uptimeMs: (NIODeadline.now() - started).nanoseconds / 1_000_000
             )
             if clock.simulation != nil { response.simulatedNowMs = clock.now() }
+            response.degraded = StorageHealth.shared.degraded
             if let service = request.service, !service.isEmpty, !services.contains(service) {
                 response.status = .unknownService
             }

@@ -98,7 +98,22 @@ public final class PostgresDatabase: SQLDatabase {
         try await self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
+    /// Writes `body` in a transaction; a write that fails for want of storage (unreachable, full,
+    /// read-only) marks the process degraded for writes until one succeeds (``StorageHealth``).
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        do {
+            let result = try await self.writeRetryingRaces(body)
+            StorageHealth.shared.writeSucceeded()
+            return result
+        } catch let error as StorageError where error.kind.isStorageTrouble {
+            StorageHealth.shared.writeFailed(error)
+            throw error
+        }
+    }
+
+    private func writeRetryingRaces<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
         if self.configuration.writers == .oneAtATime { return try await self.writeOneAtATime(body) }
         var attempt = 1
         while true {
@@ -242,7 +257,16 @@ public final class PostgresDatabase: SQLDatabase {
     /// race as a conflict), anything else (the store's own rules) as it is.
     static func storageError(_ error: any Error) -> any Error {
         guard let failure = error as? PSQLError else { return error }
-        return StorageError(Self.describe(failure), kind: Self.isRace(failure) ? .conflict : .failed)
+        switch failure.serverInfo?[.sqlState] ?? "" {
+        case "53100":  // disk_full
+            return StorageError("storage is full: \(Self.describe(failure))", kind: .full)
+        case "25006":  // read_only_sql_transaction: a standby, or default_transaction_read_only
+            return StorageError("storage cannot be written: \(Self.describe(failure))", kind: .readOnly)
+        case "53000", "53200", "53300":  // insufficient resources, out of memory, too many connections
+            return StorageError("storage is out of resources: \(Self.describe(failure))", kind: .unavailable)
+        default:
+            return StorageError(Self.describe(failure), kind: Self.isRace(failure) ? .conflict : .failed)
+        }
     }
 
     /// The server's message, its SQLSTATE and the statement, for logs and start-up errors.

@@ -19,6 +19,11 @@ public final class SQLiteStore: SQLDatabase {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // SQLite would say only "unable to open database file".
+            if access(directory, W_OK) != 0 {
+                let reason = String(cString: strerror(errno))
+                throw StorageError("the data directory \(directory) cannot be written: \(reason)", kind: .readOnly)
+            }
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -57,7 +62,11 @@ public final class SQLiteStore: SQLDatabase {
 
     /// Reads a consistent snapshot off the writer's path.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await self.pool.read { db in try body(SQLiteSession(db)) }
+        do {
+            return try await self.pool.read { db in try body(SQLiteSession(db)) }
+        } catch let error as DatabaseError {
+            throw self.storageError(error) ?? error
+        }
     }
 
     /// Runs `body` in a transaction of its own, blocking the caller: for start-up work only.
@@ -68,7 +77,38 @@ public final class SQLiteStore: SQLDatabase {
     /// Runs `body` in the next group commit; returns once its transaction is durable.
     /// If `body` throws, its changes are rolled back and the other writes of the batch commit.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
-        try await self.writer.write { db in try body(SQLiteSession(db)) }
+        do {
+            let result = try await self.writer.write { db in try body(SQLiteSession(db)) }
+            StorageHealth.shared.writeSucceeded()
+            return result
+        } catch let error as DatabaseError {
+            guard let storage = self.storageError(error) else { throw error }
+            StorageHealth.shared.writeFailed(storage)
+            throw storage
+        }
+    }
+
+    /// SQLite's refusals that are the storage's trouble, told as such (nil for the others).
+    func storageError(_ error: DatabaseError) -> StorageError? {
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return StorageError(
+                "storage is full: \(self.path): \(error.message ?? "database or disk is full")",
+                kind: .full
+            )
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            return StorageError(
+                "storage cannot be written: \(self.path): \(error.message ?? "\(error.resultCode)")",
+                kind: .readOnly
+            )
+        case .SQLITE_IOERR:
+            return StorageError(
+                "storage failed to read or write: \(self.path): \(error.message ?? "disk I/O error")",
+                kind: .unavailable
+            )
+        default:
+            return nil
+        }
     }
 }
 
@@ -84,14 +124,23 @@ public struct Migration: Sendable {
 }
 
 /// A storage failure. `unavailable` means the database cannot be reached now (callers answer
-/// UNAVAILABLE and may try again); `conflict`, that a write kept losing races to concurrent
-/// ones (ABORTED: try again); anything else is a failure of the storage itself.
+/// UNAVAILABLE and may try again); `full`, that it has no room for the write (RESOURCE_EXHAUSTED);
+/// `readOnly`, that it cannot be written at all now (UNAVAILABLE); `conflict`, that a write kept
+/// losing races to concurrent ones (ABORTED: try again); anything else is a failure of the
+/// storage itself.
 public struct StorageError: Error, CustomStringConvertible {
-    public enum Kind: Sendable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
         case failed
         case unavailable
+        /// No room: the disk (or the database's quota) is full.
+        case full
+        /// The data cannot be written: a read-only file system or database, a directory gone.
+        case readOnly = "read_only"
         /// A write kept losing to concurrent ones; trying it again later may succeed.
         case conflict
+
+        /// Whether a write failing so is the storage's trouble rather than the write's.
+        public var isStorageTrouble: Bool { self == .unavailable || self == .full || self == .readOnly }
     }
 
     public let kind: Kind

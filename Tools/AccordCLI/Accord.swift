@@ -35,7 +35,10 @@ struct Health: GatewayCommand {
         }
         Output.table(
             backends,
-            columns: ["service", "endpoint", "state", "in_flight", "simulated_now_ms", "out_since_ms", "last_error"],
+            columns: [
+                "service", "endpoint", "state", "in_flight", "simulated_now_ms", "out_since_ms", "last_error",
+                "degraded",
+            ],
             json: self.gateway.json
         )
     }

@@ -699,6 +699,9 @@ public struct Backend: ProtoMessage {
     public var simulatedNowMs: Int64?
     /// Since when it has been out (unhealthy), Unix milliseconds; last_error says why.
     public var outSinceMs: Int64?
+    /// What its last health check said degrades it (writes failing for want of storage); it stays
+    /// in: its reads and other calls still work.
+    public var degraded: String?
 
     public init() {}
 
@@ -710,7 +713,8 @@ public struct Backend: ProtoMessage {
         lastError: String? = nil,
         checkedAtMs: Int64? = nil,
         simulatedNowMs: Int64? = nil,
-        outSinceMs: Int64? = nil
+        outSinceMs: Int64? = nil,
+        degraded: String? = nil
     ) {
         self.service = service
         self.endpoint = endpoint
@@ -720,10 +724,11 @@ public struct Backend: ProtoMessage {
         self.checkedAtMs = checkedAtMs
         self.simulatedNowMs = simulatedNowMs
         self.outSinceMs = outSinceMs
+        self.degraded = degraded
     }
 
     public static let protoName = "accord.v1.Backend"
-    public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms", "simulated_now_ms", "out_since_ms"]
+    public static let fieldNames: [String] = ["service", "endpoint", "state", "in_flight", "last_error", "checked_at_ms", "simulated_now_ms", "out_since_ms", "degraded"]
 }
 
 extension Backend: JSONRepresentable {
@@ -737,13 +742,14 @@ extension Backend: JSONRepresentable {
         if let value = self.checkedAtMs { fields.append(("checked_at_ms", JSONValue.of(value))) }
         if let value = self.simulatedNowMs { fields.append(("simulated_now_ms", JSONValue.of(value))) }
         if let value = self.outSinceMs { fields.append(("out_since_ms", JSONValue.of(value))) }
+        if let value = self.degraded { fields.append(("degraded", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension Backend: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_backend() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -762,6 +768,7 @@ extension Backend: CBackedMessage {
         self.checkedAtMs = r.scalar(5, as: Int64.self)
         self.simulatedNowMs = r.scalar(6, as: Int64.self)
         self.outSinceMs = r.scalar(7, as: Int64.self)
+        self.degraded = r.string(8)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -773,6 +780,7 @@ extension Backend: CBackedMessage {
         w.setScalar(5, self.checkedAtMs)
         w.setScalar(6, self.simulatedNowMs)
         w.setScalar(7, self.outSinceMs)
+        try w.setString(8, self.degraded)
     }
 }
 

@@ -96,6 +96,10 @@ public struct HealthCheckResponse: ProtoMessage {
     public var uptimeMs: Int64?
     /// Unix milliseconds on the server's simulated clock; absent when it runs on real time.
     public var simulatedNowMs: Int64?
+    /// Why the server is degraded, e.g. "writes failing since 2026-12-02T10:00:00Z: storage is
+    /// full: …": its last write failed for want of storage (full, read-only, unreachable). Reads
+    /// still work; it clears at the next write that succeeds. Absent when it is not degraded.
+    public var degraded: String?
 
     public init() {}
 
@@ -104,17 +108,19 @@ public struct HealthCheckResponse: ProtoMessage {
         server: String? = nil,
         services: [String] = [],
         uptimeMs: Int64? = nil,
-        simulatedNowMs: Int64? = nil
+        simulatedNowMs: Int64? = nil,
+        degraded: String? = nil
     ) {
         self.status = status
         self.server = server
         self.services = services
         self.uptimeMs = uptimeMs
         self.simulatedNowMs = simulatedNowMs
+        self.degraded = degraded
     }
 
     public static let protoName = "accord.v1.HealthCheckResponse"
-    public static let fieldNames: [String] = ["status", "server", "services", "uptime_ms", "simulated_now_ms"]
+    public static let fieldNames: [String] = ["status", "server", "services", "uptime_ms", "simulated_now_ms", "degraded"]
 }
 
 extension HealthCheckResponse: JSONRepresentable {
@@ -125,13 +131,14 @@ extension HealthCheckResponse: JSONRepresentable {
         if !self.services.isEmpty { fields.append(("services", .array(self.services.map { JSONValue.of($0) }))) }
         if let value = self.uptimeMs { fields.append(("uptime_ms", JSONValue.of(value))) }
         if let value = self.simulatedNowMs { fields.append(("simulated_now_ms", JSONValue.of(value))) }
+        if let value = self.degraded { fields.append(("degraded", JSONValue.of(value))) }
         return .object(fields)
     }
 }
 
 extension HealthCheckResponse: CBackedMessage {
     static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> { accord_descriptor_health_check_response() }
-    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5]
+    static let fieldNumbers: [UInt32] = [1, 2, 3, 4, 5, 6]
 
     public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try ProtoCodec.withEncoded(self, body)
@@ -147,6 +154,7 @@ extension HealthCheckResponse: CBackedMessage {
         self.services = r.strings(2)
         self.uptimeMs = r.scalar(3, as: Int64.self)
         self.simulatedNowMs = r.scalar(4, as: Int64.self)
+        self.degraded = r.string(5)
     }
 
     func write(to w: CMessageWriter) throws(MessageEncodingError) {
@@ -155,6 +163,7 @@ extension HealthCheckResponse: CBackedMessage {
         try w.setStrings(2, self.services)
         w.setScalar(3, self.uptimeMs)
         w.setScalar(4, self.simulatedNowMs)
+        try w.setString(5, self.degraded)
     }
 }
 

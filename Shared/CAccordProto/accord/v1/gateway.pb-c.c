@@ -1407,7 +1407,7 @@ const ProtobufCMessageDescriptor accord__v1__program_overview__descriptor =
   (ProtobufCMessageInit) accord__v1__program_overview__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[8] =
+static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[9] =
 {
   {
     "service",
@@ -1505,9 +1505,22 @@ static const ProtobufCFieldDescriptor accord__v1__backend__field_descriptors[8] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "degraded",
+    9,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__Backend, degraded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__backend__field_indices_by_name[] = {
   5,   /* field[5] = checked_at_ms */
+  8,   /* field[8] = degraded */
   1,   /* field[1] = endpoint */
   3,   /* field[3] = in_flight */
   4,   /* field[4] = last_error */
@@ -1519,7 +1532,7 @@ static const unsigned accord__v1__backend__field_indices_by_name[] = {
 static const ProtobufCIntRange accord__v1__backend__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor accord__v1__backend__descriptor =
 {
@@ -1529,7 +1542,7 @@ const ProtobufCMessageDescriptor accord__v1__backend__descriptor =
   "Accord__V1__Backend",
   "accord.v1",
   sizeof(Accord__V1__Backend),
-  8,
+  9,
   accord__v1__backend__field_descriptors,
   accord__v1__backend__field_indices_by_name,
   1,  accord__v1__backend__number_ranges,

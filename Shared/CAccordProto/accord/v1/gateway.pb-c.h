@@ -303,10 +303,15 @@ struct  Accord__V1__Backend
    */
   protobuf_c_boolean has_out_since_ms;
   int64_t out_since_ms;
+  /*
+   * What its last health check said degrades it (writes failing for want of storage); it stays
+   * in: its reads and other calls still work.
+   */
+  char *degraded;
 };
 #define ACCORD__V1__BACKEND__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__backend__descriptor) \
-    , NULL, NULL, 0, ACCORD__V1__BACKEND_STATE__BACKEND_STATE_UNSPECIFIED, 0, 0, NULL, 0, 0, 0, 0, 0, 0 }
+    , NULL, NULL, 0, ACCORD__V1__BACKEND_STATE__BACKEND_STATE_UNSPECIFIED, 0, 0, NULL, 0, 0, 0, 0, 0, 0, NULL }
 
 
 struct  Accord__V1__GetBackendsRequest

@@ -135,7 +135,7 @@ const ProtobufCMessageDescriptor accord__v1__health_check_request__descriptor =
   (ProtobufCMessageInit) accord__v1__health_check_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor accord__v1__health_check_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor accord__v1__health_check_response__field_descriptors[6] =
 {
   {
     "status",
@@ -197,8 +197,21 @@ static const ProtobufCFieldDescriptor accord__v1__health_check_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "degraded",
+    6,
+    PROTOBUF_C_LABEL_OPTIONAL,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Accord__V1__HealthCheckResponse, degraded),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned accord__v1__health_check_response__field_indices_by_name[] = {
+  5,   /* field[5] = degraded */
   1,   /* field[1] = server */
   2,   /* field[2] = services */
   4,   /* field[4] = simulated_now_ms */
@@ -208,7 +221,7 @@ static const unsigned accord__v1__health_check_response__field_indices_by_name[]
 static const ProtobufCIntRange accord__v1__health_check_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor accord__v1__health_check_response__descriptor =
 {
@@ -218,7 +231,7 @@ const ProtobufCMessageDescriptor accord__v1__health_check_response__descriptor =
   "Accord__V1__HealthCheckResponse",
   "accord.v1",
   sizeof(Accord__V1__HealthCheckResponse),
-  5,
+  6,
   accord__v1__health_check_response__field_descriptors,
   accord__v1__health_check_response__field_indices_by_name,
   1,  accord__v1__health_check_response__number_ranges,

@@ -71,10 +71,16 @@ struct  Accord__V1__HealthCheckResponse
    */
   protobuf_c_boolean has_simulated_now_ms;
   int64_t simulated_now_ms;
+  /*
+   * Why the server is degraded, e.g. "writes failing since 2026-12-02T10:00:00Z: storage is
+   * full: …": its last write failed for want of storage (full, read-only, unreachable). Reads
+   * still work; it clears at the next write that succeeds. Absent when it is not degraded.
+   */
+  char *degraded;
 };
 #define ACCORD__V1__HEALTH_CHECK_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&accord__v1__health_check_response__descriptor) \
-    , 0, ACCORD__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, NULL, 0,NULL, 0, 0, 0, 0 }
+    , 0, ACCORD__V1__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, NULL, 0,NULL, 0, 0, 0, 0, NULL }
 
 
 /* Accord__V1__HealthCheckRequest methods */
