@@ -7,7 +7,7 @@ RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 GENERATE_PACKAGES := protobuf-c-compiler
 POSTGRES_PACKAGES := postgresql-15
 
-.PHONY: build test test-postgres run cluster demo generate check-generated lint format deps deps-generate deps-postgres bench clean help
+.PHONY: build test test-postgres run cluster demo generate check-generated lint format deps deps-generate deps-postgres bench fuzz clean help
 
 help:
 	@echo "make build     release build of every executable"
@@ -18,6 +18,8 @@ help:
 	@echo "make demo      walk through the whole lifecycle with the accord CLI (against make run or make cluster)"
 	@echo "make generate  regenerate C and Swift code from proto/accord/v1/*.proto"
 	@echo "make bench     release benchmarks, results into docs/PERFORMANCE.md"
+	@echo "make fuzz      libFuzzer over the frame, message, ICE sheet and inflate decoders"
+	@echo "               (FUZZ_RUNS=N executions each, default 10000000; stops by itself)"
 
 deps:
 	@Tools/install-packages.sh $(RUNTIME_PACKAGES)
@@ -36,9 +38,10 @@ generate: deps-generate
 
 check-generated: deps-generate
 	proto/generate.sh --check
+	python3 Fuzz/make-corpus.py --check
 
 # Generated code (Shared/AccordMessages/Generated) is left as the generator writes it.
-SWIFT_SOURCES = Package.swift Benchmarks/Package.swift $$(find Shared Services Tools Tests Benchmarks -name '*.swift' -not -path '*/Generated/*' -not -path '*/.build*' -not -name Package.swift)
+SWIFT_SOURCES = Package.swift Benchmarks/Package.swift $$(find Shared Services Tools Tests Benchmarks Fuzz -name '*.swift' -not -path '*/Generated/*' -not -path '*/.build*' -not -name Package.swift)
 
 lint:
 	$(SWIFT) format lint --strict $(SWIFT_SOURCES)
@@ -56,10 +59,16 @@ test: deps deps-postgres check-generated lint
 	ACCORD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build --no-parallel \
 		--filter EndToEndTests
 	SWIFT=$(SWIFT) Tools/test-postgres.sh
+	# Each fuzz target for a few seconds (make fuzz runs them long).
+	SWIFT=$(SWIFT) FUZZ_MAX_SECONDS=10 Tools/fuzz.sh 20000
 
 # The store-level suites on PostgreSQL only (after a build with tests).
 test-postgres: deps-postgres
 	SWIFT=$(SWIFT) Tools/test-postgres.sh
+
+FUZZ_RUNS ?= 10000000
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_CONFIG=release Tools/fuzz.sh $(FUZZ_RUNS)
 
 run: build
 	Tools/run-local.sh "$(BIN)"

@@ -498,3 +498,35 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Coverage-guided fuzzing (make fuzz): with ACCORD_FUZZ=1, in a build path of its own, the
+// decoders' modules are instrumented for libFuzzer and AddressSanitizer, and one executable per
+// target (Fuzz/) exports LLVMFuzzerTestOneInput.
+if Context.environment["ACCORD_FUZZ"] != nil {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    let instrumented: Set<String> = ["AccordWire", "AccordMessages", "AccordCSV", "AccordSheets", "AccordRPC"]
+    for target in package.targets where instrumented.contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    for target in package.targets where ["CAccordProto", "CAccordZlib"].contains(target.name) {
+        target.cSettings = (target.cSettings ?? []) + [.unsafeFlags(["-fsanitize=fuzzer-no-link,address"])]
+    }
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzFrames", ["AccordWire", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzMessages", ["AccordMessages"]),
+        ("FuzzICESheet", ["AccordCSV", "AccordSheets"]),
+        ("FuzzInflate", ["AccordRPC", .product(name: "NIOCore", package: "swift-nio")]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: dependencies,
+                path: "Fuzz/\(name)",
+                swiftSettings: swiftSettings + [.unsafeFlags(sanitizers + ["-parse-as-library"])],
+                linkerSettings: [.unsafeFlags(sanitizers)]
+            )
+        )
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

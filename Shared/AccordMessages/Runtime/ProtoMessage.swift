@@ -115,3 +115,9 @@ public struct RPCMethod<Request: ProtoMessage, Response: ProtoMessage>: Sendable
         self.isIdempotent = isIdempotent
     }
 }
+
+/// Every message type of the schema, for tools outside this module that walk them all (the
+/// fuzz target of the message decoders).
+public enum SchemaMessages {
+    public static let all: [any ProtoMessage.Type] = MessageRegistry.all.map { $0 }
+}
