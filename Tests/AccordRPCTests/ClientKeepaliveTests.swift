@@ -48,7 +48,9 @@ struct ClientKeepaliveTests {
             keepaliveInterval: .seconds(1),
             keepaliveTimeout: .seconds(1)
         )
-        let connection = try await ClientConnection.connect(
+        // On a loaded machine the keepalive may run out before connect returns (it then says the
+        // connection closed right after the preface): what the server received is the test.
+        let connection = try? await ClientConnection.connect(
             to: Endpoint(host: "127.0.0.1", port: port),
             configuration: configuration
         )
@@ -61,8 +63,10 @@ struct ClientKeepaliveTests {
         }
         #expect(frames.first == .ping, "\(frames)")
         #expect(goAway?.code == .keepaliveTimeout, "\(frames)")
-        try await connection.channel.closeFuture.get()
-        #expect(!connection.isUsable)
+        if let connection {
+            try await connection.channel.closeFuture.get()
+            #expect(!connection.isUsable)
+        }
         try await server.close()
     }
 }
