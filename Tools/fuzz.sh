@@ -6,6 +6,8 @@
 # Usage: Tools/fuzz.sh [RUNS] [TARGET...]     RUNS default 1000000; targets default all four.
 # FUZZ_CONFIG=release builds optimized (a clean build takes minutes; long runs go ~10x faster).
 # FUZZ_MAX_SECONDS=N stops each target after N seconds if its runs are not done (a smoke run).
+# FUZZ_MAX_LEN=N bounds an input (default 1024 bytes: past that, runs slow down more than
+# coverage grows).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,7 +28,7 @@ for target in "${targets[@]}"; do
     mkdir -p "$scratch/$target"
     echo "fuzz.sh: $target, $runs runs" >&2
     start=$(date +%s)
-    if ! "$bin/$target" -runs="$runs" -max_total_time="${FUZZ_MAX_SECONDS:-0}" -max_len=8192 -malloc_limit_mb=64 -rss_limit_mb=2048 -print_final_stats=1 \
+    if ! "$bin/$target" -runs="$runs" -max_total_time="${FUZZ_MAX_SECONDS:-0}" -max_len="${FUZZ_MAX_LEN:-1024}" -malloc_limit_mb=64 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$scratch/$target/" "$scratch/$target" "Fuzz/corpus/$target" > "$scratch/$target.log" 2>&1; then
         tail -40 "$scratch/$target.log" >&2
         mkdir -p fuzz-failures && cp "$scratch/$target"/crash-* "$scratch/$target"/leak-* "$scratch/$target"/oom-* \
