@@ -517,11 +517,12 @@ if Context.environment["ACCORD_FUZZ"] != nil {
         ("FuzzICESheet", ["AccordCSV", "AccordSheets"]),
         ("FuzzInflate", ["AccordRPC", .product(name: "NIOCore", package: "swift-nio")]),
     ]
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver", swiftSettings: swiftSettings))
     for (name, dependencies) in fuzzTargets {
         package.targets.append(
             .executableTarget(
                 name: name,
-                dependencies: dependencies,
+                dependencies: dependencies + ["FuzzDriver"],
                 path: "Fuzz/\(name)",
                 swiftSettings: swiftSettings + [.unsafeFlags(sanitizers + ["-parse-as-library"])],
                 linkerSettings: [.unsafeFlags(sanitizers)]

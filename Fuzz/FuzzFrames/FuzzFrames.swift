@@ -1,4 +1,5 @@
 import AccordWire
+import FuzzDriver
 import NIOCore
 
 /// libFuzzer target: a byte stream as a server reads it from a client, cut into reads where the
@@ -33,18 +34,7 @@ public func fuzzFrames(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-// SwiftPM links an executable with its entry point named FuzzFrames_main: it hands the run to
-// libFuzzer's driver, which reads the flags and the corpus folders.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
 @_cdecl("FuzzFrames_main")
 public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzFrames(data, size) }
+    runFuzzer(argc, argv) { fuzzFrames($0, $1) }
 }

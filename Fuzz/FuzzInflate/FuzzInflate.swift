@@ -1,4 +1,5 @@
 import AccordRPC
+import FuzzDriver
 import NIOCore
 
 /// libFuzzer target: bytes as a compressed message, inflated as a receiver does, within a
@@ -14,18 +15,7 @@ public func fuzzInflate(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-// SwiftPM links an executable with its entry point named FuzzInflate_main: it hands the run to
-// libFuzzer's driver, which reads the flags and the corpus folders.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
 @_cdecl("FuzzInflate_main")
 public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzInflate(data, size) }
+    runFuzzer(argc, argv) { fuzzInflate($0, $1) }
 }

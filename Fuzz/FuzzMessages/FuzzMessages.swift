@@ -1,4 +1,5 @@
 import AccordMessages
+import FuzzDriver
 
 /// libFuzzer target: the first byte picks a message type of the schema (every request of every
 /// service among them), the rest is decoded as it would be from a call: the string check, then
@@ -17,18 +18,7 @@ public func fuzzMessages(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-// SwiftPM links an executable with its entry point named FuzzMessages_main: it hands the run to
-// libFuzzer's driver, which reads the flags and the corpus folders.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
 @_cdecl("FuzzMessages_main")
 public func fuzzerMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzMessages(data, size) }
+    runFuzzer(argc, argv) { fuzzMessages($0, $1) }
 }
