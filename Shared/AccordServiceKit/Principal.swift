@@ -196,21 +196,11 @@ public struct PrincipalInterceptor: ServerInterceptor {
                     "this service takes calls from the gateway only (no internal credential)"
                 )
             }
-            guard let asserted else {
+            guard asserted != nil else {
                 throw RPCError(.unauthenticated, "the call carries no \(TrustMetadata.principal)")
             }
-            guard let principal = Principal(header: asserted) else {
-                throw RPCError(.unauthenticated, "\(TrustMetadata.principal) \"\(asserted)\" is not role or role:scope")
-            }
-            try AccessPolicy.require(principal, calling: context.method)
-            context.attributes[TrustMetadata.attribute] = asserted
-        } else if let asserted {
-            guard let principal = Principal(header: asserted) else {
-                throw RPCError(.unauthenticated, "\(TrustMetadata.principal) \"\(asserted)\" is not role or role:scope")
-            }
-            try AccessPolicy.require(principal, calling: context.method)
-            context.attributes[TrustMetadata.attribute] = asserted
-        } else {
+        }
+        guard let asserted else {
             // Development: a caller that names no principal is unattributed and may call
             // anything, acting as the program office in the handlers' scope checks.
             context.attributes[TrustMetadata.attribute] = Principal.unattributed.header
@@ -218,6 +208,11 @@ public struct PrincipalInterceptor: ServerInterceptor {
                 context.metadata[TrustMetadata.principalName] ?? Principal.unattributed.name
             return try await next(context)
         }
+        guard let principal = Principal(header: asserted) else {
+            throw RPCError(.unauthenticated, "\(TrustMetadata.principal) \"\(asserted)\" is not role or role:scope")
+        }
+        try AccessPolicy.require(principal, calling: context.method)
+        context.attributes[TrustMetadata.attribute] = asserted
         context.attributes[TrustMetadata.nameAttribute] = context.metadata[TrustMetadata.principalName]
         return try await next(context)
     }
