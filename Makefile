@@ -7,7 +7,7 @@ RUNTIME_PACKAGES := libprotobuf-c-dev zlib1g-dev libsqlite3-dev
 GENERATE_PACKAGES := protobuf-c-compiler
 POSTGRES_PACKAGES := postgresql-15
 
-.PHONY: build test test-postgres run cluster demo generate check-generated lint format deps deps-generate deps-postgres bench fuzz clean help
+.PHONY: build test test-postgres run cluster demo backup generate check-generated lint format deps deps-generate deps-postgres bench fuzz clean help
 
 help:
 	@echo "make build     release build of every executable"
@@ -16,6 +16,7 @@ help:
 	@echo "make run       build (release) and run the whole set in the foreground; Ctrl-C stops it"
 	@echo "make cluster   like make run, on a private PostgreSQL with two replicas of each service"
 	@echo "make demo      walk through the whole lifecycle with the accord CLI (against make run or make cluster)"
+	@echo "make backup    back up every store of make run or make cluster, while it runs, into backups/<UTC time>/"
 	@echo "make generate  regenerate C and Swift code from proto/accord/v1/*.proto"
 	@echo "make bench     release benchmarks, results into docs/PERFORMANCE.md"
 	@echo "make fuzz      libFuzzer over the frame, message, ICE sheet and inflate decoders"
@@ -78,6 +79,9 @@ cluster: build deps-postgres
 
 demo:
 	Tools/demo.sh "$(BIN)"
+
+backup:
+	Tools/backup.sh "$(BIN)"
 
 bench: build
 	Tools/bench.sh "$(BIN)"

@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "accord-gateway", targets: ["AccordGatewayServer"]),
         .executable(name: "accord", targets: ["AccordCLI"]),
         .executable(name: "accord-load", targets: ["AccordLoad"]),
+        .executable(name: "accord-backup", targets: ["AccordBackup"]),
         .library(name: "AccordMessages", targets: ["AccordMessages"]),
         .library(name: "AccordWire", targets: ["AccordWire"]),
         .library(name: "AccordRPC", targets: ["AccordRPC"]),
@@ -478,6 +479,21 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Tools/AccordLoad",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "AccordBackup",
+            dependencies: [
+                "AccordStorage",
+                "Intake",
+                "Qualification",
+                "Supervision",
+                "Gateway",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/AccordBackup",
             swiftSettings: swiftSettings
         ),
 

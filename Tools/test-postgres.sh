@@ -25,4 +25,4 @@ ACCORD_BIN_DIR=$("$SWIFT" build --show-bin-path)
 "$SWIFT" test --skip-build --parallel --num-workers 2 \
     --filter '^(AccordStorageTests|IntakeTests|QualificationTests|SupervisionTests|GatewayTests)\.'
 "$SWIFT" test --skip-build --no-parallel \
-    --filter 'EndToEndTests.(CLITests|IntakeProcessTests|IntakeQualificationTests|LoadSmokeTests|SupervisionProcessTests)'
+    --filter 'EndToEndTests.(BackupRestoreTests|CLITests|IntakeProcessTests|IntakeQualificationTests|LoadSmokeTests|SupervisionProcessTests)'

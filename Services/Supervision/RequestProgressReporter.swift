@@ -30,6 +30,11 @@ public struct RequestProgressReporter: Service {
             send: { item, delivery in
                 do {
                     _ = try await delivery.unary(IntakeMethods.recordAgreementProgress, item.request)
+                } catch let error as RPCError where error.code == .failedPrecondition && error.requestNotYetDecided {
+                    // Intake has the request but not its decision yet (a data directory restored
+                    // from a backup taken before it): the decision is on its way from
+                    // qualification, so this row waits for it.
+                    throw error
                 } catch let error as RPCError where error.code == .failedPrecondition || error.code == .notFound {
                     // The request moved on (withdrawn, say) or is unknown: nothing more to tell.
                     logger.notice(
@@ -50,5 +55,14 @@ public struct RequestProgressReporter: Service {
     /// Sends what the outbox holds; returns how many rows it handled.
     func deliverPending() async throws -> Int {
         try await self.dispatcher?.deliverPending() ?? 0
+    }
+}
+
+extension RPCError {
+    /// Intake's refusal of progress on a request that is still waiting for its decision.
+    var requestNotYetDecided: Bool {
+        guard let details = self.errorDetails, details.reason == "ILLEGAL_TRANSITION" else { return false }
+        let status = details.metadata.first { $0.key == "status" }?.value
+        return status == RequestStatus.received.protoName || status == RequestStatus.underReview.protoName
     }
 }

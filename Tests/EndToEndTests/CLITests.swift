@@ -69,15 +69,24 @@ struct CLITests {
 
     /// The set, with the ICE lists seeded unless told not to; `services` are added to every
     /// service's flags and `supervision` to supervision's.
-    static func start(services: [String] = [], supervision: [String] = [], seedICE: Bool = true) throws -> Set {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-\(UUID().uuidString)").path
+    /// With `restored`, the set runs on a data directory already made (a restored backup, say),
+    /// with the tokens its gateway's store holds.
+    static func start(
+        services: [String] = [],
+        supervision: [String] = [],
+        seedICE: Bool = true,
+        restored: (data: String, tokens: [String: String])? = nil
+    ) throws -> Set {
+        let data =
+            restored?.data
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("accord-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let credential = "\(data)/credential"
         try "cli-test-\(UUID().uuidString)".write(toFile: credential, atomically: true, encoding: .utf8)
-        var tokens: [String: String] = [:]
+        var tokens: [String: String] = restored?.tokens ?? [:]
         var lines = ""
         for (role, scope) in [("operator", nil), ("program-office", nil), ("auditor", nil), ("agency", "ag_1")]
-            as [(String, String?)]
+            as [(String, String?)] where restored == nil
         {
             var arguments = ["create-token", "--data-dir", data, "--role", role, "--name", "test \(role)"]
             if let scope { arguments += ["--scope", scope] }
@@ -86,7 +95,7 @@ struct CLITests {
             tokens[role] = token
             lines += "ACCORD_TOKEN_\(role.uppercased().replacingOccurrences(of: "-", with: "_"))=\(token)\n"
         }
-        try lines.write(toFile: "\(data)/tokens.env", atomically: true, encoding: .utf8)
+        if restored == nil { try lines.write(toFile: "\(data)/tokens.env", atomically: true, encoding: .utf8) }
         let ports = try (0..<3).map { _ in try SupervisionProcessTests.freePort() }
         let (intakePort, qualificationPort, supervisionPort) = (ports[0], ports[1], ports[2])
         let common = ["--data-dir", data, "--internal-credential-file", credential] + services

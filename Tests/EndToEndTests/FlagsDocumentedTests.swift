@@ -8,7 +8,7 @@ struct FlagsDocumentedTests {
     static let commands: [(String, [String])] = [
         ("accord-intake", []), ("accord-qualification", []), ("accord-supervision", []),
         ("accord-gateway", ["serve"]), ("accord-gateway", ["create-token"]), ("accord-gateway", ["access-matrix"]),
-        ("accord-echo", []), ("accord-load", []),
+        ("accord-echo", []), ("accord-load", []), ("accord-backup", ["create"]), ("accord-backup", ["restore"]),
     ]
 
     /// The long flags of a `--help` text, without `--help` and `--version`.
