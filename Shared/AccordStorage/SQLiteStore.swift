@@ -11,6 +11,10 @@ public final class SQLiteStore: SQLDatabase {
     public let path: String
     let pool: DatabasePool
     public let writer: GroupCommitWriter
+    /// The device and inode of the file opened: a write is refused once `path` names no file or
+    /// another one (the data directory removed or replaced under the running service), since it
+    /// would go to a file nobody can open again.
+    let opened: (device: UInt64, inode: UInt64)
 
     /// Opens (creating if needed) the database at `path` and applies `migrations` in order;
     /// each is applied once, recorded by name.
@@ -51,6 +55,35 @@ public final class SQLiteStore: SQLDatabase {
             logger.info("Applied migrations", metadata: ["migrations": "\(pending)", "database": "\(path)"])
         }
         self.writer = GroupCommitWriter(pool: self.pool)
+        guard let opened = Self.identity(of: path) else {
+            throw StorageError("\(path) vanished while it was being opened", kind: .readOnly)
+        }
+        self.opened = opened
+    }
+
+    static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// Why the database can no longer be written where it was opened, if it cannot.
+    func vanished() -> StorageError? {
+        guard let now = Self.identity(of: self.path) else {
+            return StorageError(
+                "storage cannot be written: \(self.path) is gone (its data directory was removed or moved); "
+                    + "restart the service on its data",
+                kind: .readOnly
+            )
+        }
+        guard now == self.opened else {
+            return StorageError(
+                "storage cannot be written: \(self.path) was replaced by another file since the service opened it; "
+                    + "restart the service on its data",
+                kind: .readOnly
+            )
+        }
+        return nil
     }
 
     /// The writer's `PRAGMA synchronous` (2 = FULL), for checks.
@@ -77,6 +110,10 @@ public final class SQLiteStore: SQLDatabase {
     /// Runs `body` in the next group commit; returns once its transaction is durable.
     /// If `body` throws, its changes are rolled back and the other writes of the batch commit.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        if let gone = self.vanished() {
+            StorageHealth.shared.writeFailed(gone)
+            throw gone
+        }
         do {
             let result = try await self.writer.write { db in try body(SQLiteSession(db)) }
             StorageHealth.shared.writeSucceeded()

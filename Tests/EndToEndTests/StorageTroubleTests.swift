@@ -132,4 +132,46 @@ struct StorageTroubleTests {
         #expect(try await Self.listed(reopened).isSuperset(of: acknowledged), "an acknowledged agency is missing")
         await reopened.close()
     }
+
+    @Test(
+        "a data directory moved away under the running service: writes refused as UNAVAILABLE naming the file, then resumed once it is back"
+    )
+    func directoryMovedAway() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("accord-gone-\(UUID().uuidString)")
+            .path
+        let (process, port) = try EchoProcessTests.startServer("accord-intake", arguments: ["--data-dir", data])
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
+        var acknowledged: [String] = []
+        for index in 0..<5 { acknowledged.append(try await Self.register(client, index)) }
+        // The files stay open in the process: without the check, the next writes would go to a
+        // file no one could open again, and be lost at the restart.
+        try FileManager.default.moveItem(atPath: "\(data)/intake", toPath: "\(data)/intake-away")
+        let refused = await #expect(throws: RPCError.self) { try await Self.register(client, 100) }
+        #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+        #expect(refused?.message.contains("intake.sqlite is gone") == true, "\(String(describing: refused))")
+        let degraded = try await Self.health(client).degraded
+        #expect(degraded?.contains("is gone") == true, "\(degraded ?? "not degraded")")
+        // Reads go on from what is open.
+        #expect(try await Self.listed(client).isSuperset(of: acknowledged))
+        try FileManager.default.moveItem(atPath: "\(data)/intake-away", toPath: "\(data)/intake")
+        acknowledged.append(try await Self.register(client, 101))
+        #expect(try await Self.health(client).degraded == nil)
+        await client.close()
+        process.terminate()
+        process.waitUntilExit()
+        let (again, againPort) = try EchoProcessTests.startServer("accord-intake", arguments: ["--data-dir", data])
+        defer {
+            again.terminate()
+            again.waitUntilExit()
+        }
+        let reopened = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: againPort)])
+        let listed = try await Self.listed(reopened)
+        #expect(listed.isSuperset(of: acknowledged), "an acknowledged agency is missing")
+        #expect(listed.count == acknowledged.count, "the refused write was kept")
+        await reopened.close()
+    }
 }
