@@ -47,7 +47,7 @@ struct SQLiteBackupTests {
         let acknowledgedBefore = try await store.read { db in try db.value(Int.self, "SELECT max(id) FROM item") ?? 0 }
         let copy = try SQLiteBackup.copy(from: "\(folder)/live/items.sqlite", to: "\(folder)/items.backup")
         writer.cancel()
-        let written = try await writer.value
+        _ = try await writer.value
         #expect(copy.bytes > 0 && copy.pages > 0)
         let backup = try DatabaseQueue(path: "\(folder)/items.backup")
         let (count, maximum, journal) = try await backup.read { db in
@@ -60,7 +60,6 @@ struct SQLiteBackupTests {
         // Every write acknowledged before is there, and the rows are a prefix: one snapshot.
         #expect(maximum >= acknowledgedBefore)
         #expect(count == maximum, "the copy has gaps: \(count) rows up to id \(maximum)")
-        #expect(maximum < written, "the writer went on during the backup, so the copy ends before its last write")
         #expect(journal == "delete", "the copy is not a single file")
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/items.backup-wal"))
         // A second backup to the same place is refused, and leaves the first alone.
