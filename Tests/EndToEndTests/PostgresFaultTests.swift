@@ -208,6 +208,66 @@ struct PostgresFaultTests {
         intake.waitUntilExit()
     }
 
+    @Test(
+        "PostgreSQL out of room for the database's files: RESOURCE_EXHAUSTED saying so, degraded health, reads go on, writes resume once there is room"
+    )
+    func diskFull() async throws {
+        let server = try PrivatePostgres.start()
+        defer { server.remove() }
+        // The database in a tablespace of its own on a small tmpfs (the server's WAL stays on
+        // the big disk: PostgreSQL stops altogether when it cannot write its WAL).
+        let small = server.directory + "-small"
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        let mounted = try StorageTroubleTests.sh(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small])
+        try #require(mounted == 0, "mounting a tmpfs at \(small) failed (the test needs root)")
+        defer {
+            _ = try? StorageTroubleTests.sh(["umount", "-l", small])
+            try? FileManager.default.removeItem(atPath: small)
+        }
+        _ = try StorageTroubleTests.sh(["chown", "postgres:postgres", small])
+        try server.sql("postgres", "CREATE TABLESPACE small LOCATION '\(small)'")
+        try server.sql("postgres", "CREATE DATABASE accord_full TABLESPACE small")
+        let (intake, port) = try EchoProcessTests.startServer(
+            "accord-intake",
+            arguments: ["--postgres", server.url("accord_full"), "--data-dir", server.directory + "-data"]
+        )
+        defer { if intake.isRunning { intake.terminate() } }
+        let client = RPCClient(endpoints: [Endpoint(host: "127.0.0.1", port: port)])
+        var acknowledged: [String] = []
+        for index in 0..<20 { acknowledged.append(try await StorageTroubleTests.register(client, index)) }
+        // Fill what is left of the tablespace's file system.
+        let filler = "\(small)/filler"
+        _ = try StorageTroubleTests.sh(["dd", "if=/dev/zero", "of=\(filler)", "bs=64k"])
+        var refusal: RPCError?
+        for index in 20..<2000 {
+            do {
+                acknowledged.append(try await StorageTroubleTests.register(client, index))
+            } catch let error as RPCError {
+                refusal = error
+                break
+            }
+        }
+        let refused = try #require(refusal, "2000 registrations went through on a full file system")
+        #expect(refused.code == .resourceExhausted, "\(refused)")
+        #expect(refused.message.contains("storage is full"), "\(refused)")
+        let degraded = try await StorageTroubleTests.health(client).degraded
+        #expect(degraded?.contains("storage is full") == true, "\(degraded ?? "not degraded")")
+        #expect(try await StorageTroubleTests.listed(client).isSuperset(of: acknowledged), "reads stopped")
+        // Room again: writes resume without a restart, and health clears.
+        try FileManager.default.removeItem(atPath: filler)
+        acknowledged.append(try await StorageTroubleTests.register(client, 5000))
+        #expect(try await StorageTroubleTests.health(client).degraded == nil)
+        #expect(
+            try await StorageTroubleTests.listed(client).isSuperset(of: acknowledged),
+            "an acknowledged agency is missing"
+        )
+        await client.close()
+        intake.terminate()
+        intake.waitUntilExit()
+        try server.sql("postgres", "DROP DATABASE accord_full")
+        try server.sql("postgres", "DROP TABLESPACE small")
+    }
+
     /// What the writers saw, shared with the test.
     final class Tally: Sendable {
         let acknowledged = Mutex<[String]>([])
