@@ -249,6 +249,20 @@ struct BackupRestoreTests {
         }
         let left = (try? Self.disagreements(fresh)) ?? ["cannot read the stores"]
         #expect(problems != nil, "still disagreeing: \(left)")
+
+        // A chain tampered with in the original: the backup says BROKEN and keeps the set.
+        if !ProcessStorage.onPostgres {
+            let supervision = try DatabaseQueue(path: "\(original.data)/supervision/supervision.sqlite")
+            try await supervision.write { db in
+                try db.execute(sql: "UPDATE supervisor SET name = name || ' (edited)' WHERE rowid = 1")
+            }
+            try supervision.close()
+            let evidence = original.data + "-evidence"
+            let tampered = try CLITests.run("accord-backup", ["create", "--to", evidence, "--data-dir", original.data])
+            #expect(tampered.status == 1 && tampered.errors.contains("BROKEN at"), "\(tampered.errors)")
+            #expect(tampered.errors.contains("kept as evidence"), "\(tampered.errors)")
+            #expect(FileManager.default.fileExists(atPath: "\(evidence)/manifest.json"), "the set was not kept")
+        }
         await client.close()
         await restoredClient.close()
     }

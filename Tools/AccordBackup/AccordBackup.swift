@@ -143,7 +143,9 @@ struct Create: ParsableCommand {
         do {
             try self.takeEveryStore()
         } catch {
-            // No half set: what was written goes, and the directory is empty again.
+            // No half set: what was written goes, and the directory is empty again (unless the
+            // set is whole and kept on purpose).
+            if error is Kept { throw error }
             for file in (try? FileManager.default.contentsOfDirectory(atPath: self.to)) ?? [] {
                 try? FileManager.default.removeItem(atPath: "\(self.to)/\(file)")
             }
@@ -154,6 +156,7 @@ struct Create: ParsableCommand {
     func takeEveryStore() throws {
         let started = Clock.realTime()
         var entries: [Manifest.Store] = []
+        var broken: String?
         for (index, store) in AccordBackup.stores.enumerated() {
             if index > 0, self.pauseSeconds > 0 { Thread.sleep(forTimeInterval: self.pauseSeconds) }
             let begun = Clock.realTime()
@@ -186,15 +189,18 @@ struct Create: ParsableCommand {
                     + "\(String(format: "%.2f", seconds)) s, snapshot at \(Format.moment(entry.takenAtMs))"
             )
             if store.service == "supervision", entry.engine == "sqlite" {
-                try Self.verifyAudit("\(self.to)/\(entry.file)")
+                broken = try Self.verifyAudit("\(self.to)/\(entry.file)")
             }
         }
         let manifest = Manifest(startedAtMs: started, finishedAtMs: Clock.realTime(), stores: entries)
         try BackupDirectory.write(manifest, to: self.to)
         print("backup set: \(self.to) (\(entries.count) stores, manifest.json)")
+        // A broken chain is evidence: the set is kept, and the command fails saying so.
+        if let broken { throw Kept(description: "\(broken); the backup set is kept as evidence") }
     }
 
-    static func verifyAudit(_ copy: String) throws {
+    /// Verifies the chain in supervision's copy; why it is broken, or nil when it is intact.
+    static func verifyAudit(_ copy: String) throws -> String? {
         let verdict: AuditTrail.Verdict
         do {
             verdict = try AuditTrail.verify(databaseAt: copy)
@@ -202,11 +208,11 @@ struct Create: ParsableCommand {
             throw Failed(error.description)
         }
         guard verdict.intact else {
-            throw Failed(
-                "supervision's audit trail in the copy is BROKEN at \(verdict.firstBad ?? "?"): \(verdict.problem ?? "")"
-            )
+            return
+                ("supervision's audit trail in the copy is BROKEN at \(verdict.firstBad ?? "?"): \(verdict.problem ?? "")")
         }
         print("  audit trail: \(verdict.entriesChecked) entries intact, head \(verdict.headHash)")
+        return nil
     }
 }
 
@@ -310,6 +316,11 @@ struct Restore: ParsableCommand {
         }
         return store
     }
+}
+
+/// A whole backup set written and kept, whose command fails all the same (exit 1).
+struct Kept: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// A failure after the arguments were taken: one line, exit 1.
