@@ -485,6 +485,7 @@ let package = Package(
         .executableTarget(
             name: "AccordBackup",
             dependencies: [
+                "AccordServiceKit",
                 "AccordStorage",
                 "Intake",
                 "Qualification",

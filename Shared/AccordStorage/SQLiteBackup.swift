@@ -103,9 +103,7 @@ public enum SQLiteBackup {
             }
             try to.close()
             try from.close()
-            try Self.sync(path: partial)
-            try FileManager.default.moveItem(atPath: partial, toPath: destination)
-            try Self.sync(path: (destination as NSString).deletingLastPathComponent)
+            try Self.putInPlace(partial, at: destination)
         } catch {
             try? to.close()
             try? FileManager.default.removeItem(atPath: partial)
@@ -149,6 +147,18 @@ public enum SQLiteBackup {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+
+    /// Names a finished file: syncs `partial`, renames it to `destination` and syncs the
+    /// directory, so that a crash leaves either no file there or the whole of it.
+    public static func putInPlace(_ partial: String, at destination: String) throws {
+        try Self.sync(path: partial)
+        do {
+            try FileManager.default.moveItem(atPath: partial, toPath: destination)
+        } catch {
+            throw Failure("cannot name \(destination): \(error)")
+        }
+        try Self.sync(path: (destination as NSString).deletingLastPathComponent)
     }
 
     /// fsync of a file or a directory.

@@ -1,3 +1,4 @@
+import AccordServiceKit
 import AccordStorage
 import ArgumentParser
 import Crypto
@@ -154,12 +155,12 @@ struct Create: ParsableCommand {
     }
 
     func takeEveryStore() throws {
-        let started = Clock.realTime()
+        let started = ServiceClock.realTime()
         var entries: [Manifest.Store] = []
         var broken: String?
         for (index, store) in AccordBackup.stores.enumerated() {
             if index > 0, self.pauseSeconds > 0 { Thread.sleep(forTimeInterval: self.pauseSeconds) }
-            let begun = Clock.realTime()
+            let begun = ServiceClock.realTime()
             let entry: Manifest.Store
             if let url = try self.locations.postgres(store.service) {
                 entry = try PostgresBackup.dump(store, url: url, into: self.to)
@@ -183,7 +184,7 @@ struct Create: ParsableCommand {
                 )
             }
             entries.append(entry)
-            let seconds = Double(Clock.realTime() - begun) / 1000
+            let seconds = Double(ServiceClock.realTime() - begun) / 1000
             print(
                 "\(store.service): \(entry.file), \(Format.bytes(entry.bytes)) in "
                     + "\(String(format: "%.2f", seconds)) s, snapshot at \(Format.moment(entry.takenAtMs))"
@@ -192,7 +193,7 @@ struct Create: ParsableCommand {
                 broken = try Self.verifyAudit("\(self.to)/\(entry.file)")
             }
         }
-        let manifest = Manifest(startedAtMs: started, finishedAtMs: Clock.realTime(), stores: entries)
+        let manifest = Manifest(startedAtMs: started, finishedAtMs: ServiceClock.realTime(), stores: entries)
         try BackupDirectory.write(manifest, to: self.to)
         print("backup set: \(self.to) (\(entries.count) stores, manifest.json)")
         // A broken chain is evidence: the set is kept, and the command fails saying so.
@@ -359,12 +360,7 @@ enum BackupDirectory {
         let data = try encoder.encode(manifest)
         let path = "\(directory)/\(Manifest.name)"
         try data.write(to: URL(fileURLWithPath: path + ".partial"))
-        let descriptor = open(path + ".partial", O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        try FileManager.default.moveItem(atPath: path + ".partial", toPath: path)
+        try SQLiteBackup.putInPlace(path + ".partial", at: path)
     }
 
     static func read(_ directory: String) throws -> Manifest {
@@ -396,10 +392,6 @@ enum Digest {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(data: chunk) }
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
-}
-
-enum Clock {
-    static func realTime() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }
 
 enum Format {

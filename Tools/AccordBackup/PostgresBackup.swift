@@ -1,3 +1,4 @@
+import AccordServiceKit
 import AccordStorage
 import Foundation
 
@@ -10,14 +11,9 @@ enum PostgresBackup {
         // The offset first and the moment before pg_dump takes its snapshot: the moment recorded
         // is never later than the snapshot's.
         let offset = try Self.clockOffset(url)
-        let takenAt = Clock.realTime() + offset
+        let takenAt = ServiceClock.realTime() + offset
         try Self.run("pg_dump", ["--format=custom", "--no-owner", "--file", partial, "--dbname", url])
-        let descriptor = open(partial, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        try FileManager.default.moveItem(atPath: partial, toPath: "\(directory)/\(file)")
+        try SQLiteBackup.putInPlace(partial, at: "\(directory)/\(file)")
         let bytes = (try FileManager.default.attributesOfItem(atPath: "\(directory)/\(file)")[.size] as? Int64) ?? 0
         return Manifest.Store(
             service: store.service,
