@@ -69,7 +69,7 @@ let package = Package(
         // MARK: Wire: frames and bytes only, no messages.
         .target(
             name: "AccordWire",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CAccordZlib", .product(name: "NIOCore", package: "swift-nio")],
             path: "Shared/AccordWire",
             swiftSettings: swiftSettings
         ),
@@ -521,7 +521,7 @@ let package = Package(
 // target (Fuzz/) exports LLVMFuzzerTestOneInput.
 if Context.environment["ACCORD_FUZZ"] != nil {
     let sanitizers = ["-sanitize=fuzzer,address"]
-    let instrumented: Set<String> = ["AccordWire", "AccordMessages", "AccordCSV", "AccordSheets", "AccordRPC"]
+    let instrumented: Set<String> = ["AccordWire", "AccordMessages", "AccordCSV", "AccordSheets"]
     for target in package.targets where instrumented.contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
     }
@@ -532,7 +532,7 @@ if Context.environment["ACCORD_FUZZ"] != nil {
         ("FuzzFrames", ["AccordWire", .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzMessages", ["AccordMessages"]),
         ("FuzzICESheet", ["AccordCSV", "AccordSheets"]),
-        ("FuzzInflate", ["AccordRPC", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzInflate", ["AccordWire", .product(name: "NIOCore", package: "swift-nio")]),
     ]
     package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver", swiftSettings: swiftSettings))
     for (name, dependencies) in fuzzTargets {

@@ -1,4 +1,4 @@
-import AccordRPC
+import AccordWire
 import FuzzDriver
 import NIOCore
 
