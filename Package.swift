@@ -27,6 +27,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
@@ -94,6 +95,8 @@ let package = Package(
                 "CAccordZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -445,6 +448,7 @@ let package = Package(
             name: "AccordCLI",
             dependencies: [
                 "AccordCalendar",
+                "AccordClientKit",
                 "AccordRPC",
                 "AccordWire",
                 "AccordMessages",
@@ -453,6 +457,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/AccordCLI",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AccordClientKit",
+            dependencies: [
+                "AccordRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/AccordClientKit",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -470,6 +483,7 @@ let package = Package(
         .executableTarget(
             name: "AccordLoad",
             dependencies: [
+                "AccordClientKit",
                 "AccordLoadKit",
                 "AccordRPC",
                 "AccordMessages",

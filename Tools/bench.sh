@@ -15,13 +15,16 @@
 # through HAProxy's TCP relay (the anchor, installed here) and a plain SwiftNIO relay (the floor),
 # the gateway's dossier fan-out, the mixed scenario at its saturation point and at half of it with
 # each process's peak memory, and the micro-benchmarks of Benchmarks/ (encode/decode time and mallocs).
+# The TLS part (BENCH_ONLY=tls, or with all) measures echo directly to intake and through the
+# gateway over TLS (mutual between the gateway and intake) beside the same in clear, in the same
+# run, into its own block of docs/PERFORMANCE.md ("<!-- bench-tls:start -->").
 set -euo pipefail
 bin=${1:?usage: bench.sh BIN_DIR [RUNS] [SECONDS]}
 runs=${2:-3}
 seconds=${3:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Raw results stay in .build-bench/ (ignored by git): Tools/bench_report.py can redo the tables.
-# BENCH_ONLY=echo|idle|intake|qualification|supervision|gateway|mixed|micro runs one part and keeps the others' last results.
+# BENCH_ONLY=echo|idle|intake|qualification|supervision|gateway|mixed|micro|tls runs one part and keeps the others' last results.
 out="$root/.build-bench"
 only=${BENCH_ONLY:-all}
 mkdir -p "$out"
@@ -290,6 +293,56 @@ wait $gateway $intake $qualification $supervision $haproxy $nio_relay || true
 rm -rf "$gateway_data"
 fi
 
+if part tls; then
+echo "TLS: echo directly and through the gateway, over TLS beside the same in clear..." >&2
+rm -f "$out/tls.jsonl"
+tls_data=$(mktemp -d)
+"$root/Tools/tls.sh" init "$tls_data/tls" > /dev/null
+certificate() { echo "--tls-certificate $tls_data/tls/$1.pem --tls-key $tls_data/tls/$1.key --tls-ca $tls_data/tls/ca.pem"; }
+# Two sets side by side on core 0, each an intake behind a gateway (echo needs nothing else;
+# the other backends are left unreachable): in clear on 17401 and 17400, over TLS on 17421 and
+# 17420 (the gateway serving TLS, intake only mutual TLS).
+# shellcheck disable=SC2046
+for set in clear tls; do
+    mkdir -p "$tls_data/set-$set"
+    if [ $set = clear ]; then base=17400; else base=17420; fi
+    intake_flags=(); gateway_flags=()
+    if [ $set = tls ]; then
+        read -ra intake_flags <<< "$(certificate intake)"
+        read -ra gateway_flags <<< "$(certificate gateway)"
+    fi
+    taskset -c 0 "$bin/accord-intake" --port $((base + 1)) --admin-port off --log-level warning \
+        --data-dir "$tls_data/set-$set" --qualification 127.0.0.1:1 --supervision 127.0.0.1:1 "${intake_flags[@]}" &
+    eval "intake_$set=\$!"
+    "$bin/accord-gateway" create-token --data-dir "$tls_data/set-$set" --role program-office --name bench \
+        > "$tls_data/set-$set/token" 2>/dev/null
+    taskset -c 0 "$bin/accord-gateway" --port $base --admin-port off --log-level warning --data-dir "$tls_data/set-$set" \
+        --intake 127.0.0.1:$((base + 1)) --qualification 127.0.0.1:1 --supervision 127.0.0.1:1 "${gateway_flags[@]}" &
+    eval "gateway_$set=\$!"
+done
+sleep 4
+direct_tls=(--tls-ca "$tls_data/tls/ca.pem" --tls-certificate "$tls_data/tls/client.pem"
+    --tls-key "$tls_data/tls/client.key" --tls-server-name intake)
+for clients in 1 64; do
+    for payload in 64 1024; do
+        for _ in $(seq "$runs"); do
+            load() { taskset -c 1 "$bin/accord-load" echo --concurrency $clients --payload $payload \
+                --duration "${seconds}s" --warmup 1s --json "$@"; }
+            load --target 127.0.0.1:17401 | sed 's/^{/{"via":"direct","tls":false,/' >> "$out/tls.jsonl"
+            load --target 127.0.0.1:17421 "${direct_tls[@]}" | sed 's/^{/{"via":"direct","tls":true,/' >> "$out/tls.jsonl"
+            load --target 127.0.0.1:17400 --token "$(cat "$tls_data/set-clear/token")" --echo-backend intake \
+                | sed 's/^{/{"via":"gateway","tls":false,/' >> "$out/tls.jsonl"
+            load --target 127.0.0.1:17420 --token "$(cat "$tls_data/set-tls/token")" --echo-backend intake \
+                --tls-ca "$tls_data/tls/ca.pem" | sed 's/^{/{"via":"gateway","tls":true,/' >> "$out/tls.jsonl"
+        done
+    done
+done
+# shellcheck disable=SC2154
+kill -TERM "$gateway_clear" "$gateway_tls" "$intake_clear" "$intake_tls"
+wait "$gateway_clear" "$gateway_tls" "$intake_clear" "$intake_tls" || true
+rm -rf "$tls_data"
+fi
+
 if part mixed; then
 echo "mixed: a day's traffic through the gateway, at saturation and at half of it..." >&2
 rm -f "$out/mixed.jsonl" "$out/mixed_rss.json"
@@ -345,5 +398,5 @@ echo "micro-benchmarks..." >&2
     --format markdown 2>/dev/null) > "$out/micro.md" || echo "(micro-benchmarks failed to run)" > "$out/micro.md"
 fi
 
-python3 "$root/Tools/bench_report.py" "$out" "$runs" "$seconds" "$root/docs/PERFORMANCE.md"
+BENCH_ONLY=$only python3 "$root/Tools/bench_report.py" "$out" "$runs" "$seconds" "$root/docs/PERFORMANCE.md"
 echo "wrote docs/PERFORMANCE.md" >&2

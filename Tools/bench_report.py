@@ -267,6 +267,50 @@ if "### " in micro:  # drop the tool's banner and host line; nest its headings u
 micro = micro.strip()
 text += ["", "### Micro-benchmarks (package-benchmark, Benchmarks/)", "", micro or "(not run)", "<!-- bench:end -->"]
 
+# TLS beside clear: its own block, so that BENCH_ONLY=tls leaves the other tables as they are.
+tls = {}
+for row in lines("tls.jsonl"):
+    tls.setdefault((row["payload"], row["via"], row["concurrency"], row["tls"]), []).append(row)
+tls_text = []
+if tls:
+    tls_text = [
+        "<!-- bench-tls:start -->",
+        f"Measured {datetime.date.today().isoformat()} by `make bench` (`BENCH_ONLY=tls Tools/bench.sh BIN_DIR {runs} {seconds}` "
+        f"for this block alone): {os.cpu_count()} cores, {cpu_model()}, {swift}, release build; servers on core 0, load on "
+        f"core 1; {runs} runs of {seconds} s after a 1 s warm-up per row, the median run shown.",
+        "",
+        "### TLS 1.3 beside clear: echo directly to intake and through the gateway",
+        "",
+        "Two sets run side by side, each an intake behind a gateway: one in clear, one over TLS. On the TLS set",
+        "the caller reaches the gateway over TLS, and the gateway reaches intake over mutual TLS; direct calls to",
+        "intake present the tools' client certificate. Certificates are EC P-256 from `Tools/tls.sh`. The",
+        "connections are opened before the warm-up, so the rows measure the record layer, not handshakes.",
+        "",
+        "| payload | via | in flight | clear calls/s (runs) | TLS calls/s (runs) | TLS / clear | p50 µs clear / TLS | p99 µs clear / TLS |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for payload, via, clients in sorted({(k[0], k[1], k[2]) for k in tls}, key=lambda k: (k[0], k[2], k[1])):
+        clear, secure = tls.get((payload, via, clients, False)), tls.get((payload, via, clients, True))
+        if not clear or not secure:
+            continue
+        c, t = median_run(clear), median_run(secure)
+        tls_text.append(
+            f"| {payload} B | {via} | {clients} | {c['throughput']:,} ({' / '.join(format(r['throughput'], ',') for r in clear)}) "
+            f"| **{t['throughput']:,}** ({' / '.join(format(r['throughput'], ',') for r in secure)}) "
+            f"| {t['throughput'] / c['throughput']:.2f} × "
+            f"| {c['latency_us']['p50']} / {t['latency_us']['p50']} | {c['latency_us']['p99']} / {t['latency_us']['p99']} |"
+        )
+    tls_text.append("<!-- bench-tls:end -->")
+
 current = open(doc).read() if os.path.exists(doc) else "# Performance\n\n<!-- bench:start -->\n<!-- bench:end -->\n"
-start, end = current.index("<!-- bench:start -->"), current.index("<!-- bench:end -->") + len("<!-- bench:end -->")
-open(doc, "w").write(current[:start] + "\n".join(text) + current[end:])
+if os.environ.get("BENCH_ONLY", "all") != "tls":
+    start, end = current.index("<!-- bench:start -->"), current.index("<!-- bench:end -->") + len("<!-- bench:end -->")
+    current = current[:start] + "\n".join(text) + current[end:]
+if tls_text:
+    if "<!-- bench-tls:start -->" in current:
+        start = current.index("<!-- bench-tls:start -->")
+        end = current.index("<!-- bench-tls:end -->") + len("<!-- bench-tls:end -->")
+        current = current[:start] + "\n".join(tls_text) + current[end:]
+    else:
+        current = current.rstrip("\n") + "\n\n## Encryption in transit\n\n" + "\n".join(tls_text) + "\n"
+open(doc, "w").write(current)

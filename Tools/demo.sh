@@ -4,13 +4,20 @@
 # authorization, actions, review, complaint, report, audit verification. Prints each step.
 # Each step runs as the role that does it (docs/OPERATIONS.md, "Who may do what"): the program
 # office, the agency (a token the operator makes for it), the supervisor, the auditor.
-# Usage: Tools/demo.sh BIN_DIR   (reads the demo tokens from data/tokens.env)
+# Usage: Tools/demo.sh BIN_DIR   (reads the demo tokens from data/tokens.env, and how to reach the
+# set, over TLS for make cluster, from data/connection.env beside it)
 set -euo pipefail
 bin=${1:?usage: demo.sh BIN_DIR}
 tokens=${ACCORD_TOKENS_FILE:-data/tokens.env}
 [ -r "$tokens" ] || { echo "demo.sh: $tokens not found: start the set with make run first" >&2; exit 2; }
 # shellcheck disable=SC1090
 source "$tokens"
+# How make run or make cluster is reached (the gateway, its CA over TLS), unless set already.
+connection=$(dirname "$tokens")/connection.env
+if [ -z "${ACCORD_TLS_CA+set}" ] && [ -r "$connection" ]; then
+    # shellcheck disable=SC1090
+    source "$connection"
+fi
 accord() { "$bin/accord" "$@"; }
 as() { local token=$1; shift; ACCORD_TOKEN=$token "$bin/accord" "$@"; }
 field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }

@@ -9,7 +9,10 @@
 # data/postgres on 127.0.0.1:${ACCORD_POSTGRES_PORT:-7432}, one database per service, and two
 # replicas of each service run against it (intake 7401 and 7411, qualification 7402 and 7412,
 # supervision 7403 and 7413); the gateway on 7400 balances over all of them. Ctrl-C stops
-# everything, PostgreSQL included.
+# everything, PostgreSQL included. The cluster runs TLS: a private CA and a certificate per
+# component are made under data/tls on its first start (Tools/tls.sh), the gateway serves TLS 1.3
+# and the services take calls only over mutual TLS. make run stays in clear on loopback.
+# data/connection.env says how the CLI reaches the set (ACCORD_GATEWAY, ACCORD_TLS_CA).
 #
 # ACCORD_SIMULATED_CLOCK=START with ACCORD_NON_PRODUCTION=1 runs every service on a simulated
 # clock (a staging or training set; `accord clock advance` moves it forward); the variables pass
@@ -77,12 +80,22 @@ if [ ! -s data/tokens.env ]; then
     chmod 600 data/tokens.env
 fi
 common=(--data-dir data --internal-credential-file "$credential")
+# Each process's TLS flags, in the cluster.
+tls() { $cluster && echo "--tls-certificate data/tls/$1.pem --tls-key data/tls/$1.key --tls-ca data/tls/ca.pem"; true; }
+if $cluster; then
+    "$root/Tools/tls.sh" init data/tls | sed 's/^/  /'
+    tls_ca="$root/data/tls/ca.pem"
+else
+    tls_ca=""
+fi
+printf '# How the CLI reaches this set; made at each start of Tools/run-local.sh.\nexport ACCORD_GATEWAY=${ACCORD_GATEWAY:-127.0.0.1:%s}\nexport ACCORD_TLS_CA=%s\n' \
+    "$gateway_port" "$tls_ca" > data/connection.env
 qualification=$(endpoints "$qualification_port")
 supervision=$(endpoints "$supervision_port")
 intake=$(endpoints "$intake_port")
 # shellcheck disable=SC2046
 for port in $(ports "$intake_port"); do
-    "$bin/accord-intake" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage intake) \
+    "$bin/accord-intake" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage intake) $(tls intake) \
         --seed-ice-dir "$root/seeds/ice" --qualification "$qualification" --supervision "$supervision" \
         2>> "data/intake-$port.log" &
     pids+=($!)
@@ -90,6 +103,7 @@ done
 # shellcheck disable=SC2046
 for port in $(ports "$qualification_port"); do
     "$bin/accord-qualification" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage qualification) \
+        $(tls qualification) \
         --rules-dir "$root/seeds/rules" --intake "$intake" --supervision "$supervision" \
         2>> "data/qualification-$port.log" &
     pids+=($!)
@@ -97,13 +111,14 @@ done
 # shellcheck disable=SC2046
 for port in $(ports "$supervision_port"); do
     "$bin/accord-supervision" --port "$port" --admin-port $((port + 2000)) "${common[@]}" $(storage supervision) \
+        $(tls supervision) \
         --rules-dir "$root/seeds/rules" --qualification "$qualification" --intake "$intake" \
         2>> "data/supervision-$port.log" &
     pids+=($!)
 done
 # shellcheck disable=SC2046
 "$bin/accord-gateway" --port "$gateway_port" --admin-port "${ACCORD_GATEWAY_ADMIN_PORT:-9400}" "${common[@]}" \
-    $(storage gateway) --intake "$intake" --qualification "$qualification" --supervision "$supervision" \
+    $(storage gateway) $(tls gateway) --intake "$intake" --qualification "$qualification" --supervision "$supervision" \
     2>> data/gateway.log &
 pids+=($!)
 "$bin/accord-echo" --port "${ACCORD_ECHO_PORT:-7409}" --admin-port "${ACCORD_ECHO_ADMIN_PORT:-9409}" \
@@ -115,7 +130,8 @@ source data/tokens.env
 if $first_run; then
     # A demo supervisor (sv_1, the supervisor token's scope) assigned to the first seeded agency's JEM
     # agreement, and two certified officers of that agency, whom supervision authorizes under it.
-    export ACCORD_GATEWAY="127.0.0.1:$gateway_port"
+    # shellcheck disable=SC1091
+    source data/connection.env
     demo() { ACCORD_TOKEN="$ACCORD_TOKEN_PROGRAM_OFFICE" "$bin/accord" "$@"; }
     # The services' today (a simulated clock's, when there is one), for the dates of the demo facts.
     now_ms=$(ACCORD_TOKEN="$ACCORD_TOKEN_OPERATOR" "$bin/accord" clock --json 2>/dev/null \
@@ -149,8 +165,10 @@ $($cluster && echo "PostgreSQL 15         127.0.0.1:$postgres_port  (data/postgr
 accord-echo          127.0.0.1:${ACCORD_ECHO_PORT:-7409}  (diagnostics)
 Metrics on the admin ports 9400-9403 and 9409 (/metrics). The first start imports seeds/ice into intake;
 its participating agreements are handed to supervision and its pending requests evaluated.
+$($cluster && echo "TLS: on. The gateway serves TLS 1.3 with data/tls/gateway.pem; the services take only mutual TLS.
+The CA is data/tls/ca.pem (ACCORD_TLS_CA, set by data/connection.env)." || echo "TLS: off. Every port is in clear, on loopback only (make cluster runs TLS).")
 Demo tokens (one per role) are in data/tokens.env. Try:
-  source data/tokens.env; export ACCORD_TOKEN=\$ACCORD_TOKEN_PROGRAM_OFFICE
+  source data/tokens.env; source data/connection.env; export ACCORD_TOKEN=\$ACCORD_TOKEN_PROGRAM_OFFICE
   $bin/accord health
   $bin/accord agency list --state TX --limit 5
   $bin/accord dossier ag_1

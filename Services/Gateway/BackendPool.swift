@@ -78,9 +78,10 @@ public final class BackendPool: Sendable {
         let failures = Atomic(0)
         let configuration: ClientConfiguration
 
-        init(endpoint: Endpoint, group: any EventLoopGroup, logger: Logger) {
+        init(endpoint: Endpoint, tls: ClientTLS?, group: any EventLoopGroup, logger: Logger) {
             self.endpoint = endpoint
             var configuration = ClientConfiguration()
+            configuration.tls = tls
             configuration.retry.maxAttempts = 1  // the pool retries on another endpoint itself
             // No zlib between the gateway and the services (a fast network): compressing a 1 KiB
             // message and back on both hops cost more than the hop itself. Callers of the gateway
@@ -128,12 +129,13 @@ public final class BackendPool: Sendable {
         endpoints: [Endpoint],
         maxInFlight: Int,
         ejectAfterFailures: Int = 3,
+        tls: ClientTLS? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) {
         precondition(!endpoints.isEmpty, "\(service) needs at least one endpoint")
         self.service = service
-        self.members = endpoints.map { Member(endpoint: $0, group: group, logger: logger) }
+        self.members = endpoints.map { Member(endpoint: $0, tls: tls, group: group, logger: logger) }
         self.maxInFlight = maxInFlight
         self.ejectAfterFailures = max(1, ejectAfterFailures)
         self.logger = logger

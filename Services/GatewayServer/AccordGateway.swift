@@ -51,7 +51,8 @@ struct Serve: AsyncParsableCommand {
     var branchTimeoutMs: Int = 2000
 
     mutating func run() async throws {
-        let resolved = try self.options.resolve(defaultPort: 7400, defaultAdminPort: 9400)
+        // The gateway's callers hold bearer tokens: its port asks them for no certificate.
+        let resolved = try self.options.resolve(defaultPort: 7400, defaultAdminPort: 9400, clientCertificates: false)
         let (intake, qualification, supervision) = try self.backendEndpoints()
         guard self.maxInFlight > 0 else { throw ValidationError("--max-in-flight must be positive") }
         guard self.healthSeconds > 0 else { throw ValidationError("--health-seconds must be positive") }
@@ -66,7 +67,13 @@ struct Serve: AsyncParsableCommand {
                 logger: logger
             )
             func pool(_ service: String, _ endpoints: [Endpoint]) -> BackendPool {
-                BackendPool(service: service, endpoints: endpoints, maxInFlight: maxInFlight, logger: logger)
+                BackendPool(
+                    service: service,
+                    endpoints: endpoints,
+                    maxInFlight: maxInFlight,
+                    tls: resolved.tls?.calling(service),
+                    logger: logger
+                )
             }
             let gateway = GatewayService(
                 backends: .init(

@@ -20,7 +20,8 @@ extension OutboxDispatcher where Item == PendingEvaluation {
         service: IntakeService,
         qualification: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: InternalCredentials? = nil
+        internalCredential: InternalCredentials? = nil,
+        tls: ClientTLS? = nil
     ) {
         let store = service.store
         let clock = service.clock
@@ -30,6 +31,7 @@ extension OutboxDispatcher where Item == PendingEvaluation {
             speakingAs: Principal(role: .programOffice, name: "intake"),
             internalCredential: internalCredential,
             settings: settings,
+            tls: tls,
             logger: service.logger,
             pending: {
                 try await store.claimEvaluations(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
@@ -57,7 +59,8 @@ extension OutboxDispatcher where Item == PendingAgreement {
         service: IntakeService,
         supervision: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: InternalCredentials? = nil
+        internalCredential: InternalCredentials? = nil,
+        tls: ClientTLS? = nil
     ) {
         let store = service.store
         let clock = service.clock
@@ -73,6 +76,7 @@ extension OutboxDispatcher where Item == PendingAgreement {
                 batchSize: 64,
                 claimLease: settings.claimLease
             ),
+            tls: tls,
             logger: service.logger,
             pending: {
                 try await store.claimAgreements(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)

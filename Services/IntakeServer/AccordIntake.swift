@@ -68,13 +68,15 @@ struct AccordIntake: AsyncParsableCommand {
                     service: service,
                     qualification: qualification,
                     settings: outbox,
-                    internalCredential: resolved.internalCredential
+                    internalCredential: resolved.internalCredential,
+                    tls: resolved.tls?.calling("qualification")
                 ),
                 AgreementDispatcher(
                     service: service,
                     supervision: supervision,
                     settings: outbox,
-                    internalCredential: resolved.internalCredential
+                    internalCredential: resolved.internalCredential,
+                    tls: resolved.tls?.calling("supervision")
                 ),
             ] + [service.clockKeeper.follower].compactMap { $0 }
         }

@@ -17,7 +17,8 @@ extension OutboxDispatcher where Item == PendingDecision {
         service: QualificationService,
         intake: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: InternalCredentials? = nil
+        internalCredential: InternalCredentials? = nil,
+        tls: ClientTLS? = nil
     ) {
         let store = service.store
         let clock = service.clock
@@ -28,6 +29,7 @@ extension OutboxDispatcher where Item == PendingDecision {
             speakingAs: Principal(role: .programOffice, name: "qualification"),
             internalCredential: internalCredential,
             settings: settings,
+            tls: tls,
             logger: logger,
             pending: {
                 try await store.claimDecisions(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)
@@ -67,7 +69,8 @@ extension OutboxDispatcher where Item == PendingCertification {
         service: QualificationService,
         supervision: [Endpoint],
         settings: OutboxSettings = .defaults,
-        internalCredential: InternalCredentials? = nil
+        internalCredential: InternalCredentials? = nil,
+        tls: ClientTLS? = nil
     ) {
         let store = service.store
         let clock = service.clock
@@ -78,6 +81,7 @@ extension OutboxDispatcher where Item == PendingCertification {
             speakingAs: Principal(role: .programOffice, name: "qualification"),
             internalCredential: internalCredential,
             settings: settings,
+            tls: tls,
             logger: logger,
             pending: {
                 try await store.claimCertifications(limit: $0, now: clock.now(), lease: settings.claimLeaseMilliseconds)

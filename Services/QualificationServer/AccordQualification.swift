@@ -70,9 +70,9 @@ struct AccordQualification: AsyncParsableCommand {
                 rules: rules,
                 logger: logger,
                 clock: resolved.clock,
-                agreementsOf: Self.standing(Self.asker(supervision, resolved.internalCredential, logger)),
-                agencyOf: Self.agencies(Self.asker(intake, resolved.internalCredential, logger)),
-                requestOf: Self.requests(Self.asker(intake, resolved.internalCredential, logger))
+                agreementsOf: Self.standing(Self.asker(supervision, "supervision", resolved, logger)),
+                agencyOf: Self.agencies(Self.asker(intake, "intake", resolved, logger)),
+                requestOf: Self.requests(Self.asker(intake, "intake", resolved, logger))
             )
             service.register(into: &router)
             return [
@@ -80,25 +80,33 @@ struct AccordQualification: AsyncParsableCommand {
                     service: service,
                     intake: intake,
                     settings: outbox,
-                    internalCredential: resolved.internalCredential
+                    internalCredential: resolved.internalCredential,
+                    tls: resolved.tls?.calling("intake")
                 ),
                 CertificationNotifier(
                     service: service,
                     supervision: supervision,
                     settings: outbox,
-                    internalCredential: resolved.internalCredential
+                    internalCredential: resolved.internalCredential,
+                    tls: resolved.tls?.calling("supervision")
                 ),
             ] + [service.clockKeeper.follower].compactMap { $0 }
         }
     }
 
-    /// Calls to another service, as the program office, two seconds each.
-    static func asker(_ endpoints: [Endpoint], _ credential: InternalCredentials?, _ logger: Logger) -> OutboxDelivery {
+    /// Calls to `service`, as the program office, two seconds each.
+    static func asker(
+        _ endpoints: [Endpoint],
+        _ service: String,
+        _ options: ServiceOptions.Resolved,
+        _ logger: Logger
+    ) -> OutboxDelivery {
         OutboxDelivery(
             endpoints: endpoints,
             speakingAs: Principal(role: .programOffice, name: "qualification"),
-            internalCredential: credential,
+            internalCredential: options.internalCredential,
             callTimeout: .seconds(2),
+            tls: options.tls?.calling(service),
             logger: logger
         )
     }

@@ -76,11 +76,18 @@ struct Serve: AsyncParsableCommand {
         let identity = ServiceRunner.Identity(name: "accord-supervision", version: "0.1.0")
         let outbox = try self.outbox.resolve()
         try await ServiceRunner.run(identity, options: resolved) { router, logger in
-            var configuration = ClientConfiguration()
-            configuration.retry.maxAttempts = 2
+            func configuration(calling service: String) -> ClientConfiguration {
+                var configuration = resolved.clientConfiguration(calling: service)
+                configuration.retry.maxAttempts = 2
+                return configuration
+            }
             let backends = SupervisionService.Backends(
-                qualification: RPCClient(endpoints: qualification, configuration: configuration, logger: logger),
-                intake: RPCClient(endpoints: intake, configuration: configuration, logger: logger),
+                qualification: RPCClient(
+                    endpoints: qualification,
+                    configuration: configuration(calling: "qualification"),
+                    logger: logger
+                ),
+                intake: RPCClient(endpoints: intake, configuration: configuration(calling: "intake"), logger: logger),
                 internalCredential: resolved.internalCredential
             )
             let service = try await SupervisionService(

@@ -19,10 +19,12 @@ public struct OutboxDelivery: Sendable {
         speakingAs principal: Principal,
         internalCredential: InternalCredentials?,
         callTimeout: TimeAmount,
+        tls: ClientTLS? = nil,
         logger: Logger
     ) {
         var configuration = ClientConfiguration()
         configuration.retry.maxAttempts = 1
+        configuration.tls = tls
         self.client = RPCClient(endpoints: endpoints, configuration: configuration, logger: logger)
         self.makeOptions = {
             CallOptions(

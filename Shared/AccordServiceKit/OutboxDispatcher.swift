@@ -69,6 +69,7 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
         speakingAs principal: Principal,
         internalCredential: InternalCredentials?,
         settings: OutboxSettings,
+        tls: ClientTLS? = nil,
         logger: Logger,
         pending: @escaping @Sendable (Int) async throws -> [Item],
         send: @escaping @Sendable (Item, OutboxDelivery) async throws -> Void,
@@ -80,6 +81,7 @@ public struct OutboxDispatcher<Item: Sendable & CustomStringConvertible>: Servic
             speakingAs: principal,
             internalCredential: internalCredential,
             callTimeout: settings.callTimeout,
+            tls: tls,
             logger: logger
         )
         self.init(

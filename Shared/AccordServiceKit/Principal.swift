@@ -162,19 +162,27 @@ public struct PrincipalInterceptor: ServerInterceptor {
     public let credentials: InternalCredentials
     /// Paths that need no principal.
     public let openPrefixes = ["/accord.v1.Health/", "/accord.v1.Echo/"]
+    /// Over mutual TLS: the certificate names whose holders may assert a principal (Accord's
+    /// components); nil in clear, where only the credential is checked.
+    public let certifiedCallers: Set<String>?
 
     public init(internalCredential: String?) {
         self.credentials = InternalCredentials(internalCredential.map { [$0] } ?? [])
+        self.certifiedCallers = nil
     }
 
     /// Accepting any of `credentials` (the current one and, while it is rotated, the next).
     public init(accepting credentials: [String]) {
         self.credentials = InternalCredentials(credentials)
+        self.certifiedCallers = nil
     }
 
-    /// Accepting what `credentials` hold at each call (they may be reloaded).
-    public init(credentials: InternalCredentials) {
+    /// Accepting what `credentials` hold at each call (they may be reloaded) and, over mutual
+    /// TLS, an asserted principal only from a peer whose certificate names one of
+    /// `certifiedCallers`.
+    public init(credentials: InternalCredentials, certifiedCallers: Set<String>? = nil) {
         self.credentials = credentials
+        self.certifiedCallers = certifiedCallers
     }
 
     public func intercept<Result: Sendable>(
@@ -186,6 +194,14 @@ public struct PrincipalInterceptor: ServerInterceptor {
         }
         var context = context
         let asserted = context.metadata[TrustMetadata.principal]
+        if let callers = self.certifiedCallers {
+            guard let name = context.peerCertificateName, callers.contains(name) else {
+                throw RPCError(
+                    .unauthenticated,
+                    "this service takes calls from Accord's components only: the caller's certificate (\(context.peerCertificateName.map { "CN=\($0)" } ?? "none")) is not one of \(callers.sorted().joined(separator: ", "))"
+                )
+            }
+        }
         let accepted = self.credentials.accepted
         if !accepted.isEmpty {
             guard let presented = context.metadata[TrustMetadata.internalCredential],

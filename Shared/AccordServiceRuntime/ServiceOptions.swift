@@ -64,6 +64,26 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     )
     public var nonProduction = false
 
+    @Option(
+        help: """
+            This process's TLS certificate chain, PEM (ACCORD_TLS_CERTIFICATE): its port then serves TLS 1.3 only, \
+            and it presents the certificate on its calls to other services. Needs --tls-key and --tls-ca. \
+            Without it the port is in clear. Replaced files are taken within 5 seconds.
+            """
+    )
+    public var tlsCertificate: String?
+
+    @Option(help: "The private key of --tls-certificate, PEM (ACCORD_TLS_KEY).")
+    public var tlsKey: String?
+
+    @Option(
+        help: """
+            The CA certificates, PEM, that peers' certificates must be from (ACCORD_TLS_CA): the services it calls, \
+            and on a service's port every caller, which must present one (mutual TLS).
+            """
+    )
+    public var tlsCA: String?
+
     public init() {}
 
     /// The options after applying `ACCORD_*` variables and defaults.
@@ -87,12 +107,18 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         /// Real time, or the simulated clock `--simulated-clock` asked for.
         public var clock: ServiceClock
         public var nonProduction: Bool
+        /// TLS on the port and the calls out; nil in clear.
+        public var tls: ServiceTLS?
     }
 
     /// Applies the environment and defaults; `defaultPort` and `defaultAdminPort` are the service's.
+    ///
+    /// `clientCertificates` says whether the port asks callers for certificates when TLS is on:
+    /// the services do (mutual TLS); the gateway, whose callers hold bearer tokens, does not.
     public func resolve(
         defaultPort: Int,
         defaultAdminPort: Int,
+        clientCertificates: Bool = true,
         environment: [String: String] = Self.processEnvironment()
     ) throws -> Resolved {
         func value<T>(_ flag: T?, _ name: String, _ parse: (String) -> T?) throws -> T? {
@@ -138,7 +164,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             drainSeconds: drain,
             internalCredential: nil,
             clock: .system,
-            nonProduction: false
+            nonProduction: false,
+            tls: try ServiceTLS(
+                certificate: try value(self.tlsCertificate, "ACCORD_TLS_CERTIFICATE", { $0 }),
+                key: try value(self.tlsKey, "ACCORD_TLS_KEY", { $0 }),
+                ca: try value(self.tlsCA, "ACCORD_TLS_CA", { $0 }),
+                clientCertificates: clientCertificates
+            )
         )
         .withCredentials(try self.internalCredentials(environment), file: self.internalCredentialFile)
         .withClock(simulated: self.simulatedClock, nonProduction: self.nonProduction, environment)

@@ -94,11 +94,19 @@ public enum ServiceRunner {
         configuration.compression.enabled = options.compressionThreshold != nil
         configuration.compression.thresholdBytes = options.compressionThreshold ?? Int.max
         configuration.timeouts.drain = .seconds(Int64(options.drainSeconds))
+        configuration.tls = options.tls?.server
         if options.internalCredential == nil && authenticator == nil {
             logger.warning("No internal credential is set: every caller is trusted with the principal it asserts")
         }
+        if options.tls == nil {
+            logger.notice("TLS is off: the port is in clear, for loopback and development only")
+        }
         let trust =
-            authenticator ?? PrincipalInterceptor(credentials: options.internalCredential ?? InternalCredentials([]))
+            authenticator
+            ?? PrincipalInterceptor(
+                credentials: options.internalCredential ?? InternalCredentials([]),
+                certifiedCallers: options.tls?.server.requiresClientCertificates == true ? ServiceTLS.components : nil
+            )
         let server = RPCServer(
             configuration: configuration,
             router: router,
@@ -114,6 +122,9 @@ public enum ServiceRunner {
         services += (extraServices + serviceWork).map { .init(service: $0) }
         if let file = options.internalCredentialFile, let credentials = options.internalCredential {
             services.append(.init(service: CredentialReloader(path: file, credentials: credentials, logger: logger)))
+        }
+        if let tls = options.tls {
+            services.append(.init(service: TLSReloader(sources: [tls.server, tls.client], logger: logger)))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -60,6 +60,15 @@ public struct WireDecoder: NIOSingleStepByteToMessageDecoder {
         if let head = buffer.getBytes(at: buffer.readerIndex, length: available),
             head[...] != Preface.magic[..<available]
         {
+            // A TLS record starts with its type (0x15 alert, 0x16 handshake) and version 3.x.
+            if let first = head.first, first == 0x15 || first == 0x16,
+                available < 2 || head[head.startIndex + 1] == 0x03
+            {
+                throw WireError(
+                    .protocolError,
+                    "bad preface: the peer speaks TLS, and this side of the connection is in clear"
+                )
+            }
             throw WireError(.protocolError, "bad preface: the peer does not speak the Accord protocol")
         }
         guard buffer.readableBytes >= Preface.size else { return nil }

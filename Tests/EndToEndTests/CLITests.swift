@@ -53,6 +53,8 @@ struct CLITests {
         let tokens: [String: String]
         /// The flags naming the backends and the credential, for another gateway in front of them.
         var gatewayArguments: [String] = []
+        /// The certificates' folder (Tools/tls.sh init) when the set runs TLS.
+        var tls: String? = nil
 
         func stop() {
             for process in self.processes.values where process.isRunning { process.terminate() }
@@ -63,6 +65,7 @@ struct CLITests {
                 "accord",
                 arguments,
                 environment: ["ACCORD_GATEWAY": self.gateway, "ACCORD_TOKEN": self.tokens[role] ?? ""]
+                    .merging(self.tls.map { ["ACCORD_TLS_CA": "\($0)/ca.pem"] } ?? [:]) { $1 }
             )
         }
     }
@@ -70,12 +73,16 @@ struct CLITests {
     /// The set, with the ICE lists seeded unless told not to; `services` are added to every
     /// service's flags and `supervision` to supervision's.
     /// With `restored`, the set runs on a data directory already made (a restored backup, say),
-    /// with the tokens its gateway's store holds.
+    /// with the tokens its gateway's store holds. With `tls`, a folder of certificates made by
+    /// Tools/tls.sh, every process runs TLS with its own certificate (mutual between them).
+    /// `logs` collects the log lines of the processes it names.
     static func start(
         services: [String] = [],
         supervision: [String] = [],
         seedICE: Bool = true,
-        restored: (data: String, tokens: [String: String])? = nil
+        restored: (data: String, tokens: [String: String])? = nil,
+        tls: String? = nil,
+        logs: [String: LogCollector] = [:]
     ) throws -> Set {
         let data =
             restored?.data
@@ -99,34 +106,45 @@ struct CLITests {
         let ports = try (0..<3).map { _ in try SupervisionProcessTests.freePort() }
         let (intakePort, qualificationPort, supervisionPort) = (ports[0], ports[1], ports[2])
         let common = ["--data-dir", data, "--internal-credential-file", credential] + services
+        func certificate(_ name: String) -> [String] {
+            guard let tls else { return [] }
+            return [
+                "--tls-certificate", "\(tls)/\(name).pem", "--tls-key", "\(tls)/\(name).key", "--tls-ca",
+                "\(tls)/ca.pem",
+            ]
+        }
         var processes: [String: Process] = [:]
         processes["qualification"] = try EchoProcessTests.startServer(
             "accord-qualification",
-            arguments: common + [
+            arguments: common + certificate("qualification") + [
                 "--port", "\(qualificationPort)", "--rules-dir", "\(Self.root)/seeds/rules",
                 "--intake", "127.0.0.1:\(intakePort)", "--supervision", "127.0.0.1:\(supervisionPort)",
-            ]
+            ],
+            logs: logs["qualification"]
         ).0
         processes["supervision"] = try EchoProcessTests.startServer(
             "accord-supervision",
-            arguments: common + [
+            arguments: common + certificate("supervision") + [
                 "--port", "\(supervisionPort)", "--rules-dir", "\(Self.root)/seeds/rules",
                 "--qualification", "127.0.0.1:\(qualificationPort)", "--intake", "127.0.0.1:\(intakePort)",
-            ] + supervision
+            ] + supervision,
+            logs: logs["supervision"]
         ).0
         processes["intake"] = try EchoProcessTests.startServer(
             "accord-intake",
-            arguments: common + [
+            arguments: common + certificate("intake") + [
                 "--port", "\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
                 "--supervision", "127.0.0.1:\(supervisionPort)",
-            ] + (seedICE ? ["--seed-ice-dir", "\(Self.root)/seeds/ice"] : [])
+            ] + (seedICE ? ["--seed-ice-dir", "\(Self.root)/seeds/ice"] : []),
+            logs: logs["intake"]
         ).0
         let (gateway, gatewayPort) = try EchoProcessTests.startServer(
             "accord-gateway",
-            arguments: ["--data-dir", data, "--internal-credential-file", credential] + [
+            arguments: ["--data-dir", data, "--internal-credential-file", credential] + certificate("gateway") + [
                 "--intake", "127.0.0.1:\(intakePort)", "--qualification", "127.0.0.1:\(qualificationPort)",
                 "--supervision", "127.0.0.1:\(supervisionPort)", "--health-seconds", "1", "--branch-timeout-ms", "1000",
-            ]
+            ],
+            logs: logs["gateway"]
         )
         processes["gateway"] = gateway
         return Set(
@@ -137,7 +155,8 @@ struct CLITests {
             gatewayArguments: [
                 "--data-dir", data, "--internal-credential-file", credential, "--intake", "127.0.0.1:\(intakePort)",
                 "--qualification", "127.0.0.1:\(qualificationPort)", "--supervision", "127.0.0.1:\(supervisionPort)",
-            ]
+            ],
+            tls: tls
         )
     }
 

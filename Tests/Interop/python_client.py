@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
 """A client of the Accord wire protocol written from docs/PROTOCOL.md alone, in another language.
 
-Usage: python_client.py HOST PORT
+Usage: python_client.py HOST PORT [--tls-ca CA.pem [--server-name NAME]] [--token TOKEN]
+With --tls-ca it connects over TLS 1.3 with the ALPN name accord/1 (docs/PROTOCOL.md, section 1.1),
+trusting that CA and checking the server's certificate against NAME (default HOST). With --token
+every call carries it as "authorization: Bearer TOKEN", as the gateway asks.
 Runs: a unary echo call with a deadline and metadata, an error status, a server-streaming call,
 a ping, a cancel, two pipelined calls answered out of order, and a graceful GOAWAY.
 Prints "N passed, 0 failed" and exits 0 when every check holds.
 """
 import socket
+import ssl
 import struct
 import sys
 import zlib
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
+OPTIONS = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+TLS = None
+if "--tls-ca" in OPTIONS:
+    TLS = ssl.create_default_context(cafile=OPTIONS["--tls-ca"])
+    TLS.minimum_version = ssl.TLSVersion.TLSv1_3
+    TLS.set_alpn_protocols(["accord/1"])
 checks = {"passed": 0, "failed": 0}
 
 
@@ -80,6 +90,10 @@ class Connection:
     def __init__(self):
         self.sock = socket.create_connection((HOST, PORT), timeout=5)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if TLS is not None:
+            self.sock = TLS.wrap_socket(self.sock, server_hostname=OPTIONS.get("--server-name", HOST))
+            if self.sock.selected_alpn_protocol() != "accord/1":
+                raise ConnectionError("the server did not select ALPN accord/1: %r" % self.sock.selected_alpn_protocol())
         self.buffer = b""
         # Preface: magic, version 1, role client, capabilities zlib, max message 4 MiB.
         self.sock.sendall(b"ACRD" + struct.pack(">BBHI", 1, 1, 1, 4 << 20))
@@ -104,6 +118,8 @@ class Connection:
         self.sock.sendall(struct.pack(">IBBI", len(payload), ftype, flags, call_id) + payload)
 
     def start_call(self, method, message, timeout_ms=0, metadata=()):
+        if "--token" in OPTIONS:
+            metadata = tuple(metadata) + (("authorization", "Bearer " + OPTIONS["--token"]),)
         call_id = self.next_id
         self.next_id += 1
         m = method.encode()

@@ -1,3 +1,4 @@
+import AccordClientKit
 import AccordMessages
 import AccordRPC
 import AccordWire
@@ -18,6 +19,9 @@ struct GatewayOptions: ParsableArguments {
 
     @Option(help: "Seconds to wait for each call. Default 30.")
     var timeout: Int = 30
+
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSOptions
 
     func validate() throws {
         guard self.timeout > 0 else { throw ValidationError("--timeout must be positive") }
@@ -102,7 +106,9 @@ protocol GatewayCommand: AsyncParsableCommand {
 
 extension GatewayCommand {
     func run() async throws {
-        let client = RPCClient(endpoints: [self.gateway.endpoint])
+        var configuration = ClientConfiguration()
+        configuration.tls = try self.gateway.tls.resolve()
+        let client = RPCClient(endpoints: [self.gateway.endpoint], configuration: configuration)
         do {
             try await self.run(Gateway(client: client, options: self.gateway))
             await client.close()
@@ -114,7 +120,12 @@ extension GatewayCommand {
                     message += "\n  \(violation.field ?? ""): \(violation.description ?? "")"
                 }
             }
-            if error.code == .unavailable && self.gateway.bearer == nil {
+            if error.message.contains("the peer speaks TLS") {
+                message +=
+                    "\n  (the gateway speaks TLS: give --tls-ca FILE or ACCORD_TLS_CA, make cluster's is data/tls/ca.pem)"
+            } else if error.message.contains("did not answer in TLS") {
+                message += "\n  (the gateway is in clear: leave out --tls-ca and ACCORD_TLS_CA)"
+            } else if error.code == .unavailable && self.gateway.bearer == nil {
                 message += "\n  (is the gateway running at \(self.gateway.endpoint)?)"
             }
             if error.code == .unauthenticated && self.gateway.bearer == nil {

@@ -1,3 +1,4 @@
+import AccordClientKit
 import AccordLoadKit
 import AccordMessages
 import AccordRPC
@@ -38,6 +39,9 @@ struct AccordLoad: AsyncParsableCommand {
 
     @Option(help: "Server address HOST:PORT.")
     var target: String = "127.0.0.1:7409"
+
+    @OptionGroup(title: "TLS")
+    var tlsOptions: ClientTLSOptions
 
     @Option(help: "Calls in flight at once.")
     var concurrency: Int = 1
@@ -206,7 +210,7 @@ struct AccordLoad: AsyncParsableCommand {
 
     /// The services the target hosts (from its health check), e.g. `accord.v1.Intake`.
     static func services(at endpoint: Endpoint) async throws -> Set<String> {
-        let client = RPCClient(endpoints: [endpoint])
+        let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
         defer { Task { await client.close() } }
         return Set(try await client.unary(HealthMethods.check, HealthCheckRequest()).services)
     }
@@ -240,7 +244,7 @@ struct AccordLoad: AsyncParsableCommand {
         case "get", "dossier":
             // Gets (or dossiers, through the gateway) of the agencies the target holds (the seeded
             // ICE lists, for example).
-            let client = RPCClient(endpoints: [endpoint])
+            let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
             let ids = try await client.unary(
                 IntakeMethods.listAgencies,
                 ListAgenciesRequest(page: PageRequest(pageSize: 1000)),
@@ -396,7 +400,7 @@ struct AccordLoad: AsyncParsableCommand {
     ) async throws {
         guard count > 0 else { return }
         let agencyIDs = try await Self.registerAgencies(min(100, count), at: agencies, options: options)
-        let client = RPCClient(endpoints: [endpoint])
+        let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
         var done = 0
         while done < count {
             let batch = min(64, count - done)
@@ -463,7 +467,7 @@ struct AccordLoad: AsyncParsableCommand {
 
     /// Registers `count` new agencies (64 at a time) and returns their ids.
     static func registerAgencies(_ count: Int, at endpoint: Endpoint, options: CallOptions) async throws -> [String] {
-        let client = RPCClient(endpoints: [endpoint])
+        let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
         let run = String(UInt64.random(in: 0..<UInt64.max), radix: 36)
         var ids: [String] = []
         var next = 0
@@ -505,7 +509,9 @@ struct AccordLoad: AsyncParsableCommand {
             let batch = min(256, count - idle.count)
             try await withThrowingTaskGroup(of: ClientConnection.self) { group in
                 for _ in 0..<batch {
-                    group.addTask { try await ClientConnection.connect(to: endpoint) }
+                    group.addTask {
+                        try await ClientConnection.connect(to: endpoint, configuration: Connections.configuration)
+                    }
                 }
                 for try await connection in group { idle.append(connection) }
             }
@@ -567,12 +573,13 @@ struct AccordLoad: AsyncParsableCommand {
     }
 
     func run() async throws {
+        Connections.configuration.tls = try self.tlsOptions.resolve()
         let endpoint = Endpoint(self.target)!
         let measure = try Self.parseDuration(self.duration)
         let warmup = try Self.parseDuration(self.warmup)
         var pool: [ClientConnection] = []
         for _ in 0..<self.connections {
-            var configuration = ClientConfiguration()
+            var configuration = Connections.configuration
             configuration.compressionThresholdBytes = self.compress ? 1024 : nil
             pool.append(try await ClientConnection.connect(to: endpoint, configuration: configuration))
         }
@@ -593,7 +600,7 @@ struct AccordLoad: AsyncParsableCommand {
         let progress = Task { await live.run() }
         let results: Results
         if self.scenario == "lifecycle" {
-            let client = RPCClient(endpoints: [endpoint])
+            let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
             results = try await Lifecycle.journeys(
                 concurrency: self.concurrency,
                 warmup: warmup,
@@ -816,4 +823,15 @@ struct PlannedCall: Sendable {
 /// The results of an open-loop run, which every call's task adds to.
 final class SharedResults: Sendable {
     let state = Mutex(Results())
+}
+
+/// The connection settings every client of this run starts from: TLS as the flags say, set once
+/// before the first connection.
+enum Connections {
+    private static let base = Mutex(ClientConfiguration())
+
+    static var configuration: ClientConfiguration {
+        get { Self.base.withLock { $0 } }
+        set { Self.base.withLock { $0 = newValue } }
+    }
 }

@@ -54,7 +54,7 @@ enum SupervisionSeed {
         options: CallOptions,
         registeringAgencies: Bool = false
     ) async throws {
-        let client = RPCClient(endpoints: [endpoint])
+        let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
         // Seeded before (by an earlier run against the same server): the last officer is authorized.
         let seeded =
             (try? await client.unary(
@@ -131,7 +131,7 @@ enum SupervisionSeed {
         options: CallOptions,
         operator operatorOptions: CallOptions
     ) async throws -> [CallOptions] {
-        let client = RPCClient(endpoints: [endpoint])
+        let client = RPCClient(endpoints: [endpoint], configuration: Connections.configuration)
         let made = Mutex([Int: CallOptions]())
         try await Self.parallel(count, label: "agency tokens") { index in
             let agency = try await client.unary(

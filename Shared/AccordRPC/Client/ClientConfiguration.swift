@@ -51,6 +51,8 @@ public struct ClientConfiguration: Sendable {
     /// The connection's kernel receive buffer (SO_RCVBUF), nil for the system's own, which grows
     /// to several MiB: a proxy's stream connections set it so that a stalled stream holds little.
     public var receiveBufferBytes: Int? = nil
+    /// Connect over TLS (PROTOCOL.md §1.1); nil connects in clear. Default nil.
+    public var tls: ClientTLS? = nil
 
     public struct Backoff: Sendable {
         public var initial: TimeAmount

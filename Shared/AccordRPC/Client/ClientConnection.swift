@@ -47,6 +47,13 @@ public final class ClientConnection: Sendable {
                 try await bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls = configuration.tls {
+                            let (handler, diagnosis) = try tls.source.makeClientHandler(
+                                serverName: tls.name(forHost: endpoint.host)
+                            )
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            try channel.pipeline.syncOperations.addHandler(ClientTLSObserver(diagnosis: diagnosis))
+                        }
                         try channel.pipeline.syncOperations.addHandler(
                             ClientConnectionHandler(configuration: configuration, onReady: ready) {
                                 unusable.set()
@@ -70,7 +77,9 @@ public final class ClientConnection: Sendable {
             preface = try await ready.futureResult.get()
         } catch {
             channel.close(promise: nil)
-            throw error as? RPCError ?? RPCError(.unavailable, "\(endpoint): \(error)")
+            guard var failure = error as? RPCError else { throw RPCError(.unavailable, "\(endpoint): \(error)") }
+            if !failure.message.contains("\(endpoint)") { failure.message = "\(endpoint): \(failure.message)" }
+            throw failure
         }
         let handler: NIOLoopBound<ClientConnectionHandler>
         do {

@@ -124,7 +124,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let reason = (error as? WireError)?.description ?? "\(error)"
+        let reason = (error as? WireError)?.description ?? (error as? TLSHandshakeFailure)?.description ?? "\(error)"
         self.shutDown(RPCError(.unavailable, "connection failed: \(reason)"))
         context.close(promise: nil)
     }

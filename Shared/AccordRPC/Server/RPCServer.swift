@@ -100,11 +100,13 @@ public final class RPCServer: Service, Sendable {
             return state.addressWaiters
         }
         for waiter in waiters { waiter.resume(returning: channel.localAddress!) }
+        let configuration = self.shared.configuration
         self.shared.logger.info(
             "Server listening",
             metadata: [
                 "address": "\(channel.localAddress!.ipAddress ?? "?"):\(channel.localAddress!.port ?? 0)",
                 "methods": "\(self.shared.router.paths.count)",
+                "tls": "\(configuration.tls.map { $0.requiresClientCertificates ? "mutual" : "on" } ?? "off")",
             ]
         )
         await channel.serveUntilShutdown()
@@ -129,7 +131,13 @@ public final class RPCServer: Service, Sendable {
             .childChannelInitializer { [weak self] channel in
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ServerConnectionHandler(shared: shared))
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls = configuration.tls {
+                        let (handler, diagnosis) = try tls.makeServerHandler()
+                        try pipeline.addHandler(handler)
+                        try pipeline.addHandler(ServerTLSObserver(diagnosis: diagnosis, logger: shared.logger))
+                    }
+                    try pipeline.addHandler(ServerConnectionHandler(shared: shared))
                 }
             }
         return try await bootstrap.bind(host: configuration.host, port: configuration.port).get()

@@ -16,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     /// (or 64 KiB) are pending, so that the peer starts on the first calls of a burst while later
     /// ones are made; default 16.
     public var flushEveryCalls: Int
+    /// TLS on every accepted connection (PROTOCOL.md §1.1); nil serves in clear. With trusted CA
+    /// certificates, clients must present a certificate from them (mutual TLS). Default nil.
+    public var tls: TLSContextSource?
 
     public struct Limits: Sendable {
         /// Largest message after decompression, and largest frame; default 4 MiB.
@@ -62,8 +65,10 @@ public struct ServerConfiguration: Sendable {
         timeouts: Timeouts = .defaults,
         compression: Compression = .defaults,
         runsHandlersOnEventLoop: Bool = true,
-        flushEveryCalls: Int = 16
+        flushEveryCalls: Int = 16,
+        tls: TLSContextSource? = nil
     ) {
+        self.tls = tls
         self.flushEveryCalls = flushEveryCalls
         self.runsHandlersOnEventLoop = runsHandlersOnEventLoop
         self.host = host

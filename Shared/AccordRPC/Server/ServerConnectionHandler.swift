@@ -84,6 +84,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var executor: EventLoopTaskExecutor?
     private var logger: Logger
     private var peer = "unknown"
+    /// The verified client certificate's common name, over mutual TLS.
+    private var peerCertificateName: String?
 
     /// Frames are cut here rather than in a separate decoder handler, saving a pipeline hop and
     /// a type-erased wrap and unwrap per frame.
@@ -180,6 +182,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         } else {
             self.logger.debug("Connection error", metadata: ["error": "\(error)"])
             self.close(context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let verified = event as? TLSPeerVerified {
+            self.peerCertificateName = verified.name
+            if let name = verified.name { self.logger[metadataKey: "peer.certificate"] = "\(name)" }
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 
@@ -378,6 +389,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             deadline: call.deadline,
             peer: self.peer,
             callID: id,
+            peerCertificateName: self.peerCertificateName,
             logger: self.shared.logger
         )
         let limits = DecodeLimits(

@@ -13,6 +13,9 @@ public struct ServerContext: Sendable {
     public let peer: String
     /// The call's id on its connection.
     public let callID: UInt32
+    /// The common name of the certificate the peer presented over mutual TLS, verified against
+    /// the trusted CA; nil in clear or without one.
+    public let peerCertificateName: String?
     private var baseLogger: Logger
     /// Facts interceptors establish for handlers, such as the authenticated principal.
     public var attributes: [String: String]
@@ -23,9 +26,11 @@ public struct ServerContext: Sendable {
         deadline: NIODeadline?,
         peer: String,
         callID: UInt32 = 0,
+        peerCertificateName: String? = nil,
         logger: Logger,
         attributes: [String: String] = [:]
     ) {
+        self.peerCertificateName = peerCertificateName
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
