@@ -21,29 +21,18 @@ struct CredentialReloader: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var lastProblem: String?
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
-                do {
-                    let secrets = try ServiceOptions.credentials(inFile: self.path)
-                    lastProblem = nil
-                    if self.credentials.replace(with: secrets) {
-                        self.logger.notice(
-                            "Internal credentials reloaded",
-                            metadata: ["file": "\(self.path)", "secrets": "\(secrets.count)"]
-                        )
-                    }
-                } catch {
-                    let problem = "\(error)"
-                    if problem != lastProblem {
-                        self.logger.error(
-                            "Internal credential file not taken; the secrets before it stay",
-                            metadata: ["file": "\(self.path)", "error": "\(problem)"]
-                        )
-                    }
-                    lastProblem = problem
-                }
+        await reloadPeriodically(
+            every: self.interval,
+            logger: self.logger,
+            failure: "Internal credential file not taken; the secrets before it stay",
+            metadata: ["file": "\(self.path)"]
+        ) {
+            let secrets = try ServiceOptions.credentials(inFile: self.path)
+            if self.credentials.replace(with: secrets) {
+                self.logger.notice(
+                    "Internal credentials reloaded",
+                    metadata: ["file": "\(self.path)", "secrets": "\(secrets.count)"]
+                )
             }
         }
     }

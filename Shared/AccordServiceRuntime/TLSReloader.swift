@@ -18,34 +18,22 @@ struct TLSReloader: Service {
     }
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var lastProblem: String?
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
-                do {
-                    var changed = false
-                    for source in self.sources where try source.reload() { changed = true }
-                    lastProblem = nil
-                    if changed, let certificate = self.sources.first?.certificate {
-                        self.logger.notice(
-                            "TLS certificates reloaded",
-                            metadata: [
-                                "file": "\(self.sources.first?.files.certificate ?? "")",
-                                "certificate": "\(certificate.commonName ?? "?")",
-                                "valid_until": "\(TLSContextSource.iso(Int(certificate.notValidAfter)))",
-                            ]
-                        )
-                    }
-                } catch {
-                    let problem = "\(error)"
-                    if problem != lastProblem {
-                        self.logger.error(
-                            "TLS files not taken; the certificates before them stay",
-                            metadata: ["error": "\(problem)"]
-                        )
-                    }
-                    lastProblem = problem
-                }
+        await reloadPeriodically(
+            every: self.interval,
+            logger: self.logger,
+            failure: "TLS files not taken; the certificates before them stay"
+        ) {
+            var changed = false
+            for source in self.sources where try source.reload() { changed = true }
+            if changed, let certificate = self.sources.first?.certificate {
+                self.logger.notice(
+                    "TLS certificates reloaded",
+                    metadata: [
+                        "file": "\(self.sources.first?.files.certificate ?? "")",
+                        "certificate": "\(certificate.commonName ?? "?")",
+                        "valid_until": "\(TLSContextSource.iso(Int(certificate.notValidAfter)))",
+                    ]
+                )
             }
         }
     }

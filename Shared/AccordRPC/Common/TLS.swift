@@ -69,7 +69,7 @@ public final class TLSContextSource: Sendable {
     public init(files: TLSFiles, role: Role) throws {
         self.files = files
         self.role = role
-        self.loaded = Mutex(try Self.load(files, role))
+        self.loaded = Mutex(try Self.load(files, role, contents: try Self.contents(of: files)))
     }
 
     /// The context a connection opened now uses.
@@ -93,7 +93,7 @@ public final class TLSContextSource: Sendable {
     public func reload() throws -> Bool {
         let contents = try Self.contents(of: self.files)
         if self.loaded.withLock({ $0.contents == contents }) { return false }
-        let fresh = try Self.load(self.files, self.role)
+        let fresh = try Self.load(self.files, self.role, contents: contents)
         self.loaded.withLock { $0 = fresh }
         return true
     }
@@ -106,8 +106,8 @@ public final class TLSContextSource: Sendable {
         }
     }
 
-    private static func load(_ files: TLSFiles, _ role: Role) throws -> Loaded {
-        let contents = try Self.contents(of: files)
+    /// A context from `contents`, the bytes of `files` as ``contents(of:)`` read them.
+    private static func load(_ files: TLSFiles, _ role: Role, contents: [[UInt8]]) throws -> Loaded {
         var chain: [NIOSSLCertificate] = []
         var key: NIOSSLPrivateKey?
         if let path = files.certificate {
